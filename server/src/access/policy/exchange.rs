@@ -1,0 +1,251 @@
+//! The rule for what is exchanged inside a case, built on the case rule.
+//!
+//! A rehab inquiry (rehabiliteringsförfrågan) is seen by its two organisations only: the
+//! sender (the case owner) as the case rule allows, the recipient clinic once it is sent and
+//! only while a consent for `rehabiliteringsforfragan` bridges the clinic and the owner.
+//! Case messages are seen by everyone who sees the case for `informationsutbyte`.
+
+use super::{authorize_case, case_filter, denied, CaseAccess, CaseFilter, Need};
+use crate::access::Actor;
+use crate::domain::inquiry::{Party, Step};
+use crate::domain::{
+    CaseId, ConsentId, IndividualId, InquiryBox, InquiryId, InquiryState, MessageId,
+    OrganisationId, Purpose, Timestamp,
+};
+use crate::error::AppError;
+use crate::store::audit::{AuditEntry, Outcome};
+use crate::store::{self, Sql, Tx};
+
+const INQUIRY_NEED: Need = Need::Purpose(Purpose::Rehabiliteringsforfragan);
+const MESSAGE_NEED: Need = Need::Purpose(Purpose::Informationsutbyte);
+
+/// Proof that the actor may see one inquiry, and from which side. Only `authorize_inquiry`
+/// makes one.
+#[derive(Clone, Debug)]
+pub struct InquiryAccess {
+    case: CaseAccess,
+    inquiry_id: InquiryId,
+    party: Party,
+    state: InquiryState,
+    sender: OrganisationId,
+    recipient: OrganisationId,
+}
+
+impl InquiryAccess {
+    pub fn inquiry_id(&self) -> InquiryId {
+        self.inquiry_id
+    }
+    pub fn case(&self) -> &CaseAccess {
+        &self.case
+    }
+    pub fn party(&self) -> Party {
+        self.party
+    }
+    /// The state when access was granted; changes are made conditional on it.
+    pub fn state(&self) -> InquiryState {
+        self.state
+    }
+    pub fn sender(&self) -> OrganisationId {
+        self.sender
+    }
+    pub fn recipient(&self) -> OrganisationId {
+        self.recipient
+    }
+
+    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+        self.case.audit(actor, action)
+    }
+
+    /// Refuses (403, audited) a step that is the other side's to take.
+    pub fn require_party(
+        &self,
+        actor: &Actor,
+        step: Step,
+        action: &'static str,
+    ) -> Result<(), AppError> {
+        if step.allowed_for(self.party) {
+            return Ok(());
+        }
+        let mut entry = self.audit(actor, action);
+        entry.outcome = Outcome::Denied;
+        Err(AppError::Refused {
+            code: "wrong_party",
+            detail: match self.party {
+                Party::Sender => "Det här görs av den mottagande organisationen.",
+                Party::Recipient => "Det här görs av den organisation som skickade förfrågan.",
+            },
+            entry: Box::new(entry),
+        })
+    }
+}
+
+/// Loads the inquiry's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_inquiry(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: InquiryId,
+    action: &'static str,
+) -> Result<InquiryAccess, AppError> {
+    let facts = store::inquiries::facts(tx, id).await?;
+    let party = facts.as_ref().and_then(|f| {
+        if f.sender == actor.organisation_id {
+            Some(Party::Sender)
+        } else if f.recipient == actor.organisation_id && f.state != InquiryState::Draft {
+            Some(Party::Recipient)
+        } else {
+            None
+        }
+    });
+    let (Some(facts), Some(party)) = (facts, party) else {
+        return Err(denied(actor, action, |e| {
+            e.purpose = INQUIRY_NEED.purpose()
+        }));
+    };
+    let case = authorize_case(tx, actor, facts.case_id, INQUIRY_NEED, action).await?;
+    Ok(InquiryAccess {
+        case,
+        inquiry_id: id,
+        party,
+        state: facts.state,
+        sender: facts.sender,
+        recipient: facts.recipient,
+    })
+}
+
+/// The consent that would let `recipient` see the case for a rehab inquiry now: active, in
+/// its period, naming the recipient and the case owner, covering the purpose.
+pub async fn bridging_consent(
+    tx: &mut Tx,
+    case: &CaseAccess,
+    recipient: OrganisationId,
+    now: Timestamp,
+) -> Result<Option<ConsentId>, AppError> {
+    let facts = store::cases::facts(tx, case.case_id()).await?;
+    Ok(facts.and_then(|f| {
+        f.consents
+            .iter()
+            .filter(|c| c.bridges(recipient, f.owner, INQUIRY_NEED, now))
+            .map(|c| c.id)
+            .min()
+    }))
+}
+
+/// The inquiry-list filter: one box of the actor's organisation, and within it only
+/// inquiries whose case the actor may see for the purpose, as SQL over
+/// `inquiries q JOIN cases c ON c.id = q.case_id JOIN individuals i ON i.id = c.individual_id`.
+#[derive(Clone, Debug)]
+pub struct InquiryFilter {
+    cases: CaseFilter,
+    organisation: OrganisationId,
+    mailbox: InquiryBox,
+}
+
+pub fn inquiry_filter(actor: &Actor, mailbox: InquiryBox, now: Timestamp) -> Option<InquiryFilter> {
+    case_filter(actor, INQUIRY_NEED, now).map(|cases| InquiryFilter {
+        cases,
+        organisation: actor.organisation_id,
+        mailbox,
+    })
+}
+
+impl InquiryFilter {
+    pub fn organisation(&self) -> OrganisationId {
+        self.organisation
+    }
+    pub fn mailbox(&self) -> InquiryBox {
+        self.mailbox
+    }
+
+    /// Pushes a boolean expression: the row `q` is in the box and visible.
+    pub(crate) fn push_visible(&self, sql: &mut Sql) {
+        let org = self.organisation.to_string();
+        match self.mailbox {
+            InquiryBox::Inbox => {
+                sql.push("(q.recipient_organisation_id = ")
+                    .bind(org)
+                    .push(" AND q.state <> ")
+                    .bind(InquiryState::Draft.code());
+            }
+            InquiryBox::Outbox => {
+                sql.push("(q.sender_organisation_id = ").bind(org);
+            }
+        }
+        sql.push(" AND ");
+        self.cases.push_visible(sql);
+        sql.push(")");
+    }
+
+    /// Pushes an expression naming the consent that grants access (NULL for the owner).
+    pub(crate) fn push_grant(&self, sql: &mut Sql) {
+        self.cases.push_grant(sql);
+    }
+
+    /// A listed row is itself proof of access to that case.
+    pub fn access_for(
+        &self,
+        case_id: CaseId,
+        individual_id: IndividualId,
+        owner: OrganisationId,
+        via: Option<ConsentId>,
+    ) -> CaseAccess {
+        self.cases.access_for(case_id, individual_id, owner, via)
+    }
+}
+
+/// Proof that the actor may read and write a case's messages: they see the case for
+/// `informationsutbyte` (the owner always, others under a consent covering that purpose).
+#[derive(Clone, Debug)]
+pub struct MessagesAccess(CaseAccess);
+
+impl MessagesAccess {
+    pub fn case(&self) -> &CaseAccess {
+        &self.0
+    }
+    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+        self.0.audit(actor, action)
+    }
+}
+
+pub async fn authorize_messages(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: &'static str,
+) -> Result<MessagesAccess, AppError> {
+    authorize_case(tx, actor, case_id, MESSAGE_NEED, action)
+        .await
+        .map(MessagesAccess)
+}
+
+/// Proof that the actor may see one message.
+#[derive(Clone, Debug)]
+pub struct MessageAccess {
+    messages: MessagesAccess,
+    message_id: MessageId,
+}
+
+impl MessageAccess {
+    pub fn messages(&self) -> &MessagesAccess {
+        &self.messages
+    }
+    pub fn message_id(&self) -> MessageId {
+        self.message_id
+    }
+}
+
+pub async fn authorize_message(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: MessageId,
+    action: &'static str,
+) -> Result<MessageAccess, AppError> {
+    match store::messages::case_of(tx, id).await? {
+        Some(case_id) => Ok(MessageAccess {
+            messages: authorize_messages(tx, actor, case_id, action).await?,
+            message_id: id,
+        }),
+        None => Err(denied(actor, action, |e| {
+            e.purpose = MESSAGE_NEED.purpose()
+        })),
+    }
+}

@@ -1,0 +1,159 @@
+//! `samverkan admin …`: create organisations and users, check the audit chain.
+
+use std::io::BufRead;
+
+use clap::Subcommand;
+
+use crate::access::password;
+use crate::config::Settings;
+use crate::domain::{OrganisationId, OrganisationKind, Role, UserId};
+use crate::store::audit::{self, ChainReport};
+use crate::store::organisations::{self, Organisation};
+use crate::store::users::{self, User};
+use crate::store::Store;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an organisation.
+    CreateOrganisation {
+        #[arg(long)]
+        name: String,
+        /// socialtjanst, vardcentral, psykiatri, jobbtorg, forsakringskassan, arbetsformedlingen, samordningsforbund
+        #[arg(long)]
+        kind: String,
+        /// Functional mailbox (funktionsbrevlåda).
+        #[arg(long)]
+        functional_email: Option<String>,
+    },
+    /// Create a user; the password is read from the first line of standard input.
+    CreateUser {
+        /// The organisation's exact name.
+        #[arg(long)]
+        organisation: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long)]
+        email: String,
+        /// One or more: socialsekreterare, rehabansvarig, bitradande_enhetschef, rehabkoordinator,
+        /// finsamkoordinator, handlaggare, arbetsformedlare, jobbcoach, org_admin
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+    /// Check the audit log's hash chain; exits non-zero naming the first changed or missing row.
+    VerifyAudit,
+}
+
+pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
+    let store = Store::connect(&settings.database).await?;
+    match command {
+        AdminCommand::CreateOrganisation {
+            name,
+            kind,
+            functional_email,
+        } => {
+            let kind = OrganisationKind::from_code(&kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown organisation kind {kind:?}"))?;
+            let id = create_organisation(&store, &name, kind, functional_email).await?;
+            println!("{id}");
+        }
+        AdminCommand::CreateUser {
+            organisation,
+            username,
+            display_name,
+            email,
+            roles,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| Role::from_code(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 12 {
+                anyhow::bail!(
+                    "the password (first line of standard input) must have at least 12 characters"
+                );
+            }
+            let mut tx = store.begin().await?;
+            let org = organisations::find_by_name(&mut tx, &organisation)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organisation named {organisation:?}"))?;
+            drop(tx);
+            let id = create_user(
+                &store,
+                org.id,
+                &username,
+                &display_name,
+                &email,
+                password,
+                roles,
+            )
+            .await?;
+            println!("{id}");
+        }
+        AdminCommand::VerifyAudit => {
+            let report = verify_audit(&store).await?;
+            match report {
+                ChainReport::Intact { rows } => println!("audit log intact: {rows} rows"),
+                ChainReport::Changed { seq } => {
+                    anyhow::bail!("audit log row {seq} has been changed")
+                }
+                ChainReport::Missing { seq } => anyhow::bail!("audit log row {seq} is missing"),
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn create_organisation(
+    store: &Store,
+    name: &str,
+    kind: OrganisationKind,
+    functional_email: Option<String>,
+) -> anyhow::Result<OrganisationId> {
+    let org = Organisation {
+        id: OrganisationId::new(),
+        name: name.to_owned(),
+        kind,
+        functional_email,
+    };
+    let mut tx = store.begin().await?;
+    organisations::insert(&mut tx, &org).await?;
+    tx.commit().await?;
+    Ok(org.id)
+}
+
+pub async fn create_user(
+    store: &Store,
+    organisation_id: OrganisationId,
+    username: &str,
+    display_name: &str,
+    email: &str,
+    password: &str,
+    roles: Vec<Role>,
+) -> anyhow::Result<UserId> {
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&password)).await??;
+    let user = User {
+        id: UserId::new(),
+        organisation_id,
+        username: username.to_owned(),
+        display_name: display_name.to_owned(),
+        email: email.to_owned(),
+        active: true,
+        roles,
+    };
+    let mut tx = store.begin().await?;
+    users::insert(&mut tx, &user, &hash).await?;
+    tx.commit().await?;
+    Ok(user.id)
+}
+
+pub async fn verify_audit(store: &Store) -> anyhow::Result<ChainReport> {
+    let mut tx = store.begin().await?;
+    Ok(audit::verify(&mut tx).await?)
+}

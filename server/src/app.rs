@@ -1,0 +1,179 @@
+//! Application state, the router, and the one start-up path shared by `main` and the tests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::serve::ListenerExt;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::access::throttle::LoginThrottle;
+use crate::access::token::{LocalTokens, TokenVerifier};
+use crate::config::Settings;
+use crate::error::{AppError, DeniedAccess};
+use crate::events::hub::Hub;
+use crate::store::{Backend, Store};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub tokens: Arc<LocalTokens>,
+    /// Verifies bearer tokens; today the local issuer, later also federated ones.
+    pub verifier: Arc<dyn TokenVerifier>,
+    pub throttle: Arc<LoginThrottle>,
+    /// The live fan-out hub behind `/api/stream`.
+    pub hub: Hub,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings, hub: Hub) -> Self {
+        let tokens = Arc::new(LocalTokens::new(&settings.auth));
+        let throttle = Arc::new(LoginThrottle::new(
+            settings.auth.login_max_failures,
+            Duration::from_secs(settings.auth.login_failure_window_seconds),
+        ));
+        Self {
+            store,
+            verifier: tokens.clone(),
+            tokens,
+            throttle,
+            hub,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = crate::http::api().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let request_id = HeaderName::from_static("x-request-id");
+    let web_dir = web_dir(&state.settings.server.web_dir);
+    let web = ServeDir::new(&web_dir).not_found_service(ServeFile::new(web_dir.join("404.html")));
+    api.route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route("/api/{*rest}", any(|| async { AppError::NotFound }))
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(state.clone(), record_denials))
+        .layer(axum::extract::DefaultBodyLimit::max(state.settings.server.body_limit_bytes))
+        .with_state(state)
+        .fallback_service(web)
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The path can carry ids but never personal data; the query string is left out.
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(),
+                request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or(""))
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The configured web folder, or the one beside the server crate when run from elsewhere.
+fn web_dir(configured: &std::path::Path) -> PathBuf {
+    if configured.is_relative() && !configured.exists() {
+        let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(configured);
+        if beside.exists() {
+            return beside;
+        }
+    }
+    configured.to_path_buf()
+}
+
+/// Writes the audit row for a request the policy denied, after the handler's own
+/// transaction is gone; if that fails the caller gets 503, never an unaudited answer.
+async fn record_denials(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(DeniedAccess(entry)) = response.extensions_mut().remove::<DeniedAccess>() {
+        let written = async {
+            let mut tx = state.store.begin().await?;
+            tx.audit(*entry);
+            tx.commit().await
+        };
+        if let Err(err) = written.await {
+            tracing::error!(error = %err, "could not audit a denied access");
+            return AppError::Unavailable.into_response();
+        }
+    }
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!("responded 500");
+    }
+    response
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects the store (migrating it) and binds the listener; port 0 picks a free port.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database).await?;
+        Self::build_with_store(settings, store).await
+    }
+
+    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.server.bind).await?;
+        let postgres_url =
+            (store.backend() == Backend::Postgres).then(|| settings.database.url.clone());
+        let hub = Hub::start(store.clone(), postgres_url, settings.stream.queue_capacity).await?;
+        let state = AppState::new(store, settings, hub);
+        Ok(Self {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let send_buffer = self.state.settings.server.socket_send_buffer_bytes;
+        // Low latency for the stream, and a bounded kernel buffer per connection: a client that
+        // stops reading fills it quickly and is then disconnected by the hub.
+        let listener = self.listener.tap_io(move |tcp| {
+            let _ = tcp.set_nodelay(true);
+            if send_buffer > 0 {
+                let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer);
+            }
+        });
+        let hub = self.state.hub.clone();
+        // Live streams never finish by themselves: close them when shutdown begins.
+        let shutdown = async move {
+            shutdown.await;
+            hub.shutdown();
+        };
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.state.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! Demo data for `samverkan serve --demo`: the Järva set-up from the seeds, with users in
+//! every role, a few individuals (fictitious, valid-looking numbers), cases and consents.
+
+use crate::admin::{create_organisation, create_user};
+use crate::domain::{
+    CaseId, ConsentForm, ConsentId, ConsentStatus, OrganisationId, OrganisationKind, Personnummer,
+    Purpose, Role, Timestamp, UserId,
+};
+use crate::store::audit::{AuditEntry, Outcome};
+use crate::store::cases::{self, NewCase};
+use crate::store::consents::{self, Consent};
+use crate::store::{individuals, organisations, Store};
+
+/// Every demo account's password.
+pub const DEMO_PASSWORD: &str = "samverkan-demo";
+
+struct DemoOrg {
+    name: &'static str,
+    kind: OrganisationKind,
+    email: &'static str,
+    users: &'static [(&'static str, &'static str, &'static [Role])],
+}
+
+const ORGS: &[DemoOrg] = &[
+    DemoOrg {
+        name: "Socialtjänsten Järva, ekonomiskt bistånd",
+        kind: OrganisationKind::Socialtjanst,
+        email: "ekonomisktbistand.jarva@example.se",
+        users: &[
+            (
+                "soc.sara",
+                "Sara Lind (socialsekreterare)",
+                &[Role::Socialsekreterare],
+            ),
+            (
+                "soc.rehab",
+                "Reza Ahmadi (rehabansvarig)",
+                &[Role::Rehabansvarig],
+            ),
+            (
+                "soc.chef",
+                "Birgitta Holm (biträdande enhetschef)",
+                &[Role::BitradandeEnhetschef],
+            ),
+            ("soc.admin", "Olle Berg (administratör)", &[Role::OrgAdmin]),
+        ],
+    },
+    DemoOrg {
+        name: "Rinkeby vårdcentral",
+        kind: OrganisationKind::Vardcentral,
+        email: "rehab.rinkeby@example.se",
+        users: &[
+            (
+                "vc.rinkeby",
+                "Maria Eriksson (rehabkoordinator)",
+                &[Role::Rehabkoordinator],
+            ),
+            (
+                "vc.rinkeby.admin",
+                "Anders Nyström (administratör)",
+                &[Role::OrgAdmin],
+            ),
+        ],
+    },
+    DemoOrg {
+        name: "Tensta vårdcentral",
+        kind: OrganisationKind::Vardcentral,
+        email: "rehab.tensta@example.se",
+        users: &[(
+            "vc.tensta",
+            "Leila Haddad (rehabkoordinator)",
+            &[Role::Rehabkoordinator],
+        )],
+    },
+    DemoOrg {
+        name: "Husby vårdcentral",
+        kind: OrganisationKind::Vardcentral,
+        email: "rehab.husby@example.se",
+        users: &[(
+            "vc.husby",
+            "Johan Sjöberg (rehabkoordinator)",
+            &[Role::Rehabkoordinator],
+        )],
+    },
+    DemoOrg {
+        name: "Psykiatrisk mottagning Järva",
+        kind: OrganisationKind::Psykiatri,
+        email: "psykiatri.jarva@example.se",
+        users: &[(
+            "psyk.jarva",
+            "Elin Wallin (rehabkoordinator)",
+            &[Role::Rehabkoordinator],
+        )],
+    },
+    DemoOrg {
+        name: "Jobbtorg Stockholm",
+        kind: OrganisationKind::Jobbtorg,
+        email: "jobbtorg@example.se",
+        users: &[(
+            "jobbtorg.coach",
+            "Ahmed Yusuf (jobbcoach)",
+            &[Role::Jobbcoach],
+        )],
+    },
+    DemoOrg {
+        name: "Försäkringskassan",
+        kind: OrganisationKind::Forsakringskassan,
+        email: "samverkan.fk@example.se",
+        users: &[(
+            "fk.handlaggare",
+            "Karin Ek (handläggare)",
+            &[Role::Handlaggare],
+        )],
+    },
+    DemoOrg {
+        name: "Arbetsförmedlingen",
+        kind: OrganisationKind::Arbetsformedlingen,
+        email: "samverkan.af@example.se",
+        users: &[(
+            "af.arbetsformedlare",
+            "Peter Lund (arbetsförmedlare)",
+            &[Role::Arbetsformedlare],
+        )],
+    },
+    DemoOrg {
+        name: "Samordningsförbundet Stockholms stad",
+        kind: OrganisationKind::Samordningsforbund,
+        email: "finsam@example.se",
+        users: &[(
+            "finsam.koordinator",
+            "Nadia Karimi (Finsam-koordinator)",
+            &[Role::Finsamkoordinator],
+        )],
+    },
+];
+
+/// Seeds the demo set unless the store already has organisations; prints the logins.
+pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
+    let mut tx = store.begin().await?;
+    let empty = organisations::list(&mut tx).await?.is_empty();
+    drop(tx);
+    if empty {
+        seed(store).await?;
+    }
+    println!("\nDemoinloggningar (lösenord för alla: {DEMO_PASSWORD}):");
+    for org in ORGS {
+        for (username, name, _) in org.users {
+            println!("  {username:<22} {name}, {}", org.name);
+        }
+    }
+    println!();
+    Ok(())
+}
+
+async fn seed(store: &Store) -> anyhow::Result<()> {
+    let mut org_ids: Vec<OrganisationId> = Vec::new();
+    let mut social_worker = None;
+    for org in ORGS {
+        let org_id =
+            create_organisation(store, org.name, org.kind, Some(org.email.to_owned())).await?;
+        org_ids.push(org_id);
+        for (username, name, roles) in org.users {
+            let email = format!("{username}@example.se");
+            let user = create_user(
+                store,
+                org_id,
+                username,
+                name,
+                &email,
+                DEMO_PASSWORD,
+                roles.to_vec(),
+            )
+            .await?;
+            if *username == "soc.sara" {
+                social_worker = Some(user);
+            }
+        }
+    }
+    let sara = social_worker.ok_or_else(|| anyhow::anyhow!("demo social worker missing"))?;
+    let (social_services, rinkeby, jobbtorg) = (org_ids[0], org_ids[1], org_ids[5]);
+    let people = [
+        (
+            "19850312123",
+            "Amina Testsson",
+            Some((
+                rinkeby,
+                vec![
+                    Purpose::Rehabiliteringsforfragan,
+                    Purpose::Informationsutbyte,
+                ],
+            )),
+        ),
+        (
+            "19790704456",
+            "Bertil Demosson",
+            Some((jobbtorg, vec![Purpose::Informationsutbyte, Purpose::Sip])),
+        ),
+        ("19920115789", "Carin Exempeldotter", None),
+    ];
+    for (digits, name, consent) in people {
+        seed_case(store, social_services, sara, digits, name, consent).await?;
+    }
+    Ok(())
+}
+
+async fn seed_case(
+    store: &Store,
+    owner: OrganisationId,
+    responsible: UserId,
+    first_eleven: &str,
+    name: &str,
+    consent: Option<(OrganisationId, Vec<Purpose>)>,
+) -> anyhow::Result<()> {
+    let personnummer = Personnummer::complete(first_eleven)?;
+    let mut tx = store.begin().await?;
+    let individual =
+        individuals::register(&mut tx, &personnummer, name, false, owner, responsible).await?;
+    let case_id = CaseId::new();
+    let title = "Rehabilitering och stöd mot arbete";
+    let new_case = NewCase {
+        id: case_id,
+        individual_id: individual.id,
+        owner_organisation_id: owner,
+        responsible_user_id: responsible,
+        title: title.into(),
+    };
+    cases::insert(&mut tx, &new_case).await?;
+    let mut consent_id = None;
+    if let Some((partner, purposes)) = consent {
+        let now = Timestamp::now();
+        let record = Consent {
+            id: ConsentId::new(),
+            individual_id: individual.id,
+            case_id: Some(case_id),
+            recorded_by_user_id: responsible,
+            recorded_by_organisation_id: owner,
+            forms: vec![ConsentForm::Muntligt, ConsentForm::Skriftligt],
+            document_reference: Some("Samtyckesblankett SB-2026-001".into()),
+            valid_from: now,
+            valid_until: now.plus_days(180),
+            status: ConsentStatus::Active,
+            status_changed_at: None,
+            status_changed_by: None,
+            status_reason: None,
+            created_at: now,
+            organisations: {
+                let mut orgs = vec![owner, partner];
+                orgs.sort();
+                orgs
+            },
+            purposes,
+        };
+        consents::insert(&mut tx, &record).await?;
+        consent_id = Some(record.id);
+    }
+    tx.audit(AuditEntry {
+        at: Timestamp::now(),
+        user_id: None,
+        organisation_id: Some(owner),
+        roles: "system".into(),
+        action: "demo.seed",
+        outcome: Outcome::Allowed,
+        individual_id: Some(individual.id),
+        case_id: Some(case_id),
+        purpose: None,
+        consent_id,
+        request_id: None,
+    });
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Domain values: typed ids, the personnummer, the enumerations the hub speaks in.
+
+mod ids;
+pub mod inquiry;
+mod kinds;
+mod personnummer;
+mod time;
+
+pub use ids::*;
+pub use kinds::*;
+pub use personnummer::{Personnummer, PersonnummerError};
+pub use time::Timestamp;

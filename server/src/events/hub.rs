@@ -1,0 +1,381 @@
+//! The live fan-out hub. One sequencer task per process puts committed events in order
+//! (they arrive from this process's commits and, on PostgreSQL, from every node's commits
+//! via LISTEN/NOTIFY; gaps are filled from the table) and hands each to the subscribers
+//! allowed to see it *now*, by the policy. Per-connection queues are bounded: a subscriber
+//! whose queue is full is disconnected, never allowed to grow memory or stall the others.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::{visible_to, Audience, Event};
+use crate::access::policy::CaseFacts;
+use crate::access::Actor;
+use crate::domain::{CaseId, OrganisationId, Timestamp};
+use crate::store::{self, Store, StoreResult};
+
+/// How long an out-of-order event waits for the ones before it before they are read from
+/// the table.
+const GAP_WAIT: Duration = Duration::from_millis(25);
+const BATCH: i64 = 500;
+const FACTS_CACHE_LIMIT: usize = 50_000;
+
+/// A message for one connection: pre-serialised, shared between all its recipients.
+pub type Outbound = Arc<str>;
+
+struct Subscriber {
+    actor: Actor,
+    queue: mpsc::Sender<Outbound>,
+    kicked: CancellationToken,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_org: HashMap<OrganisationId, HashMap<u64, Subscriber>>,
+}
+
+struct Inner {
+    store: Store,
+    registry: Mutex<Registry>,
+    next_id: AtomicU64,
+    /// Every event up to here has been fanned out (or skipped) by the sequencer.
+    delivered: AtomicI64,
+    queue_capacity: usize,
+    shutdown: CancellationToken,
+    connections: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+/// A live subscription. Dropping it unregisters the connection.
+pub struct Subscription {
+    hub: Hub,
+    id: u64,
+    organisation: OrganisationId,
+    /// Events after `from` will arrive on `queue`; everything up to it must be read from
+    /// the table.
+    pub from: i64,
+    pub queue: mpsc::Receiver<Outbound>,
+    /// Cancelled when the hub gives up on this connection (queue full) or shuts down.
+    pub kicked: CancellationToken,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.unregister(self.organisation, self.id);
+    }
+}
+
+impl Hub {
+    /// Starts the sequencer. `postgres_url` adds a LISTEN for other nodes' commits.
+    pub async fn start(
+        store: Store,
+        postgres_url: Option<String>,
+        queue_capacity: usize,
+    ) -> anyhow::Result<Self> {
+        let mut tx = store.begin().await?;
+        let head = store::events::head(&mut tx).await?;
+        drop(tx);
+        let inner = Arc::new(Inner {
+            store: store.clone(),
+            registry: Mutex::new(Registry::default()),
+            next_id: AtomicU64::new(1),
+            delivered: AtomicI64::new(head),
+            queue_capacity,
+            shutdown: CancellationToken::new(),
+            connections: AtomicU64::new(0),
+        });
+        let hub = Hub { inner };
+        let (remote_tx, remote_rx) = mpsc::unbounded_channel::<i64>();
+        if let Some(url) = postgres_url {
+            tokio::spawn(listen_postgres(url, remote_tx, hub.inner.shutdown.clone()));
+        }
+        tokio::spawn(sequence(hub.clone(), store.subscribe(), remote_rx, head));
+        Ok(hub)
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Open connections in this process.
+    pub fn connections(&self) -> u64 {
+        self.inner.connections.load(Ordering::Relaxed)
+    }
+
+    /// Registers a connection; from the returned `from` on, its events come on the queue.
+    pub fn subscribe(&self, actor: Actor) -> Subscription {
+        let (queue_tx, queue) = mpsc::channel(self.inner.queue_capacity);
+        let kicked = self.inner.shutdown.child_token();
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let organisation = actor.organisation_id;
+        let mut registry = self
+            .inner
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Read under the lock the sequencer fans out under: nothing falls between.
+        let from = self.inner.delivered.load(Ordering::Acquire);
+        registry.by_org.entry(organisation).or_default().insert(
+            id,
+            Subscriber {
+                actor,
+                queue: queue_tx,
+                kicked: kicked.clone(),
+            },
+        );
+        drop(registry);
+        self.inner.connections.fetch_add(1, Ordering::Relaxed);
+        Subscription {
+            hub: self.clone(),
+            id,
+            organisation,
+            from,
+            queue,
+            kicked,
+        }
+    }
+
+    fn unregister(&self, organisation: OrganisationId, id: u64) {
+        let mut registry = self
+            .inner
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(subscribers) = registry.by_org.get_mut(&organisation) {
+            if subscribers.remove(&id).is_some() {
+                self.inner.connections.fetch_sub(1, Ordering::Relaxed);
+            }
+            if subscribers.is_empty() {
+                registry.by_org.remove(&organisation);
+            }
+        }
+    }
+
+    /// Hands one event to every subscriber allowed to see it; kicks those whose queue is full.
+    fn fan_out(&self, event: &Event, facts: Option<&CaseFacts>) {
+        let now = Timestamp::now();
+        let message: Outbound = Arc::from(event.client_json());
+        let mut registry = self
+            .inner
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let orgs: Vec<OrganisationId> = match (&event.audience, facts) {
+            (Audience::Revoked(orgs), _) | (Audience::Organisations(orgs), Some(_)) => orgs.clone(),
+            (Audience::Case, Some(facts)) => {
+                let mut orgs: Vec<_> = facts
+                    .consents
+                    .iter()
+                    .flat_map(|c| c.organisations.iter().copied())
+                    .collect();
+                orgs.push(facts.owner);
+                orgs.sort();
+                orgs.dedup();
+                orgs
+            }
+            (_, None) => Vec::new(),
+        };
+        let mut kicked = Vec::new();
+        for org in orgs {
+            let Some(subscribers) = registry.by_org.get(&org) else {
+                continue;
+            };
+            for (id, subscriber) in subscribers {
+                if visible_to(event, &subscriber.actor, facts, now)
+                    && subscriber.queue.try_send(message.clone()).is_err()
+                {
+                    kicked.push((org, *id));
+                }
+            }
+        }
+        for (org, id) in kicked {
+            if let Some(subscriber) = registry.by_org.get_mut(&org).and_then(|s| s.remove(&id)) {
+                subscriber.kicked.cancel();
+                self.inner.connections.fetch_sub(1, Ordering::Relaxed);
+                tracing::info!(connection = id, "stream subscriber too slow; disconnected");
+            }
+        }
+        self.inner.delivered.store(event.seq, Ordering::Release);
+    }
+}
+
+/// Case facts as of now, cached between events that cannot change them.
+#[derive(Default)]
+struct FactsCache {
+    cases: HashMap<CaseId, Option<Arc<CaseFacts>>>,
+}
+
+impl FactsCache {
+    async fn get(&mut self, store: &Store, case_id: CaseId) -> StoreResult<Option<Arc<CaseFacts>>> {
+        if let Some(found) = self.cases.get(&case_id) {
+            return Ok(found.clone());
+        }
+        let mut tx = store.begin().await?;
+        let facts = store::cases::facts(&mut tx, case_id).await?.map(Arc::new);
+        drop(tx);
+        if self.cases.len() >= FACTS_CACHE_LIMIT {
+            self.cases.clear();
+        }
+        self.cases.insert(case_id, facts.clone());
+        Ok(facts)
+    }
+
+    /// Forgets what an event may have changed: consents and cases touch the rule's facts.
+    fn invalidate(&mut self, event: &Event) {
+        let touches_rule = event.kind.starts_with("consent.")
+            || event.kind.starts_with("case.")
+            || event.kind.starts_with("individual.");
+        if !touches_rule {
+            return;
+        }
+        match event.individual_id {
+            Some(individual) => self
+                .cases
+                .retain(|_, f| f.as_ref().is_some_and(|f| f.individual_id != individual)),
+            None => self.cases.clear(),
+        }
+        if let Some(case) = event.case_id {
+            self.cases.remove(&case);
+        }
+    }
+}
+
+/// Puts events in sequence and fans them out, one at a time, in order.
+async fn sequence(
+    hub: Hub,
+    mut local: broadcast::Receiver<Arc<Vec<Event>>>,
+    mut remote: mpsc::UnboundedReceiver<i64>,
+    head: i64,
+) {
+    let shutdown = hub.inner.shutdown.clone();
+    let mut next = head + 1;
+    let mut known_max = head;
+    let mut pending: BTreeMap<i64, Event> = BTreeMap::new();
+    let mut gap_since: Option<Instant> = None;
+    let mut cache = FactsCache::default();
+    let mut tick = tokio::time::interval(GAP_WAIT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            received = local.recv() => match received {
+                Ok(batch) => {
+                    for event in batch.iter() {
+                        known_max = known_max.max(event.seq);
+                        if event.seq >= next {
+                            pending.insert(event.seq, event.clone());
+                        }
+                    }
+                }
+                // Missed some: the table has them.
+                Err(broadcast::error::RecvError::Lagged(_)) => known_max = i64::MAX,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            Some(seq) = remote.recv() => known_max = known_max.max(seq),
+            _ = tick.tick() => {}
+        }
+        // Deliver what is in order.
+        while let Some(event) = pending.remove(&next) {
+            deliver(&hub, &mut cache, &event).await;
+            next += 1;
+        }
+        if known_max < next {
+            gap_since = None;
+            continue;
+        }
+        // Something later is known but not here: wait a moment, then read the table.
+        let since = *gap_since.get_or_insert_with(Instant::now);
+        if !pending.is_empty() && known_max != i64::MAX && since.elapsed() < GAP_WAIT {
+            continue;
+        }
+        match read_from(&hub.inner.store, next - 1).await {
+            Ok(events) => {
+                if events.is_empty() && known_max == i64::MAX {
+                    known_max = next - 1;
+                }
+                for event in events {
+                    if event.seq == next {
+                        deliver(&hub, &mut cache, &event).await;
+                        next += 1;
+                    }
+                }
+                pending.retain(|seq, _| *seq >= next);
+                gap_since = None;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "event hub could not read the event log; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+async fn read_from(store: &Store, after: i64) -> StoreResult<Vec<Event>> {
+    let mut tx = store.begin().await?;
+    store::events::since(&mut tx, after, BATCH).await
+}
+
+async fn deliver(hub: &Hub, cache: &mut FactsCache, event: &Event) {
+    cache.invalidate(event);
+    let facts = match event.case_id {
+        Some(case_id) => match cache.get(&hub.inner.store, case_id).await {
+            Ok(facts) => facts,
+            Err(err) => {
+                // Deny by default: without facts nobody gets the event live; clients resume.
+                tracing::warn!(error = %err, seq = event.seq, "no case facts for an event; not pushed");
+                None
+            }
+        },
+        None => None,
+    };
+    hub.fan_out(event, facts.as_deref());
+}
+
+/// Pokes the sequencer whenever any node commits events (PostgreSQL only).
+async fn listen_postgres(
+    url: String,
+    pokes: mpsc::UnboundedSender<i64>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let attempt = async {
+            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+            listener.listen(store::events::CHANNEL).await?;
+            loop {
+                let notification = listener.recv().await?;
+                if let Ok(seq) = notification.payload().parse::<i64>() {
+                    if pokes.send(seq).is_err() {
+                        return anyhow::Ok(());
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            result = attempt => {
+                if let Err(err) = result {
+                    tracing::warn!(error = %err, "event listener lost PostgreSQL; reconnecting");
+                }
+                // A reconnect may have missed notifications: make the sequencer check the table.
+                let _ = pokes.send(i64::MAX);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The live stream over WebSocket. A signed-in user asks for a one-time ticket
+//! (`POST /api/ws-ticket`) and opens `GET /api/stream?ticket=…&since=…`; no token ever goes
+//! in a URL. The server first replays every event after `since` the user may see now, then
+//! switches to live events with no gap and no duplicate.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use futures_util::{SinkExt, StreamExt};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::visible_to;
+use crate::access::policy::CaseFacts;
+use crate::access::{Actor, CurrentUser};
+use crate::app::AppState;
+use crate::domain::{CaseId, Timestamp};
+use crate::error::{AppError, AppResult};
+use crate::http::ApiQuery;
+use crate::store::{self, users, StoreError};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_ticket))
+        .routes(routes!(open_stream))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StreamTicket {
+    /// Pass as `ticket` to `GET /api/stream` within `expires_at`; it works once.
+    pub ticket: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A one-time ticket for opening the live stream.
+#[utoipa::path(post, path = "/api/ws-ticket", tag = "stream",
+    responses((status = 201, body = StreamTicket), crate::http::CommonErrors))]
+async fn issue_ticket(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> AppResult<(StatusCode, Json<StreamTicket>)> {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let ticket = hex::encode(bytes);
+    let expires_at = Timestamp::from_micros(
+        Timestamp::now().micros() + state.settings.stream.ticket_ttl_seconds * 1_000_000,
+    );
+    let mut tx = state.store.begin().await?;
+    store::tickets::insert(&mut tx, &ticket, actor.user_id, expires_at).await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StreamTicket {
+            ticket,
+            expires_at: expires_at.to_datetime(),
+        }),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// From `POST /api/ws-ticket`.
+    pub ticket: String,
+    /// The last sequence number this client saw; events after it are replayed first.
+    #[param(minimum = 0)]
+    pub since: Option<i64>,
+}
+
+/// The first message on a stream.
+#[derive(Serialize, ToSchema)]
+pub struct Hello {
+    /// Always `hello`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Replayed events end here; live events follow.
+    pub seq: i64,
+}
+
+/// Opens the live event stream (WebSocket). Each message is an event
+/// `{seq, type, at, case_id, subject_id}`, after a first `{type: "hello", seq}`.
+#[utoipa::path(get, path = "/api/stream", tag = "stream", security(()), params(StreamQuery), responses(
+    (status = 101, description = "Växlar till WebSocket"),
+    (status = 400, description = "Ingen WebSocket-begäran", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Ogiltig eller använd biljett", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Otillåtet ursprung (Origin)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Felaktiga parametrar", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+async fn open_stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> AppResult<Response> {
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let allowed = origin.to_str().is_ok_and(|o| {
+            state
+                .settings
+                .stream
+                .origin_allowed(o, &state.settings.server.public_url)
+        });
+        if !allowed {
+            return Err(AppError::Forbidden {
+                code: "origin_not_allowed",
+                detail: "Anslutningen kommer från en otillåten webbplats.",
+            });
+        }
+    }
+    if query.since.is_some_and(|s| s < 0) {
+        return Err(AppError::field(
+            "since",
+            "out_of_range",
+            "since ska vara 0 eller större",
+        ));
+    }
+    let upgrade = upgrade.map_err(|_| AppError::BadRequest {
+        code: "websocket_required",
+        detail: "Öppna strömmen som en WebSocket-anslutning.".into(),
+    })?;
+    let invalid = || AppError::Unauthenticated {
+        code: "invalid_ticket",
+        detail: "Biljetten är ogiltig, har gått ut eller är redan använd.",
+    };
+    let mut tx = state.store.begin().await?;
+    let user_id = store::tickets::consume(&mut tx, &query.ticket)
+        .await?
+        .ok_or_else(invalid)?;
+    let user = match users::get(&mut tx, user_id).await {
+        Ok(user) if user.active => user,
+        Ok(_) | Err(StoreError::NotFound) => return Err(invalid()),
+        Err(err) => return Err(err.into()),
+    };
+    tx.commit().await?;
+    let actor = Actor {
+        user_id: user.id,
+        organisation_id: user.organisation_id,
+        roles: user.roles,
+        request_id: None,
+    };
+    let settings = state.settings.stream.clone();
+    let hub = state.hub.clone();
+    Ok(upgrade
+        // Small buffers: tungstenite's 128 KiB default read buffer per connection is far too much.
+        .read_buffer_size(settings.read_buffer_bytes)
+        .write_buffer_size(0)
+        .max_write_buffer_size(settings.max_write_buffer_bytes)
+        .max_message_size(16 * 1024)
+        .max_frame_size(16 * 1024)
+        .on_upgrade(move |socket| {
+            run(
+                socket,
+                hub,
+                actor,
+                query.since,
+                Duration::from_secs(settings.heartbeat_seconds),
+            )
+        }))
+}
+
+async fn run(
+    socket: WebSocket,
+    hub: super::hub::Hub,
+    actor: Actor,
+    since: Option<i64>,
+    heartbeat: Duration,
+) {
+    let mut subscription = hub.subscribe(actor.clone());
+    let kicked = subscription.kicked.clone();
+    let (mut sink, mut incoming) = socket.split();
+    // A send that gives up when the hub kicks the connection (a stalled client).
+    macro_rules! send {
+        ($message:expr) => {
+            tokio::select! {
+                sent = sink.send($message) => if sent.is_err() { return },
+                () = kicked.cancelled() => return,
+            }
+        };
+    }
+    let hello = serde_json::json!({"type": "hello", "seq": subscription.from}).to_string();
+    send!(Message::text(hello));
+    if let Some(since) = since {
+        let mut after = since.min(subscription.from);
+        let mut facts: HashMap<CaseId, Option<Arc<CaseFacts>>> = HashMap::new();
+        while after < subscription.from {
+            let Ok(batch) = replay_batch(&hub, &actor, after, subscription.from, &mut facts).await
+            else {
+                return;
+            };
+            let Some(last) = batch.last_seq else { break };
+            for text in batch.messages {
+                send!(Message::text(text));
+            }
+            after = last;
+        }
+    }
+    let mut ticker = tokio::time::interval(heartbeat);
+    ticker.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            () = kicked.cancelled() => {
+                let close = CloseFrame { code: 4008, reason: "för långsam eller servern stängs".into() };
+                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
+                return;
+            }
+            queued = subscription.queue.recv() => match queued {
+                Some(text) => send!(Message::text(text.as_ref())),
+                None => return,
+            },
+            frame = incoming.next() => match frame {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => last_heard = Instant::now(),
+            },
+            _ = ticker.tick() => {
+                if last_heard.elapsed() > heartbeat * 2 {
+                    return;
+                }
+                send!(Message::Ping(Default::default()));
+            }
+        }
+    }
+}
+
+struct Replay {
+    messages: Vec<String>,
+    last_seq: Option<i64>,
+}
+
+/// The next page of stored events after `after` (up to `until`) that `actor` may see now.
+async fn replay_batch(
+    hub: &super::hub::Hub,
+    actor: &Actor,
+    after: i64,
+    until: i64,
+    facts: &mut HashMap<CaseId, Option<Arc<CaseFacts>>>,
+) -> Result<Replay, StoreError> {
+    let mut tx = hub.store().begin().await?;
+    let events = store::events::since(&mut tx, after, 500).await?;
+    let now = Timestamp::now();
+    let mut replay = Replay {
+        messages: Vec::new(),
+        last_seq: None,
+    };
+    for event in events.into_iter().take_while(|e| e.seq <= until) {
+        replay.last_seq = Some(event.seq);
+        let case_facts = match event.case_id {
+            Some(case_id) => match facts.get(&case_id) {
+                Some(found) => found.clone(),
+                None => {
+                    let loaded = store::cases::facts(&mut tx, case_id).await?.map(Arc::new);
+                    facts.insert(case_id, loaded.clone());
+                    loaded
+                }
+            },
+            None => None,
+        };
+        if visible_to(&event, actor, case_facts.as_deref(), now) {
+            replay.messages.push(event.client_json());
+        }
+    }
+    Ok(replay)
+}

@@ -1,0 +1,106 @@
+//! Login with a local account, and who am I.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
+
+use super::users::UserResponse;
+use super::{rfc3339, ValidJson};
+use crate::access::{password, CurrentUser};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::store::{organisations, users};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(me))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 100, message = "ange användarnamn"))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub username: String,
+    #[validate(length(min = 1, max = 200, message = "ange lösenord"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserResponse,
+}
+
+/// Signs in with username and password and returns a short-lived access token.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", security(()), request_body = LoginRequest, responses(
+    (status = 200, body = LoginResponse),
+    (status = 401, description = "Fel användarnamn eller lösenord", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "För många misslyckade försök", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::CommonErrors,
+))]
+async fn login(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    if let Err(retry_after_seconds) = state.throttle.check(&body.username) {
+        return Err(AppError::TooManyRequests {
+            retry_after_seconds,
+        });
+    }
+    let mut tx = state.store.begin().await?;
+    let credentials = users::credentials(&mut tx, body.username.trim()).await?;
+    drop(tx);
+    let stored_hash = credentials
+        .as_ref()
+        .map_or(password::dummy_hash().to_owned(), |c| {
+            c.password_hash.clone()
+        });
+    let password = body.password.clone();
+    // Hashing is CPU-bound; keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored_hash))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let user = match credentials {
+        Some(c) if matches && c.user.active => c.user,
+        _ => {
+            state.throttle.record_failure(&body.username);
+            tracing::info!("failed login");
+            return Err(AppError::Unauthenticated {
+                code: "invalid_credentials",
+                detail: "Fel användarnamn eller lösenord.",
+            });
+        }
+    };
+    state.throttle.record_success(&body.username);
+    let (access_token, expires_at) = state.tokens.issue(user.id)?;
+    let mut tx = state.store.begin().await?;
+    let organisation = organisations::get(&mut tx, user.organisation_id).await?;
+    Ok(Json(LoginResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_at: rfc3339(expires_at),
+        user: UserResponse::new(user, &organisation),
+    }))
+}
+
+/// The signed-in user, their organisation and roles.
+#[utoipa::path(get, path = "/api/me", tag = "auth", responses((status = 200, body = UserResponse), crate::http::CommonErrors))]
+async fn me(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> AppResult<Json<UserResponse>> {
+    let mut tx = state.store.begin().await?;
+    let user = users::get(&mut tx, actor.user_id).await?;
+    let organisation = organisations::get(&mut tx, user.organisation_id).await?;
+    Ok(Json(UserResponse::new(user, &organisation)))
+}

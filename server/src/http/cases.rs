@@ -1,0 +1,343 @@
+//! Cases (ärenden): open, list, read, change.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
+
+use super::{rfc3339, text_line, ApiPath, ApiQuery, Page, Paging, ValidJson};
+use crate::access::policy::{self, Need};
+use crate::access::{Actor, CurrentUser};
+use crate::app::AppState;
+use crate::domain::{
+    CaseId, CaseStatus, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId,
+};
+use crate::error::{AppError, AppResult};
+use crate::events::{Audience, NewEvent};
+use crate::store::cases::{self, CaseQuery, CaseView, NewCase};
+use crate::store::{individuals, users, StoreError, Tx};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cases, open_case))
+        .routes(routes!(get_case, update_case))
+}
+
+/// Why the caller sees the case.
+#[derive(Serialize, ToSchema)]
+pub struct CaseAccessInfo {
+    /// `owner` (my organisation's case) or `consent`.
+    pub basis: &'static str,
+    /// The consent that lets my organisation see the case, when basis is `consent`.
+    pub consent_id: Option<ConsentId>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseResponse {
+    pub id: CaseId,
+    pub title: String,
+    pub status: CaseStatus,
+    pub individual_id: IndividualId,
+    pub personnummer: String,
+    pub individual_name: String,
+    pub protected_identity: bool,
+    pub owner_organisation_id: OrganisationId,
+    pub owner_organisation_name: String,
+    pub responsible_user_id: UserId,
+    pub responsible_user_name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub access: CaseAccessInfo,
+}
+
+impl From<CaseView> for CaseResponse {
+    fn from(c: CaseView) -> Self {
+        Self {
+            id: c.id,
+            title: c.title,
+            status: c.status,
+            individual_id: c.individual_id,
+            personnummer: c.personnummer,
+            individual_name: c.individual_name,
+            protected_identity: c.protected_identity,
+            owner_organisation_id: c.owner_organisation_id,
+            owner_organisation_name: c.owner_organisation_name,
+            responsible_user_id: c.responsible_user_id,
+            responsible_user_name: c.responsible_user_name,
+            created_at: rfc3339(c.created_at),
+            updated_at: rfc3339(c.updated_at),
+            access: CaseAccessInfo {
+                basis: if c.via_consent.is_some() {
+                    "consent"
+                } else {
+                    "owner"
+                },
+                consent_id: c.via_consent,
+            },
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCase {
+    /// An individual my organisation has registered.
+    pub individual_id: IndividualId,
+    #[validate(
+        length(min = 1, max = 200, message = "1–200 tecken"),
+        custom(function = "text_line")
+    )]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
+    pub title: String,
+    /// Defaults to me.
+    pub responsible_user_id: Option<UserId>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCase {
+    #[validate(
+        length(min = 1, max = 200, message = "1–200 tecken"),
+        custom(function = "text_line")
+    )]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
+    pub title: Option<String>,
+    pub status: Option<CaseStatus>,
+    /// Hand the case over to another user of the owning organisation.
+    pub responsible_user_id: Option<UserId>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CaseListQuery {
+    pub status: Option<CaseStatus>,
+    pub responsible_user_id: Option<UserId>,
+    pub individual_id: Option<IndividualId>,
+    /// Only cases shared for this purpose (others' cases); my organisation's own cases always show.
+    pub purpose: Option<Purpose>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<i64>,
+}
+
+/// The purpose (ändamål) a read is made for. Another organisation's case then needs a
+/// consent covering that purpose; the purpose is recorded in the audit log.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeQuery {
+    pub purpose: Option<Purpose>,
+}
+
+impl PurposeQuery {
+    pub fn need(&self) -> Need {
+        self.purpose.map_or(Need::Case, Need::Purpose)
+    }
+}
+
+/// A user of `actor`'s organisation who works with cases, or a field error.
+async fn caseworker_of_my_organisation(tx: &mut Tx, actor: &Actor, id: UserId) -> AppResult<()> {
+    let invalid = || {
+        AppError::field(
+            "responsible_user_id",
+            "invalid_user",
+            "ska vara en aktiv handläggare i din organisation",
+        )
+    };
+    match users::get(tx, id).await {
+        Ok(u)
+            if u.organisation_id == actor.organisation_id
+                && u.active
+                && u.roles.iter().any(|r| r.works_cases()) =>
+        {
+            Ok(())
+        }
+        Ok(_) | Err(StoreError::NotFound) => Err(invalid()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Cases I may see: my organisation's, and others' shared with us by an active consent.
+#[utoipa::path(get, path = "/api/cases", tag = "cases", params(CaseListQuery),
+    responses((status = 200, body = Page<CaseResponse>), crate::http::CommonErrors))]
+async fn list_cases(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(query): ApiQuery<CaseListQuery>,
+) -> AppResult<Json<Page<CaseResponse>>> {
+    let paging = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    };
+    let (limit, offset) = (paging.limit()?, paging.offset()?);
+    let need = query.purpose.map_or(Need::Case, Need::Purpose);
+    let Some(filter) = policy::case_filter(&actor, need, Timestamp::now()) else {
+        return Ok(Json(Page {
+            items: Vec::new(),
+            limit,
+            offset,
+        }));
+    };
+    let mut tx = state.store.begin().await?;
+    let rows = cases::list(
+        &mut tx,
+        &filter,
+        &CaseQuery {
+            status: query.status,
+            responsible_user_id: query.responsible_user_id,
+            individual_id: query.individual_id,
+            case_id: None,
+            limit,
+            offset,
+        },
+    )
+    .await?;
+    for row in &rows {
+        let access = filter.access_for(
+            row.id,
+            row.individual_id,
+            row.owner_organisation_id,
+            row.via_consent,
+        );
+        tx.audit(access.audit(&actor, "case.list"));
+    }
+    tx.commit().await?;
+    Ok(Json(Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        limit,
+        offset,
+    }))
+}
+
+/// Opens a case for an individual my organisation has registered.
+#[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = OpenCase, responses(
+    (status = 201, body = CaseResponse),
+    (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::CommonErrors,
+))]
+async fn open_case(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ValidJson(body): ValidJson<OpenCase>,
+) -> AppResult<(StatusCode, Json<CaseResponse>)> {
+    if !actor.works_cases() {
+        return Err(AppError::Forbidden {
+            code: "role_not_allowed",
+            detail: "Din roll arbetar inte med ärenden.",
+        });
+    }
+    let mut tx = state.store.begin().await?;
+    if !individuals::registered_by(&mut tx, body.individual_id, actor.organisation_id).await? {
+        return Err(AppError::field(
+            "individual_id",
+            "unknown_individual",
+            "registrera individen i din organisation först",
+        ));
+    }
+    let responsible = body.responsible_user_id.unwrap_or(actor.user_id);
+    caseworker_of_my_organisation(&mut tx, &actor, responsible).await?;
+    let id = CaseId::new();
+    cases::insert(
+        &mut tx,
+        &NewCase {
+            id,
+            individual_id: body.individual_id,
+            owner_organisation_id: actor.organisation_id,
+            responsible_user_id: responsible,
+            title: body.title.trim().to_owned(),
+        },
+    )
+    .await?;
+    // A protected identity may hide the new case even from its creator; say so clearly.
+    let access = policy::authorize_case(&mut tx, &actor, id, Need::Case, "case.create")
+        .await
+        .map_err(|_| {
+            AppError::field(
+                "responsible_user_id",
+                "protected_identity",
+                "för en person med skyddade personuppgifter ska du själv vara ansvarig",
+            )
+        })?;
+    let view = cases::get(&mut tx, &access).await?;
+    tx.event(case_event("case.opened", &access));
+    tx.audit(access.audit(&actor, "case.create"));
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view.into())))
+}
+
+/// One case I may see.
+#[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = CaseId, Path), PurposeQuery),
+    responses((status = 200, body = CaseResponse), crate::http::CommonErrors))]
+async fn get_case(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<CaseId>,
+    ApiQuery(query): ApiQuery<PurposeQuery>,
+) -> AppResult<Json<CaseResponse>> {
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_case(&mut tx, &actor, id, query.need(), "case.read").await?;
+    let view = cases::get(&mut tx, &access).await?;
+    tx.audit(access.audit(&actor, "case.read"));
+    tx.commit().await?;
+    Ok(Json(view.into()))
+}
+
+/// Changes title, status or responsible user (the owning organisation only).
+#[utoipa::path(patch, path = "/api/cases/{id}", tag = "cases", params(("id" = CaseId, Path)), request_body = UpdateCase,
+    responses(
+        (status = 200, body = CaseResponse),
+        (status = 403, description = "Bara ägande organisation", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn update_case(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<CaseId>,
+    ValidJson(body): ValidJson<UpdateCase>,
+) -> AppResult<Json<CaseResponse>> {
+    let mut tx = state.store.begin().await?;
+    let write = policy::authorize_case_write(&mut tx, &actor, id, "case.update").await?;
+    if let Some(user) = body.responsible_user_id {
+        caseworker_of_my_organisation(&mut tx, &actor, user).await?;
+    }
+    let title = body.title.as_deref().map(str::trim);
+    cases::update(
+        &mut tx,
+        &write,
+        title,
+        body.status,
+        body.responsible_user_id,
+    )
+    .await?;
+    // Answered under the access held when the change began, even if a handover just ended it.
+    let view = cases::get(&mut tx, write.access()).await?;
+    tx.event(case_event("case.updated", write.access()));
+    tx.audit(write.access().audit(&actor, "case.update"));
+    tx.commit().await?;
+    Ok(Json(view.into()))
+}
+
+fn case_event(kind: &'static str, access: &policy::CaseAccess) -> NewEvent {
+    NewEvent {
+        kind,
+        case_id: Some(access.case_id()),
+        individual_id: Some(access.individual_id()),
+        subject_id: Some(access.case_id().to_string()),
+        purpose: None,
+        audience: Audience::Case,
+    }
+}

@@ -1,0 +1,439 @@
+//! Consent (samtycke): record, list, read, end (återkalla) and annul (makulera).
+
+use std::collections::BTreeSet;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
+
+use super::cases::PurposeQuery;
+use super::{not_blank, rfc3339, ApiPath, ApiQuery, ValidJson};
+use crate::access::policy;
+use crate::access::{Actor, CurrentUser};
+use crate::app::AppState;
+use crate::domain::{
+    CaseId, ConsentForm, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose,
+    Timestamp, UserId,
+};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::events::{Audience, NewEvent};
+use crate::store::consents::{self, Consent};
+use crate::store::{cases, organisations, StoreError};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_consents, record_consent))
+        .routes(routes!(get_consent))
+        .routes(routes!(end_consent))
+        .routes(routes!(annul_consent))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordConsent {
+    /// The organisations the individual allows to share with each other. My organisation is
+    /// always included.
+    #[schema(min_items = 1)]
+    pub organisation_ids: Vec<OrganisationId>,
+    #[schema(min_items = 1)]
+    pub purposes: Vec<Purpose>,
+    /// `muntligt` and/or `skriftligt`.
+    #[schema(min_items = 1)]
+    pub forms: Vec<ConsentForm>,
+    /// Reference to the signed document; required for a written consent.
+    #[validate(length(max = 200, message = "högst 200 tecken"))]
+    #[schema(max_length = 200)]
+    pub document_reference: Option<String>,
+    /// Defaults to now.
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: DateTime<Utc>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeConsent {
+    /// Why the consent is ended or annulled.
+    #[validate(
+        length(min = 1, max = 1000, message = "ange en orsak (högst 1000 tecken)"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
+    pub reason: String,
+}
+
+/// Who ended or annulled a consent, when and why.
+#[derive(Serialize, ToSchema)]
+pub struct StatusChange {
+    pub at: DateTime<Utc>,
+    pub by_user_id: Option<UserId>,
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentResponse {
+    pub id: ConsentId,
+    pub individual_id: IndividualId,
+    pub case_id: Option<CaseId>,
+    pub recorded_by_user_id: UserId,
+    pub recorded_by_organisation_id: OrganisationId,
+    pub organisation_ids: Vec<OrganisationId>,
+    pub purposes: Vec<Purpose>,
+    pub forms: Vec<ConsentForm>,
+    pub document_reference: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub status: ConsentStatus,
+    /// Active and inside its validity period right now.
+    pub in_force: bool,
+    /// Set when ended or annulled.
+    pub status_change: Option<StatusChange>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Consent> for ConsentResponse {
+    fn from(c: Consent) -> Self {
+        let in_force = c.facts().in_force(Timestamp::now());
+        Self {
+            id: c.id,
+            individual_id: c.individual_id,
+            case_id: c.case_id,
+            recorded_by_user_id: c.recorded_by_user_id,
+            recorded_by_organisation_id: c.recorded_by_organisation_id,
+            organisation_ids: c.organisations,
+            purposes: c.purposes,
+            forms: c.forms,
+            document_reference: c.document_reference,
+            valid_from: rfc3339(c.valid_from),
+            valid_until: rfc3339(c.valid_until),
+            status: c.status,
+            in_force,
+            status_change: c.status_changed_at.map(|at| StatusChange {
+                at: rfc3339(at),
+                by_user_id: c.status_changed_by,
+                reason: c.status_reason,
+            }),
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}
+
+/// Checks everything about a new consent that needs no store, collecting every field error.
+fn check_new_consent(
+    body: &RecordConsent,
+    now: Timestamp,
+    max_days: i64,
+) -> Result<(Timestamp, Timestamp), AppError> {
+    let mut errors = Vec::new();
+    if body.organisation_ids.is_empty() {
+        errors.push(FieldError::new(
+            "organisation_ids",
+            "required",
+            "ange minst en organisation",
+        ));
+    }
+    if body.purposes.is_empty() {
+        errors.push(FieldError::new(
+            "purposes",
+            "required",
+            "ange minst ett ändamål",
+        ));
+    }
+    if body.forms.is_empty() {
+        errors.push(FieldError::new(
+            "forms",
+            "required",
+            "ange muntligt och/eller skriftligt",
+        ));
+    }
+    let has_reference = body
+        .document_reference
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty());
+    if body.forms.contains(&ConsentForm::Skriftligt) && !has_reference {
+        errors.push(FieldError::new(
+            "document_reference",
+            "required",
+            "ett skriftligt samtycke behöver en referens till dokumentet",
+        ));
+    }
+    let from = body.valid_from.map_or(now, Timestamp::from_datetime);
+    let until = Timestamp::from_datetime(body.valid_until);
+    if until <= from {
+        errors.push(FieldError::new(
+            "valid_until",
+            "before_valid_from",
+            "ska vara efter giltig från",
+        ));
+    } else if until > from.plus_days(max_days) {
+        errors.push(FieldError::new(
+            "valid_until",
+            "too_long",
+            format!("ett samtycke får gälla högst {max_days} dagar"),
+        ));
+    } else if until <= now {
+        errors.push(FieldError::new(
+            "valid_until",
+            "in_the_past",
+            "ska ligga i framtiden",
+        ));
+    }
+    if errors.is_empty() {
+        Ok((from, until))
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Records a consent for the case's individual (the owning organisation only).
+#[utoipa::path(post, path = "/api/cases/{id}/consents", tag = "consents", params(("id" = CaseId, Path)), request_body = RecordConsent,
+    responses(
+        (status = 201, body = ConsentResponse),
+        (status = 403, description = "Bara ägande organisation", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn record_consent(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(case_id): ApiPath<CaseId>,
+    ValidJson(body): ValidJson<RecordConsent>,
+) -> AppResult<(StatusCode, Json<ConsentResponse>)> {
+    let now = Timestamp::now();
+    let mut tx = state.store.begin().await?;
+    let write = policy::authorize_case_write(&mut tx, &actor, case_id, "consent.create").await?;
+    let (valid_from, valid_until) =
+        check_new_consent(&body, now, state.settings.consent.max_validity_days)?;
+    let mut unknown = Vec::new();
+    for (index, org) in body.organisation_ids.iter().enumerate() {
+        match organisations::get(&mut tx, *org).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => unknown.push(FieldError::new(
+                format!("organisation_ids[{index}]"),
+                "unknown_organisation",
+                "okänd organisation",
+            )),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(AppError::Validation(unknown));
+    }
+    let mut organisations: BTreeSet<OrganisationId> =
+        body.organisation_ids.iter().copied().collect();
+    organisations.insert(actor.organisation_id);
+    if organisations.len() < 2 {
+        return Err(AppError::field(
+            "organisation_ids",
+            "no_other_organisation",
+            "ange minst en annan organisation än din egen",
+        ));
+    }
+    let consent = Consent {
+        id: ConsentId::new(),
+        individual_id: write.access().individual_id(),
+        case_id: Some(case_id),
+        recorded_by_user_id: actor.user_id,
+        recorded_by_organisation_id: actor.organisation_id,
+        forms: body
+            .forms
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        document_reference: body
+            .document_reference
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty()),
+        valid_from,
+        valid_until,
+        status: ConsentStatus::Active,
+        status_changed_at: None,
+        status_changed_by: None,
+        status_reason: None,
+        created_at: now,
+        organisations: organisations.into_iter().collect(),
+        purposes: body
+            .purposes
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    consents::insert(&mut tx, &consent).await?;
+    tx.event(NewEvent {
+        kind: "consent.recorded",
+        case_id: Some(case_id),
+        individual_id: Some(consent.individual_id),
+        subject_id: Some(consent.id.to_string()),
+        purpose: None,
+        audience: Audience::Case,
+    });
+    let mut entry = write.access().audit(&actor, "consent.create");
+    entry.consent_id = Some(consent.id);
+    tx.audit(entry);
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(consent.into())))
+}
+
+/// The consents for the case's individual that I may see: all my organisation recorded,
+/// and those naming my organisation while they are in force.
+#[utoipa::path(get, path = "/api/cases/{id}/consents", tag = "consents", params(("id" = CaseId, Path), PurposeQuery),
+    responses((status = 200, body = Vec<ConsentResponse>), crate::http::CommonErrors))]
+async fn list_consents(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(case_id): ApiPath<CaseId>,
+    ApiQuery(query): ApiQuery<PurposeQuery>,
+) -> AppResult<Json<Vec<ConsentResponse>>> {
+    let mut tx = state.store.begin().await?;
+    let access =
+        policy::authorize_case(&mut tx, &actor, case_id, query.need(), "consent.list").await?;
+    let list = match policy::consent_filter(&actor, Timestamp::now()) {
+        Some(filter) => consents::list_for_case(&mut tx, &access, &filter).await?,
+        None => Vec::new(),
+    };
+    tx.audit(access.audit(&actor, "consent.list"));
+    tx.commit().await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// One consent record.
+#[utoipa::path(get, path = "/api/consents/{id}", tag = "consents", params(("id" = ConsentId, Path)),
+    responses((status = 200, body = ConsentResponse), crate::http::CommonErrors))]
+async fn get_consent(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<ConsentId>,
+) -> AppResult<Json<ConsentResponse>> {
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_consent(&mut tx, &actor, id, "consent.read").await?;
+    let consent = consents::get(&mut tx, &access).await?;
+    tx.audit(access.audit(&actor, "consent.read"));
+    tx.commit().await?;
+    Ok(Json(consent.into()))
+}
+
+fn state_conflict(code: &'static str, current: ConsentStatus) -> AppError {
+    AppError::Conflict {
+        code,
+        detail: format!("Samtycket har status {current}."),
+    }
+}
+
+/// Ends (återkallar) an active consent. Takes effect when this request commits; any
+/// organisation the consent names may record that the individual withdrew it.
+#[utoipa::path(post, path = "/api/consents/{id}/end", tag = "consents", params(("id" = ConsentId, Path)), request_body = ChangeConsent,
+    responses(
+        (status = 200, body = ConsentResponse),
+        (status = 409, description = "Samtycket är inte aktivt", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn end_consent(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<ConsentId>,
+    ValidJson(body): ValidJson<ChangeConsent>,
+) -> AppResult<Json<ConsentResponse>> {
+    let change = Transition {
+        action: "consent.end",
+        event: "consent.ended",
+        from: &[ConsentStatus::Active],
+        to: ConsentStatus::Ended,
+        conflict: "consent_not_active",
+    };
+    change_status(&state, &actor, id, body.reason.trim(), change).await
+}
+
+/// Annuls (makulerar) a consent entered in error: only the recording organisation.
+#[utoipa::path(post, path = "/api/consents/{id}/annul", tag = "consents", params(("id" = ConsentId, Path)), request_body = ChangeConsent,
+    responses(
+        (status = 200, body = ConsentResponse),
+        (status = 403, description = "Bara organisationen som registrerade samtycket", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Redan makulerat", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn annul_consent(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<ConsentId>,
+    ValidJson(body): ValidJson<ChangeConsent>,
+) -> AppResult<Json<ConsentResponse>> {
+    let change = Transition {
+        action: "consent.annul",
+        event: "consent.annulled",
+        from: &[ConsentStatus::Active, ConsentStatus::Ended],
+        to: ConsentStatus::Annulled,
+        conflict: "consent_already_annulled",
+    };
+    change_status(&state, &actor, id, body.reason.trim(), change).await
+}
+
+struct Transition {
+    action: &'static str,
+    event: &'static str,
+    from: &'static [ConsentStatus],
+    to: ConsentStatus,
+    conflict: &'static str,
+}
+
+/// Ends or annuls a consent: the status change, its audit row, a `consent.*` event and an
+/// `access_revoked` event for every organisation that thereby loses sight of a case, all in
+/// one transaction, so nothing is sent to them from its commit on.
+async fn change_status(
+    state: &AppState,
+    actor: &Actor,
+    id: ConsentId,
+    reason: &str,
+    change: Transition,
+) -> AppResult<Json<ConsentResponse>> {
+    let now = Timestamp::now();
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_consent(&mut tx, actor, id, change.action).await?;
+    if change.to == ConsentStatus::Annulled {
+        access.require_recorder(actor, change.action)?;
+    }
+    let before = cases::facts_for_individual(&mut tx, access.individual_id()).await?;
+    if !consents::change_status(
+        &mut tx,
+        &access,
+        change.from,
+        change.to,
+        actor.user_id,
+        reason,
+        now,
+    )
+    .await?
+    {
+        return Err(state_conflict(change.conflict, access.facts().status));
+    }
+    let after = cases::facts_for_individual(&mut tx, access.individual_id()).await?;
+    let consent = consents::get(&mut tx, &access).await?;
+    tx.event(NewEvent {
+        kind: change.event,
+        case_id: consent.case_id,
+        individual_id: Some(consent.individual_id),
+        subject_id: Some(id.to_string()),
+        purpose: None,
+        audience: Audience::Case,
+    });
+    for (case_id, organisations) in policy::organisations_losing_access(&before, &after, now) {
+        tx.event(NewEvent {
+            kind: "access_revoked",
+            case_id: Some(case_id),
+            individual_id: Some(consent.individual_id),
+            subject_id: Some(id.to_string()),
+            purpose: None,
+            audience: Audience::Revoked(organisations),
+        });
+    }
+    tx.audit(access.audit(actor, change.action));
+    tx.commit().await?;
+    tracing::info!(consent_id = %id, action = change.action, "consent status changed");
+    Ok(Json(consent.into()))
+}

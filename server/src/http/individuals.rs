@@ -1,0 +1,123 @@
+//! Individuals: registration (one person, however many agencies register them) and reading.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
+
+use super::{text_line, ApiPath, ValidJson};
+use crate::access::policy;
+use crate::access::CurrentUser;
+use crate::app::AppState;
+use crate::domain::{IndividualId, Personnummer};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::Outcome;
+use crate::store::individuals::{self, Individual};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_individual))
+        .routes(routes!(get_individual))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterIndividual {
+    /// Personnummer or samordningsnummer, twelve digits (`ÅÅÅÅMMDDNNNK`, hyphen allowed).
+    #[schema(example = "198112189876")]
+    #[schema(pattern = r"^[0-9]{8}[-+]?[0-9]{4}$")]
+    pub personnummer: String,
+    #[validate(
+        length(min = 1, max = 200, message = "1–200 tecken"),
+        custom(function = "text_line")
+    )]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
+    pub name: String,
+    /// Skyddade personuppgifter. Once set it stays set.
+    #[serde(default)]
+    pub protected_identity: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IndividualResponse {
+    pub id: IndividualId,
+    pub personnummer: String,
+    pub name: String,
+    pub protected_identity: bool,
+    /// True when the number is a samordningsnummer.
+    pub samordningsnummer: bool,
+}
+
+impl From<Individual> for IndividualResponse {
+    fn from(i: Individual) -> Self {
+        let samordningsnummer =
+            Personnummer::parse(&i.personnummer).is_ok_and(|p| p.is_samordningsnummer());
+        Self {
+            id: i.id,
+            personnummer: i.personnummer,
+            name: i.name,
+            protected_identity: i.protected_identity,
+            samordningsnummer,
+        }
+    }
+}
+
+/// Registers an individual for my organisation. The same personnummer is always the same
+/// individual; registering again returns them and changes nothing but the protected flag.
+#[utoipa::path(post, path = "/api/individuals", tag = "individuals", request_body = RegisterIndividual, responses(
+    (status = 201, body = IndividualResponse),
+    (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::CommonErrors,
+))]
+async fn register_individual(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ValidJson(body): ValidJson<RegisterIndividual>,
+) -> AppResult<(StatusCode, Json<IndividualResponse>)> {
+    if !actor.works_cases() {
+        return Err(AppError::Forbidden {
+            code: "role_not_allowed",
+            detail: "Din roll arbetar inte med ärenden.",
+        });
+    }
+    let personnummer = Personnummer::parse(&body.personnummer)
+        .map_err(|e| AppError::field("personnummer", "invalid_personnummer", e.to_string()))?;
+    let mut tx = state.store.begin().await?;
+    let individual = individuals::register(
+        &mut tx,
+        &personnummer,
+        body.name.trim(),
+        body.protected_identity,
+        actor.organisation_id,
+        actor.user_id,
+    )
+    .await?;
+    let mut entry = actor.audit("individual.register", Outcome::Allowed);
+    entry.individual_id = Some(individual.id);
+    tx.audit(entry);
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(individual.into())))
+}
+
+/// An individual my organisation registered or whose case I may see.
+#[utoipa::path(get, path = "/api/individuals/{id}", tag = "individuals", params(("id" = IndividualId, Path)),
+    responses((status = 200, body = IndividualResponse), crate::http::CommonErrors))]
+async fn get_individual(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<IndividualId>,
+) -> AppResult<Json<IndividualResponse>> {
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_individual(&mut tx, &actor, id, "individual.read").await?;
+    let individual = individuals::get(&mut tx, &access).await?;
+    tx.audit(access.audit(&actor, "individual.read"));
+    tx.commit().await?;
+    Ok(Json(individual.into()))
+}

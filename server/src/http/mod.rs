@@ -1,0 +1,294 @@
+//! The HTTP API: one module per resource, each exporting `router()`, merged here with the
+//! OpenAPI document generated from the same handlers.
+
+pub mod audit;
+pub mod auth;
+pub mod cases;
+pub mod consents;
+pub mod health;
+pub mod individuals;
+pub mod inquiries;
+pub mod messages;
+pub mod organisations;
+pub mod users;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::domain::Timestamp;
+use crate::error::{AppError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Samverkan API",
+        description = "Samverkan kring rehabilitering: samtycke, ärenden och åtkomstlogg. \
+                       Every error is RFC 9457 problem+json with a stable `code`.",
+        version = "0.1.0"
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(Problem, crate::error::FieldError)),
+    security(("bearer" = [])),
+    tags(
+        (name = "auth", description = "Inloggning"),
+        (name = "organisations", description = "Organisationer och användare"),
+        (name = "individuals", description = "Individer"),
+        (name = "cases", description = "Ärenden"),
+        (name = "consents", description = "Samtycken"),
+        (name = "inquiries", description = "Rehabiliteringsförfrågningar"),
+        (name = "messages", description = "Meddelanden i ärenden"),
+        (name = "audit", description = "Åtkomstlogg och loggutdrag"),
+        (name = "stream", description = "Händelseström (WebSocket)"),
+        (name = "health", description = "Drift"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every API route with its OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(organisations::router())
+        .merge(users::router())
+        .merge(individuals::router())
+        .merge(cases::router())
+        .merge(consents::router())
+        .merge(inquiries::router())
+        .merge(messages::router())
+        .merge(audit::router())
+        .merge(crate::events::stream::router())
+}
+
+/// JSON body that is parsed (unknown fields rejected) and then validated; both failures
+/// become problem+json with field errors.
+pub struct ValidJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ValidJson<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == "application"
+                    && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+            });
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest {
+                        code: "unreadable_body",
+                        detail: e.body_text(),
+                    }
+                }
+            })?;
+        // PostgreSQL cannot store a NUL character in text; no field of ours has a use for one.
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+            return Err(AppError::field(
+                "",
+                "nul_character",
+                "texten innehåller ett otillåtet nolltecken (\\u0000)",
+            ));
+        }
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+        value.validate()?;
+        Ok(Self(value))
+    }
+}
+
+/// Path parameters; a malformed id is simply not found.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// Query parameters with problem+json on failure.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts
+            .uri
+            .query()
+            .is_some_and(|q| q.to_ascii_lowercase().contains("%00"))
+        {
+            return Err(AppError::field(
+                "query",
+                "nul_character",
+                "frågan innehåller ett otillåtet nolltecken",
+            ));
+        }
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// Paging for lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// At most this many items (1-200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Skip this many items (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<i64>,
+}
+
+impl Paging {
+    pub fn limit(&self) -> Result<i64, AppError> {
+        match self.limit {
+            None => Ok(50),
+            Some(n @ 1..=200) => Ok(n),
+            Some(_) => Err(AppError::field(
+                "limit",
+                "out_of_range",
+                "limit ska vara 1–200",
+            )),
+        }
+    }
+
+    pub fn offset(&self) -> Result<i64, AppError> {
+        match self.offset {
+            None => Ok(0),
+            Some(n @ 0..=1_000_000) => Ok(n),
+            Some(_) => Err(AppError::field(
+                "offset",
+                "out_of_range",
+                "offset ska vara 0–1000000",
+            )),
+        }
+    }
+}
+
+/// A page of items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub fn rfc3339(at: Timestamp) -> DateTime<Utc> {
+    at.to_datetime()
+}
+
+fn text_error(code: &'static str, message: &'static str) -> validator::ValidationError {
+    let mut err = validator::ValidationError::new(code);
+    err.message = Some(message.into());
+    err
+}
+
+/// Validator for free text: not only white space, no control characters but line breaks and tabs.
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        return Err(text_error("required", "får inte vara tomt"));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(text_error(
+            "control_character",
+            "innehåller otillåtna styrtecken",
+        ));
+    }
+    Ok(())
+}
+
+/// Validator for one-line text such as names and titles: not blank, no control characters.
+pub fn text_line(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        return Err(text_error("required", "får inte vara tomt"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(text_error(
+            "control_character",
+            "innehåller otillåtna styrtecken",
+        ));
+    }
+    Ok(())
+}
+
+/// The responses every authenticated route can give, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum CommonErrors {
+    /// Felaktig begäran.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// Inte inloggad eller ogiltig token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(#[to_schema] Problem),
+    /// Hittades inte, eller ingen behörighet (existens avslöjas inte).
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(#[to_schema] Problem),
+    /// För stor begäran.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(#[to_schema] Problem),
+    /// Fel innehållstyp.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(#[to_schema] Problem),
+    /// Valideringsfel med fältfel.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(#[to_schema] Problem),
+    /// Tjänsten är tillfälligt otillgänglig.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(#[to_schema] Problem),
+}

@@ -1,0 +1,283 @@
+//! Users of the caller's own organisation; administrators create and change them.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
+
+use super::{text_line, ApiPath, ValidJson};
+use crate::access::{password, Actor, CurrentUser};
+use crate::app::AppState;
+use crate::domain::{OrganisationId, Role, UserId};
+use crate::error::{AppError, AppResult};
+use crate::store::organisations::{self, Organisation};
+use crate::store::users::{self, User};
+use crate::store::{StoreError, Tx};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub active: bool,
+    pub roles: Vec<Role>,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+}
+
+impl UserResponse {
+    pub fn new(user: User, organisation: &Organisation) -> Self {
+        Self {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            email: user.email,
+            active: user.active,
+            roles: user.roles,
+            organisation_id: organisation.id,
+            organisation_name: organisation.name.clone(),
+        }
+    }
+}
+
+fn valid_username(value: &str) -> Result<(), validator::ValidationError> {
+    let ok = (3..=64).contains(&value.len())
+        && value.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        return Ok(());
+    }
+    let mut err = validator::ValidationError::new("invalid_username");
+    err.message = Some("3–64 tecken: a–z, 0–9, punkt, understreck, bindestreck".into());
+    Err(err)
+}
+
+fn valid_roles(roles: &[Role]) -> Result<(), validator::ValidationError> {
+    if roles.is_empty() {
+        let mut err = validator::ValidationError::new("required");
+        err.message = Some("ange minst en roll".into());
+        return Err(err);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[validate(custom(function = "valid_username"))]
+    #[schema(pattern = r"^[a-z0-9._-]{3,64}$")]
+    pub username: String,
+    #[validate(
+        length(min = 1, max = 200, message = "1–200 tecken"),
+        custom(function = "text_line")
+    )]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
+    pub display_name: String,
+    #[validate(
+        email(message = "ogiltig e-postadress"),
+        length(max = 254, message = "högst 254 tecken")
+    )]
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
+    #[schema(min_length = 12, max_length = 200)]
+    pub password: String,
+    #[validate(custom(function = "valid_roles"))]
+    #[schema(min_items = 1)]
+    pub roles: Vec<Role>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[validate(
+        length(min = 1, max = 200, message = "1–200 tecken"),
+        custom(function = "text_line")
+    )]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
+    pub display_name: Option<String>,
+    #[validate(
+        email(message = "ogiltig e-postadress"),
+        length(max = 254, message = "högst 254 tecken")
+    )]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    pub active: Option<bool>,
+    #[validate(custom(function = "valid_roles"))]
+    #[schema(min_items = 1)]
+    pub roles: Option<Vec<Role>>,
+    #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
+    #[schema(min_length = 12, max_length = 200)]
+    pub password: Option<String>,
+}
+
+fn require_admin(actor: &Actor) -> AppResult<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            code: "admin_required",
+            detail: "Kräver rollen organisationsadministratör.",
+        })
+    }
+}
+
+/// A user of the caller's own organisation; others are not found.
+async fn own_user(tx: &mut Tx, actor: &Actor, id: UserId) -> AppResult<User> {
+    match users::get(tx, id).await {
+        Ok(user) if user.organisation_id == actor.organisation_id => Ok(user),
+        Ok(_) | Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::Internal)
+}
+
+/// The users of my organisation.
+#[utoipa::path(get, path = "/api/users", tag = "organisations",
+    responses((status = 200, body = Vec<UserResponse>), crate::http::CommonErrors))]
+async fn list_users(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> AppResult<Json<Vec<UserResponse>>> {
+    let mut tx = state.store.begin().await?;
+    let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
+    let list = users::list_by_organisation(&mut tx, actor.organisation_id).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|u| UserResponse::new(u, &organisation))
+            .collect(),
+    ))
+}
+
+/// Creates a user in my organisation (organisation admin).
+#[utoipa::path(post, path = "/api/users", tag = "organisations", request_body = CreateUser, responses(
+    (status = 201, body = UserResponse),
+    (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Användarnamnet är upptaget", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::CommonErrors,
+))]
+async fn create_user(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ValidJson(body): ValidJson<CreateUser>,
+) -> AppResult<(StatusCode, Json<UserResponse>)> {
+    require_admin(&actor)?;
+    let password_hash = hash_password(body.password).await?;
+    let mut tx = state.store.begin().await?;
+    if users::username_taken(&mut tx, &body.username).await? {
+        return Err(AppError::Conflict {
+            code: "username_taken",
+            detail: "Användarnamnet är upptaget.".into(),
+        });
+    }
+    let mut roles = body.roles;
+    roles.sort();
+    roles.dedup();
+    let user = User {
+        id: UserId::new(),
+        organisation_id: actor.organisation_id,
+        username: body.username,
+        display_name: body.display_name.trim().to_owned(),
+        email: body.email,
+        active: true,
+        roles,
+    };
+    users::insert(&mut tx, &user, &password_hash).await?;
+    let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "user created");
+    Ok((
+        StatusCode::CREATED,
+        Json(UserResponse::new(user, &organisation)),
+    ))
+}
+
+/// One user of my organisation.
+#[utoipa::path(get, path = "/api/users/{id}", tag = "organisations", params(("id" = UserId, Path)),
+    responses((status = 200, body = UserResponse), crate::http::CommonErrors))]
+async fn get_user(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<UserId>,
+) -> AppResult<Json<UserResponse>> {
+    let mut tx = state.store.begin().await?;
+    let user = own_user(&mut tx, &actor, id).await?;
+    let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
+    Ok(Json(UserResponse::new(user, &organisation)))
+}
+
+/// Changes a user of my organisation: name, e-mail, roles, active, password (organisation admin).
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "organisations", params(("id" = UserId, Path)), request_body = UpdateUser,
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Skulle lämna organisationen utan administratör", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn update_user(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<UserId>,
+    ValidJson(body): ValidJson<UpdateUser>,
+) -> AppResult<Json<UserResponse>> {
+    require_admin(&actor)?;
+    let password_hash = match body.password {
+        Some(password) => Some(hash_password(password).await?),
+        None => None,
+    };
+    let mut tx = state.store.begin().await?;
+    let mut user = own_user(&mut tx, &actor, id).await?;
+    if let Some(name) = body.display_name {
+        user.display_name = name.trim().to_owned();
+    }
+    if let Some(email) = body.email {
+        user.email = email;
+    }
+    if let Some(active) = body.active {
+        user.active = active;
+    }
+    if let Some(mut roles) = body.roles {
+        roles.sort();
+        roles.dedup();
+        user.roles = roles;
+    }
+    if user.id == actor.user_id && !(user.active && user.roles.contains(&Role::OrgAdmin)) {
+        return Err(AppError::Conflict {
+            code: "last_admin_lockout",
+            detail: "Du kan inte ta bort din egen administratörsbehörighet.".into(),
+        });
+    }
+    users::update_profile(&mut tx, &user).await?;
+    if let Some(hash) = password_hash {
+        users::set_password_hash(&mut tx, user.id, &hash).await?;
+    }
+    let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "user updated");
+    Ok(Json(UserResponse::new(user, &organisation)))
+}

@@ -1,0 +1,26 @@
+//! Samverkan: a hub where Swedish agencies coordinate one person's rehabilitation, showing
+//! each agency only what the person's recorded consent (samtycke) allows.
+#![forbid(unsafe_code)]
+
+/// Authentication (`CurrentUser`, tokens, passwords) and the one policy module.
+pub mod access;
+/// `samverkan admin …`: organisations, users, the audit chain check.
+pub mod admin;
+/// `AppState`, `router()`, `Application::build` and `run_until_stopped`.
+pub mod app;
+/// Layered settings: defaults, file, `SAMVERKAN_*` environment.
+pub mod config;
+/// Demo organisations, users, individuals, cases and consents for `serve --demo`.
+pub mod demo;
+/// Typed ids, personnummer, and the hub's vocabularies.
+pub mod domain;
+/// `AppError` and RFC 9457 problem+json.
+pub mod error;
+/// The event log, the live fan-out hub and the WebSocket stream.
+pub mod events;
+/// One module per API resource, and the OpenAPI document.
+pub mod http;
+/// The storage port over SQLite and PostgreSQL, and its migrations.
+pub mod store;
+/// Tracing set-up that never logs personal data.
+pub mod telemetry;

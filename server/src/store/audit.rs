@@ -1,0 +1,283 @@
+//! The audit log (åtkomstlogg): append-only rows, hash-chained, written in the same
+//! transaction as the access or change they record.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use super::{RowExt, Sql, StoreResult, Tx};
+use crate::domain::{CaseId, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId};
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Whether the attempt was let through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    Denied,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One access or change to record. `action` is a stable dotted code, e.g. `case.read`.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub user_id: Option<UserId>,
+    pub organisation_id: Option<OrganisationId>,
+    pub roles: String,
+    pub action: &'static str,
+    pub outcome: Outcome,
+    pub individual_id: Option<IndividualId>,
+    pub case_id: Option<CaseId>,
+    pub purpose: Option<Purpose>,
+    pub consent_id: Option<ConsentId>,
+    pub request_id: Option<String>,
+}
+
+/// A stored audit row.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub user_id: Option<String>,
+    pub organisation_id: Option<String>,
+    pub roles: String,
+    pub action: String,
+    pub outcome: String,
+    pub individual_id: Option<String>,
+    pub case_id: Option<String>,
+    pub purpose: Option<String>,
+    pub consent_id: Option<String>,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    /// The row's hash over its predecessor's hash and every field but its own hash.
+    pub fn compute_hash(&self) -> String {
+        let canonical = serde_json::json!([
+            self.prev_hash,
+            self.seq,
+            self.at,
+            self.user_id,
+            self.organisation_id,
+            self.roles,
+            self.action,
+            self.outcome,
+            self.individual_id,
+            self.case_id,
+            self.purpose,
+            self.consent_id,
+            self.request_id,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+
+    fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            seq: row.int("seq")?,
+            at: row.int("at")?,
+            user_id: row.opt_text("user_id")?,
+            organisation_id: row.opt_text("organisation_id")?,
+            roles: row.text("roles")?,
+            action: row.text("action")?,
+            outcome: row.text("outcome")?,
+            individual_id: row.opt_text("individual_id")?,
+            case_id: row.opt_text("case_id")?,
+            purpose: row.opt_text("purpose")?,
+            consent_id: row.opt_text("consent_id")?,
+            request_id: row.opt_text("request_id")?,
+            prev_hash: row.text("prev_hash")?,
+            hash: row.text("hash")?,
+        })
+    }
+}
+
+const COLUMNS: &str = "seq, at, user_id, organisation_id, roles, action, outcome, individual_id, \
+                       case_id, purpose, consent_id, request_id, prev_hash, hash";
+
+/// Appends `entries` to the chain. Locks the head row first (an UPDATE locks in both
+/// stores), so concurrent transactions chain one after the other.
+pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    let (mut seq, mut prev_hash) = (head.int("last_seq")?, head.text("last_hash")?);
+    for entry in entries {
+        seq += 1;
+        let mut row = AuditRow {
+            seq,
+            at: entry.at.micros(),
+            user_id: entry.user_id.map(|id| id.to_string()),
+            organisation_id: entry.organisation_id.map(|id| id.to_string()),
+            roles: entry.roles,
+            action: entry.action.to_owned(),
+            outcome: entry.outcome.code().to_owned(),
+            individual_id: entry.individual_id.map(|id| id.to_string()),
+            case_id: entry.case_id.map(|id| id.to_string()),
+            purpose: entry.purpose.map(|p| p.code().to_owned()),
+            consent_id: entry.consent_id.map(|id| id.to_string()),
+            request_id: entry.request_id,
+            prev_hash: prev_hash.clone(),
+            hash: String::new(),
+        };
+        row.hash = row.compute_hash();
+        let mut sql = Sql::new(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES ("));
+        sql.bind(row.seq)
+            .push(", ")
+            .bind(row.at)
+            .push(", ")
+            .bind(row.user_id)
+            .push(", ");
+        sql.bind(row.organisation_id)
+            .push(", ")
+            .bind(row.roles)
+            .push(", ")
+            .bind(row.action);
+        sql.push(", ")
+            .bind(row.outcome)
+            .push(", ")
+            .bind(row.individual_id)
+            .push(", ");
+        sql.bind(row.case_id)
+            .push(", ")
+            .bind(row.purpose)
+            .push(", ")
+            .bind(row.consent_id);
+        sql.push(", ")
+            .bind(row.request_id)
+            .push(", ")
+            .bind(row.prev_hash)
+            .push(", ");
+        sql.bind(row.hash.clone()).push(")");
+        sql.query().execute(&mut *conn).await?;
+        prev_hash = row.hash;
+    }
+    let mut sql = Sql::new("UPDATE audit_head SET last_seq = ");
+    sql.bind(seq)
+        .push(", last_hash = ")
+        .bind(prev_hash)
+        .push(" WHERE id = 1");
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Search filters; `organisation_id` or `individual_id` scopes the search.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    pub organisation_id: Option<String>,
+    pub individual_id: Option<String>,
+    pub user_id: Option<String>,
+    pub case_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Newest first.
+pub async fn search(tx: &mut Tx, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"));
+    let text_filters = [
+        ("organisation_id", &q.organisation_id),
+        ("individual_id", &q.individual_id),
+        ("user_id", &q.user_id),
+        ("case_id", &q.case_id),
+        ("action", &q.action),
+    ];
+    for (column, value) in text_filters {
+        if let Some(value) = value {
+            sql.push(&format!(" AND {column} = ")).bind(value.as_str());
+        }
+    }
+    if let Some(from) = q.from {
+        sql.push(" AND at >= ").bind(from);
+    }
+    if let Some(to) = q.to {
+        sql.push(" AND at < ").bind(to);
+    }
+    if let Some(before) = q.before_seq {
+        sql.push(" AND seq < ").bind(before);
+    }
+    sql.push(" ORDER BY seq DESC LIMIT ").bind(q.limit);
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(AuditRow::from_row)
+        .collect()
+}
+
+/// What `verify` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact {
+        rows: i64,
+    },
+    /// The row with this sequence number was changed.
+    Changed {
+        seq: i64,
+    },
+    /// The row with this sequence number is gone.
+    Missing {
+        seq: i64,
+    },
+}
+
+/// Walks the whole chain in batches and reports the first row that was changed or removed.
+pub async fn verify(tx: &mut Tx) -> StoreResult<ChainReport> {
+    const BATCH: i64 = 5_000;
+    let mut expected_seq = 1;
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    loop {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= "));
+        sql.bind(expected_seq)
+            .push(" ORDER BY seq LIMIT ")
+            .bind(BATCH);
+        let rows = sql.fetch_all(tx).await?;
+        let batch_len = rows.len() as i64;
+        for row in rows {
+            let row = AuditRow::from_row(&row)?;
+            if row.seq != expected_seq {
+                return Ok(ChainReport::Missing { seq: expected_seq });
+            }
+            if row.prev_hash != prev_hash || row.compute_hash() != row.hash {
+                return Ok(ChainReport::Changed { seq: row.seq });
+            }
+            prev_hash = row.hash;
+            expected_seq += 1;
+        }
+        if batch_len < BATCH {
+            break;
+        }
+    }
+    let head = Sql::new("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+        .fetch_optional(tx)
+        .await?
+        .ok_or(super::StoreError::NotFound)?;
+    let last_seq = head.int("last_seq")?;
+    if last_seq >= expected_seq {
+        return Ok(ChainReport::Missing { seq: expected_seq });
+    }
+    if head.text("last_hash")? != prev_hash {
+        return Ok(ChainReport::Changed { seq: last_seq });
+    }
+    Ok(ChainReport::Intact {
+        rows: expected_seq - 1,
+    })
+}

@@ -1,0 +1,210 @@
+//! Cases (ärenden). Every read takes a policy value: a `CaseFilter` for lists, a
+//! `CaseAccess` for one case.
+
+use super::{consents, decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use crate::access::policy::{CaseAccess, CaseFacts, CaseFilter, CaseWrite};
+use crate::domain::{
+    CaseId, CaseStatus, ConsentId, IndividualId, OrganisationId, Timestamp, UserId,
+};
+
+/// A case as shown to someone allowed to see it, with its individual.
+#[derive(Clone, Debug)]
+pub struct CaseView {
+    pub id: CaseId,
+    pub title: String,
+    pub status: CaseStatus,
+    pub individual_id: IndividualId,
+    pub personnummer: String,
+    pub individual_name: String,
+    pub protected_identity: bool,
+    pub owner_organisation_id: OrganisationId,
+    pub owner_organisation_name: String,
+    pub responsible_user_id: UserId,
+    pub responsible_user_name: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub via_consent: Option<ConsentId>,
+}
+
+const VIEW_FROM: &str =
+    "SELECT c.id, c.title, c.status, c.individual_id, i.personnummer, i.name AS individual_name, \
+     i.protected_identity, c.owner_organisation_id, o.name AS owner_organisation_name, \
+     c.responsible_user_id, u.display_name AS responsible_user_name, c.created_at, c.updated_at";
+const VIEW_JOIN: &str = " FROM cases c JOIN individuals i ON i.id = c.individual_id \
+     JOIN organisations o ON o.id = c.owner_organisation_id JOIN users u ON u.id = c.responsible_user_id";
+
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<CaseView> {
+    Ok(CaseView {
+        id: row.id("id")?,
+        title: row.text("title")?,
+        status: decode_code(&row.text("status")?, CaseStatus::from_code)?,
+        individual_id: row.id("individual_id")?,
+        personnummer: row.text("personnummer")?,
+        individual_name: row.text("individual_name")?,
+        protected_identity: row.int("protected_identity")? != 0,
+        owner_organisation_id: row.id("owner_organisation_id")?,
+        owner_organisation_name: row.text("owner_organisation_name")?,
+        responsible_user_id: row.id("responsible_user_id")?,
+        responsible_user_name: row.text("responsible_user_name")?,
+        created_at: Timestamp::from_micros(row.int("created_at")?),
+        updated_at: Timestamp::from_micros(row.int("updated_at")?),
+        via_consent: row.opt_id("via_consent")?,
+    })
+}
+
+/// Filters a caller may add to the case list.
+#[derive(Clone, Debug, Default)]
+pub struct CaseQuery {
+    pub status: Option<CaseStatus>,
+    pub responsible_user_id: Option<UserId>,
+    pub individual_id: Option<IndividualId>,
+    pub case_id: Option<CaseId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The cases the filter lets through, newest activity first.
+pub async fn list(
+    tx: &mut Tx,
+    filter: &CaseFilter,
+    query: &CaseQuery,
+) -> StoreResult<Vec<CaseView>> {
+    let mut sql = Sql::new(VIEW_FROM);
+    sql.push(", ");
+    filter.push_grant(&mut sql);
+    sql.push(" AS via_consent").push(VIEW_JOIN).push(" WHERE ");
+    filter.push_visible(&mut sql);
+    if let Some(status) = query.status {
+        sql.push(" AND c.status = ").bind(status.code());
+    }
+    if let Some(user) = query.responsible_user_id {
+        sql.push(" AND c.responsible_user_id = ")
+            .bind(user.to_string());
+    }
+    if let Some(individual) = query.individual_id {
+        sql.push(" AND c.individual_id = ")
+            .bind(individual.to_string());
+    }
+    if let Some(case) = query.case_id {
+        sql.push(" AND c.id = ").bind(case.to_string());
+    }
+    sql.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
+        .bind(query.limit);
+    sql.push(" OFFSET ").bind(query.offset);
+    sql.fetch_all(tx).await?.iter().map(from_row).collect()
+}
+
+pub async fn get(tx: &mut Tx, access: &CaseAccess) -> StoreResult<CaseView> {
+    let mut sql = Sql::new(VIEW_FROM);
+    sql.push(", NULL AS via_consent")
+        .push(VIEW_JOIN)
+        .push(" WHERE c.id = ")
+        .bind(access.case_id().to_string());
+    let mut view = from_row(&sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?)?;
+    view.via_consent = match access.grant() {
+        crate::access::policy::Grant::Consent(id) => Some(id),
+        crate::access::policy::Grant::Owner => None,
+    };
+    Ok(view)
+}
+
+pub struct NewCase {
+    pub id: CaseId,
+    pub individual_id: IndividualId,
+    pub owner_organisation_id: OrganisationId,
+    pub responsible_user_id: UserId,
+    pub title: String,
+}
+
+pub async fn insert(tx: &mut Tx, case: &NewCase) -> StoreResult<()> {
+    let now = Timestamp::now().micros();
+    let mut sql = Sql::new(
+        "INSERT INTO cases (id, individual_id, owner_organisation_id, responsible_user_id, title, status, created_at, updated_at) VALUES (",
+    );
+    sql.bind(case.id.to_string())
+        .push(", ")
+        .bind(case.individual_id.to_string())
+        .push(", ");
+    sql.bind(case.owner_organisation_id.to_string()).push(", ");
+    sql.bind(case.responsible_user_id.to_string())
+        .push(", ")
+        .bind(case.title.as_str())
+        .push(", ");
+    sql.bind(CaseStatus::Open.code())
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(now)
+        .push(")");
+    sql.execute(tx).await?;
+    Ok(())
+}
+
+pub async fn update(
+    tx: &mut Tx,
+    write: &CaseWrite,
+    title: Option<&str>,
+    status: Option<CaseStatus>,
+    responsible: Option<UserId>,
+) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE cases SET updated_at = ");
+    sql.bind(Timestamp::now().micros());
+    if let Some(title) = title {
+        sql.push(", title = ").bind(title);
+    }
+    if let Some(status) = status {
+        sql.push(", status = ").bind(status.code());
+    }
+    if let Some(user) = responsible {
+        sql.push(", responsible_user_id = ").bind(user.to_string());
+    }
+    sql.push(" WHERE id = ")
+        .bind(write.access().case_id().to_string());
+    match sql.execute(tx).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+const FACTS: &str = "SELECT c.id, c.individual_id, c.owner_organisation_id, c.responsible_user_id, i.protected_identity \
+     FROM cases c JOIN individuals i ON i.id = c.individual_id WHERE ";
+
+async fn facts_from_rows(tx: &mut Tx, rows: Vec<sqlx::any::AnyRow>) -> StoreResult<Vec<CaseFacts>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let consents = consents::facts_for_individual(tx, first.id("individual_id")?).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CaseFacts {
+                case_id: row.id("id")?,
+                individual_id: row.id("individual_id")?,
+                owner: row.id("owner_organisation_id")?,
+                responsible: row.id("responsible_user_id")?,
+                protected_identity: row.int("protected_identity")? != 0,
+                consents: consents.clone(),
+            })
+        })
+        .collect()
+}
+
+/// What the policy needs to decide on one case. Not for display.
+pub async fn facts(tx: &mut Tx, id: CaseId) -> StoreResult<Option<CaseFacts>> {
+    let mut sql = Sql::new(FACTS);
+    sql.push("c.id = ").bind(id.to_string());
+    let rows = sql.fetch_all(tx).await?;
+    Ok(facts_from_rows(tx, rows).await?.into_iter().next())
+}
+
+/// The policy facts of every case of one individual. Not for display.
+pub async fn facts_for_individual(
+    tx: &mut Tx,
+    individual: IndividualId,
+) -> StoreResult<Vec<CaseFacts>> {
+    let mut sql = Sql::new(FACTS);
+    sql.push("c.individual_id = ")
+        .bind(individual.to_string())
+        .push(" ORDER BY c.id");
+    let rows = sql.fetch_all(tx).await?;
+    facts_from_rows(tx, rows).await
+}

@@ -1,0 +1,138 @@
+//! Storage of the event log. Appending locks the head row until commit, so sequence
+//! numbers are gapless and follow commit order on both stores.
+
+use sqlx::AnyConnection;
+
+use super::{decode_code, Backend, RowExt, Sql, StoreResult, Tx};
+use crate::domain::{OrganisationId, Purpose, Timestamp};
+use crate::events::{Audience, Event, NewEvent};
+
+/// The PostgreSQL channel other hub nodes listen on; the payload is the last sequence number.
+pub const CHANNEL: &str = "samverkan_events";
+
+const COLUMNS: &str =
+    "seq, at, kind, case_id, individual_id, subject_id, purpose, audience, audience_organisations";
+
+fn audience_columns(audience: &Audience) -> (&'static str, String) {
+    let join = |orgs: &[OrganisationId]| {
+        orgs.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match audience {
+        Audience::Case => ("case", String::new()),
+        Audience::Organisations(orgs) => ("organisations", join(orgs)),
+        Audience::Revoked(orgs) => ("revoked", join(orgs)),
+    }
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Event> {
+    let orgs = row
+        .text("audience_organisations")?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map_err(|_| {
+                super::StoreError::Other(anyhow::anyhow!("bad organisation id in event"))
+            })
+        })
+        .collect::<StoreResult<Vec<OrganisationId>>>()?;
+    let audience = match row.text("audience")?.as_str() {
+        "case" => Audience::Case,
+        "organisations" => Audience::Organisations(orgs),
+        "revoked" => Audience::Revoked(orgs),
+        other => {
+            return Err(super::StoreError::Other(anyhow::anyhow!(
+                "unknown audience {other}"
+            )))
+        }
+    };
+    Ok(Event {
+        seq: row.int("seq")?,
+        at: Timestamp::from_micros(row.int("at")?),
+        kind: row.text("kind")?,
+        case_id: row.opt_id("case_id")?,
+        individual_id: row.opt_id("individual_id")?,
+        subject_id: row.opt_text("subject_id")?,
+        purpose: row
+            .opt_text("purpose")?
+            .map(|p| decode_code(&p, Purpose::from_code))
+            .transpose()?,
+        audience,
+    })
+}
+
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    new: Vec<NewEvent>,
+) -> StoreResult<Vec<Event>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query("UPDATE event_head SET last_seq = last_seq WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    let head = sqlx::query("SELECT last_seq FROM event_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut seq = head.int("last_seq")?;
+    let at = Timestamp::now();
+    let mut events = Vec::with_capacity(new.len());
+    for event in new {
+        seq += 1;
+        let (audience, orgs) = audience_columns(&event.audience);
+        let mut sql = Sql::new(&format!("INSERT INTO events ({COLUMNS}) VALUES ("));
+        sql.bind(seq)
+            .push(", ")
+            .bind(at.micros())
+            .push(", ")
+            .bind(event.kind)
+            .push(", ");
+        sql.bind(event.case_id.map(|c| c.to_string())).push(", ");
+        sql.bind(event.individual_id.map(|i| i.to_string()))
+            .push(", ");
+        sql.bind(event.subject_id.clone())
+            .push(", ")
+            .bind(event.purpose.map(|p| p.code()))
+            .push(", ");
+        sql.bind(audience).push(", ").bind(orgs).push(")");
+        sql.query().execute(&mut *conn).await?;
+        events.push(Event {
+            seq,
+            at,
+            kind: event.kind.to_owned(),
+            case_id: event.case_id,
+            individual_id: event.individual_id,
+            subject_id: event.subject_id,
+            purpose: event.purpose,
+            audience: event.audience,
+        });
+    }
+    let mut sql = Sql::new("UPDATE event_head SET last_seq = ");
+    sql.bind(seq).push(" WHERE id = 1");
+    sql.query().execute(&mut *conn).await?;
+    if backend == Backend::Postgres {
+        // Delivered to every listening node when (and only if) this transaction commits.
+        let mut sql = Sql::new("SELECT pg_notify(");
+        sql.bind(CHANNEL).push(", ").bind(seq.to_string()).push(")");
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(events)
+}
+
+/// Events after `after`, oldest first, at most `limit`.
+pub async fn since(tx: &mut Tx, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM events WHERE seq > "));
+    sql.bind(after).push(" ORDER BY seq LIMIT ").bind(limit);
+    sql.fetch_all(tx).await?.iter().map(from_row).collect()
+}
+
+/// The last committed sequence number.
+pub async fn head(tx: &mut Tx) -> StoreResult<i64> {
+    let row = Sql::new("SELECT last_seq FROM event_head WHERE id = 1")
+        .fetch_optional(tx)
+        .await?;
+    row.map_or(Ok(0), |r| r.int("last_seq"))
+}

@@ -1,0 +1,177 @@
+//! Secure messages in a case, with read receipts (who, which organisation, when). Reads take
+//! a `MessagesAccess` (the case, seen for `informationsutbyte`) or a `MessageAccess`.
+
+use std::collections::BTreeMap;
+
+use super::{RowExt, Sql, StoreError, StoreResult, Tx};
+use crate::access::policy::{MessageAccess, MessagesAccess};
+use crate::domain::{CaseId, MessageId, OrganisationId, Timestamp, UserId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub user_id: UserId,
+    pub user_name: String,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub read_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: MessageId,
+    pub case_id: CaseId,
+    pub author_user_id: UserId,
+    pub author_name: String,
+    pub author_organisation_id: OrganisationId,
+    pub author_organisation_name: String,
+    pub body: String,
+    pub created_at: Timestamp,
+    pub receipts: Vec<Receipt>,
+}
+
+/// Which case a message belongs to, for the policy. Not for display.
+pub async fn case_of(tx: &mut Tx, id: MessageId) -> StoreResult<Option<CaseId>> {
+    let mut sql = Sql::new("SELECT case_id FROM case_messages WHERE id = ");
+    sql.bind(id.to_string());
+    sql.fetch_optional(tx)
+        .await?
+        .map(|row| row.id("case_id"))
+        .transpose()
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    access: &MessagesAccess,
+    id: MessageId,
+    author: UserId,
+    organisation: OrganisationId,
+    body: &str,
+    at: Timestamp,
+) -> StoreResult<()> {
+    let mut sql = Sql::new(
+        "INSERT INTO case_messages (id, case_id, author_user_id, author_organisation_id, body, created_at) VALUES (",
+    );
+    sql.bind(id.to_string())
+        .push(", ")
+        .bind(access.case().case_id().to_string())
+        .push(", ");
+    sql.bind(author.to_string())
+        .push(", ")
+        .bind(organisation.to_string())
+        .push(", ");
+    sql.bind(body).push(", ").bind(at.micros()).push(")");
+    sql.execute(tx).await?;
+    Ok(())
+}
+
+const VIEW: &str = "SELECT m.id, m.case_id, m.author_user_id, u.display_name AS author_name, \
+     m.author_organisation_id, o.name AS author_organisation_name, m.body, m.created_at \
+     FROM case_messages m JOIN users u ON u.id = m.author_user_id \
+     JOIN organisations o ON o.id = m.author_organisation_id WHERE m.case_id = ";
+
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Message> {
+    Ok(Message {
+        id: row.id("id")?,
+        case_id: row.id("case_id")?,
+        author_user_id: row.id("author_user_id")?,
+        author_name: row.text("author_name")?,
+        author_organisation_id: row.id("author_organisation_id")?,
+        author_organisation_name: row.text("author_organisation_name")?,
+        body: row.text("body")?,
+        created_at: Timestamp::from_micros(row.int("created_at")?),
+        receipts: Vec::new(),
+    })
+}
+
+/// Fills in each message's receipts, oldest first.
+async fn with_receipts(tx: &mut Tx, mut messages: Vec<Message>) -> StoreResult<Vec<Message>> {
+    if messages.is_empty() {
+        return Ok(messages);
+    }
+    let mut sql = Sql::new(
+        "SELECT r.message_id, r.user_id, u.display_name AS user_name, r.organisation_id, \
+         o.name AS organisation_name, r.read_at FROM message_reads r \
+         JOIN users u ON u.id = r.user_id JOIN organisations o ON o.id = r.organisation_id \
+         WHERE r.message_id IN (",
+    );
+    for (n, message) in messages.iter().enumerate() {
+        sql.push(if n == 0 { "" } else { ", " })
+            .bind(message.id.to_string());
+    }
+    sql.push(") ORDER BY r.read_at, r.user_id");
+    let mut by_message: BTreeMap<MessageId, Vec<Receipt>> = BTreeMap::new();
+    for row in sql.fetch_all(tx).await? {
+        by_message
+            .entry(row.id("message_id")?)
+            .or_default()
+            .push(Receipt {
+                user_id: row.id("user_id")?,
+                user_name: row.text("user_name")?,
+                organisation_id: row.id("organisation_id")?,
+                organisation_name: row.text("organisation_name")?,
+                read_at: Timestamp::from_micros(row.int("read_at")?),
+            });
+    }
+    for message in &mut messages {
+        message.receipts = by_message.remove(&message.id).unwrap_or_default();
+    }
+    Ok(messages)
+}
+
+/// The case's messages, oldest first.
+pub async fn list(
+    tx: &mut Tx,
+    access: &MessagesAccess,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Message>> {
+    let mut sql = Sql::new(VIEW);
+    sql.bind(access.case().case_id().to_string())
+        .push(" ORDER BY m.created_at, m.id LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    let messages = sql
+        .fetch_all(tx)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    with_receipts(tx, messages).await
+}
+
+pub async fn get(tx: &mut Tx, access: &MessageAccess) -> StoreResult<Message> {
+    let mut sql = Sql::new(VIEW);
+    sql.bind(access.messages().case().case_id().to_string())
+        .push(" AND m.id = ")
+        .bind(access.message_id().to_string());
+    let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
+    let message = from_row(&row)?;
+    with_receipts(tx, vec![message])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Records that `user` read the message; false when they already had.
+pub async fn mark_read(
+    tx: &mut Tx,
+    access: &MessageAccess,
+    user: UserId,
+    organisation: OrganisationId,
+    at: Timestamp,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new(
+        "INSERT INTO message_reads (message_id, user_id, organisation_id, read_at) VALUES (",
+    );
+    sql.bind(access.message_id().to_string())
+        .push(", ")
+        .bind(user.to_string())
+        .push(", ");
+    sql.bind(organisation.to_string())
+        .push(", ")
+        .bind(at.micros())
+        .push(") ON CONFLICT (message_id, user_id) DO NOTHING");
+    Ok(sql.execute(tx).await? == 1)
+}

@@ -1,0 +1,390 @@
+//! The storage port: one `Store` over SQLite (default) or PostgreSQL, chosen by URL.
+//! Queries are written once in the SQL both dialects share; migrations are per backend
+//! with matching versions. Every query returning individual data takes a policy value.
+
+pub mod audit;
+pub mod cases;
+pub mod consents;
+pub mod events;
+pub mod individuals;
+pub mod inquiries;
+pub mod messages;
+pub mod organisations;
+pub mod tickets;
+pub mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Row};
+
+use tokio::sync::broadcast;
+
+use crate::config::DatabaseSettings;
+use crate::events::{Event, NewEvent};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The error at the storage boundary. Constraint violations carry the constraint's name.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict on {0}")]
+    Conflict(String),
+    /// The database refused a value (e.g. a character it cannot store).
+    #[error("invalid input")]
+    InvalidInput,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) => match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation
+                | sqlx::error::ErrorKind::ForeignKeyViolation
+                | sqlx::error::ErrorKind::CheckViolation
+                | sqlx::error::ErrorKind::NotNullViolation => {
+                    StoreError::Conflict(db.constraint().unwrap_or("constraint").to_owned())
+                }
+                // SQLITE_BUSY / LOCKED (5, 6) and Postgres serialization/connection classes.
+                _ if matches!(
+                    db.code().as_deref(),
+                    Some("5" | "6" | "517" | "40001" | "40P01")
+                ) || db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+                {
+                    StoreError::Unavailable(db.message().to_owned())
+                }
+                // PostgreSQL class 22: data exception (bad encoding, value out of range ...).
+                _ if db.code().is_some_and(|c| c.starts_with("22")) => StoreError::InvalidInput,
+                _ => StoreError::Other(err.into()),
+            },
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(err.to_string())
+            }
+            _ => StoreError::Other(err.into()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// Committed events, in-process, for the live hub (which also reads the table).
+    feed: broadcast::Sender<Arc<Vec<Event>>>,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file and its folder if needed, and applies migrations.
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = settings.url.as_str();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("database.url must start with sqlite: or postgres:");
+        };
+        let mut url = url.to_owned();
+        let pool = match backend {
+            Backend::Sqlite => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(parent) = Path::new(path).parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                }
+                if !url.contains('?') {
+                    url.push_str("?mode=rwc");
+                }
+                // One connection: SQLite has one writer, and every request writes its audit row.
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(AnyConnectOptions::from_str(&url)?)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+                    .connect(&url)
+                    .await?
+            }
+        };
+        let (feed, _) = broadcast::channel(1024);
+        let store = Self {
+            pool,
+            backend,
+            feed,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+            backend: self.backend,
+            audit: Vec::new(),
+            events: Vec::new(),
+            feed: self.feed.clone(),
+        })
+    }
+
+    /// Committed events as they happen in this process. A lagging receiver reads the
+    /// table instead; nothing is lost, only not pushed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<Event>>> {
+        self.feed.subscribe()
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// `/readyz`: can we reach the store right now?
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction. Audit entries gathered during it are written, hash-chained, at commit,
+/// so the chain's head is locked only for the last moment of the transaction.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    backend: Backend,
+    audit: Vec<audit::AuditEntry>,
+    events: Vec<NewEvent>,
+    feed: broadcast::Sender<Arc<Vec<Event>>>,
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+
+    /// Records an access or change of individual data; written in this transaction.
+    pub fn audit(&mut self, entry: audit::AuditEntry) {
+        self.audit.push(entry);
+    }
+
+    /// Records a change for the event log; appended, numbered, in this transaction.
+    pub fn event(&mut self, event: NewEvent) {
+        self.events.push(event);
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Appends events, then audit rows (always in that order, so the two head locks are
+    /// taken in one order by every transaction), commits, and pushes the events live.
+    pub async fn commit(mut self) -> StoreResult<Vec<Event>> {
+        let events = events::append(
+            &mut self.inner,
+            self.backend,
+            std::mem::take(&mut self.events),
+        )
+        .await?;
+        let entries = std::mem::take(&mut self.audit);
+        audit::append(&mut self.inner, entries).await?;
+        self.inner.commit().await?;
+        if !events.is_empty() {
+            let _ = self.feed.send(Arc::new(events.clone()));
+        }
+        Ok(events)
+    }
+}
+
+/// A query under construction with numbered `$n` placeholders, which both SQLite and
+/// PostgreSQL accept.
+#[derive(Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+    /// A NULL must carry its type: PostgreSQL will not put a text NULL in a bigint column.
+    NullText,
+    NullInt,
+}
+
+impl From<&str> for Arg {
+    fn from(value: &str) -> Self {
+        Arg::Text(value.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(value: String) -> Self {
+        Arg::Text(value)
+    }
+}
+impl From<i64> for Arg {
+    fn from(value: i64) -> Self {
+        Arg::Int(value)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(value: Option<String>) -> Self {
+        value.map_or(Arg::NullText, Arg::Text)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(value: Option<&str>) -> Self {
+        value.map_or(Arg::NullText, Into::into)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(Arg::NullInt, Arg::Int)
+    }
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.text);
+        for arg in &self.args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text.as_str()),
+                Arg::Int(int) => query.bind(*int),
+                Arg::NullText => query.bind(Option::<String>::None),
+                Arg::NullInt => query.bind(Option::<i64>::None),
+            };
+        }
+        query
+    }
+
+    pub async fn fetch_all(&self, tx: &mut Tx) -> StoreResult<Vec<AnyRow>> {
+        Ok(self.query().fetch_all(tx.conn()).await?)
+    }
+
+    pub async fn fetch_optional(&self, tx: &mut Tx) -> StoreResult<Option<AnyRow>> {
+        Ok(self.query().fetch_optional(tx.conn()).await?)
+    }
+
+    pub async fn execute(&self, tx: &mut Tx) -> StoreResult<u64> {
+        Ok(self.query().execute(tx.conn()).await?.rows_affected())
+    }
+}
+
+/// Typed column access that turns decode failures into `StoreError::Other`.
+pub trait RowExt {
+    fn text(&self, column: &str) -> StoreResult<String>;
+    fn opt_text(&self, column: &str) -> StoreResult<Option<String>>;
+    fn int(&self, column: &str) -> StoreResult<i64>;
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>>;
+    fn id<T: FromStr>(&self, column: &str) -> StoreResult<T>;
+    fn opt_id<T: FromStr>(&self, column: &str) -> StoreResult<Option<T>>;
+}
+
+impl RowExt for AnyRow {
+    fn text(&self, column: &str) -> StoreResult<String> {
+        self.try_get(column)
+            .map_err(|e| StoreError::Other(e.into()))
+    }
+    fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
+        self.try_get(column)
+            .map_err(|e| StoreError::Other(e.into()))
+    }
+    fn int(&self, column: &str) -> StoreResult<i64> {
+        self.try_get(column)
+            .map_err(|e| StoreError::Other(e.into()))
+    }
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
+        self.try_get(column)
+            .map_err(|e| StoreError::Other(e.into()))
+    }
+    fn id<T: FromStr>(&self, column: &str) -> StoreResult<T> {
+        let text = self.text(column)?;
+        text.parse()
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("column {column} holds no valid id")))
+    }
+    fn opt_id<T: FromStr>(&self, column: &str) -> StoreResult<Option<T>> {
+        match self.opt_text(column)? {
+            None => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| {
+                StoreError::Other(anyhow::anyhow!("column {column} holds no valid id"))
+            }),
+        }
+    }
+}
+
+/// Parses a stored code into its enum, or reports the corrupt row.
+pub fn decode_code<T>(code: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(code).ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown stored code {code:?}")))
+}

@@ -1,0 +1,205 @@
+//! The HTTP contract: problem+json everywhere, body limits, health, the OpenAPI document.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::on_both_stores;
+
+on_both_stores! {
+    async fn health_and_readiness_answer(app) {
+        let health = app.anonymous(Method::GET, "/healthz", None).await?;
+        assert_eq!(health.body, json!({"status": "ok"}));
+        let ready = app.anonymous(Method::GET, "/readyz", None).await?;
+        assert_eq!(ready.status, StatusCode::OK);
+        Ok(())
+    }
+
+    async fn bad_bodies_get_problem_json_and_never_a_500(app) {
+        let world = app.world().await?;
+        let url = app.url("/api/individuals");
+        let malformed = app.raw(app.client.post(&url).bearer_auth(&world.social_worker.token)
+            .header("content-type", "application/json").body("{\"personnummer\": ")).await?;
+        assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+        assert_eq!(malformed.body["code"], "malformed_json");
+        assert_eq!(malformed.content_type, "application/problem+json");
+        let wrong_type = app.raw(app.client.post(&url).bearer_auth(&world.social_worker.token).body("x")).await?;
+        assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(wrong_type.body["code"], "unsupported_media_type");
+        let unknown = app.post(&world.social_worker, "/api/individuals", json!({"personnummer": pnr("19850312123"), "name": "A", "shoe_size": 44})).await?;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(unknown.body["errors"][0]["field"], "shoe_size");
+        assert_eq!(unknown.body["errors"][0]["code"], "unknown_field");
+        let missing = app.post(&world.social_worker, "/api/individuals", json!({"name": "A"})).await?;
+        assert_eq!(missing.body["errors"][0]["field"], "personnummer");
+        assert_eq!(missing.body["errors"][0]["code"], "required");
+        let huge = "x".repeat(300_000);
+        let too_large = app.post(&world.social_worker, "/api/individuals", json!({"personnummer": huge, "name": "A"})).await?;
+        assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(too_large.body["code"], "payload_too_large");
+        let bad_query = app.get(&world.social_worker, "/api/cases?status=nonsense").await?;
+        assert_eq!(bad_query.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad_query.body["code"], "validation_failed");
+        let bad_limit = app.get(&world.social_worker, "/api/cases?limit=0").await?;
+        assert_eq!(bad_limit.body["errors"][0]["field"], "limit");
+        let nul = app.post(&world.social_worker, "/api/individuals", json!({"personnummer": pnr("19850312123"), "name": "A\u{0}B"})).await?;
+        assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.body);
+        assert_eq!(nul.body["errors"][0]["code"], "nul_character");
+        let nul_query = app.get(&world.social_admin, "/api/audit?action=case%00read").await?;
+        assert_eq!(nul_query.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul_query.body);
+        let control = app.post(&world.social_worker, "/api/individuals", json!({"personnummer": pnr("19850312123"), "name": "\u{1c}"})).await?;
+        assert_eq!(control.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(control.body["errors"][0]["code"], "control_character");
+        let wrong_types = app.post(&world.social_worker, "/api/individuals", json!({"personnummer": 198503121231_i64, "name": ["A"]})).await?;
+        assert_eq!(wrong_types.status, StatusCode::UNPROCESSABLE_ENTITY);
+        Ok(())
+    }
+
+    async fn unknown_routes_and_methods_are_problems_too(app) {
+        let world = app.world().await?;
+        let unknown = app.get(&world.social_worker, "/api/nothing-here").await?;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert_eq!(unknown.body["code"], "not_found");
+        let method = app.raw(app.client.delete(app.url("/api/cases")).bearer_auth(&world.social_worker.token)).await?;
+        assert_eq!(method.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(method.body["code"], "method_not_allowed");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_start_page_is_swedish_and_served_at_root() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?.unwrap();
+    let page = app.client.get(app.url("/")).send().await?;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await?;
+    assert!(html.contains("<html lang=\"sv\">"));
+    assert!(html.contains("Samverkan kring rehabilitering"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?.unwrap();
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let expected = [
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/api/auth/login", "post"),
+        ("/api/me", "get"),
+        ("/api/organisations", "get"),
+        ("/api/organisations/{id}", "get"),
+        ("/api/users", "get"),
+        ("/api/users", "post"),
+        ("/api/users/{id}", "get"),
+        ("/api/users/{id}", "patch"),
+        ("/api/individuals", "post"),
+        ("/api/individuals/{id}", "get"),
+        ("/api/individuals/{id}/access-log", "get"),
+        ("/api/cases", "get"),
+        ("/api/cases", "post"),
+        ("/api/cases/{id}", "get"),
+        ("/api/cases/{id}", "patch"),
+        ("/api/cases/{id}/consents", "get"),
+        ("/api/cases/{id}/consents", "post"),
+        ("/api/consents/{id}", "get"),
+        ("/api/consents/{id}/end", "post"),
+        ("/api/consents/{id}/annul", "post"),
+        ("/api/audit", "get"),
+        ("/api/cases/{id}/inquiries", "post"),
+        ("/api/inquiries", "get"),
+        ("/api/inquiries/counts", "get"),
+        ("/api/inquiries/{id}", "get"),
+        ("/api/inquiries/{id}", "patch"),
+        ("/api/inquiries/{id}", "delete"),
+        ("/api/inquiries/{id}/send", "post"),
+        ("/api/inquiries/{id}/assign", "post"),
+        ("/api/inquiries/{id}/answer", "post"),
+        ("/api/inquiries/{id}/decline", "post"),
+        ("/api/inquiries/{id}/withdraw", "post"),
+        ("/api/inquiries/{id}/close", "post"),
+        ("/api/inquiries/{id}/thread", "get"),
+        ("/api/inquiries/{id}/thread", "post"),
+        ("/api/cases/{id}/messages", "get"),
+        ("/api/cases/{id}/messages", "post"),
+        ("/api/messages/{id}/read", "post"),
+        ("/api/ws-ticket", "post"),
+        ("/api/stream", "get"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented = 0;
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                expected.contains(&(path.as_str(), method.as_str())),
+                "undocumented in this test: {method} {path}"
+            );
+            documented += 1;
+        }
+    }
+    assert_eq!(documented, expected.len());
+    for (path, method) in expected {
+        let op = &doc["paths"][path][method];
+        assert!(
+            op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|s| s.starts_with('2') || s == "101"),
+            "{method} {path} has a success response"
+        );
+        if path.starts_with("/api/") && path != "/api/auth/login" {
+            assert!(
+                op["responses"]["401"].is_object(),
+                "{method} {path} documents 401"
+            );
+            assert!(
+                op["responses"]["422"].is_object(),
+                "{method} {path} documents 422"
+            );
+        }
+        // Every documented route answers something other than 404-for-unknown-route.
+        let concrete = path.replace("{id}", &uuid::Uuid::new_v4().to_string());
+        let reply = app
+            .client
+            .request(method.to_uppercase().parse()?, app.url(&concrete))
+            .send()
+            .await?;
+        assert_ne!(
+            reply.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is routed"
+        );
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Enumerations are documented with the codes the API really sends and accepts.
+    assert!(doc["components"]["schemas"]["Role"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("org_admin")));
+    assert!(doc["components"]["schemas"]["Purpose"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("rehabiliteringsforfragan")));
+    assert_eq!(
+        doc["components"]["schemas"]["CaseStatus"]["enum"],
+        json!(["open", "closed"])
+    );
+    // Input limits are in the schema, so clients (and fuzzers) know them.
+    assert_eq!(
+        doc["components"]["schemas"]["OpenCase"]["properties"]["title"]["maxLength"],
+        200
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["RecordConsent"]["properties"]["purposes"]["minItems"],
+        1
+    );
+    Ok(())
+}

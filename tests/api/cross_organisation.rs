@@ -1,0 +1,198 @@
+//! Every route that takes an id, tried by a user of another organisation: without consent,
+//! with consent for another purpose or another organisation, and after the consent ended.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::on_both_stores;
+
+struct Ids {
+    case: String,
+    individual: String,
+    consent: String,
+}
+
+/// (method, path, body) for every id-taking route that touches individual data.
+fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
+    let reason = json!({"reason": "test"});
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    vec![
+        (
+            Method::GET,
+            format!("/api/cases/{}?purpose={purpose}", ids.case),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/cases/{}/consents?purpose={purpose}", ids.case),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/cases/{}", ids.case),
+            Some(json!({"title": "kapad"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/consents", ids.case),
+            Some(
+                json!({"organisation_ids": [], "purposes": ["sip"], "forms": ["muntligt"], "valid_until": until}),
+            ),
+        ),
+        (
+            Method::GET,
+            format!("/api/individuals/{}", ids.individual),
+            None,
+        ),
+        (Method::GET, format!("/api/consents/{}", ids.consent), None),
+        (
+            Method::POST,
+            format!("/api/consents/{}/end", ids.consent),
+            Some(reason.clone()),
+        ),
+        (
+            Method::POST,
+            format!("/api/consents/{}/annul", ids.consent),
+            Some(reason),
+        ),
+    ]
+}
+
+async fn call(
+    app: &TestApp,
+    user: &TestUser,
+    method: &Method,
+    path: &str,
+    body: &Option<Value>,
+) -> anyhow::Result<Reply> {
+    let mut builder = app
+        .client
+        .request(method.clone(), app.url(path))
+        .bearer_auth(&user.token);
+    if let Some(body) = body {
+        builder = builder.json(body);
+    }
+    app.raw(builder).await
+}
+
+async fn denied_rows_for(app: &TestApp, user: &TestUser) -> anyhow::Result<usize> {
+    let id = user.id.to_string();
+    Ok(app
+        .audit_rows()
+        .await?
+        .iter()
+        .filter(|r| r.outcome == "denied" && r.user_id.as_deref() == Some(id.as_str()))
+        .count())
+}
+
+/// Asserts 404 with the not-found problem on every route (the consent routes aside when
+/// `skip_consent_routes`, for a consent the outsider is not covered by at all), each attempt audited.
+async fn assert_all_not_found(
+    app: &TestApp,
+    user: &TestUser,
+    ids: &Ids,
+    purpose: &str,
+) -> anyhow::Result<()> {
+    for (method, path, body) in routes(ids, purpose) {
+        let before = denied_rows_for(app, user).await?;
+        let reply = call(app, user, &method, &path, &body).await?;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["code"], "not_found", "{method} {path}");
+        assert_eq!(
+            denied_rows_for(app, user).await?,
+            before + 1,
+            "{method} {path} must be audited as denied"
+        );
+    }
+    let list = app
+        .get(user, &format!("/api/cases?purpose={purpose}"))
+        .await?;
+    assert_eq!(list.body["items"], json!([]), "the list hides it too");
+    Ok(())
+}
+
+on_both_stores! {
+    async fn another_organisation_gets_404_without_consent_with_the_wrong_purpose_and_after_ending(app) {
+        let world = app.world().await?;
+        let (individual, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
+        // A consent naming Jobbtorg only: the clinic is not covered at all.
+        let consent = app.consent(&world.social_worker, &case, &[&world.jobbtorg], &["rehabiliteringsforfragan"]).await?;
+        let ids = Ids { case: case.clone(), individual, consent };
+        assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
+
+        // Consent naming the clinic, but for SIP only.
+        let sip = app.consent(&world.social_worker, &case, &[&world.clinic], &["sip"]).await?;
+        for path in [format!("/api/cases/{case}?purpose=rehabiliteringsforfragan"), format!("/api/cases/{case}/consents?purpose=rehabiliteringsforfragan")] {
+            let reply = app.get(&world.coordinator, &path).await?;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        }
+        let list = app.get(&world.coordinator, "/api/cases?purpose=rehabiliteringsforfragan").await?;
+        assert_eq!(list.body["items"], json!([]));
+        let ended_sip = app.end_consent(&world.social_worker, &sip).await?;
+        assert_eq!(ended_sip.status, StatusCode::OK);
+
+        // Consent for the right purpose: now the clinic sees the case, read under that consent.
+        let right = app.consent(&world.social_worker, &case, &[&world.clinic], &["rehabiliteringsforfragan"]).await?;
+        let seen = app.get(&world.coordinator, &format!("/api/cases/{case}?purpose=rehabiliteringsforfragan")).await?;
+        assert_eq!(seen.status, StatusCode::OK);
+        assert_eq!(seen.body["access"]["consent_id"], right);
+        let row = app.audit_rows().await?.into_iter().rev().find(|r| r.action == "case.read").unwrap();
+        assert_eq!(row.consent_id.as_deref(), Some(right.as_str()));
+        assert_eq!(row.purpose.as_deref(), Some("rehabiliteringsforfragan"));
+        assert_eq!(row.organisation_id.as_deref(), Some(world.clinic.id.to_string().as_str()));
+        // Still not the owner: changes are refused openly, not hidden.
+        let patch = app.patch(&world.coordinator, &format!("/api/cases/{case}"), json!({"title": "x"})).await?;
+        assert_eq!(patch.status, StatusCode::FORBIDDEN);
+        // Another clinic is still out.
+        assert_eq!(app.get(&world.other_coordinator, &format!("/api/cases/{case}")).await?.status, StatusCode::NOT_FOUND);
+
+        // Ended: 404 again everywhere, from the commit on.
+        assert_eq!(app.end_consent(&world.social_worker, &right).await?.status, StatusCode::OK);
+        let ids = Ids { case, individual: ids.individual, consent: right };
+        assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
+        Ok(())
+    }
+
+    async fn a_consent_that_has_expired_or_not_yet_started_grants_nothing(app) {
+        let world = app.world().await?;
+        let (_, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
+        let from = chrono::Utc::now() + chrono::Duration::days(2);
+        let until = chrono::Utc::now() + chrono::Duration::days(20);
+        let reply = app.post(&world.social_worker, &format!("/api/cases/{case}/consents"), json!({
+            "organisation_ids": [world.clinic.id], "purposes": ["sip"], "forms": ["muntligt"],
+            "valid_from": from.to_rfc3339(), "valid_until": until.to_rfc3339()})).await?;
+        assert_eq!(reply.status, StatusCode::CREATED);
+        assert_eq!(reply.body["in_force"], false);
+        assert_eq!(app.get(&world.coordinator, &format!("/api/cases/{case}")).await?.status, StatusCode::NOT_FOUND);
+        Ok(())
+    }
+
+    async fn the_access_extract_is_only_for_admins_of_related_organisations(app) {
+        let world = app.world().await?;
+        let (individual, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
+        app.consent(&world.social_worker, &case, &[&world.clinic], &["sip"]).await?;
+        let path = format!("/api/individuals/{individual}/access-log");
+        assert_eq!(app.get(&world.clinic_admin, &path).await?.status, StatusCode::NOT_FOUND);
+        let not_admin = app.get(&world.social_worker, &path).await?;
+        assert_eq!(not_admin.status, StatusCode::FORBIDDEN, "admins only");
+        assert_eq!(not_admin.body["code"], "admin_required");
+        assert_eq!(app.get(&world.social_admin, &path).await?.status, StatusCode::OK);
+        Ok(())
+    }
+
+    async fn malformed_and_unknown_ids_are_plain_404s(app) {
+        let world = app.world().await?;
+        for path in ["/api/cases/not-a-uuid", "/api/consents/123", &format!("/api/cases/{}", uuid::Uuid::new_v4())] {
+            let reply = app.get(&world.social_worker, path).await?;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(reply.content_type, "application/problem+json");
+        }
+        Ok(())
+    }
+}

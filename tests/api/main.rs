@@ -1,0 +1,21 @@
+//! Black-box tests: each starts the real server on port 0 and speaks HTTP to it. One module
+//! per resource; every storage test runs on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod cases;
+mod consents;
+mod contract;
+mod cross_organisation;
+mod individuals;
+mod inquiries;
+mod inquiry_inbox;
+mod messages;
+mod policy_model;
+mod policy_stored;
+mod store;
+mod stream;
+mod users;

@@ -1,0 +1,125 @@
+//! Storage conformance: what the port promises, checked on both stores.
+
+use std::collections::BTreeSet;
+
+use samverkan::domain::{ConsentStatus, OrganisationId, OrganisationKind, Timestamp};
+use samverkan::store::audit::{AuditEntry, ChainReport, Outcome};
+use samverkan::store::organisations::{self, Organisation};
+use samverkan::store::{Backend as StoreBackend, StoreError};
+
+use crate::helpers::*;
+use crate::on_both_stores;
+
+fn entry(action: &'static str) -> AuditEntry {
+    AuditEntry {
+        at: Timestamp::now(),
+        user_id: None,
+        organisation_id: None,
+        roles: "test".into(),
+        action,
+        outcome: Outcome::Allowed,
+        individual_id: None,
+        case_id: None,
+        purpose: None,
+        consent_id: None,
+        request_id: None,
+    }
+}
+
+on_both_stores! {
+    async fn a_unique_violation_is_a_conflict_naming_the_constraint(app) {
+        let org = Organisation { id: OrganisationId::new(), name: "Dubblett".into(), kind: OrganisationKind::Jobbtorg, functional_email: None };
+        let mut tx = app.store.begin().await?;
+        organisations::insert(&mut tx, &org).await?;
+        let again = Organisation { id: OrganisationId::new(), ..org };
+        match organisations::insert(&mut tx, &again).await {
+            Err(StoreError::Conflict(constraint)) => {
+                if app.store.backend() == StoreBackend::Postgres {
+                    assert_eq!(constraint, "organisations_name_key");
+                }
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        Ok(())
+    }
+
+    async fn a_missing_row_is_not_found(app) {
+        let mut tx = app.store.begin().await?;
+        assert!(matches!(organisations::get(&mut tx, OrganisationId::new()).await, Err(StoreError::NotFound)));
+        Ok(())
+    }
+
+    async fn concurrent_transactions_append_one_unbroken_audit_chain(app) {
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let store = app.store.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..10 {
+                    let mut tx = store.begin().await?;
+                    tx.audit(entry("test.one"));
+                    tx.audit(entry("test.two"));
+                    tx.commit().await?;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        assert_eq!(samverkan::admin::verify_audit(&app.store).await?, ChainReport::Intact { rows: 320 });
+        Ok(())
+    }
+
+    async fn an_uncommitted_transaction_leaves_no_audit_row(app) {
+        {
+            let mut tx = app.store.begin().await?;
+            tx.audit(entry("test.lost"));
+        }
+        assert!(app.audit_rows().await?.is_empty());
+        Ok(())
+    }
+
+    async fn only_one_of_two_concurrent_consent_endings_wins(app) {
+        let world = app.world().await?;
+        let (_, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
+        let consent = app.consent(&world.social_worker, &case, &[&world.clinic], &["sip"]).await?;
+        let (a, b) = tokio::join!(app.end_consent(&world.social_worker, &consent), app.end_consent(&world.colleague, &consent));
+        let statuses: BTreeSet<u16> = [a?.status.as_u16(), b?.status.as_u16()].into();
+        assert_eq!(statuses, BTreeSet::from([200, 409]));
+        let mut tx = app.store.begin().await?;
+        let row = sqlx::query("SELECT status FROM consents").fetch_one(tx.conn()).await?;
+        assert_eq!(sqlx::Row::try_get::<String, _>(&row, "status")?, ConsentStatus::Ended.code());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?.unwrap();
+    let mut tx = app.store.begin().await?;
+    let journal: String = sqlx::Row::try_get(
+        &sqlx::query("PRAGMA journal_mode")
+            .fetch_one(tx.conn())
+            .await?,
+        0,
+    )?;
+    let sync: i64 = sqlx::Row::try_get(
+        &sqlx::query("PRAGMA synchronous")
+            .fetch_one(tx.conn())
+            .await?,
+        0,
+    )?;
+    let fk: i64 = sqlx::Row::try_get(
+        &sqlx::query("PRAGMA foreign_keys")
+            .fetch_one(tx.conn())
+            .await?,
+        0,
+    )?;
+    assert_eq!((journal.as_str(), sync, fk), ("wal", 2, 1));
+    let orphan =
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ('no-such-user', 'jobbcoach')")
+            .execute(tx.conn())
+            .await;
+    assert!(orphan.is_err(), "foreign keys are enforced");
+    Ok(())
+}

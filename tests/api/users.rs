@@ -1,0 +1,62 @@
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::on_both_stores;
+
+on_both_stores! {
+    async fn an_admin_creates_a_user_who_can_then_log_in(app) {
+        let world = app.world().await?;
+        let body = json!({"username": "ny.handlaggare", "display_name": "Ny Handläggare", "email": "ny@example.se",
+                          "password": "ett-långt-lösenord", "roles": ["socialsekreterare"]});
+        let reply = app.post(&world.social_admin, "/api/users", body).await?;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(reply.body["organisation_id"], world.social.id.to_string());
+        let login = app.anonymous(Method::POST, "/api/auth/login",
+            Some(json!({"username": "ny.handlaggare", "password": "ett-långt-lösenord"}))).await?;
+        assert_eq!(login.status, StatusCode::OK);
+        let listed = app.get(&world.social_worker, "/api/users").await?;
+        let names: Vec<_> = listed.body.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_owned()).collect();
+        assert!(names.contains(&"ny.handlaggare".to_owned()), "{names:?}");
+        assert!(!names.contains(&"rk".to_owned()), "only my organisation's users: {names:?}");
+        Ok(())
+    }
+
+    async fn only_admins_create_users_and_names_are_unique(app) {
+        let world = app.world().await?;
+        let body = json!({"username": "x.user", "display_name": "X", "email": "x@example.se", "password": "ett-långt-lösenord", "roles": ["jobbcoach"]});
+        let denied = app.post(&world.social_worker, "/api/users", body.clone()).await?;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        assert_eq!(denied.body["code"], "admin_required");
+        let taken = app.post(&world.social_admin, "/api/users", json!({"username": "colleague", "display_name": "X", "email": "x@example.se", "password": "ett-långt-lösenord", "roles": ["jobbcoach"]})).await?;
+        assert_eq!(taken.status, StatusCode::CONFLICT);
+        assert_eq!(taken.body["code"], "username_taken");
+        Ok(())
+    }
+
+    async fn user_input_is_validated_field_by_field(app) {
+        let world = app.world().await?;
+        let body = json!({"username": "A B", "display_name": " ", "email": "inte-en-adress", "password": "kort", "roles": []});
+        let reply = app.post(&world.social_admin, "/api/users", body).await?;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<_> = reply.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(fields, ["display_name", "email", "password", "roles", "username"]);
+        Ok(())
+    }
+
+    async fn users_of_other_organisations_are_not_found(app) {
+        let world = app.world().await?;
+        let reply = app.get(&world.social_admin, &format!("/api/users/{}", world.coordinator.id)).await?;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        let patch = app.patch(&world.social_admin, &format!("/api/users/{}", world.coordinator.id), json!({"active": false})).await?;
+        assert_eq!(patch.status, StatusCode::NOT_FOUND);
+        Ok(())
+    }
+
+    async fn an_admin_cannot_remove_their_own_admin_role(app) {
+        let world = app.world().await?;
+        let reply = app.patch(&world.social_admin, &format!("/api/users/{}", world.social_admin.id), json!({"roles": ["socialsekreterare"]})).await?;
+        assert_eq!(reply.status, StatusCode::CONFLICT);
+        assert_eq!(reply.body["code"], "last_admin_lockout");
+        Ok(())
+    }
+}
