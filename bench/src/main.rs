@@ -1,0 +1,265 @@
+//! samverkan-load: starts the real Samverkan server (and a Node `ws` baseline), holds many
+//! live-stream connections and times REST-to-WebSocket delivery. A black box: it speaks
+//! only HTTP and WebSocket to the servers it starts.
+
+mod api;
+mod clients;
+mod cpu;
+mod fsync;
+mod process;
+mod report;
+mod scenarios;
+mod target;
+mod tracker;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::api::{Api, World};
+use crate::clients::Connector;
+use crate::process::Server;
+use crate::report::{Machine, Report, ServerRun};
+use crate::scenarios::Plan;
+use crate::target::{NodeBaseline, Target};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Load generator and benchmark for the Samverkan live stream"
+)]
+struct Args {
+    /// The samverkan binary (`cargo build --release -p samverkan`).
+    #[arg(long, default_value = "target/release/samverkan")]
+    server_bin: PathBuf,
+    /// The Node baseline script (run `npm ci` in its folder first).
+    #[arg(long, default_value = "bench/node/broadcast.js")]
+    node_script: PathBuf,
+    #[arg(long, default_value = "node")]
+    node_bin: String,
+    /// Skip the Node baseline.
+    #[arg(long)]
+    skip_node: bool,
+    /// Small run for CI smoke use: 1,000 clients, 5 rounds, 2 s at 200 changes/s.
+    #[arg(long)]
+    quick: bool,
+    /// Stream clients held in the fan-out scenario [default: 10000, quick 1000].
+    #[arg(long)]
+    clients: Option<usize>,
+    /// Fan-out rounds, one at a time [default: 30, quick 5].
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Changes per second in the paced inquiry scenario [default: 1000, quick 200].
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Further rates to run the paced scenario at, e.g. `500,750` (reported, not judged).
+    #[arg(long, value_delimiter = ',')]
+    extra_rates: Vec<f64>,
+    /// Seconds the paced scenario is measured, after a warm-up [default: 10, quick 2].
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Social workers created through the API [default: 100, quick 20].
+    #[arg(long)]
+    users: Option<usize>,
+    /// Inquiry cases in the paced scenario [default: 100, quick 20].
+    #[arg(long)]
+    cases: Option<usize>,
+    /// Clients connected, served a few rounds and closed before memory is read again.
+    #[arg(long)]
+    warmup_clients: Option<usize>,
+    /// Connections being opened at once.
+    #[arg(long, default_value_t = 200)]
+    concurrency: usize,
+    /// Source addresses 127.0.0.2 … 127.0.0.(1+N) the clients connect from.
+    #[arg(long, default_value_t = 10)]
+    sources: u8,
+    /// Folder for the temporary SQLite database [default: the system's temp folder].
+    #[arg(long)]
+    db_dir: Option<PathBuf>,
+    /// Also write the markdown report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Exit with 2 when a target is missed.
+    #[arg(long)]
+    fail_on_miss: bool,
+}
+
+struct Settings {
+    plan: Plan,
+    rates: Vec<f64>,
+    paced_warmup: Duration,
+    duration: Duration,
+}
+
+impl Args {
+    fn settings(&self) -> Settings {
+        let quick = self.quick;
+        let pick = |value: Option<usize>, full: usize, small: usize| {
+            value.unwrap_or(if quick { small } else { full })
+        };
+        let plan = Plan {
+            clients: pick(self.clients, 10_000, 1_000),
+            warmup_clients: pick(self.warmup_clients, 200, 100),
+            rounds: pick(self.rounds, 30, 5),
+            users: pick(self.users, 100, 20).max(1),
+            cases: pick(self.cases, 100, 20).max(1),
+            concurrency: self.concurrency,
+        };
+        let rate = self.rate.unwrap_or(if quick { 200.0 } else { 1000.0 });
+        let mut rates = vec![rate];
+        rates.extend(self.extra_rates.iter().copied());
+        let duration = self.duration.unwrap_or(if quick { 2.0 } else { 10.0 });
+        Settings {
+            plan,
+            rates,
+            paced_warmup: Duration::from_millis(if quick { 500 } else { 1000 }),
+            duration: Duration::from_secs_f64(duration.max(0.1)),
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+async fn run_scenarios(
+    name: &'static str,
+    target: Target,
+    server: &mut Server,
+    started: u64,
+    sources: u8,
+    s: &Settings,
+) -> anyhow::Result<ServerRun> {
+    let target = Arc::new(target);
+    let connector = Connector::new(server.addr, sources);
+    eprintln!(
+        "[{name}] fan-out: {} clients, {} rounds",
+        s.plan.clients, s.plan.rounds
+    );
+    let (fanout, memory) = scenarios::fanout(&target, server, &connector, &s.plan, started).await?;
+    let mut paced = Vec::new();
+    for &rate in &s.rates {
+        eprintln!(
+            "[{name}] paced: {rate:.0} changes/s for {:.1} s over {} cases",
+            s.duration.as_secs_f64(),
+            s.plan.cases
+        );
+        paced.push(
+            scenarios::paced(
+                &target,
+                server,
+                &connector,
+                &s.plan,
+                rate,
+                s.paced_warmup,
+                s.duration,
+            )
+            .await?,
+        );
+    }
+    Ok(ServerRun {
+        name,
+        memory,
+        fanout,
+        paced,
+    })
+}
+
+async fn run(args: &Args) -> anyhow::Result<bool> {
+    let s = args.settings();
+    let open_files =
+        rlimit::increase_nofile_limit(u64::MAX).context("raising the open-file limit")?;
+    let needed = (s.plan.clients + 1_000) as u64;
+    if open_files < needed {
+        eprintln!("warning: open-file limit {open_files} is below the {needed} this run needs");
+    }
+    let base = args.db_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let dir = tempfile::Builder::new()
+        .prefix("samverkan-load-")
+        .tempdir_in(&base)?;
+    let load_start = load_average();
+    let fsync = fsync::probe(dir.path(), 200)?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+
+    let mut server = Server::samverkan(&args.server_bin, dir.path(), &http).await?;
+    let started = server.rss()?;
+    eprintln!(
+        "[samverkan] pid {} on {}; setting up {} users and {} inquiry cases",
+        server.pid, server.addr, s.plan.users, s.plan.cases
+    );
+    let world = World::set_up(
+        Api::new(http.clone(), server.addr),
+        s.plan.users,
+        s.plan.cases,
+    )
+    .await?;
+    let ours = run_scenarios(
+        "samverkan",
+        Target::Ours(world),
+        &mut server,
+        started,
+        args.sources,
+        &s,
+    )
+    .await;
+    server.stop().await?;
+    let ours = ours?;
+
+    let node = if args.skip_node {
+        None
+    } else {
+        let mut server = Server::node(&args.node_bin, &args.node_script, dir.path(), &http).await?;
+        eprintln!("[node ws] pid {} on {}", server.pid, server.addr);
+        let started = server.rss()?;
+        let target = Target::Node(NodeBaseline::new(http.clone(), server.addr));
+        let node = run_scenarios("node ws", target, &mut server, started, args.sources, &s).await;
+        server.stop().await?;
+        Some(node?)
+    };
+
+    let machine = Machine {
+        cores: std::thread::available_parallelism().map_or(0, usize::from),
+        load_start,
+        load_end: load_average(),
+        open_files,
+        db_dir: base.display().to_string(),
+        fsync,
+    };
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let report = Report {
+        command,
+        machine,
+        ours: &ours,
+        node: node.as_ref(),
+    };
+    let text = report::render(&report)?;
+    println!("{text}");
+    if let Some(path) = &args.report {
+        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(report::all_met(&ours))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) if args.fail_on_miss => ExitCode::from(2),
+        Ok(false) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("samverkan-load: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
