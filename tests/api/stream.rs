@@ -138,6 +138,35 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn inquiry_and_message_events_reach_the_parties_and_no_one_else(app) {
+        let s = crate::inquiries::setup(&app).await?;
+        let w = &s.world;
+        let coach = app.user(&w.jobbtorg, "coach", &[samverkan::domain::Role::Jobbcoach]).await?;
+        // Jobbtorg sees the case for rehab inquiries and messages, but is no party to the inquiry;
+        // the clinic's consent does not cover messages.
+        app.consent(&w.social_worker, &s.case, &[&w.jobbtorg], &["rehabiliteringsforfragan", "informationsutbyte"]).await?;
+        let mut social = StreamClient::connect(&app, &w.colleague, None).await?;
+        let mut clinic = StreamClient::connect(&app, &w.coordinator, None).await?;
+        let mut jobbtorg = StreamClient::connect(&app, &coach, None).await?;
+        let mut other = StreamClient::connect(&app, &w.other_coordinator, None).await?;
+        let id = crate::inquiries::inquiry_in(&app, &s, "assigned").await?;
+        let message = app.post(&w.social_worker, &format!("/api/cases/{}/messages", s.case), json!({"body": "Hej"})).await?;
+        assert_eq!(message.status, StatusCode::CREATED, "{}", message.body);
+        app.patch(&w.social_worker, &format!("/api/cases/{}", s.case), json!({"title": "Markör"})).await?;
+        let is_marker = |e: &Value| e["type"] == "case.updated";
+        let inquiry = ["inquiry.sent", "inquiry.received", "inquiry.assigned"];
+        let social_events = social.until(WAIT, is_marker).await?;
+        assert_eq!(kinds(&social_events), [&inquiry[..], &["message.created", "case.updated"]].concat());
+        assert!(social_events[..3].iter().all(|e| e["subject_id"] == id && e["case_id"] == s.case));
+        assert_eq!(social_events[3]["subject_id"], message.id());
+        let clinic_events = clinic.until(WAIT, is_marker).await?;
+        assert_eq!(kinds(&clinic_events), [&inquiry[..], &["case.updated"]].concat(), "no message event without informationsutbyte");
+        let jobbtorg_events = jobbtorg.until(WAIT, is_marker).await?;
+        assert_eq!(kinds(&jobbtorg_events), ["message.created", "case.updated"], "not a party to the inquiry");
+        assert_eq!(other.next(Duration::from_millis(300)).await?, None, "the other clinic sees nothing");
+        Ok(())
+    }
+
     async fn a_ticket_opens_one_connection_once(app) {
         let world = app.world().await?;
         let ticket = ticket(&app, &world.social_worker).await?;
