@@ -27,6 +27,31 @@ fn entry(action: &'static str) -> AuditEntry {
 }
 
 on_both_stores! {
+    async fn events_keep_their_audience_through_the_log(app) {
+        use samverkan::domain::{CaseId, Purpose, UserId};
+        use samverkan::events::{Audience, NewEvent};
+        let audiences = [
+            Audience::Case,
+            Audience::Organisations(vec![OrganisationId::new(), OrganisationId::new()]),
+            Audience::Revoked(vec![OrganisationId::new()]),
+            Audience::Users(vec![UserId::new(), UserId::new()]),
+        ];
+        let mut tx = app.store.begin().await?;
+        let before = samverkan::store::events::head(&mut tx).await?;
+        drop(tx);
+        let mut tx = app.store.begin().await?;
+        for audience in &audiences {
+            tx.event(NewEvent { kind: "test.audience", case_id: Some(CaseId::new()), individual_id: None, subject_id: Some("x".into()), purpose: Some(Purpose::Sip), audience: audience.clone() });
+        }
+        let committed = tx.commit().await?;
+        let mut tx = app.store.begin().await?;
+        let read = samverkan::store::events::since(&mut tx, before, 100).await?;
+        assert_eq!(read, committed);
+        assert_eq!(read.iter().map(|e| e.audience.clone()).collect::<Vec<_>>(), audiences);
+        assert_eq!(read.iter().map(|e| e.seq).collect::<Vec<_>>(), (before + 1..=before + 4).collect::<Vec<_>>());
+        Ok(())
+    }
+
     async fn a_unique_violation_is_a_conflict_naming_the_constraint(app) {
         let org = Organisation { id: OrganisationId::new(), name: "Dubblett".into(), kind: OrganisationKind::Jobbtorg, functional_email: None };
         let mut tx = app.store.begin().await?;

@@ -4,7 +4,7 @@
 //! allowed to see it *now*, by the policy. Per-connection queues are bounded: a subscriber
 //! whose queue is full is disconnected, never allowed to grow memory or stall the others.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{visible_to, Audience, Event};
 use crate::access::policy::CaseFacts;
 use crate::access::Actor;
-use crate::domain::{CaseId, OrganisationId, Timestamp};
+use crate::domain::{CaseId, OrganisationId, Timestamp, UserId};
 use crate::store::{self, Store, StoreResult};
 
 /// How long an out-of-order event waits for the ones before it before they are read from
@@ -35,7 +35,42 @@ struct Subscriber {
 
 #[derive(Default)]
 struct Registry {
-    by_org: HashMap<OrganisationId, HashMap<u64, Subscriber>>,
+    subscribers: HashMap<u64, Subscriber>,
+    by_org: HashMap<OrganisationId, HashSet<u64>>,
+    by_user: HashMap<UserId, HashSet<u64>>,
+}
+
+impl Registry {
+    fn insert(&mut self, id: u64, subscriber: Subscriber) {
+        self.by_org
+            .entry(subscriber.actor.organisation_id)
+            .or_default()
+            .insert(id);
+        self.by_user
+            .entry(subscriber.actor.user_id)
+            .or_default()
+            .insert(id);
+        self.subscribers.insert(id, subscriber);
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Subscriber> {
+        let subscriber = self.subscribers.remove(&id)?;
+        let org = subscriber.actor.organisation_id;
+        if let Some(ids) = self.by_org.get_mut(&org) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                self.by_org.remove(&org);
+            }
+        }
+        let user = subscriber.actor.user_id;
+        if let Some(ids) = self.by_user.get_mut(&user) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                self.by_user.remove(&user);
+            }
+        }
+        Some(subscriber)
+    }
 }
 
 struct Inner {
@@ -58,7 +93,6 @@ pub struct Hub {
 pub struct Subscription {
     hub: Hub,
     id: u64,
-    organisation: OrganisationId,
     /// Events after `from` will arrive on `queue`; everything up to it must be read from
     /// the table.
     pub from: i64,
@@ -69,7 +103,7 @@ pub struct Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.unregister(self.organisation, self.id);
+        self.hub.unregister(self.id);
     }
 }
 
@@ -123,7 +157,6 @@ impl Hub {
         let (queue_tx, queue) = mpsc::channel(self.inner.queue_capacity);
         let kicked = self.inner.shutdown.child_token();
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let organisation = actor.organisation_id;
         let mut registry = self
             .inner
             .registry
@@ -131,7 +164,7 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner());
         // Read under the lock the sequencer fans out under: nothing falls between.
         let from = self.inner.delivered.load(Ordering::Acquire);
-        registry.by_org.entry(organisation).or_default().insert(
+        registry.insert(
             id,
             Subscriber {
                 actor,
@@ -144,26 +177,20 @@ impl Hub {
         Subscription {
             hub: self.clone(),
             id,
-            organisation,
             from,
             queue,
             kicked,
         }
     }
 
-    fn unregister(&self, organisation: OrganisationId, id: u64) {
+    fn unregister(&self, id: u64) {
         let mut registry = self
             .inner
             .registry
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some(subscribers) = registry.by_org.get_mut(&organisation) {
-            if subscribers.remove(&id).is_some() {
-                self.inner.connections.fetch_sub(1, Ordering::Relaxed);
-            }
-            if subscribers.is_empty() {
-                registry.by_org.remove(&organisation);
-            }
+        if registry.remove(id).is_some() {
+            self.inner.connections.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -176,6 +203,7 @@ impl Hub {
             .registry
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        let registry = &mut *registry;
         let orgs: Vec<OrganisationId> = match (&event.audience, facts) {
             (Audience::Revoked(orgs), _) | (Audience::Organisations(orgs), Some(_)) => orgs.clone(),
             (Audience::Case, Some(facts)) => {
@@ -189,23 +217,34 @@ impl Hub {
                 orgs.dedup();
                 orgs
             }
-            (_, None) => Vec::new(),
+            (Audience::Case | Audience::Organisations(_), None) | (Audience::Users(_), _) => {
+                Vec::new()
+            }
         };
+        let mut users: Vec<UserId> = match &event.audience {
+            Audience::Users(users) => users.clone(),
+            _ => Vec::new(),
+        };
+        users.sort();
+        users.dedup();
+        let candidates = orgs
+            .iter()
+            .filter_map(|org| registry.by_org.get(org))
+            .chain(users.iter().filter_map(|user| registry.by_user.get(user)))
+            .flatten();
         let mut kicked = Vec::new();
-        for org in orgs {
-            let Some(subscribers) = registry.by_org.get(&org) else {
+        for id in candidates {
+            let Some(subscriber) = registry.subscribers.get(id) else {
                 continue;
             };
-            for (id, subscriber) in subscribers {
-                if visible_to(event, &subscriber.actor, facts, now)
-                    && subscriber.queue.try_send(message.clone()).is_err()
-                {
-                    kicked.push((org, *id));
-                }
+            if visible_to(event, &subscriber.actor, facts, now)
+                && subscriber.queue.try_send(message.clone()).is_err()
+            {
+                kicked.push(*id);
             }
         }
-        for (org, id) in kicked {
-            if let Some(subscriber) = registry.by_org.get_mut(&org).and_then(|s| s.remove(&id)) {
+        for id in kicked {
+            if let Some(subscriber) = registry.remove(id) {
                 subscriber.kicked.cancel();
                 self.inner.connections.fetch_sub(1, Ordering::Relaxed);
                 tracing::info!(connection = id, "stream subscriber too slow; disconnected");

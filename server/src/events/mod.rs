@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{CaseId, IndividualId, OrganisationId, Purpose, Timestamp};
+use crate::domain::{CaseId, IndividualId, OrganisationId, Purpose, Timestamp, UserId};
 
 /// Who an event is for. Delivery always re-checks the policy at delivery time, except for
 /// `Revoked`, which tells an organisation that it has just lost sight of a case.
@@ -17,6 +17,9 @@ pub enum Audience {
     Organisations(Vec<OrganisationId>),
     /// These organisations, without a case check (`access_revoked`).
     Revoked(Vec<OrganisationId>),
+    /// These users (a notification, an invitation); if the event has a case, only while they
+    /// may see it for the event's purpose.
+    Users(Vec<UserId>),
 }
 
 /// An event to append; the store gives it its sequence number at commit.
@@ -85,6 +88,11 @@ pub fn visible_to(
     let need = event.purpose.map_or(Need::Case, Need::Purpose);
     match (&event.audience, facts) {
         (Audience::Revoked(orgs), _) => orgs.contains(&actor.organisation_id),
+        (Audience::Users(users), facts) if users.contains(&actor.user_id) => match facts {
+            Some(facts) => decide_case(actor, facts, need, now).is_some(),
+            None => event.case_id.is_none(),
+        },
+        (Audience::Users(_), _) => false,
         (Audience::Organisations(orgs), Some(facts)) => {
             orgs.contains(&actor.organisation_id) && decide_case(actor, facts, need, now).is_some()
         }

@@ -11,37 +11,42 @@ use crate::events::{Audience, Event, NewEvent};
 pub const CHANNEL: &str = "samverkan_events";
 
 const COLUMNS: &str =
-    "seq, at, kind, case_id, individual_id, subject_id, purpose, audience, audience_organisations";
+    "seq, at, kind, case_id, individual_id, subject_id, purpose, audience, audience_organisations, audience_users";
 
-fn audience_columns(audience: &Audience) -> (&'static str, String) {
-    let join = |orgs: &[OrganisationId]| {
-        orgs.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+fn join<T: ToString>(ids: &[T]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split<T: std::str::FromStr>(list: &str) -> StoreResult<Vec<T>> {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| super::StoreError::Other(anyhow::anyhow!("bad id in event audience")))
+        })
+        .collect()
+}
+
+/// (audience, audience_organisations, audience_users)
+fn audience_columns(audience: &Audience) -> (&'static str, String, String) {
     match audience {
-        Audience::Case => ("case", String::new()),
-        Audience::Organisations(orgs) => ("organisations", join(orgs)),
-        Audience::Revoked(orgs) => ("revoked", join(orgs)),
+        Audience::Case => ("case", String::new(), String::new()),
+        Audience::Organisations(orgs) => ("organisations", join(orgs), String::new()),
+        Audience::Revoked(orgs) => ("revoked", join(orgs), String::new()),
+        Audience::Users(users) => ("users", String::new(), join(users)),
     }
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Event> {
-    let orgs = row
-        .text("audience_organisations")?
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse().map_err(|_| {
-                super::StoreError::Other(anyhow::anyhow!("bad organisation id in event"))
-            })
-        })
-        .collect::<StoreResult<Vec<OrganisationId>>>()?;
+    let orgs: Vec<OrganisationId> = split(&row.text("audience_organisations")?)?;
     let audience = match row.text("audience")?.as_str() {
         "case" => Audience::Case,
         "organisations" => Audience::Organisations(orgs),
         "revoked" => Audience::Revoked(orgs),
+        "users" => Audience::Users(split(&row.text("audience_users")?)?),
         other => {
             return Err(super::StoreError::Other(anyhow::anyhow!(
                 "unknown audience {other}"
@@ -82,7 +87,7 @@ pub(super) async fn append(
     let mut events = Vec::with_capacity(new.len());
     for event in new {
         seq += 1;
-        let (audience, orgs) = audience_columns(&event.audience);
+        let (audience, orgs, users) = audience_columns(&event.audience);
         let mut sql = Sql::new(&format!("INSERT INTO events ({COLUMNS}) VALUES ("));
         sql.bind(seq)
             .push(", ")
@@ -97,7 +102,12 @@ pub(super) async fn append(
             .push(", ")
             .bind(event.purpose.map(|p| p.code()))
             .push(", ");
-        sql.bind(audience).push(", ").bind(orgs).push(")");
+        sql.bind(audience)
+            .push(", ")
+            .bind(orgs)
+            .push(", ")
+            .bind(users)
+            .push(")");
         sql.query().execute(&mut *conn).await?;
         events.push(Event {
             seq,
