@@ -39,6 +39,7 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    pub sqlite_readers: u32,
     pub acquire_timeout_seconds: u64,
 }
 
@@ -140,6 +141,7 @@ impl fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &url)
             .field("max_connections", &self.max_connections)
+            .field("sqlite_readers", &self.sqlite_readers)
             .field("acquire_timeout_seconds", &self.acquire_timeout_seconds)
             .finish()
     }

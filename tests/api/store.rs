@@ -95,6 +95,25 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn a_transaction_with_thousands_of_rows_keeps_one_chain_and_one_sequence(app) {
+        use samverkan::events::{Audience, NewEvent};
+        let mut tx = app.store.begin().await?;
+        let before = samverkan::store::events::head(&mut tx).await?;
+        drop(tx);
+        let mut tx = app.store.begin().await?;
+        for _ in 0..1_201 {
+            tx.audit(entry("test.bulk"));
+            tx.event(NewEvent { kind: "test.bulk", case_id: None, individual_id: None, subject_id: None, purpose: None, audience: Audience::Revoked(vec![]) });
+        }
+        let events = tx.commit().await?;
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (before + 1..=before + 1_201).collect::<Vec<_>>());
+        let mut tx = app.store.begin().await?;
+        assert_eq!(samverkan::store::events::head(&mut tx).await?, before + 1_201);
+        drop(tx);
+        assert_eq!(samverkan::admin::verify_audit(&app.store).await?, ChainReport::Intact { rows: 1_201 });
+        Ok(())
+    }
+
     async fn an_uncommitted_transaction_leaves_no_audit_row(app) {
         {
             let mut tx = app.store.begin().await?;

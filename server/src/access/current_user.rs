@@ -45,7 +45,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                     unauthenticated("invalid_token", "Token är ogiltig. Logga in igen.")
                 }
             })?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.store.read().await?;
         let user = match users::get(&mut tx, identity.user_id).await {
             Ok(user) if user.active => user,
             Ok(_) | Err(StoreError::NotFound) => {

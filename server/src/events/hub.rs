@@ -114,7 +114,7 @@ impl Hub {
         postgres_url: Option<String>,
         queue_capacity: usize,
     ) -> anyhow::Result<Self> {
-        let mut tx = store.begin().await?;
+        let mut tx = store.read().await?;
         let head = store::events::head(&mut tx).await?;
         drop(tx);
         let inner = Arc::new(Inner {
@@ -265,7 +265,7 @@ impl FactsCache {
         if let Some(found) = self.cases.get(&case_id) {
             return Ok(found.clone());
         }
-        let mut tx = store.begin().await?;
+        let mut tx = store.read().await?;
         let facts = store::cases::facts(&mut tx, case_id).await?.map(Arc::new);
         drop(tx);
         if self.cases.len() >= FACTS_CACHE_LIMIT {
@@ -366,7 +366,7 @@ async fn sequence(
 }
 
 async fn read_from(store: &Store, after: i64) -> StoreResult<Vec<Event>> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.read().await?;
     store::events::since(&mut tx, after, BATCH).await
 }
 

@@ -245,7 +245,7 @@ async fn replay_batch(
     until: i64,
     facts: &mut HashMap<CaseId, Option<Arc<CaseFacts>>>,
 ) -> Result<Replay, StoreError> {
-    let mut tx = hub.store().begin().await?;
+    let mut tx = hub.store().read().await?;
     let events = store::events::since(&mut tx, after, 500).await?;
     let now = Timestamp::now();
     let mut replay = Replay {

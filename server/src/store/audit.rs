@@ -8,6 +8,9 @@ use sqlx::AnyConnection;
 use super::{RowExt, Sql, StoreResult, Tx};
 use crate::domain::{CaseId, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId};
 
+/// Rows per INSERT statement (14 parameters each).
+const ROWS_PER_INSERT: usize = 500;
+
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Whether the attempt was let through.
@@ -111,14 +114,16 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
     if entries.is_empty() {
         return Ok(());
     }
-    sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
-    let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
+    // Locks the head row until commit and reads it in one statement.
+    let head = sqlx::query(
+        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let (mut seq, mut prev_hash) = (head.int("last_seq")?, head.text("last_hash")?);
-    for entry in entries {
+    let insert = format!("INSERT INTO audit_log ({COLUMNS}) VALUES ");
+    let mut sql = Sql::new(&insert);
+    for (i, entry) in entries.into_iter().enumerate() {
         seq += 1;
         let mut row = AuditRow {
             seq,
@@ -137,7 +142,14 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
             hash: String::new(),
         };
         row.hash = row.compute_hash();
-        let mut sql = Sql::new(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES ("));
+        // Bounded statements: both databases cap the number of bind parameters.
+        if i > 0 && i % ROWS_PER_INSERT == 0 {
+            std::mem::replace(&mut sql, Sql::new(&insert))
+                .query()
+                .execute(&mut *conn)
+                .await?;
+        }
+        sql.push(if i % ROWS_PER_INSERT == 0 { "(" } else { ", (" });
         sql.bind(row.seq)
             .push(", ")
             .bind(row.at)
@@ -165,9 +177,9 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
             .bind(row.prev_hash)
             .push(", ");
         sql.bind(row.hash.clone()).push(")");
-        sql.query().execute(&mut *conn).await?;
         prev_hash = row.hash;
     }
+    sql.query().execute(&mut *conn).await?;
     let mut sql = Sql::new("UPDATE audit_head SET last_seq = ");
     sql.bind(seq)
         .push(", last_hash = ")

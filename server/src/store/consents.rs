@@ -98,22 +98,26 @@ async fn load(tx: &mut Tx, mut sql: Sql) -> StoreResult<Vec<Consent>> {
         }
         sql.push(")");
     };
+    // Covered organisations and purposes in one round trip.
     sql = Sql::new(
-        "SELECT consent_id, organisation_id FROM consent_organisations WHERE consent_id IN (",
+        "SELECT consent_id, 'organisation' AS part, organisation_id AS value \
+         FROM consent_organisations WHERE consent_id IN (",
+    );
+    ids(&mut sql);
+    sql.push(
+        " UNION ALL SELECT consent_id, 'purpose' AS part, purpose AS value \
+         FROM consent_purposes WHERE consent_id IN (",
     );
     ids(&mut sql);
     for row in sql.fetch_all(tx).await? {
         if let Some(consent) = by_id.get_mut(&row.id("consent_id")?) {
-            consent.organisations.push(row.id("organisation_id")?);
-        }
-    }
-    sql = Sql::new("SELECT consent_id, purpose FROM consent_purposes WHERE consent_id IN (");
-    ids(&mut sql);
-    for row in sql.fetch_all(tx).await? {
-        if let Some(consent) = by_id.get_mut(&row.id("consent_id")?) {
-            consent
-                .purposes
-                .push(decode_code(&row.text("purpose")?, Purpose::from_code)?);
+            if row.text("part")? == "organisation" {
+                consent.organisations.push(row.id("value")?);
+            } else {
+                consent
+                    .purposes
+                    .push(decode_code(&row.text("value")?, Purpose::from_code)?);
+            }
         }
     }
     Ok(order

@@ -10,6 +10,9 @@ use crate::events::{Audience, Event, NewEvent};
 /// The PostgreSQL channel other hub nodes listen on; the payload is the last sequence number.
 pub const CHANNEL: &str = "samverkan_events";
 
+/// Rows per INSERT statement (10 parameters each).
+const ROWS_PER_INSERT: usize = 500;
+
 const COLUMNS: &str =
     "seq, at, kind, case_id, individual_id, subject_id, purpose, audience, audience_organisations, audience_users";
 
@@ -76,19 +79,28 @@ pub(super) async fn append(
     if new.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query("UPDATE event_head SET last_seq = last_seq WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
-    let head = sqlx::query("SELECT last_seq FROM event_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut seq = head.int("last_seq")?;
+    // Takes the head row's lock until commit and moves it past this batch in one statement.
+    let mut sql = Sql::new("UPDATE event_head SET last_seq = last_seq + ");
+    sql.bind(new.len() as i64)
+        .push(" WHERE id = 1 RETURNING last_seq");
+    let head = sql.query().fetch_one(&mut *conn).await?;
+    let last = head.int("last_seq")?;
+    let mut seq = last - new.len() as i64;
     let at = Timestamp::now();
     let mut events = Vec::with_capacity(new.len());
-    for event in new {
+    let insert = format!("INSERT INTO events ({COLUMNS}) VALUES ");
+    let mut sql = Sql::new(&insert);
+    for (i, event) in new.into_iter().enumerate() {
         seq += 1;
         let (audience, orgs, users) = audience_columns(&event.audience);
-        let mut sql = Sql::new(&format!("INSERT INTO events ({COLUMNS}) VALUES ("));
+        // Bounded statements: both databases cap the number of bind parameters.
+        if i > 0 && i % ROWS_PER_INSERT == 0 {
+            std::mem::replace(&mut sql, Sql::new(&insert))
+                .query()
+                .execute(&mut *conn)
+                .await?;
+        }
+        sql.push(if i % ROWS_PER_INSERT == 0 { "(" } else { ", (" });
         sql.bind(seq)
             .push(", ")
             .bind(at.micros())
@@ -108,7 +120,6 @@ pub(super) async fn append(
             .push(", ")
             .bind(users)
             .push(")");
-        sql.query().execute(&mut *conn).await?;
         events.push(Event {
             seq,
             at,
@@ -120,8 +131,6 @@ pub(super) async fn append(
             audience: event.audience,
         });
     }
-    let mut sql = Sql::new("UPDATE event_head SET last_seq = ");
-    sql.bind(seq).push(" WHERE id = 1");
     sql.query().execute(&mut *conn).await?;
     if backend == Backend::Postgres {
         // Delivered to every listening node when (and only if) this transaction commits.

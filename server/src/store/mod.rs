@@ -90,6 +90,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite: read-only connections beside the one writer (WAL lets them read while it
+    /// writes). PostgreSQL: the same pool.
+    readers: AnyPool,
     backend: Backend,
     /// Committed events, in-process, for the live hub (which also reads the table).
     feed: broadcast::Sender<Arc<Vec<Event>>>,
@@ -108,7 +111,7 @@ impl Store {
             anyhow::bail!("database.url must start with sqlite: or postgres:");
         };
         let mut url = url.to_owned();
-        let pool = match backend {
+        let (pool, readers) = match backend {
             Backend::Sqlite => {
                 let path = url
                     .trim_start_matches("sqlite://")
@@ -122,8 +125,9 @@ impl Store {
                 if !url.contains('?') {
                     url.push_str("?mode=rwc");
                 }
-                // One connection: SQLite has one writer, and every request writes its audit row.
-                AnyPoolOptions::new()
+                // One writer connection: SQLite has one writer, and every request that
+                // touches a person's data writes its audit row.
+                let writer = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
                     .after_connect(|conn, _| {
@@ -137,19 +141,34 @@ impl Store {
                         })
                     })
                     .connect_with(AnyConnectOptions::from_str(&url)?)
-                    .await?
+                    .await?;
+                // Readers for what writes nothing: token holders, the hub's facts and replay.
+                let readers = AnyPoolOptions::new()
+                    .max_connections(settings.sqlite_readers.max(1))
+                    .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(AnyConnectOptions::from_str(&url)?);
+                (writer, readers)
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
                     .connect(&url)
-                    .await?
+                    .await?;
+                (pool.clone(), pool)
             }
         };
         let (feed, _) = broadcast::channel(1024);
         let store = Self {
             pool,
+            readers,
             backend,
             feed,
         };
@@ -179,6 +198,18 @@ impl Store {
         })
     }
 
+    /// A transaction for reading only (never committed: dropping it ends it). On SQLite it
+    /// runs beside the writer; it must not carry audit entries or events.
+    pub async fn read(&self) -> StoreResult<Tx> {
+        Ok(Tx {
+            inner: self.readers.begin().await?,
+            backend: self.backend,
+            audit: Vec::new(),
+            events: Vec::new(),
+            feed: self.feed.clone(),
+        })
+    }
+
     /// Committed events as they happen in this process. A lagging receiver reads the
     /// table instead; nothing is lost, only not pushed.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<Event>>> {
@@ -196,6 +227,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.readers.close().await;
         self.pool.close().await;
     }
 }

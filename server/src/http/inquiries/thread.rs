@@ -80,11 +80,7 @@ async fn add_post(
         }
         .into());
     }
-    let post = thread::list(&mut tx, &access)
-        .await?
-        .into_iter()
-        .find(|p| p.id == post_id)
-        .ok_or(crate::error::AppError::NotFound)?;
+    let post = thread::get(&mut tx, &access, post_id).await?;
     if let Some(kind) = event_kind(Step::Post) {
         tx.event(inquiry_event(&access, kind));
     }

@@ -56,16 +56,34 @@ pub async fn insert(
     Ok(sql.execute(tx).await? == 1)
 }
 
+const SELECT_POSTS: &str = "SELECT p.id, p.inquiry_id, p.author_user_id, \
+     u.display_name AS author_name, p.author_organisation_id, \
+     o.name AS author_organisation_name, p.body, p.created_at \
+     FROM inquiry_posts p JOIN users u ON u.id = p.author_user_id \
+     JOIN organisations o ON o.id = p.author_organisation_id WHERE p.inquiry_id = ";
+
 /// The thread, oldest first.
 pub async fn list(tx: &mut Tx, access: &InquiryAccess) -> StoreResult<Vec<Post>> {
-    let mut sql = Sql::new(
-        "SELECT p.id, p.inquiry_id, p.author_user_id, u.display_name AS author_name, \
-         p.author_organisation_id, o.name AS author_organisation_name, p.body, p.created_at \
-         FROM inquiry_posts p JOIN users u ON u.id = p.author_user_id \
-         JOIN organisations o ON o.id = p.author_organisation_id WHERE p.inquiry_id = ",
-    );
+    let mut sql = Sql::new(SELECT_POSTS);
     sql.bind(access.inquiry_id().to_string())
         .push(" ORDER BY p.created_at, p.id");
+    posts(tx, sql).await
+}
+
+/// One post of the thread.
+pub async fn get(tx: &mut Tx, access: &InquiryAccess, id: InquiryPostId) -> StoreResult<Post> {
+    let mut sql = Sql::new(SELECT_POSTS);
+    sql.bind(access.inquiry_id().to_string())
+        .push(" AND p.id = ")
+        .bind(id.to_string());
+    posts(tx, sql)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(crate::store::StoreError::NotFound)
+}
+
+async fn posts(tx: &mut Tx, sql: Sql) -> StoreResult<Vec<Post>> {
     sql.fetch_all(tx)
         .await?
         .iter()
