@@ -315,6 +315,70 @@ on_both_stores! {
     }
 }
 
+/// Two hub processes on one PostgreSQL: each delivers every event, whichever node committed
+/// it, in one gapless order.
+#[tokio::test]
+async fn two_hub_nodes_on_one_postgres_deliver_each_others_events_in_one_order(
+) -> anyhow::Result<()> {
+    let Some(a) = spawn_app(Backend::Postgres).await? else {
+        return Ok(());
+    };
+    let b = spawn_with_settings(a.settings.clone(), tempfile::tempdir()?).await?;
+    let world = a.world().await?;
+    let (_, case) = a
+        .case_for(&world.social_worker, &pnr("19850312123"), "Amina")
+        .await?;
+    a.consent(&world.social_worker, &case, &[&world.clinic], &["sip"])
+        .await?;
+    let mut on_a = StreamClient::connect(&a, &world.coordinator, None).await?;
+    let mut on_b = StreamClient::connect(&b, &world.coordinator, None).await?;
+    let path = format!("/api/cases/{case}");
+    let mut writes = Vec::new();
+    for n in 0..20 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let (client, url, user) = (
+            node.client.clone(),
+            node.url(&path),
+            world.social_worker.clone(),
+        );
+        writes.push(tokio::spawn(async move {
+            let reply = client
+                .patch(url)
+                .bearer_auth(&user.token)
+                .json(&json!({"title": format!("Rubrik {n}")}))
+                .send()
+                .await?;
+            anyhow::ensure!(reply.status() == StatusCode::OK, "patch {}", reply.status());
+            anyhow::Ok(())
+        }));
+    }
+    for write in writes {
+        write.await??;
+    }
+    let mut orders = Vec::new();
+    for client in [&mut on_a, &mut on_b] {
+        let mut updates = Vec::new();
+        while updates.len() < 20 {
+            let Some(event) = client.next(WAIT).await? else {
+                break;
+            };
+            if event["type"] == "case.updated" {
+                updates.push(event);
+            }
+        }
+        assert_eq!(
+            updates.len(),
+            20,
+            "every node's commits reach every node's clients"
+        );
+        let seqs = seqs(&updates);
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+        orders.push(seqs);
+    }
+    assert_eq!(orders[0], orders[1], "both nodes deliver one order");
+    Ok(())
+}
+
 #[tokio::test]
 async fn heartbeats_close_a_silent_connection() -> anyhow::Result<()> {
     let app = spawn_app_with(Backend::Sqlite, |s| s.stream.heartbeat_seconds = 1)
