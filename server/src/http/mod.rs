@@ -35,7 +35,8 @@ use crate::error::{AppError, Problem};
         version = "0.1.0"
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, crate::error::FieldError)),
+    // Schemas only query parameters refer to must be listed here to be in the document.
+    components(schemas(Problem, crate::error::FieldError, crate::domain::InquiryBox)),
     security(("bearer" = [])),
     tags(
         (name = "auth", description = "Inloggning"),
