@@ -181,10 +181,10 @@ function Inquiries({ caseId, owner, inquiries, user }) {
     <h2 id="forfragningar-rubrik">Rehabiliteringsförfrågningar</h2>
     ${inquiries.length === 0 && html`<p class="empty">Inga förfrågningar i ärendet.</p>`}
     ${inquiries.length > 0 && html`<ul class="cards" id="arendets-forfragningar">${inquiries.map((q) => html`<li>
-      <a href=${`#/forfragningar/${q.id}`}>Förfrågan till ${q.recipient_organisation_name}</a>
-      <span class="state" data-state=${q.state}>${STATES[q.state]}</span>
+      <a href=${`#/forfragningar/${q.id}`}>Förfrågan till ${q.recipient_organisation_name}${q.sent_at ? `, skickad ${fmt(q.sent_at)}` : ''}</a>
+      ${' – '}<span class="state" data-state=${q.state}>${STATES[q.state]}</span>
       ${q.overdue ? html` <span class="flag">Försenad</span>` : ''}
-      <span class="hint"> Svar senast ${fmtDate(q.answer_by)}</span>
+      <span class="hint">. Svar senast ${fmtDate(q.answer_by)}.</span>
     </li>`)}</ul>`}
     ${canWrite && html`<p><a class="button" href=${`#/arenden/${caseId}/forfragan/ny`}>Skriv rehabiliteringsförfrågan</a></p>`}
   </section>`;
