@@ -52,6 +52,8 @@ pub struct AuthSettings {
     pub token_ttl_minutes: i64,
     pub login_max_failures: u32,
     pub login_failure_window_seconds: u64,
+    pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -159,6 +161,8 @@ impl fmt::Debug for AuthSettings {
                 "login_failure_window_seconds",
                 &self.login_failure_window_seconds,
             )
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
             .finish()
     }
 }

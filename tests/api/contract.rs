@@ -93,6 +93,8 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/api/auth/login", "post"),
+        ("/api/auth/refresh", "post"),
+        ("/api/auth/logout", "post"),
         ("/api/me", "get"),
         ("/api/organisations", "get"),
         ("/api/organisations/{id}", "get"),

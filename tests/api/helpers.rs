@@ -11,7 +11,7 @@ use samverkan::app::{AppState, Application};
 use samverkan::config::Settings;
 use samverkan::domain::{OrganisationId, OrganisationKind, Role, UserId};
 use samverkan::store::users::User;
-use samverkan::store::{organisations, users, Store};
+use samverkan::store::{organisations, sessions, users, Store};
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, OnceCell};
 
@@ -255,8 +255,12 @@ impl TestApp {
         };
         let mut tx = self.store.begin().await?;
         users::insert(&mut tx, &user, fixture_hash()).await?;
+        let session = sessions::start(&mut tx, user.id, 86_400_000_000).await?;
         tx.commit().await?;
-        let (token, _) = self.state.tokens.issue(user.id)?;
+        let (token, _) = self
+            .state
+            .tokens
+            .issue(user.id, session.id, session.expires_at)?;
         Ok(TestUser { id: user.id, token })
     }
 

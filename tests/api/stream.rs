@@ -204,6 +204,20 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn the_hubs_own_pages_may_connect_under_the_name_they_were_loaded_by(app) {
+        let world = app.world().await?;
+        let first = ticket(&app, &world.social_worker).await?;
+        let mut request = stream_url(&app, &first, None).into_client_request()?;
+        request.headers_mut().insert("origin", format!("http://{}", app.addr).parse()?);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        socket.close(None).await?;
+        let second = ticket(&app, &world.social_worker).await?;
+        let mut request = stream_url(&app, &second, None).into_client_request()?;
+        request.headers_mut().insert("origin", format!("http://evil.example:{}", app.addr.port()).parse()?);
+        assert!(tokio_tungstenite::connect_async(request).await.is_err(), "another host is refused");
+        Ok(())
+    }
+
     async fn a_client_resumes_across_a_restart_with_no_gap_and_no_duplicate(app) {
         let world = app.world().await?;
         let (_, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;

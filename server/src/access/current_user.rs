@@ -1,23 +1,67 @@
-//! The `CurrentUser` extractor: a bearer token, verified, resolved to an active user.
+//! The `CurrentUser` extractor: a bearer token, verified, resolved to an active user in a
+//! live sign-in session.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use chrono::Duration;
 
 use super::token::TokenError;
 use super::Actor;
 use crate::app::AppState;
+use crate::domain::Timestamp;
 use crate::error::AppError;
+use crate::store::sessions::{self, Session};
 use crate::store::{users, StoreError};
 
 /// The signed-in user; every `/api` handler but login takes one.
 pub struct CurrentUser(pub Actor);
+
+/// The signed-in user and their session, for the handlers that refresh or end it.
+pub struct SignedIn(pub Actor, pub Session);
+
+/// A request the client marks as made on its own (a refresh after a live event), not by the
+/// user; it does not keep the session from going idle.
+pub const BACKGROUND_HEADER: &str = "x-samverkan-background";
 
 fn unauthenticated(code: &'static str, detail: &'static str) -> AppError {
     AppError::Unauthenticated { code, detail }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let SignedIn(actor, _) = SignedIn::from_request_parts(parts, state).await?;
+        Ok(CurrentUser(actor))
+    }
+}
+
+/// Why a session no longer admits requests, if it does not.
+pub fn session_end(session: &Session, now: Timestamp, idle: Duration) -> Option<AppError> {
+    if session.ended_at.is_some() {
+        return Some(unauthenticated(
+            "session_ended",
+            "Du är utloggad. Logga in igen.",
+        ));
+    }
+    if now >= session.expires_at {
+        return Some(unauthenticated(
+            "session_expired",
+            "Du har varit inloggad den längsta tillåtna tiden. Logga in igen.",
+        ));
+    }
+    let idle_micros = idle.num_microseconds().unwrap_or(i64::MAX);
+    if now.micros().saturating_sub(session.last_active_at.micros()) >= idle_micros {
+        return Some(unauthenticated(
+            "session_idle",
+            "Du har loggats ut efter en tid utan aktivitet. Logga in igen.",
+        ));
+    }
+    None
+}
+
+impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
@@ -45,7 +89,22 @@ impl FromRequestParts<AppState> for CurrentUser {
                     unauthenticated("invalid_token", "Token är ogiltig. Logga in igen.")
                 }
             })?;
+        let background = parts.headers.contains_key(BACKGROUND_HEADER);
+        let now = Timestamp::now();
         let mut tx = state.store.read().await?;
+        let session = match sessions::get(&mut tx, identity.session_id).await? {
+            Some(session) if session.user_id == identity.user_id => session,
+            _ => {
+                return Err(unauthenticated(
+                    "invalid_token",
+                    "Token är ogiltig. Logga in igen.",
+                ))
+            }
+        };
+        let idle = Duration::minutes(state.settings.auth.session_idle_minutes);
+        if let Some(ended) = session_end(&session, now, idle) {
+            return Err(ended);
+        }
         let user = match users::get(&mut tx, identity.user_id).await {
             Ok(user) if user.active => user,
             Ok(_) | Err(StoreError::NotFound) => {
@@ -56,17 +115,27 @@ impl FromRequestParts<AppState> for CurrentUser {
             }
             Err(err) => return Err(err.into()),
         };
+        // Seconds matter little against a limit in minutes; skipping near repeats saves writes.
+        let recently_touched = now.micros() - session.last_active_at.micros() < 5_000_000;
         drop(tx);
+        if !(background || recently_touched) {
+            let mut tx = state.store.begin().await?;
+            sessions::touch(&mut tx, session.id, now).await?;
+            tx.commit().await?;
+        }
         let request_id = parts
             .headers
             .get("x-request-id")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        Ok(CurrentUser(Actor {
-            user_id: user.id,
-            organisation_id: user.organisation_id,
-            roles: user.roles,
-            request_id,
-        }))
+        Ok(SignedIn(
+            Actor {
+                user_id: user.id,
+                organisation_id: user.organisation_id,
+                roles: user.roles,
+                request_id,
+            },
+            session,
+        ))
     }
 }

@@ -6,7 +6,7 @@ pub mod policy;
 pub mod throttle;
 pub mod token;
 
-pub use current_user::CurrentUser;
+pub use current_user::{CurrentUser, SignedIn, BACKGROUND_HEADER};
 
 use crate::domain::{OrganisationId, Role, Timestamp, UserId};
 use crate::store::audit::{AuditEntry, Outcome};

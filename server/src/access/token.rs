@@ -7,13 +7,15 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use serde::{Deserialize, Serialize};
 
 use crate::config::AuthSettings;
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{SessionId, Timestamp, UserId};
 
 /// Who a verified token speaks for. A federated verifier would map its subject (e.g. an
 /// HSA-id) to a local user and return the same value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
     pub user_id: UserId,
+    /// The sign-in session the token belongs to; its limits are checked on every request.
+    pub session_id: SessionId,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -36,6 +38,7 @@ struct Claims {
     iat: i64,
     exp: i64,
     jti: String,
+    sid: String,
 }
 
 /// Issues and verifies the hub's own tokens.
@@ -65,10 +68,16 @@ impl LocalTokens {
         }
     }
 
-    /// A signed token for `user` and when it expires.
-    pub fn issue(&self, user: UserId) -> anyhow::Result<(String, Timestamp)> {
+    /// A signed token for `user` in `session` and when it expires: after the configured
+    /// lifetime, but never after `not_after` (the session's own end).
+    pub fn issue(
+        &self,
+        user: UserId,
+        session: SessionId,
+        not_after: Timestamp,
+    ) -> anyhow::Result<(String, Timestamp)> {
         let now = Utc::now();
-        let expires = now + self.ttl;
+        let expires = (now + self.ttl).min(not_after.to_datetime());
         let claims = Claims {
             sub: user.to_string(),
             iss: self.issuer.clone(),
@@ -76,6 +85,7 @@ impl LocalTokens {
             iat: now.timestamp(),
             exp: expires.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
+            sid: session.to_string(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, Timestamp::from_datetime(expires)))
@@ -92,7 +102,11 @@ impl TokenVerifier for LocalTokens {
                 }
             })?;
         let user_id = data.claims.sub.parse().map_err(|_| TokenError::Invalid)?;
-        Ok(Identity { user_id })
+        let session_id = data.claims.sid.parse().map_err(|_| TokenError::Invalid)?;
+        Ok(Identity {
+            user_id,
+            session_id,
+        })
     }
 }
 
@@ -109,6 +123,10 @@ mod tests {
         Ok(LocalTokens::new(&settings))
     }
 
+    fn far() -> Timestamp {
+        Timestamp::now().plus_days(1)
+    }
+
     fn b64(bytes: &[u8]) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
@@ -116,17 +134,36 @@ mod tests {
     #[test]
     fn signs_and_verifies_a_real_token() -> anyhow::Result<()> {
         let tokens = tokens("a-secret-long-enough-for-hs256-signing")?;
-        let user = UserId::new();
-        let (token, expires) = tokens.issue(user)?;
+        let (user, session) = (UserId::new(), SessionId::new());
+        let (token, expires) = tokens.issue(user, session, far())?;
         assert_eq!(token.split('.').count(), 3);
         assert!(expires > Timestamp::now());
-        assert_eq!(tokens.verify(&token), Ok(Identity { user_id: user }));
+        assert_eq!(
+            tokens.verify(&token),
+            Ok(Identity {
+                user_id: user,
+                session_id: session
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_token_never_outlives_its_session() -> anyhow::Result<()> {
+        let tokens = tokens("a-secret-long-enough-for-hs256-signing")?;
+        let soon = Timestamp::from_micros(Timestamp::now().micros() + 60_000_000);
+        let (_, expires) = tokens.issue(UserId::new(), SessionId::new(), soon)?;
+        assert!(expires <= soon);
         Ok(())
     }
 
     #[test]
     fn rejects_a_token_signed_with_another_key() -> anyhow::Result<()> {
-        let (token, _) = tokens("the-attackers-own-secret-of-some-length")?.issue(UserId::new())?;
+        let (token, _) = tokens("the-attackers-own-secret-of-some-length")?.issue(
+            UserId::new(),
+            SessionId::new(),
+            far(),
+        )?;
         assert_eq!(
             tokens("a-secret-long-enough-for-hs256-signing")?.verify(&token),
             Err(TokenError::Invalid)
@@ -144,6 +181,7 @@ mod tests {
             iat: Utc::now().timestamp() - 3600,
             exp: Utc::now().timestamp() - 60,
             jti: "x".into(),
+            sid: SessionId::new().to_string(),
         };
         let token = encode(
             &Header::new(Algorithm::HS256),
@@ -157,7 +195,7 @@ mod tests {
     #[test]
     fn rejects_alg_none_and_tampered_tokens() -> anyhow::Result<()> {
         let tokens = tokens("a-secret-long-enough-for-hs256-signing")?;
-        let (token, _) = tokens.issue(UserId::new())?;
+        let (token, _) = tokens.issue(UserId::new(), SessionId::new(), far())?;
         let payload = token.split('.').nth(1).unwrap_or_default();
         let unsigned = format!("{}.{payload}.", b64(br#"{"alg":"none","typ":"JWT"}"#));
         assert_eq!(tokens.verify(&unsigned), Err(TokenError::Invalid));

@@ -59,6 +59,8 @@ typed_id! {
     OrganisationId,
     /// A user account of one organisation.
     UserId,
+    /// A sign-in session; every access token names one.
+    SessionId,
     /// An individual (klient, patient, deltagare).
     IndividualId,
     /// A case (ärende).

@@ -104,11 +104,21 @@ async fn open_stream(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
     if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        // The hub's own pages are allowed under whatever name they were loaded by (a browser
+        // sets Host itself); other sites only when configured.
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok());
         let allowed = origin.to_str().is_ok_and(|o| {
-            state
-                .settings
-                .stream
-                .origin_allowed(o, &state.settings.server.public_url)
+            let same_origin = host.is_some_and(|host| {
+                o.split_once("://")
+                    .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host))
+            });
+            same_origin
+                || state
+                    .settings
+                    .stream
+                    .origin_allowed(o, &state.settings.server.public_url)
         });
         if !allowed {
             return Err(AppError::Forbidden {

@@ -10,14 +10,18 @@ use validator::Validate;
 
 use super::users::UserResponse;
 use super::{rfc3339, ValidJson};
-use crate::access::{password, CurrentUser};
+use crate::access::{password, CurrentUser, SignedIn};
 use crate::app::AppState;
+use crate::domain::Timestamp;
 use crate::error::{AppError, AppResult};
+use crate::store::sessions::{self, Session};
 use crate::store::{organisations, users};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
         .routes(routes!(me))
 }
 
@@ -39,6 +43,41 @@ pub struct LoginResponse {
     pub token_type: &'static str,
     pub expires_at: DateTime<Utc>,
     pub user: UserResponse,
+    pub session: SessionResponse,
+}
+
+/// The sign-in session's limits, so a client can warn before it ends.
+#[derive(Serialize, ToSchema)]
+pub struct SessionResponse {
+    pub started_at: DateTime<Utc>,
+    /// The session ends at this instant whatever happens (12 hours after sign-in by default).
+    pub expires_at: DateTime<Utc>,
+    /// The session ends after this many minutes without a request the user made.
+    pub idle_minutes: i64,
+}
+
+/// A fresh access token for `session`, with the user and the session's limits.
+async fn token_reply(
+    state: &AppState,
+    user: users::User,
+    session: &Session,
+) -> AppResult<Json<LoginResponse>> {
+    let (access_token, expires_at) = state
+        .tokens
+        .issue(user.id, session.id, session.expires_at)?;
+    let mut tx = state.store.begin().await?;
+    let organisation = organisations::get(&mut tx, user.organisation_id).await?;
+    Ok(Json(LoginResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_at: rfc3339(expires_at),
+        user: UserResponse::new(user, &organisation),
+        session: SessionResponse {
+            started_at: rfc3339(session.started_at),
+            expires_at: rfc3339(session.expires_at),
+            idle_minutes: state.settings.auth.session_idle_minutes,
+        },
+    }))
 }
 
 /// Signs in with username and password and returns a short-lived access token.
@@ -82,15 +121,46 @@ async fn login(
         }
     };
     state.throttle.record_success(&body.username);
-    let (access_token, expires_at) = state.tokens.issue(user.id)?;
+    let lifetime = state
+        .settings
+        .auth
+        .session_max_hours
+        .saturating_mul(3_600_000_000);
     let mut tx = state.store.begin().await?;
-    let organisation = organisations::get(&mut tx, user.organisation_id).await?;
-    Ok(Json(LoginResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_at: rfc3339(expires_at),
-        user: UserResponse::new(user, &organisation),
-    }))
+    let session = sessions::start(&mut tx, user.id, lifetime).await?;
+    tx.commit().await?;
+    token_reply(&state, user, &session).await
+}
+
+/// Gives a new access token in the same session and counts as activity. The session's
+/// idle and maximum limits still apply: past them this answers 401 like any request.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", responses(
+    (status = 200, body = LoginResponse),
+    crate::http::CommonErrors,
+))]
+async fn refresh(
+    State(state): State<AppState>,
+    SignedIn(actor, session): SignedIn,
+) -> AppResult<Json<LoginResponse>> {
+    let mut tx = state.store.begin().await?;
+    let user = users::get(&mut tx, actor.user_id).await?;
+    drop(tx);
+    token_reply(&state, user, &session).await
+}
+
+/// Signs out: the session ends and every token issued in it stops working at once.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses(
+    (status = 204, description = "Utloggad"),
+    crate::http::CommonErrors,
+))]
+async fn logout(
+    State(state): State<AppState>,
+    SignedIn(_actor, session): SignedIn,
+) -> AppResult<axum::http::StatusCode> {
+    let mut tx = state.store.begin().await?;
+    sessions::end(&mut tx, session.id, Timestamp::now()).await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// The signed-in user, their organisation and roles.

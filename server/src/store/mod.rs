@@ -10,6 +10,7 @@ pub mod individuals;
 pub mod inquiries;
 pub mod messages;
 pub mod organisations;
+pub mod sessions;
 pub mod tickets;
 pub mod users;
 

@@ -1,0 +1,86 @@
+//! Sign-in sessions: when each started, was last used and must end, and whether the user
+//! signed out. Access tokens carry the session id, so ending the row ends every token of it.
+
+use super::{RowExt, Sql, StoreResult, Tx};
+use crate::domain::{SessionId, Timestamp, UserId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub started_at: Timestamp,
+    pub last_active_at: Timestamp,
+    /// The hard end (`auth.session_max_hours` after the start).
+    pub expires_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// A new session for `user` that ends at the latest `lifetime_micros` from now.
+pub async fn start(tx: &mut Tx, user: UserId, lifetime_micros: i64) -> StoreResult<Session> {
+    let now = Timestamp::now();
+    let expires_at = Timestamp::from_micros(now.micros().saturating_add(lifetime_micros));
+    let session = Session {
+        id: SessionId::new(),
+        user_id: user,
+        started_at: now,
+        last_active_at: now,
+        expires_at,
+        ended_at: None,
+    };
+    let mut sql = Sql::new(
+        "INSERT INTO sessions (id, user_id, started_at, last_active_at, expires_at) VALUES (",
+    );
+    sql.bind(session.id.to_string())
+        .push(", ")
+        .bind(user.to_string())
+        .push(", ")
+        .bind(now.micros())
+        .push(", ")
+        .bind(now.micros())
+        .push(", ")
+        .bind(expires_at.micros())
+        .push(")");
+    sql.execute(tx).await?;
+    Ok(session)
+}
+
+pub async fn get(tx: &mut Tx, id: SessionId) -> StoreResult<Option<Session>> {
+    let mut sql = Sql::new(
+        "SELECT id, user_id, started_at, last_active_at, expires_at, ended_at FROM sessions WHERE id = ",
+    );
+    sql.bind(id.to_string());
+    let Some(row) = sql.fetch_optional(tx).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Session {
+        id: row.id("id")?,
+        user_id: row.id("user_id")?,
+        started_at: Timestamp::from_micros(row.int("started_at")?),
+        last_active_at: Timestamp::from_micros(row.int("last_active_at")?),
+        expires_at: Timestamp::from_micros(row.int("expires_at")?),
+        ended_at: row.opt_int("ended_at")?.map(Timestamp::from_micros),
+    }))
+}
+
+/// Marks the session as used now (a request the user made, not a background refresh).
+pub async fn touch(tx: &mut Tx, id: SessionId, at: Timestamp) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE sessions SET last_active_at = ");
+    sql.bind(at.micros())
+        .push(" WHERE id = ")
+        .bind(id.to_string())
+        .push(" AND last_active_at < ")
+        .bind(at.micros());
+    sql.execute(tx).await?;
+    Ok(())
+}
+
+/// Signs the session out; its tokens stop working at once.
+pub async fn end(tx: &mut Tx, id: SessionId, at: Timestamp) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE sessions SET ended_at = ");
+    sql.bind(at.micros())
+        .push(" WHERE id = ")
+        .bind(id.to_string())
+        .push(" AND ended_at IS NULL");
+    sql.execute(tx).await?;
+    Ok(())
+}

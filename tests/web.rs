@@ -1,0 +1,106 @@
+//! The web interface in a real browser: starts the hub in-process on port 0 with the demo
+//! data, then runs the Node test runner in `tests/browser/` (playwright-core driving Debian's
+//! headless Chromium, axe-core checking WCAG 2.1 AA) against it.
+//!
+//! What it needs it installs: `npm ci` when `tests/browser/node_modules` is missing, Debian's
+//! `chromium` package with apt-get when `/usr/bin/chromium` is missing and we may. When node
+//! or Chromium cannot be had it fails and says why; it never skips silently.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use samverkan::app::Application;
+use samverkan::config::Settings;
+use tokio::process::Command;
+use tokio::sync::oneshot;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+async fn run(program: &str, args: &[&str], dir: &Path) -> anyhow::Result<bool> {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .status()
+        .await;
+    Ok(matches!(status, Ok(s) if s.success()))
+}
+
+async fn ensure_node() -> anyhow::Result<()> {
+    let dir = browser_dir();
+    if !run("node", &["--version"], &dir).await? || !run("npm", &["--version"], &dir).await? {
+        anyhow::bail!(
+            "The browser tests need Node.js 18+ and npm (Debian: `apt-get install -y nodejs npm`). \
+             Install them and run `cargo test` again."
+        );
+    }
+    if !dir.join("node_modules").join("playwright-core").exists()
+        && !run("npm", &["ci", "--no-audit", "--no-fund"], &dir).await?
+    {
+        anyhow::bail!("`npm ci` in tests/browser failed; see its output above.");
+    }
+    Ok(())
+}
+
+/// The Chromium to drive: `SAMVERKAN_CHROMIUM`, else Debian's, installed if missing.
+async fn ensure_chromium() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("SAMVERKAN_CHROMIUM") {
+        return Ok(path.into());
+    }
+    let debian = PathBuf::from("/usr/bin/chromium");
+    if !debian.exists() {
+        let dir = browser_dir();
+        eprintln!(
+            "tests/web.rs: /usr/bin/chromium is missing; installing Debian's chromium package"
+        );
+        let _ = run("apt-get", &["update", "-qq"], &dir).await?;
+        let _ = run("apt-get", &["install", "-y", "-qq", "chromium"], &dir).await?;
+    }
+    if !debian.exists() {
+        anyhow::bail!(
+            "The browser tests need Debian's Chromium at /usr/bin/chromium and could not install it \
+             (run `apt-get update && apt-get install -y chromium` as root), or set SAMVERKAN_CHROMIUM \
+             to a Chromium binary. No browser is downloaded from elsewhere."
+        );
+    }
+    Ok(debian)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_interface_works_in_a_real_browser() -> anyhow::Result<()> {
+    ensure_node().await?;
+    let chromium = ensure_chromium().await?;
+
+    let dir = tempfile::tempdir()?;
+    let mut settings = Settings::defaults()?;
+    settings.server.bind = "127.0.0.1:0".parse()?;
+    settings.server.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
+    settings.database.url = format!("sqlite://{}", dir.path().join("web.db").display());
+    settings.auth.jwt_secret = "browser-test-secret-browser-test-secret".into();
+    let app = Application::build(settings).await?;
+    let addr = app.local_addr()?;
+    samverkan::demo::seed_if_empty(&app.state().store).await?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    let status = Command::new("node")
+        .args(["--test", "--test-concurrency=1", "journeys/"])
+        .current_dir(browser_dir())
+        .env("SAMVERKAN_URL", format!("http://{addr}"))
+        .env("SAMVERKAN_CHROMIUM", &chromium)
+        .stdin(Stdio::null())
+        .status()
+        .await?;
+
+    let _ = stop.send(());
+    server.await??;
+    assert!(
+        status.success(),
+        "the browser tests failed (see the node test runner's output above; screenshots are in tests/browser/screenshots/)"
+    );
+    Ok(())
+}

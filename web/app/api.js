@@ -1,0 +1,149 @@
+// The API client and the sign-in session: token in sessionStorage (this tab only), problem+json
+// errors as ApiError, and the session's idle and maximum limits as the server states them.
+
+const KEY = 'samverkan.session';
+let current = load();
+const listeners = new Set();
+
+function load() {
+  try {
+    return JSON.parse(sessionStorage.getItem(KEY)) || null;
+  } catch {
+    return null;
+  }
+}
+
+function save() {
+  if (current) sessionStorage.setItem(KEY, JSON.stringify(current));
+  else sessionStorage.removeItem(KEY);
+  listeners.forEach((fn) => fn(current));
+}
+
+export function session() {
+  return current;
+}
+
+/** Calls `fn(session)` on every change (sign-in, refresh, sign-out); returns an unsubscriber. */
+export function onSession(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `Fel ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+
+  get code() {
+    return this.problem.code;
+  }
+
+  /** Field errors as `{field: message}`, first message per field. */
+  get fields() {
+    const out = {};
+    for (const e of this.problem.errors || []) {
+      if (!(e.field in out)) out[e.field] = e.message;
+    }
+    return out;
+  }
+}
+
+const ENDED = new Set(['session_idle', 'session_expired', 'session_ended', 'token_expired', 'invalid_token', 'account_inactive']);
+
+function accept(body) {
+  current = {
+    token: body.access_token,
+    tokenExpires: Date.parse(body.expires_at),
+    user: body.user,
+    startedAt: Date.parse(body.session.started_at),
+    sessionEnds: Date.parse(body.session.expires_at),
+    idleMinutes: body.session.idle_minutes,
+    lastActive: Date.now(),
+    endReason: null,
+  };
+  save();
+}
+
+/** Ends the session in this tab; `reason` is an API code or 'logout'. */
+export function endLocally(reason) {
+  if (!current) return;
+  const { idleMinutes, startedAt, sessionEnds } = current;
+  current = null;
+  save();
+  sessionStorage.setItem('samverkan.ended', JSON.stringify({ reason, idleMinutes, hours: Math.round((sessionEnds - startedAt) / 3600000) }));
+  listeners.forEach((fn) => fn(current));
+}
+
+/** Why the last session ended, once (for the sign-in page's message). */
+export function takeEndReason() {
+  const raw = sessionStorage.getItem('samverkan.ended');
+  sessionStorage.removeItem('samverkan.ended');
+  return raw ? JSON.parse(raw) : null;
+}
+
+/**
+ * Calls the API. `background: true` marks a request the app makes on its own (after a live
+ * event); it does not count as the user's activity.
+ */
+export async function api(method, path, body, { background = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (current) headers.Authorization = `Bearer ${current.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (background) headers['X-Samverkan-Background'] = '1';
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, { title: 'Kunde inte nå servern', detail: 'Kontrollera nätverket och försök igen.' });
+  }
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = new ApiError(res.status, data);
+    if (res.status === 401 && current && ENDED.has(err.code)) endLocally(err.code);
+    throw err;
+  }
+  if (current && !background) {
+    current.lastActive = Date.now();
+    save();
+  }
+  return data;
+}
+
+export async function login(username, password) {
+  const body = await api('POST', '/api/auth/login', { username, password });
+  accept(body);
+  return current;
+}
+
+export async function refresh() {
+  const body = await api('POST', '/api/auth/refresh');
+  accept(body);
+}
+
+export async function logout() {
+  try {
+    await api('POST', '/api/auth/logout');
+  } catch {
+    // Signed out here either way.
+  }
+  endLocally('logout');
+}
+
+/** Swedish text for why a session ended. */
+export function endMessage(ended) {
+  if (!ended) return null;
+  switch (ended.reason) {
+    case 'logout':
+      return 'Du är utloggad.';
+    case 'session_idle':
+      return `Du har loggats ut eftersom du inte har varit aktiv på ${ended.idleMinutes || 15} minuter. Logga in igen för att fortsätta.`;
+    case 'session_expired':
+      return `Du har varit inloggad i ${ended.hours || 12} timmar, som är den längsta tillåtna tiden. Logga in igen för att fortsätta.`;
+    case 'account_inactive':
+      return 'Ditt konto är inte längre aktivt. Kontakta din administratör.';
+    default:
+      return 'Din inloggning har upphört. Logga in igen.';
+  }
+}

@@ -1,0 +1,193 @@
+// The app shell: sign-in, the session's limits, navigation by role, routing, the live stream.
+
+import { html, render, useState, useEffect, useRef } from './lib.js';
+import { session, onSession, logout, refresh, endLocally, api } from './api.js';
+import { startLive, stopLive, subscribe } from './live.js';
+import { Announcer, announce, Dialog } from './ui.js';
+import { LoginPage } from './pages/login.js';
+import { CasesPage, NewCasePage } from './pages/cases.js';
+import { CasePage } from './pages/case.js';
+import { NewInquiryPage, InquiryPage } from './pages/inquiry.js';
+import { InboxPage } from './pages/inbox.js';
+import { UsersPage, AuditPage, ExtractPage } from './pages/admin.js';
+
+const has = (user, ...roles) => user.roles.some((r) => roles.includes(r));
+const worksCases = (user) => user.roles.some((r) => r !== 'org_admin');
+const receivesInquiries = (user) => has(user, 'rehabkoordinator');
+const isAdmin = (user) => has(user, 'org_admin');
+
+// The main menu. Meetings (möten, kalender) and notifications (aviseringar) get their lines
+// here when their API lands; the router below gets their routes.
+const NAV = [
+  { href: '#/inkorg', label: 'Inkorg', show: receivesInquiries, badge: true },
+  { href: '#/arenden', label: 'Ärenden', show: worksCases },
+  { href: '#/admin/anvandare', label: 'Användare', show: isAdmin },
+  { href: '#/admin/logg', label: 'Åtkomstlogg', show: isAdmin },
+];
+
+function startPage(user) {
+  if (receivesInquiries(user)) return '#/inkorg';
+  if (worksCases(user)) return '#/arenden';
+  return '#/admin/anvandare';
+}
+
+function route(path, user) {
+  const parts = path.split('/').filter(Boolean);
+  const [a, b, c, d] = parts;
+  if (a === 'arenden' && !b) return html`<${CasesPage} user=${user} />`;
+  if (a === 'arenden' && b === 'ny') return html`<${NewCasePage} user=${user} />`;
+  if (a === 'arenden' && c === 'forfragan' && d === 'ny') return html`<${NewInquiryPage} user=${user} caseId=${b} />`;
+  if (a === 'arenden' && b) return html`<${CasePage} user=${user} id=${b} />`;
+  if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;
+  if (a === 'inkorg') return html`<${InboxPage} user=${user} />`;
+  if (a === 'admin' && b === 'anvandare') return html`<${UsersPage} user=${user} />`;
+  if (a === 'admin' && b === 'logg') return html`<${AuditPage} user=${user} />`;
+  if (a === 'admin' && b === 'loggutdrag' && c) return html`<${ExtractPage} user=${user} individualId=${c} />`;
+  return null;
+}
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const fn = () => setHash(location.hash);
+    addEventListener('hashchange', fn);
+    return () => removeEventListener('hashchange', fn);
+  }, []);
+  return hash.replace(/^#/, '') || '/';
+}
+
+/** Unread and overdue inquiries for the menu badge, kept current by the stream. */
+function useInboxCounts(user) {
+  const [counts, setCounts] = useState(null);
+  const last = useRef(null);
+  useEffect(() => {
+    if (!receivesInquiries(user)) return undefined;
+    let alive = true;
+    const load = async (background) => {
+      try {
+        const c = await api('GET', '/api/inquiries/counts', undefined, { background });
+        if (!alive) return;
+        if (last.current && c.inbox.unread > last.current.inbox.unread) announce('En ny rehabiliteringsförfrågan har kommit till inkorgen.');
+        last.current = c;
+        setCounts(c);
+      } catch {
+        // The badge waits for the next event.
+      }
+    };
+    load(true);
+    const off = subscribe((e) => {
+      if (e.type.startsWith('inquiry.') || e.type === 'access_revoked' || e.type.startsWith('consent.')) load(true);
+    });
+    return () => {
+      alive = false;
+      off();
+    };
+  }, [user.id]);
+  return counts;
+}
+
+/** Warns before the idle limit, ends the session at the limits, refreshes while in use. */
+function useSessionClock(current) {
+  const [warn, setWarn] = useState(false);
+  const touched = useRef(Date.now());
+  useEffect(() => {
+    const mark = () => { touched.current = Date.now(); };
+    addEventListener('keydown', mark);
+    addEventListener('pointerdown', mark);
+    const tick = setInterval(() => {
+      const s = session();
+      if (!s) return;
+      const now = Date.now();
+      if (now >= s.sessionEnds) return endLocally('session_expired');
+      const idleEnds = s.lastActive + s.idleMinutes * 60000;
+      if (now >= idleEnds) return endLocally('session_idle');
+      // Used here since the server last heard from us: tell it, and get a fresh token.
+      const usedSinceServer = touched.current > s.lastActive + 1000;
+      if ((usedSinceServer && now - s.lastActive > 60000) || (usedSinceServer && s.tokenExpires - now < 180000)) {
+        refresh().catch(() => {});
+        return undefined;
+      }
+      setWarn(idleEnds - now <= 120000);
+      return undefined;
+    }, 5000);
+    return () => {
+      clearInterval(tick);
+      removeEventListener('keydown', mark);
+      removeEventListener('pointerdown', mark);
+    };
+  }, [current && current.user.id]);
+  return [warn, setWarn];
+}
+
+function IdleWarning({ onStay, onLeave }) {
+  return html`<${Dialog} title="Du loggas snart ut" onClose=${onStay}>
+    <p>Du har inte varit aktiv på en stund. Om två minuter loggas du ut automatiskt för att skydda uppgifterna.</p>
+    <div class="actions">
+      <button type="button" class="primary" onClick=${onStay}>Fortsätt vara inloggad</button>
+      <button type="button" onClick=${onLeave}>Logga ut nu</button>
+    </div>
+  <//>`;
+}
+
+function Shell({ current }) {
+  const { user } = current;
+  const path = useHash();
+  const counts = useInboxCounts(user);
+  const [warn, setWarn] = useSessionClock(current);
+  const [live, setLive] = useState('connecting');
+  useEffect(() => {
+    startLive(setLive);
+    return stopLive;
+  }, [user.id]);
+  useEffect(() => {
+    if (path === '/' || !route(path, user)) location.replace(startPage(user));
+  }, [path]);
+  const main = useRef(null);
+  const first = useRef(true);
+  useEffect(() => {
+    // A new page: move focus to its heading so screen readers start there.
+    if (first.current) { first.current = false; return; }
+    const h1 = main.current && main.current.querySelector('h1');
+    if (h1) h1.focus();
+  }, [path]);
+  const page = route(path, user);
+  const skip = (e) => {
+    e.preventDefault();
+    main.current.focus();
+  };
+  return html`
+    <a class="skip" href="#innehall" onClick=${skip}>Hoppa till innehållet</a>
+    <header class="top">
+      <p class="brand">Samverkan</p>
+      <p class="who"><span class="sr-only">Inloggad som </span>${user.display_name}, ${user.organisation_name}</p>
+      <button type="button" class="link-button" onClick=${() => logout()}>Logga ut</button>
+    </header>
+    <nav aria-label="Huvudmeny" class="menu"><ul>
+      ${NAV.filter((n) => n.show(user)).map((n) => {
+        const here = path.startsWith(n.href.slice(1));
+        return html`<li><a href=${n.href} aria-current=${here ? 'page' : undefined}>${n.label}${n.badge && counts
+          ? html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`
+          : ''}</a></li>`;
+      })}
+    </ul></nav>
+    <main id="innehall" tabindex="-1" ref=${main}>
+      ${live === 'reconnecting' ? html`<p class="notice" role="status">Anslutningen för direktuppdateringar bröts. Återansluter …</p>` : ''}
+      ${page}
+    </main>
+    <${Announcer} />
+    ${warn && html`<${IdleWarning}
+      onStay=${() => { setWarn(false); refresh().catch(() => {}); }}
+      onLeave=${() => { setWarn(false); logout(); }} />`}
+    <footer><p>Samverkan – ett nav för samverkan kring rehabilitering.</p></footer>`;
+}
+
+function App() {
+  const [current, setCurrent] = useState(session());
+  useEffect(() => onSession(setCurrent), []);
+  if (!current) return html`<${LoginPage} />`;
+  return html`<${Shell} current=${current} />`;
+}
+
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);
