@@ -321,6 +321,11 @@ on_both_stores! {
         let mut warned: Vec<String> = warned.into_iter().map(str::to_owned).collect();
         warned.sort();
         assert_eq!(warned, expected);
+        // Someone who declined this meeting is not booked by it.
+        app.post(&w.coordinator, &format!("/api/meetings/{first_id}/answer"), json!({"answer": "declined"})).await?;
+        let moved = app.patch(&w.social_worker, &format!("/api/meetings/{first_id}"), json!({"ends_at": rfc(at(1.9))})).await?;
+        let warned: Vec<&str> = moved.body["warnings"].as_array().unwrap().iter().map(|w| w["user_id"].as_str().unwrap()).collect();
+        assert_eq!(warned, [w.social_worker.id.to_string()]);
         Ok(())
     }
 
@@ -445,6 +450,28 @@ on_both_stores! {
         assert_eq!(field_errors(&admin), [("participant_user_ids[0]".to_owned(), "invalid_participant".to_owned())]);
         let admin_books = book(&app, &w.social_admin, body(None, "other", 3.0, 4.0, &[])).await?;
         assert_eq!(admin_books.status, StatusCode::FORBIDDEN);
+        Ok(())
+    }
+
+    async fn meeting_events_reach_the_invited_and_no_one_else_live(app) {
+        let (w, case, _) = case_with_consent(&app, &["informationsutbyte"]).await?;
+        let mut invited = crate::stream::StreamClient::connect(&app, &w.coordinator, None).await?;
+        let mut colleague = crate::stream::StreamClient::connect(&app, &w.colleague, None).await?;
+        let mut other = crate::stream::StreamClient::connect(&app, &w.other_coordinator, None).await?;
+        let id = app.meeting(&w.social_worker, Some(&case), "trepartsmote", &[&w.coordinator]).await?;
+        app.post(&w.coordinator, &format!("/api/meetings/{id}/answer"), json!({"answer": "accepted"})).await?;
+        app.post_empty(&w.social_worker, &format!("/api/meetings/{id}/cancel")).await?;
+        let wait = std::time::Duration::from_secs(5);
+        let events = invited.until(wait, |e| e["type"] == "meeting.cancelled").await?;
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap_or_default()).collect();
+        assert_eq!(kinds, ["meeting.invited", "meeting.answered", "meeting.cancelled"]);
+        assert!(events.iter().all(|e| e["subject_id"] == id && e["case_id"] == case));
+        let keys: Vec<_> = events[0].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["at", "case_id", "seq", "subject_id", "type"], "thin events only");
+        // A colleague who sees the case but is not invited, and another clinic: nothing.
+        let quiet = std::time::Duration::from_millis(300);
+        assert_eq!(colleague.next(quiet).await?, None);
+        assert_eq!(other.next(quiet).await?, None);
         Ok(())
     }
 

@@ -17,7 +17,9 @@ use super::{ApiPath, ApiQuery, Page, Paging, ValidJson};
 use crate::access::policy::{self, MeetingAccess, Need};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
-use crate::domain::{AttendeeId, CaseId, MeetingId, MeetingStatus, Timestamp, UserId};
+use crate::domain::{
+    AttendeeId, CaseId, MeetingAnswer, MeetingId, MeetingStatus, Timestamp, UserId,
+};
 use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
 use crate::store::meetings::{self, MeetingQuery, NewMeeting, Schedule, Target};
@@ -194,6 +196,13 @@ async fn update_meeting(
     access.require_organiser(&actor, action)?;
     require_scheduled(&access)?;
     let current = meetings::get(&mut tx, &access).await?;
+    // Who is booked by this meeting: everyone but those who declined it.
+    let booked: Vec<UserId> = current
+        .participants
+        .iter()
+        .filter(|p| p.answer != Some(MeetingAnswer::Declined))
+        .map(|p| p.user_id)
+        .collect();
     let before = Schedule {
         starts_at: current.starts_at,
         ends_at: current.ends_at,
@@ -208,7 +217,7 @@ async fn update_meeting(
             return Err(cancelled());
         }
         if moved {
-            warnings = double_bookings(&mut tx, &actor, id, access.participants(), &after).await?;
+            warnings = double_bookings(&mut tx, &actor, id, &booked, &after).await?;
         }
         tx.event(meeting_event(
             &access,
