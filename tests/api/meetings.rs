@@ -479,6 +479,54 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn the_lists_and_the_single_meeting_apply_the_same_rule(app) {
+        let (w, case, clinic_consent) = case_with_consent(&app, &["informationsutbyte", "sip"]).await?;
+        let coach = app.user(&w.jobbtorg, "jc", &[Role::Jobbcoach]).await?;
+        app.consent(&w.social_worker, &case, &[&w.jobbtorg], &["finsamteam"]).await?;
+        let kinds = ["sip_mote", "finsamteam_mote", "trepartsmote", "avstamningsmote", "gemensam_kartlaggning", "uppfoljning_fordjupad_samverkan", "other"];
+        let mut meetings = Vec::new();
+        for (n, kind) in kinds.iter().enumerate() {
+            let purpose = match *kind { "sip_mote" => "sip", "finsamteam_mote" => "finsamteam", "uppfoljning_fordjupad_samverkan" => "fordjupad_samverkan", _ => "informationsutbyte" };
+            let invited: Vec<&TestUser> = match purpose {
+                "sip" | "informationsutbyte" => vec![&w.coordinator],
+                "finsamteam" => vec![&coach],
+                _ => vec![&w.colleague],
+            };
+            let start = n as f64 * 2.0;
+            let reply = book(&app, &w.social_worker, body(Some(&case), kind, start, start + 1.0, &invited)).await?;
+            assert_eq!(reply.status, StatusCode::CREATED, "{kind}: {}", reply.body);
+            assert_eq!(reply.body["purpose"], purpose, "{kind}");
+            meetings.push(reply.id());
+        }
+        meetings.push(book(&app, &w.coordinator, body(None, "other", 20.0, 21.0, &[&coach])).await?.id());
+        let users = [&w.social_worker, &w.colleague, &w.rehab_lead, &w.coordinator, &coach, &w.other_coordinator, &w.clinic_admin];
+        for round in ["consents in force", "the clinic's consent ended"] {
+            for user in users {
+                let mut readable = Vec::new();
+                for id in &meetings {
+                    let reply = app.get(user, &format!("/api/meetings/{id}")).await?;
+                    if reply.status == StatusCode::OK {
+                        let takes_part = reply.body["participants"].as_array().unwrap().iter().any(|p| p["user_id"] == user.id.to_string());
+                        readable.push((id.clone(), takes_part, !reply.body["case_id"].is_null()));
+                    } else {
+                        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+                    }
+                }
+                let listed = |reply: Reply| -> Vec<String> {
+                    reply.body["items"].as_array().map(|items| items.iter().map(|m| m["id"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default()
+                };
+                let mine = listed(app.get(user, "/api/meetings?limit=200").await?);
+                let expected: Vec<String> = readable.iter().filter(|r| r.1).map(|r| r.0.clone()).collect();
+                assert_eq!(mine, expected, "{round}: my meetings for {}", user.id);
+                let of_case = listed(app.get(user, &format!("/api/cases/{case}/meetings?limit=200")).await?);
+                let expected: Vec<String> = readable.iter().filter(|r| r.2).map(|r| r.0.clone()).collect();
+                assert_eq!(of_case, expected, "{round}: the case's meetings for {}", user.id);
+            }
+            app.end_consent(&w.social_worker, &clinic_consent).await?;
+        }
+        Ok(())
+    }
+
     async fn bad_input_gets_field_errors(app) {
         let (w, case, _) = case_with_consent(&app, &["informationsutbyte"]).await?;
         let sw = &w.social_worker;

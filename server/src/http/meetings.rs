@@ -63,23 +63,15 @@ fn require_scheduled(access: &MeetingAccess) -> AppResult<()> {
     }
 }
 
-/// `double_booked` warnings for `users` booked elsewhere during `schedule`.
+/// `double_booked` warnings for `users` booked elsewhere during `[starts_at, ends_at)`.
 async fn double_bookings(
     tx: &mut Tx,
     actor: &Actor,
     meeting: MeetingId,
     users: &[UserId],
-    schedule: &Schedule,
+    (starts_at, ends_at): (Timestamp, Timestamp),
 ) -> AppResult<Vec<Warning>> {
-    let clashes = meetings::clashes(
-        tx,
-        users,
-        schedule.starts_at,
-        schedule.ends_at,
-        meeting,
-        actor.user_id,
-    )
-    .await?;
+    let clashes = meetings::clashes(tx, users, starts_at, ends_at, meeting, actor.user_id).await?;
     Ok(clashes
         .into_iter()
         .map(|c| Warning {
@@ -147,7 +139,8 @@ async fn create_meeting(
     meetings::invite(&mut tx, &target, &invitees, now).await?;
     meetings::add_attendees(&mut tx, &target, &body.attendees(), now).await?;
     let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
-    let warnings = double_bookings(&mut tx, &actor, id, access.participants(), &schedule).await?;
+    let when = (schedule.starts_at, schedule.ends_at);
+    let warnings = double_bookings(&mut tx, &actor, id, access.participants(), when).await?;
     tx.event(meeting_event(
         &access,
         "meeting.invited",
@@ -217,7 +210,8 @@ async fn update_meeting(
             return Err(cancelled());
         }
         if moved {
-            warnings = double_bookings(&mut tx, &actor, id, &booked, &after).await?;
+            let when = (after.starts_at, after.ends_at);
+            warnings = double_bookings(&mut tx, &actor, id, &booked, when).await?;
         }
         tx.event(meeting_event(
             &access,
@@ -264,13 +258,8 @@ async fn invite_to_meeting(
             return Err(cancelled());
         }
         let current = meetings::get(&mut tx, &access).await?;
-        let schedule = Schedule {
-            starts_at: current.starts_at,
-            ends_at: current.ends_at,
-            place: None,
-            video_link: None,
-        };
-        warnings = double_bookings(&mut tx, &actor, id, &added, &schedule).await?;
+        let when = (current.starts_at, current.ends_at);
+        warnings = double_bookings(&mut tx, &actor, id, &added, when).await?;
         if !added.is_empty() {
             tx.event(meeting_event(&access, "meeting.invited", added.clone()));
         }
