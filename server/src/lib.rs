@@ -20,6 +20,8 @@ pub mod error;
 pub mod events;
 /// One module per API resource, and the OpenAPI document.
 pub mod http;
+/// Outgoing mail: calendar invitations (iCalendar) for meetings.
+pub mod mail;
 /// The storage port over SQLite and PostgreSQL, and its migrations.
 pub mod store;
 /// Tracing set-up that never logs personal data.

@@ -13,6 +13,7 @@ mod cross_organisation;
 mod individuals;
 mod inquiries;
 mod inquiry_inbox;
+mod meetings;
 mod messages;
 mod policy_model;
 mod policy_stored;

@@ -8,6 +8,7 @@ pub mod consents;
 pub mod health;
 pub mod individuals;
 pub mod inquiries;
+pub mod meetings;
 pub mod messages;
 pub mod organisations;
 pub mod users;
@@ -46,6 +47,7 @@ use crate::error::{AppError, Problem};
         (name = "consents", description = "Samtycken"),
         (name = "inquiries", description = "Rehabiliteringsförfrågningar"),
         (name = "messages", description = "Meddelanden i ärenden"),
+        (name = "meetings", description = "Möten och kallelser"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -82,6 +84,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(consents::router())
         .merge(inquiries::router())
         .merge(messages::router())
+        .merge(meetings::router())
         .merge(audit::router())
         .merge(crate::events::stream::router())
 }

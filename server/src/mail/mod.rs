@@ -1,0 +1,3 @@
+//! Outgoing mail: calendar invitations for meetings.
+
+pub mod calendar;
