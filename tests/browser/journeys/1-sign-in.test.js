@@ -47,7 +47,10 @@ test('an idle session warns, can be kept, and ends with a message', async () => 
   const dialog = page.getByRole('dialog', { name: 'Du loggas snart ut' });
   await dialog.waitFor();
   await axe(page, 'idle warning dialog');
-  await dialog.getByRole('button', { name: 'Fortsätt vara inloggad' }).click();
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/auth/refresh') && r.ok()),
+    dialog.getByRole('button', { name: 'Fortsätt vara inloggad' }).click(),
+  ]);
   await dialog.waitFor({ state: 'hidden' });
   await page.getByRole('heading', { level: 1, name: 'Ärenden' }).waitFor();
 
@@ -57,5 +60,15 @@ test('an idle session warns, can be kept, and ends with a message', async () => 
   await page.getByText(/inte har varit aktiv på 15 minuter/).waitFor();
   await axe(page, 'signed out after being idle');
   noScriptErrors(page);
+  await page.context().close();
+});
+
+test('after twelve hours the session ends however active, with a message', async () => {
+  const page = await open(browser, { clock: true });
+  await signIn(page, 'soc.admin');
+  await page.getByRole('heading', { level: 1, name: /Användare/ }).waitFor();
+  await page.clock.fastForward('12:00:10');
+  await page.getByText(/inloggad i 12 timmar, som är den längsta tillåtna tiden/).waitFor();
+  await axe(page, 'signed out after 12 hours');
   await page.context().close();
 });

@@ -81,6 +81,20 @@ test('the social worker records a consent and writes two inquiries', async () =>
   await sara.getByRole('button', { name: 'Spara samtycke' }).click();
   await sara.getByRole('cell', { name: 'Aktivt, gäller nu' }).waitFor();
 
+  // A consent recorded by mistake is annulled (makuleras) with a reason.
+  await sara.getByRole('button', { name: 'Registrera samtycke' }).click();
+  await sara.getByRole('group', { name: /Organisationer som får dela/ }).getByLabel('Jobbtorg Stockholm').check();
+  await sara.getByRole('group', { name: 'Ändamål' }).getByLabel('SIP').check();
+  await sara.getByRole('group', { name: /Hur lämnades/ }).getByLabel('Muntligt').check();
+  await sara.getByRole('button', { name: 'Spara samtycke' }).click();
+  await sara.getByRole('cell', { name: 'Aktivt, gäller nu' }).nth(1).waitFor();
+  await sara.getByRole('row', { name: /Jobbtorg Stockholm/ }).getByRole('button', { name: /^Makulera/ }).click();
+  const annul = sara.getByRole('dialog', { name: 'Makulera samtycke' });
+  await axe(sara, 'annul consent dialog');
+  await annul.getByLabel('Skäl').fill('Registrerat på fel individ.');
+  await annul.getByRole('button', { name: 'Makulera samtycket' }).click();
+  await sara.getByRole('cell', { name: /Makulerat/ }).waitFor();
+
   for (const questions of ['Vad kan personen delta i?', 'Andra frågan, som avböjs.']) {
     await sara.getByRole('link', { name: 'Skriv rehabiliteringsförfrågan' }).click();
     await sara.getByRole('heading', { level: 1, name: 'Skriv rehabiliteringsförfrågan' }).waitFor();

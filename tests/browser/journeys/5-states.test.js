@@ -27,9 +27,30 @@ test('a clinic with nothing yet sees clear empty states, and an unknown case is 
   await page.context().close();
 });
 
+test('sending an inquiry without a consent that covers the clinic says so and keeps the draft', async () => {
+  const page = await open(browser);
+  await signIn(page, 'soc.sara');
+  await page.getByRole('link', { name: 'Carin Exempeldotter' }).click();
+  await page.getByRole('link', { name: 'Skriv rehabiliteringsförfrågan' }).click();
+  await page.getByRole('button', { name: 'Skicka förfrågan' }).click();
+  await page.getByRole('alert').getByText('Mottagare: Välj vilken mottagning').waitFor();
+  await axe(page, 'inquiry form with errors');
+  await page.getByLabel('Mottagare').selectOption({ label: 'Tensta vårdcentral' });
+  await page.getByLabel('Frågor till mottagningen').fill('Hur mår hon?');
+  await page.getByLabel('Telefon').fill('08-123 45 67');
+  await page.getByRole('button', { name: 'Skicka förfrågan' }).click();
+  await page.getByRole('alert').getByText(/sparad som utkast men kunde inte skickas/).waitFor();
+  await axe(page, 'inquiry not sent: consent missing');
+  await page.getByRole('link', { name: 'Öppna det sparade utkastet' }).click();
+  await page.locator('#forfragan-status').getByText('Utkast').waitFor();
+  noScriptErrors(page);
+  await page.context().close();
+});
+
 test('a dropped live connection resumes with since and misses nothing', async () => {
   const maria = await open(browser);
   const sara = await open(browser);
+  const offline = `Skrivet medan vårdcentralen var frånkopplad (${Date.now()}).`;
   const urls = [];
   const routes = [];
   let letThrough;
@@ -52,13 +73,13 @@ test('a dropped live connection resumes with since and misses nothing', async ()
   await routes[0].close();
   await maria.getByRole('status').getByText('Återansluter').waitFor();
   await axe(maria, 'live connection lost');
-  await sara.getByLabel('Nytt meddelande').fill('Skrivet medan vårdcentralen var frånkopplad.');
+  await sara.getByLabel('Nytt meddelande').fill(offline);
   await sara.getByRole('button', { name: 'Skicka meddelande' }).click();
-  await sara.locator('#meddelanden').getByText('Skrivet medan vårdcentralen var frånkopplad.').waitFor();
-  assert.equal(await maria.locator('#meddelanden').getByText('Skrivet medan').count(), 0);
+  await sara.locator('#meddelanden').getByText(offline).waitFor();
+  assert.equal(await maria.locator('#meddelanden').getByText(offline).count(), 0);
 
   letThrough();
-  await maria.locator('#meddelanden').getByText('Skrivet medan vårdcentralen var frånkopplad.').waitFor();
+  await maria.locator('#meddelanden').getByText(offline).waitFor();
   assert.match(urls[1], /[?&]since=\d+/, 'the second connection resumes where the first stopped');
   await maria.getByText('Återansluter').waitFor({ state: 'detached' });
   noScriptErrors(sara);

@@ -1,5 +1,5 @@
 import { html, useState, useRef, useEffect } from '../lib.js';
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { organisations } from './case.js';
 import {
   Field, Select, Choices, ErrorSummary, Dialog, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce,
@@ -16,6 +16,7 @@ export function NewInquiryPage({ user, caseId }) {
   useTitle('Skriv rehabiliteringsförfrågan');
   const [{ data: orgs }] = useLoad(() => organisations(), []);
   const { errors, setErrors, busy, run } = useForm();
+  const [draft, setDraft] = useState(null);
   const form = useRef(null);
   const clinics = (orgs || []).filter((o) => o.kind === 'vardcentral' || o.kind === 'psykiatri');
   const submit = (send) => (e) => {
@@ -36,16 +37,19 @@ export function NewInquiryPage({ user, caseId }) {
     if (!body.contact.phone && !body.contact.email) local.contact = 'Ange telefon eller e-post till kontaktpersonen.';
     if (Object.keys(local).length) return setErrors(local);
     run(async () => {
-      const created = await api('POST', `/api/cases/${caseId}/inquiries`, body);
+      // A draft saved earlier in this form (the send failed) is changed, not written again.
+      const saved = draft
+        ? await api('PATCH', `/api/inquiries/${draft}`, body)
+        : await api('POST', `/api/cases/${caseId}/inquiries`, body);
+      setDraft(saved.id);
       if (send) {
         try {
-          await api('POST', `/api/inquiries/${created.id}/send`);
+          await api('POST', `/api/inquiries/${saved.id}/send`);
         } catch (err) {
-          location.hash = `#/forfragningar/${created.id}`;
-          throw err;
+          throw new ApiError(err.status, { ...err.problem, errors: [], detail: `Förfrågan är sparad som utkast men kunde inte skickas. ${err.message}` });
         }
       }
-      location.hash = `#/forfragningar/${created.id}`;
+      location.hash = `#/forfragningar/${saved.id}`;
     });
     return undefined;
   };
@@ -54,6 +58,7 @@ export function NewInquiryPage({ user, caseId }) {
     <p>Förfrågan går till mottagningens rehabkoordinator, som besvarar den tillsammans med behandlande läkare.
       Den kan bara skickas när ett samtycke som omfattar mottagningen och ändamålet rehabiliteringsförfrågan gäller.</p>
     <${ErrorSummary} errors=${errors} labels=${SENDER_LABELS} />
+    ${draft && html`<p><a href=${`#/forfragningar/${draft}`}>Öppna det sparade utkastet</a></p>`}
     <form ref=${form} onSubmit=${submit(true)} novalidate>
       <${Select} name="recipient_organisation_id" label="Mottagare" required error=${errors.recipient_organisation_id}
         options=${[['', 'Välj mottagning'], ...clinics.map((o) => [o.id, o.name])]} />
