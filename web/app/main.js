@@ -101,9 +101,11 @@ function useSessionClock(current) {
       if (now >= s.sessionEnds) return endLocally('session_expired');
       const idleEnds = s.lastActive + s.idleMinutes * 60000;
       if (now >= idleEnds) return endLocally('session_idle');
-      // Used here since the server last heard from us: tell it, and get a fresh token.
+      // Used here since the server last heard from us: tell it (a refresh counts as activity).
       const usedSinceServer = touched.current > s.lastActive + 1000;
-      if ((usedSinceServer && now - s.lastActive > 60000) || (usedSinceServer && s.tokenExpires - now < 180000)) {
+      // Used since the token was issued and it ends soon: a fresh one, so work is not cut off.
+      const usedSinceToken = Math.max(touched.current, s.lastActive) > s.tokenIssued + 1000;
+      if ((usedSinceServer && now - s.lastActive > 60000) || (usedSinceToken && s.tokenExpires - now < 180000)) {
         refresh().catch(() => {});
         return undefined;
       }

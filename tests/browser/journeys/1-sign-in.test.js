@@ -72,3 +72,18 @@ test('after twelve hours the session ends however active, with a message', async
   await axe(page, 'signed out after 12 hours');
   await page.context().close();
 });
+
+test('someone who keeps working stays signed in past the token lifetime', async () => {
+  const page = await open(browser, { clock: true });
+  let refreshes = 0;
+  page.on('request', (r) => { if (r.url().endsWith('/api/auth/refresh')) refreshes += 1; });
+  await signIn(page, 'soc.sara');
+  for (let i = 0; i < 4; i += 1) {
+    await page.clock.fastForward('05:00');
+    await page.getByRole('heading', { level: 1, name: 'Ärenden' }).click();
+  }
+  await page.clock.fastForward('00:10');
+  await page.getByRole('button', { name: 'Logga ut' }).waitFor();
+  assert.ok(refreshes >= 2, `the session was refreshed while in use (${refreshes})`);
+  await page.context().close();
+});
