@@ -116,7 +116,11 @@ export function Dialog({ title, onClose, children }) {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
     return () => {
-      if (opener && opener.isConnected) opener.focus();
+      // Back to the button that opened it; if the action removed that button, to the page.
+      setTimeout(() => {
+        if (opener && opener.isConnected) opener.focus();
+        else if (!document.activeElement || document.activeElement === document.body) document.getElementById('innehall')?.focus();
+      }, 0);
     };
   }, []);
   return html`<dialog ref=${ref} aria-labelledby="dialog-rubrik" onCancel=${(e) => { e.preventDefault(); onClose(); }}>

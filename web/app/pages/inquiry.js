@@ -113,12 +113,15 @@ export function InquiryPage({ user, id }) {
   const { q, thread } = data;
   const sender = q.sender_organisation_id === user.organisation_id;
   const coordinator = !sender && user.roles.includes('rehabkoordinator');
+  // After a step the button that took it may be gone: focus goes to the status it changed.
+  const focusStatus = () => setTimeout(() => document.getElementById('forfragan-status')?.focus(), 0);
   const act = (path, body, news) => async () => {
     setActionError(null);
     try {
       await api('POST', `/api/inquiries/${id}/${path}`, body);
       announce(news);
-      reload();
+      await reload();
+      focusStatus();
     } catch (err) {
       setActionError(err.message);
     }
@@ -126,7 +129,7 @@ export function InquiryPage({ user, id }) {
   const open = ['sent', 'received', 'assigned'].includes(q.state);
   return html`<h1 tabindex="-1">Rehabiliteringsförfrågan</h1>
     <p><a href=${`#/arenden/${q.case_id}`}>Till ärendet för ${q.individual_name}</a></p>
-    <div class="status-box" id="forfragan-status">
+    <div class="status-box" id="forfragan-status" tabindex="-1">
       <p><strong>Status:</strong> <span class="state" data-state=${q.state}>${STATES[q.state]}</span>
         ${q.overdue ? html` <span class="flag">Försenad</span>` : ''}</p>
       <p>Svar senast: ${fmtDate(q.answer_by)}${q.assignee_name ? html`. Handläggs av ${q.assignee_name}` : ''}</p>
@@ -154,11 +157,11 @@ export function InquiryPage({ user, id }) {
     ${q.declined && html`<section aria-labelledby="avbojd-rubrik"><h2 id="avbojd-rubrik">Avböjd</h2>
       <p>${DECLINE_REASONS[q.declined.reason] || q.declined.reason}${q.declined.text ? `: ${q.declined.text}` : ''}</p></section>`}
     ${q.answer && html`<${AnswerView} answer=${q.answer} />`}
-    ${coordinator && open && html`<${AnswerForm} id=${id} onDone=${() => { announce('Svaret är skickat.'); reload(); }} />`}
+    ${coordinator && open && html`<${AnswerForm} id=${id} onDone=${async () => { announce('Svaret är skickat.'); await reload(); focusStatus(); }} />`}
     ${q.state !== 'draft' && html`<${Thread} id=${id} thread=${thread} sender=${sender}
       canPost=${!['closed', 'withdrawn', 'declined'].includes(q.state)} reload=${reload} />`}
     ${dialog === 'decline' && html`<${DeclineDialog} id=${id} onClose=${() => setDialog(null)}
-      onDone=${() => { setDialog(null); announce('Förfrågan är avböjd.'); reload(); }} />`}`;
+      onDone=${async () => { setDialog(null); announce('Förfrågan är avböjd.'); await reload(); focusStatus(); }} />`}`;
 }
 
 function AnswerView({ answer: a }) {
