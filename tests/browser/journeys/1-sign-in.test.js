@@ -29,11 +29,14 @@ test('signing in and out, with clear errors', async () => {
 
   await signIn(page, 'soc.sara');
   await page.getByRole('heading', { level: 1, name: 'Ärenden' }).waitFor();
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('samverkan.session')).token);
   await page.getByRole('button', { name: 'Logga ut' }).click();
   await page.getByText('Du är utloggad.').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('samverkan.session')), null);
   // The token of the ended session no longer opens anything.
-  const stored = await page.evaluate(() => sessionStorage.getItem('samverkan.session'));
-  assert.equal(stored, null);
+  const after = await page.request.get('/api/me', { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(after.status(), 401);
+  assert.equal((await after.json()).code, 'session_ended');
   noScriptErrors(page);
   await page.context().close();
 });

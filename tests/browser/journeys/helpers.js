@@ -21,7 +21,7 @@ export async function launch() {
 
 /** A fresh browser context (its own session storage) on the start page. */
 export async function open(browser, { clock = false } = {}) {
-  const context = await browser.newContext({ locale: 'sv-SE', timezoneId: 'Europe/Stockholm', viewport: { width: 1200, height: 900 } });
+  const context = await browser.newContext({ baseURL: BASE, locale: 'sv-SE', timezoneId: 'Europe/Stockholm', viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();
   if (clock) await page.clock.install();
   page.setDefaultTimeout(10000);
@@ -83,14 +83,6 @@ export async function tabTo(page, { tag, name }, description, { back = false, ma
     if (hit) return;
   }
   assert.fail(`Tab never reached ${description}`);
-}
-
-/** The focused element's accessible-ish description, for keyboard assertions. */
-export async function focused(page) {
-  return page.evaluate(() => {
-    const el = document.activeElement;
-    return el ? `${el.tagName} ${el.id} ${(el.textContent || '').trim().slice(0, 60)}` : 'none';
-  });
 }
 
 export function noScriptErrors(page) {
