@@ -268,3 +268,6 @@ export function checkPersonnummer(raw) {
   if ((10 - (sum % 10)) % 10 !== Number(d[11])) return 'Kontrollsiffran stämmer inte. Kontrollera numret.';
   return null;
 }
+
+/** ÅÅÅÅMMDD-NNNN for reading. */
+export const fmtPnr = (pnr) => (/^[0-9]{12}$/.test(pnr || '') ? `${pnr.slice(0, 8)}-${pnr.slice(8)}` : pnr);

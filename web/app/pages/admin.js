@@ -1,7 +1,7 @@
 import { html, useState, useRef } from '../lib.js';
 import { api } from '../api.js';
 import {
-  Field, Select, ErrorSummary, useForm, useTitle, useLoad, Loading, LoadError, ROLES, ACTIONS, fmt,
+  Field, Select, ErrorSummary, useForm, useTitle, useLoad, Loading, LoadError, ROLES, ACTIONS, fmt, fmtPnr,
 } from '../ui.js';
 
 export function UsersPage({ user }) {
@@ -91,7 +91,7 @@ export function ExtractPage({ individualId }) {
     <p class="no-print"><a href="#/admin/logg">Till åtkomstloggen</a></p>
     ${loading && html`<${Loading} />`}
     ${error && html`<${LoadError} error=${error} />`}
-    ${data && data.individual && html`<dl class="facts"><dt>Individ</dt><dd>${data.individual.name}</dd><dt>Personnummer</dt><dd>${data.individual.personnummer}</dd></dl>`}
+    ${data && data.individual && html`<dl class="facts"><dt>Individ</dt><dd>${data.individual.name}</dd><dt>Personnummer</dt><dd>${fmtPnr(data.individual.personnummer)}</dd></dl>`}
     ${data && html`<p>Utdrag ur loggen över vilka organisationer och användare som har läst eller ändrat individens uppgifter.
         Skapat ${fmt(data.generated_at)}. Individ-id: ${data.individual_id}.</p>
       <p class="no-print"><button type="button" class="primary" onClick=${() => window.print()}>Skriv ut loggutdraget</button></p>

@@ -2,7 +2,7 @@ import { html, useState, useRef, useEffect } from '../lib.js';
 import { api } from '../api.js';
 import {
   Field, Choices, ErrorSummary, Dialog, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce, all,
-  PURPOSES, FORMS, CONSENT_STATUS, STATES, fmt, fmtDate,
+  PURPOSES, FORMS, CONSENT_STATUS, STATES, fmt, fmtDate, fmtPnr,
 } from '../ui.js';
 
 let organisationsCache = null;
@@ -47,7 +47,7 @@ export function CasePage({ user, id }) {
   const orgName = (oid) => (orgs.find((o) => o.id === oid) || {}).name || oid;
   return html`<h1 tabindex="-1">Ärende: ${c.individual_name}</h1>
     <dl class="facts">
-      <dt>Personnummer</dt><dd>${c.personnummer}${c.protected_identity ? ' (skyddade personuppgifter)' : ''}</dd>
+      <dt>Personnummer</dt><dd>${fmtPnr(c.personnummer)}${c.protected_identity ? ' (skyddade personuppgifter)' : ''}</dd>
       <dt>Ärende</dt><dd>${c.title}</dd>
       <dt>Ägs av</dt><dd>${c.owner_organisation_name}</dd>
       <dt>Ansvarig</dt><dd>${c.responsible_user_name}</dd>

@@ -1,7 +1,7 @@
 import { html, useState, useRef, useEffect } from '../lib.js';
 import { api } from '../api.js';
 import {
-  Field, ErrorSummary, useForm, useTitle, useLoad, useLive, Loading, LoadError, checkPersonnummer, fmtDate, announce,
+  Field, ErrorSummary, useForm, useTitle, useLoad, useLive, Loading, LoadError, checkPersonnummer, fmtDate, fmtPnr, announce,
 } from '../ui.js';
 
 const canOpenCases = (user) => user.roles.some((r) => ['socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef'].includes(r));
@@ -26,7 +26,7 @@ export function CasesPage({ user }) {
     <thead><tr><th scope="col">Individ</th><th scope="col">Personnummer</th><th scope="col">Ärende</th><th scope="col">Ägs av</th><th scope="col">Ansvarig</th><th scope="col">Öppnat</th></tr></thead>
     <tbody>${items.map((c) => html`<tr>
       <td><a href=${`#/arenden/${c.id}`}>${c.individual_name}</a></td>
-      <td>${c.personnummer}</td><td>${c.title}</td><td>${c.owner_organisation_name}</td>
+      <td>${fmtPnr(c.personnummer)}</td><td>${c.title}</td><td>${c.owner_organisation_name}</td>
       <td>${c.responsible_user_name}</td><td>${fmtDate(c.created_at)}</td></tr>`)}</tbody>
   </table>`;
   return html`<h1 tabindex="-1">Ärenden</h1>

@@ -1,6 +1,6 @@
 import { html, useState } from '../lib.js';
 import { api } from '../api.js';
-import { useTitle, useLoad, useLive, Loading, LoadError, STATES, fmtDate } from '../ui.js';
+import { useTitle, useLoad, useLive, Loading, LoadError, STATES, fmtDate, fmtPnr } from '../ui.js';
 
 const FILTERS = [
   ['open', 'Att besvara', ''],
@@ -43,7 +43,7 @@ export function InboxPage() {
       <thead><tr><th scope="col">Individ</th><th scope="col">Personnummer</th><th scope="col">Från</th><th scope="col">Skickad</th><th scope="col">Svar senast</th><th scope="col">Status</th><th scope="col">Handläggs av</th></tr></thead>
       <tbody>${items.map((q) => html`<tr class=${q.opened ? '' : 'unread'}>
         <td><a href=${`#/forfragningar/${q.id}`}>${q.individual_name}</a>${q.opened ? '' : html` <span class="flag new">Ny</span>`}</td>
-        <td>${q.personnummer}</td><td>${q.sender_organisation_name}</td><td>${fmtDate(q.sent_at)}</td>
+        <td>${fmtPnr(q.personnummer)}</td><td>${q.sender_organisation_name}</td><td>${fmtDate(q.sent_at)}</td>
         <td>${fmtDate(q.answer_by)}${q.overdue ? html` <span class="flag">Försenad</span>` : ''}</td>
         <td>${STATES[q.state]}</td><td>${q.assignee_name || '–'}</td>
       </tr>`)}</tbody>

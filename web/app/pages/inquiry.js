@@ -3,7 +3,7 @@ import { api, ApiError } from '../api.js';
 import { organisations } from './case.js';
 import {
   Field, Select, Choices, ErrorSummary, Dialog, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce,
-  STATES, DECLINE_REASONS, fmt, fmtDate,
+  STATES, DECLINE_REASONS, fmt, fmtDate, fmtPnr,
 } from '../ui.js';
 
 const SENDER_LABELS = {
@@ -145,7 +145,7 @@ export function InquiryPage({ user, id }) {
     <section aria-labelledby="avsandare-rubrik">
       <h2 id="avsandare-rubrik">Förfrågan</h2>
       <dl class="facts">
-        <dt>Individ</dt><dd>${q.individual_name}, ${q.personnummer}</dd>
+        <dt>Individ</dt><dd>${q.individual_name}, ${fmtPnr(q.personnummer)}</dd>
         <dt>Från</dt><dd>${q.sender_organisation_name} (${q.sender_user_name})</dd>
         <dt>Till</dt><dd>${q.recipient_organisation_name}</dd>
         <dt>Planerade aktiviteter</dt><dd>${q.activities.length ? q.activities.join(', ') : '–'}</dd>
