@@ -177,7 +177,14 @@ test('a follow-up question and its answer reach the other side live', async () =
   await screenshot(maria, '3-rehabkoordinator-forfragan');
 });
 
-test('the coordinator declines the other inquiry with a reason', async () => {
+test('the coordinator declines the other inquiry with a reason; the sender sees it live', async () => {
+  await sara.getByRole('link', { name: 'Skickade förfrågningar' }).click();
+  await sara.getByRole('button', { name: 'Alla' }).click();
+  const sent = sara.locator('#utkorg tbody tr', { hasText: person });
+  await sent.filter({ hasText: 'Besvarad' }).waitFor();
+  await sent.filter({ hasText: 'Skickad' }).waitFor();
+  await axe(sara, 'sent inquiries');
+  await screenshot(sara, '2-socialsekreterare-skickade');
   await maria.getByRole('link', { name: 'Inkorg' }).click();
   await inboxRow(maria).filter({ hasText: 'Skickad' }).first().getByRole('link').click();
   await maria.getByRole('button', { name: 'Avböj förfrågan' }).click();
@@ -191,6 +198,7 @@ test('the coordinator declines the other inquiry with a reason', async () => {
   await dialog.getByRole('button', { name: 'Avböj förfrågan' }).click();
   await maria.locator('#forfragan-status').getByText('Avböjd').waitFor();
   await maria.getByText('Annat skäl: Personen har bytt vårdcentral.').waitFor();
+  await sent.filter({ hasText: 'Avböjd' }).waitFor();
 });
 
 test('a case message reaches the clinic live, and ending the consent removes the case there', async () => {
