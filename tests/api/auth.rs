@@ -201,3 +201,17 @@ on_both_stores! {
         Ok(())
     }
 }
+
+on_both_stores! {
+    async fn sessions_long_past_their_end_are_swept_at_the_next_login(app) {
+        let world = app.world().await?;
+        age_sessions(&app, &world.social_worker, 0, 60 * 3600).await?;
+        sign_in(&app, "rk").await?;
+        let left: Vec<(String,)> = sqlx::query_as("SELECT id FROM sessions WHERE user_id = $1")
+            .bind(world.social_worker.id.to_string()).fetch_all(app.store.pool()).await?;
+        assert!(left.is_empty(), "the stale session is gone");
+        let expired = app.get(&world.social_worker, "/api/me").await?;
+        assert_eq!(expired.body["code"], "invalid_token");
+        Ok(())
+    }
+}

@@ -72,6 +72,21 @@ async fn the_start_page_is_swedish_and_served_at_root() -> anyhow::Result<()> {
     let app = spawn_app(Backend::Sqlite).await?.unwrap();
     let page = app.client.get(app.url("/")).send().await?;
     assert_eq!(page.status(), StatusCode::OK);
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let script = app.client.get(app.url("/app/main.js")).send().await?;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(script.headers()["content-type"]
+        .to_str()?
+        .contains("javascript"));
     let html = page.text().await?;
     assert!(html.contains("<html lang=\"sv\">"));
     assert!(html.contains("Samverkan kring rehabilitering"));

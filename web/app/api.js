@@ -61,7 +61,7 @@ function accept(body) {
     sessionEnds: Date.parse(body.session.expires_at),
     idleMinutes: body.session.idle_minutes,
     lastActive: Date.now(),
-    endReason: null,
+    tokenIssued: Date.now(),
   };
   save();
 }

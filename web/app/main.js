@@ -15,12 +15,14 @@ const has = (user, ...roles) => user.roles.some((r) => roles.includes(r));
 const worksCases = (user) => user.roles.some((r) => r !== 'org_admin');
 const receivesInquiries = (user) => has(user, 'rehabkoordinator');
 const isAdmin = (user) => has(user, 'org_admin');
+const sendsInquiries = (user) => has(user, 'socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef');
 
 // The main menu. Meetings (möten, kalender) and notifications (aviseringar) get their lines
 // here when their API lands; the router below gets their routes.
 const NAV = [
   { href: '#/inkorg', label: 'Inkorg', show: receivesInquiries, badge: true },
   { href: '#/arenden', label: 'Ärenden', show: worksCases },
+  { href: '#/utkorg', label: 'Skickade förfrågningar', show: sendsInquiries },
   { href: '#/admin/anvandare', label: 'Användare', show: isAdmin },
   { href: '#/admin/logg', label: 'Åtkomstlogg', show: isAdmin },
 ];
@@ -40,6 +42,7 @@ function route(path, user) {
   if (a === 'arenden' && b) return html`<${CasePage} user=${user} id=${b} />`;
   if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;
   if (a === 'inkorg') return html`<${InboxPage} user=${user} />`;
+  if (a === 'utkorg') return html`<${InboxPage} user=${user} outbox />`;
   if (a === 'admin' && b === 'anvandare') return html`<${UsersPage} user=${user} />`;
   if (a === 'admin' && b === 'logg') return html`<${AuditPage} user=${user} />`;
   if (a === 'admin' && b === 'loggutdrag' && c) return html`<${ExtractPage} user=${user} individualId=${c} />`;
@@ -101,9 +104,11 @@ function useSessionClock(current) {
       if (now >= s.sessionEnds) return endLocally('session_expired');
       const idleEnds = s.lastActive + s.idleMinutes * 60000;
       if (now >= idleEnds) return endLocally('session_idle');
-      // Used here since the server last heard from us: tell it, and get a fresh token.
+      // Used here since the server last heard from us: tell it (a refresh counts as activity).
       const usedSinceServer = touched.current > s.lastActive + 1000;
-      if ((usedSinceServer && now - s.lastActive > 60000) || (usedSinceServer && s.tokenExpires - now < 180000)) {
+      // Used since the token was issued and it ends soon: a fresh one, so work is not cut off.
+      const usedSinceToken = Math.max(touched.current, s.lastActive) > s.tokenIssued + 1000;
+      if ((usedSinceServer && now - s.lastActive > 60000) || (usedSinceToken && s.tokenExpires - now < 180000)) {
         refresh().catch(() => {});
         return undefined;
       }

@@ -116,7 +116,11 @@ export function Dialog({ title, onClose, children }) {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
     return () => {
-      if (opener && opener.isConnected) opener.focus();
+      // Back to the button that opened it; if the action removed that button, to the page.
+      setTimeout(() => {
+        if (opener && opener.isConnected) opener.focus();
+        else if (!document.activeElement || document.activeElement === document.body) document.getElementById('innehall')?.focus();
+      }, 0);
     };
   }, []);
   return html`<dialog ref=${ref} aria-labelledby="dialog-rubrik" onCancel=${(e) => { e.preventDefault(); onClose(); }}>
@@ -264,3 +268,6 @@ export function checkPersonnummer(raw) {
   if ((10 - (sum % 10)) % 10 !== Number(d[11])) return 'Kontrollsiffran stämmer inte. Kontrollera numret.';
   return null;
 }
+
+/** ÅÅÅÅMMDD-NNNN for reading. */
+export const fmtPnr = (pnr) => (/^[0-9]{12}$/.test(pnr || '') ? `${pnr.slice(0, 8)}-${pnr.slice(8)}` : pnr);

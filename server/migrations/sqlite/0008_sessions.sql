@@ -9,3 +9,4 @@ CREATE TABLE sessions (
     ended_at INTEGER
 );
 CREATE INDEX sessions_user_idx ON sessions (user_id);
+CREATE INDEX sessions_expiry_idx ON sessions (expires_at);

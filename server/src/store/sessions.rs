@@ -18,6 +18,11 @@ pub struct Session {
 /// A new session for `user` that ends at the latest `lifetime_micros` from now.
 pub async fn start(tx: &mut Tx, user: UserId, lifetime_micros: i64) -> StoreResult<Session> {
     let now = Timestamp::now();
+    // Sessions past their hard end by a day are gone for good (idle or signed-out ones end
+    // before their hard end too); until then a stale token still gets its clear 401 code.
+    let mut sweep = Sql::new("DELETE FROM sessions WHERE expires_at < ");
+    sweep.bind(now.plus_days(-1).micros());
+    sweep.execute(tx).await?;
     let expires_at = Timestamp::from_micros(now.micros().saturating_add(lifetime_micros));
     let session = Session {
         id: SessionId::new(),

@@ -81,6 +81,20 @@ test('the social worker records a consent and writes two inquiries', async () =>
   await sara.getByRole('button', { name: 'Spara samtycke' }).click();
   await sara.getByRole('cell', { name: 'Aktivt, gäller nu' }).waitFor();
 
+  // A consent recorded by mistake is annulled (makuleras) with a reason.
+  await sara.getByRole('button', { name: 'Registrera samtycke' }).click();
+  await sara.getByRole('group', { name: /Organisationer som får dela/ }).getByLabel('Jobbtorg Stockholm').check();
+  await sara.getByRole('group', { name: 'Ändamål' }).getByLabel('SIP').check();
+  await sara.getByRole('group', { name: /Hur lämnades/ }).getByLabel('Muntligt').check();
+  await sara.getByRole('button', { name: 'Spara samtycke' }).click();
+  await sara.getByRole('cell', { name: 'Aktivt, gäller nu' }).nth(1).waitFor();
+  await sara.getByRole('row', { name: /Jobbtorg Stockholm/ }).getByRole('button', { name: /^Makulera/ }).click();
+  const annul = sara.getByRole('dialog', { name: 'Makulera samtycke' });
+  await axe(sara, 'annul consent dialog');
+  await annul.getByLabel('Skäl').fill('Registrerat på fel individ.');
+  await annul.getByRole('button', { name: 'Makulera samtycket' }).click();
+  await sara.getByRole('cell', { name: /Makulerat/ }).waitFor();
+
   for (const questions of ['Vad kan personen delta i?', 'Andra frågan, som avböjs.']) {
     await sara.getByRole('link', { name: 'Skriv rehabiliteringsförfrågan' }).click();
     await sara.getByRole('heading', { level: 1, name: 'Skriv rehabiliteringsförfrågan' }).waitFor();
@@ -163,7 +177,14 @@ test('a follow-up question and its answer reach the other side live', async () =
   await screenshot(maria, '3-rehabkoordinator-forfragan');
 });
 
-test('the coordinator declines the other inquiry with a reason', async () => {
+test('the coordinator declines the other inquiry with a reason; the sender sees it live', async () => {
+  await sara.getByRole('link', { name: 'Skickade förfrågningar' }).click();
+  await sara.getByRole('button', { name: 'Alla' }).click();
+  const sent = sara.locator('#utkorg tbody tr', { hasText: person });
+  await sent.filter({ hasText: 'Besvarad' }).waitFor();
+  await sent.filter({ hasText: 'Skickad' }).waitFor();
+  await axe(sara, 'sent inquiries');
+  await screenshot(sara, '2-socialsekreterare-skickade');
   await maria.getByRole('link', { name: 'Inkorg' }).click();
   await inboxRow(maria).filter({ hasText: 'Skickad' }).first().getByRole('link').click();
   await maria.getByRole('button', { name: 'Avböj förfrågan' }).click();
@@ -177,6 +198,7 @@ test('the coordinator declines the other inquiry with a reason', async () => {
   await dialog.getByRole('button', { name: 'Avböj förfrågan' }).click();
   await maria.locator('#forfragan-status').getByText('Avböjd').waitFor();
   await maria.getByText('Annat skäl: Personen har bytt vårdcentral.').waitFor();
+  await sent.filter({ hasText: 'Avböjd' }).waitFor();
 });
 
 test('a case message reaches the clinic live, and ending the consent removes the case there', async () => {

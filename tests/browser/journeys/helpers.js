@@ -21,7 +21,7 @@ export async function launch() {
 
 /** A fresh browser context (its own session storage) on the start page. */
 export async function open(browser, { clock = false } = {}) {
-  const context = await browser.newContext({ locale: 'sv-SE', timezoneId: 'Europe/Stockholm', viewport: { width: 1200, height: 900 } });
+  const context = await browser.newContext({ baseURL: BASE, locale: 'sv-SE', timezoneId: 'Europe/Stockholm', viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();
   if (clock) await page.clock.install();
   page.setDefaultTimeout(10000);
@@ -67,28 +67,22 @@ export function randomPersonnummer() {
   return `${String(year).slice(0, 2)}${first.slice(0, 6)}-${first.slice(6)}${(10 - (sum % 10)) % 10}`;
 }
 
-/** Presses Tab (or Shift+Tab) until the focused element matches `test`, or fails. */
-export async function tabTo(page, test, description, { back = false, max = 80 } = {}) {
+/**
+ * Presses Tab (or Shift+Tab) until the focused element is a `tag` (if given) whose label,
+ * text or value contains `name`; fails if it never gets there.
+ */
+export async function tabTo(page, { tag, name }, description, { back = false, max = 80 } = {}) {
   for (let i = 0; i < max; i += 1) {
     await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
-    const hit = await page.evaluate((source) => {
+    const hit = await page.evaluate(([t, n]) => {
       const el = document.activeElement;
-      if (!el) return false;
-      const text = `${el.getAttribute('aria-label') || ''} ${el.labels && el.labels[0] ? el.labels[0].textContent : ''} ${el.textContent || ''} ${el.value || ''}`;
-      // eslint-disable-next-line no-new-func
-      return new Function('el', 'text', `return (${source})(el, text)`)(el, text);
-    }, test.toString());
+      if (!el || (t && el.tagName !== t)) return false;
+      const text = `${el.getAttribute('aria-label') || ''} ${el.labels && el.labels[0] ? el.labels[0].textContent : ''} ${el.textContent || ''}`;
+      return text.includes(n);
+    }, [tag, name]);
     if (hit) return;
   }
   assert.fail(`Tab never reached ${description}`);
-}
-
-/** The focused element's accessible-ish description, for keyboard assertions. */
-export async function focused(page) {
-  return page.evaluate(() => {
-    const el = document.activeElement;
-    return el ? `${el.tagName} ${el.id} ${(el.textContent || '').trim().slice(0, 60)}` : 'none';
-  });
 }
 
 export function noScriptErrors(page) {

@@ -1,7 +1,7 @@
 import { html, useState, useRef } from '../lib.js';
 import { api } from '../api.js';
 import {
-  Field, Select, ErrorSummary, useForm, useTitle, useLoad, Loading, LoadError, ROLES, ACTIONS, fmt,
+  Field, Select, ErrorSummary, useForm, useTitle, useLoad, Loading, LoadError, ROLES, ACTIONS, fmt, fmtPnr,
 } from '../ui.js';
 
 export function UsersPage({ user }) {
@@ -60,7 +60,7 @@ export function AuditPage() {
     setQuery(text ? `&${text}` : '');
   };
   const userList = users ? users.items || users : [];
-  const entries = data ? data.items || data.entries || data : [];
+  const entries = Array.isArray(data) ? data : (data && data.items) || [];
   return html`<h1 tabindex="-1">Åtkomstlogg</h1>
     <p>Sök bland organisationens loggposter. Välj <em>Loggutdrag</em> på en rad för att se allt som loggats om den individen.</p>
     <${ErrorSummary} errors=${errors} labels=${{ case_id: 'Ärende-id' }} />
@@ -80,11 +80,18 @@ export function AuditPage() {
 
 export function ExtractPage({ individualId }) {
   useTitle('Loggutdrag');
-  const [{ loading, data, error }] = useLoad(() => api('GET', `/api/individuals/${individualId}/access-log`), [individualId]);
+  const [{ loading, data, error }] = useLoad(async () => {
+    const [extract, individual] = await Promise.all([
+      api('GET', `/api/individuals/${individualId}/access-log`),
+      api('GET', `/api/individuals/${individualId}`).catch(() => null),
+    ]);
+    return { ...extract, individual };
+  }, [individualId]);
   return html`<h1 tabindex="-1">Loggutdrag</h1>
     <p class="no-print"><a href="#/admin/logg">Till åtkomstloggen</a></p>
     ${loading && html`<${Loading} />`}
     ${error && html`<${LoadError} error=${error} />`}
+    ${data && data.individual && html`<dl class="facts"><dt>Individ</dt><dd>${data.individual.name}</dd><dt>Personnummer</dt><dd>${fmtPnr(data.individual.personnummer)}</dd></dl>`}
     ${data && html`<p>Utdrag ur loggen över vilka organisationer och användare som har läst eller ändrat individens uppgifter.
         Skapat ${fmt(data.generated_at)}. Individ-id: ${data.individual_id}.</p>
       <p class="no-print"><button type="button" class="primary" onClick=${() => window.print()}>Skriv ut loggutdraget</button></p>

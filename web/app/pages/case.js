@@ -2,7 +2,7 @@ import { html, useState, useRef, useEffect } from '../lib.js';
 import { api } from '../api.js';
 import {
   Field, Choices, ErrorSummary, Dialog, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce, all,
-  PURPOSES, FORMS, CONSENT_STATUS, STATES, fmt, fmtDate,
+  PURPOSES, FORMS, CONSENT_STATUS, STATES, fmt, fmtDate, fmtPnr,
 } from '../ui.js';
 
 let organisationsCache = null;
@@ -47,7 +47,7 @@ export function CasePage({ user, id }) {
   const orgName = (oid) => (orgs.find((o) => o.id === oid) || {}).name || oid;
   return html`<h1 tabindex="-1">Ärende: ${c.individual_name}</h1>
     <dl class="facts">
-      <dt>Personnummer</dt><dd>${c.personnummer}${c.protected_identity ? ' (skyddade personuppgifter)' : ''}</dd>
+      <dt>Personnummer</dt><dd>${fmtPnr(c.personnummer)}${c.protected_identity ? ' (skyddade personuppgifter)' : ''}</dd>
       <dt>Ärende</dt><dd>${c.title}</dd>
       <dt>Ägs av</dt><dd>${c.owner_organisation_name}</dd>
       <dt>Ansvarig</dt><dd>${c.responsible_user_name}</dd>
@@ -67,8 +67,13 @@ function consentState(k) {
 function Consents({ caseId, owner, consents, orgs, orgName, user, reload }) {
   const [adding, setAdding] = useState(false);
   const [changing, setChanging] = useState(null);
+  const heading = useRef(null);
+  const closeForm = () => {
+    setAdding(false);
+    setTimeout(() => heading.current && heading.current.focus(), 0);
+  };
   return html`<section aria-labelledby="samtycken-rubrik">
-    <h2 id="samtycken-rubrik">Samtycken</h2>
+    <h2 id="samtycken-rubrik" tabindex="-1" ref=${heading}>Samtycken</h2>
     ${consents.length === 0 && html`<p class="empty">Inga samtycken är registrerade. Utan samtycke kan inget delas med andra organisationer.</p>`}
     ${consents.length > 0 && html`<table>
       <caption class="sr-only">Samtycken för individen</caption>
@@ -87,7 +92,7 @@ function Consents({ caseId, owner, consents, orgs, orgName, user, reload }) {
     </table>`}
     ${owner && !adding && html`<p><button type="button" onClick=${() => setAdding(true)}>Registrera samtycke</button></p>`}
     ${owner && adding && html`<${ConsentForm} caseId=${caseId} orgs=${orgs} user=${user}
-      onDone=${() => { setAdding(false); reload(); announce('Samtycket är registrerat.'); }} onCancel=${() => setAdding(false)} />`}
+      onDone=${() => { closeForm(); reload(); announce('Samtycket är registrerat.'); }} onCancel=${closeForm} />`}
     ${changing && html`<${ChangeConsentDialog} change=${changing} onClose=${() => setChanging(null)}
       onDone=${() => { setChanging(null); reload(); announce(changing.kind === 'end' ? 'Samtycket är återkallat.' : 'Samtycket är makulerat.'); }} />`}
   </section>`;

@@ -1,7 +1,7 @@
-import { html, useState, useRef } from '../lib.js';
+import { html, useState, useRef, useEffect } from '../lib.js';
 import { api } from '../api.js';
 import {
-  Field, ErrorSummary, useForm, useTitle, useLoad, useLive, Loading, LoadError, checkPersonnummer, fmtDate,
+  Field, ErrorSummary, useForm, useTitle, useLoad, useLive, Loading, LoadError, checkPersonnummer, fmtDate, fmtPnr, announce,
 } from '../ui.js';
 
 const canOpenCases = (user) => user.roles.some((r) => ['socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef'].includes(r));
@@ -12,6 +12,13 @@ export function CasesPage({ user }) {
   useLive((e) => {
     if (e.type.startsWith('case.') || e.type.startsWith('consent.') || e.type === 'access_revoked') reload(true);
   });
+  const shown = useRef(null);
+  useEffect(() => {
+    if (!data) return;
+    const n = data.items.length;
+    if (shown.current !== null && n !== shown.current) announce(`Ärendelistan har uppdaterats: ${n} ärenden.`);
+    shown.current = n;
+  }, [data]);
   const mine = data ? data.items.filter((c) => c.responsible_user_id === user.id) : [];
   const others = data ? data.items.filter((c) => c.responsible_user_id !== user.id) : [];
   const table = (items, caption) => html`<table>
@@ -19,14 +26,14 @@ export function CasesPage({ user }) {
     <thead><tr><th scope="col">Individ</th><th scope="col">Personnummer</th><th scope="col">Ärende</th><th scope="col">Ägs av</th><th scope="col">Ansvarig</th><th scope="col">Öppnat</th></tr></thead>
     <tbody>${items.map((c) => html`<tr>
       <td><a href=${`#/arenden/${c.id}`}>${c.individual_name}</a></td>
-      <td>${c.personnummer}</td><td>${c.title}</td><td>${c.owner_organisation_name}</td>
+      <td>${fmtPnr(c.personnummer)}</td><td>${c.title}</td><td>${c.owner_organisation_name}</td>
       <td>${c.responsible_user_name}</td><td>${fmtDate(c.created_at)}</td></tr>`)}</tbody>
   </table>`;
   return html`<h1 tabindex="-1">Ärenden</h1>
     ${canOpenCases(user) && html`<p><a class="button" href="#/arenden/ny">Registrera individ och öppna ärende</a></p>`}
     ${loading && html`<${Loading} />`}
     ${error && html`<${LoadError} error=${error} />`}
-    ${data && html`<div id="arendelista" aria-live="polite">
+    ${data && html`<div id="arendelista">
       ${data.items.length === 0 && html`<p class="empty">Du har inga öppna ärenden att visa.</p>`}
       ${mine.length > 0 && table(mine, 'Mina ärenden')}
       ${others.length > 0 && table(others, canOpenCases(user) ? 'Andra ärenden jag kan se' : 'Ärenden som delas med min organisation')}

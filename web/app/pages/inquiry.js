@@ -1,9 +1,9 @@
 import { html, useState, useRef, useEffect } from '../lib.js';
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { organisations } from './case.js';
 import {
   Field, Select, Choices, ErrorSummary, Dialog, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce,
-  STATES, DECLINE_REASONS, fmt, fmtDate,
+  STATES, DECLINE_REASONS, fmt, fmtDate, fmtPnr,
 } from '../ui.js';
 
 const SENDER_LABELS = {
@@ -16,6 +16,7 @@ export function NewInquiryPage({ user, caseId }) {
   useTitle('Skriv rehabiliteringsförfrågan');
   const [{ data: orgs }] = useLoad(() => organisations(), []);
   const { errors, setErrors, busy, run } = useForm();
+  const [draft, setDraft] = useState(null);
   const form = useRef(null);
   const clinics = (orgs || []).filter((o) => o.kind === 'vardcentral' || o.kind === 'psykiatri');
   const submit = (send) => (e) => {
@@ -36,16 +37,19 @@ export function NewInquiryPage({ user, caseId }) {
     if (!body.contact.phone && !body.contact.email) local.contact = 'Ange telefon eller e-post till kontaktpersonen.';
     if (Object.keys(local).length) return setErrors(local);
     run(async () => {
-      const created = await api('POST', `/api/cases/${caseId}/inquiries`, body);
+      // A draft saved earlier in this form (the send failed) is changed, not written again.
+      const saved = draft
+        ? await api('PATCH', `/api/inquiries/${draft}`, body)
+        : await api('POST', `/api/cases/${caseId}/inquiries`, body);
+      setDraft(saved.id);
       if (send) {
         try {
-          await api('POST', `/api/inquiries/${created.id}/send`);
+          await api('POST', `/api/inquiries/${saved.id}/send`);
         } catch (err) {
-          location.hash = `#/forfragningar/${created.id}`;
-          throw err;
+          throw new ApiError(err.status, { ...err.problem, errors: [], detail: `Förfrågan är sparad som utkast men kunde inte skickas. ${err.message}` });
         }
       }
-      location.hash = `#/forfragningar/${created.id}`;
+      location.hash = `#/forfragningar/${saved.id}`;
     });
     return undefined;
   };
@@ -54,6 +58,7 @@ export function NewInquiryPage({ user, caseId }) {
     <p>Förfrågan går till mottagningens rehabkoordinator, som besvarar den tillsammans med behandlande läkare.
       Den kan bara skickas när ett samtycke som omfattar mottagningen och ändamålet rehabiliteringsförfrågan gäller.</p>
     <${ErrorSummary} errors=${errors} labels=${SENDER_LABELS} />
+    ${draft && html`<p><a href=${`#/forfragningar/${draft}`}>Öppna det sparade utkastet</a></p>`}
     <form ref=${form} onSubmit=${submit(true)} novalidate>
       <${Select} name="recipient_organisation_id" label="Mottagare" required error=${errors.recipient_organisation_id}
         options=${[['', 'Välj mottagning'], ...clinics.map((o) => [o.id, o.name])]} />
@@ -108,12 +113,15 @@ export function InquiryPage({ user, id }) {
   const { q, thread } = data;
   const sender = q.sender_organisation_id === user.organisation_id;
   const coordinator = !sender && user.roles.includes('rehabkoordinator');
+  // After a step the button that took it may be gone: focus goes to the status it changed.
+  const focusStatus = () => setTimeout(() => document.getElementById('forfragan-status')?.focus(), 0);
   const act = (path, body, news) => async () => {
     setActionError(null);
     try {
       await api('POST', `/api/inquiries/${id}/${path}`, body);
       announce(news);
-      reload();
+      await reload();
+      focusStatus();
     } catch (err) {
       setActionError(err.message);
     }
@@ -121,7 +129,7 @@ export function InquiryPage({ user, id }) {
   const open = ['sent', 'received', 'assigned'].includes(q.state);
   return html`<h1 tabindex="-1">Rehabiliteringsförfrågan</h1>
     <p><a href=${`#/arenden/${q.case_id}`}>Till ärendet för ${q.individual_name}</a></p>
-    <div class="status-box" id="forfragan-status">
+    <div class="status-box" id="forfragan-status" tabindex="-1">
       <p><strong>Status:</strong> <span class="state" data-state=${q.state}>${STATES[q.state]}</span>
         ${q.overdue ? html` <span class="flag">Försenad</span>` : ''}</p>
       <p>Svar senast: ${fmtDate(q.answer_by)}${q.assignee_name ? html`. Handläggs av ${q.assignee_name}` : ''}</p>
@@ -137,7 +145,7 @@ export function InquiryPage({ user, id }) {
     <section aria-labelledby="avsandare-rubrik">
       <h2 id="avsandare-rubrik">Förfrågan</h2>
       <dl class="facts">
-        <dt>Individ</dt><dd>${q.individual_name}, ${q.personnummer}</dd>
+        <dt>Individ</dt><dd>${q.individual_name}, ${fmtPnr(q.personnummer)}</dd>
         <dt>Från</dt><dd>${q.sender_organisation_name} (${q.sender_user_name})</dd>
         <dt>Till</dt><dd>${q.recipient_organisation_name}</dd>
         <dt>Planerade aktiviteter</dt><dd>${q.activities.length ? q.activities.join(', ') : '–'}</dd>
@@ -149,11 +157,11 @@ export function InquiryPage({ user, id }) {
     ${q.declined && html`<section aria-labelledby="avbojd-rubrik"><h2 id="avbojd-rubrik">Avböjd</h2>
       <p>${DECLINE_REASONS[q.declined.reason] || q.declined.reason}${q.declined.text ? `: ${q.declined.text}` : ''}</p></section>`}
     ${q.answer && html`<${AnswerView} answer=${q.answer} />`}
-    ${coordinator && open && html`<${AnswerForm} id=${id} onDone=${() => { announce('Svaret är skickat.'); reload(); }} />`}
+    ${coordinator && open && html`<${AnswerForm} id=${id} onDone=${async () => { announce('Svaret är skickat.'); await reload(); focusStatus(); }} />`}
     ${q.state !== 'draft' && html`<${Thread} id=${id} thread=${thread} sender=${sender}
       canPost=${!['closed', 'withdrawn', 'declined'].includes(q.state)} reload=${reload} />`}
     ${dialog === 'decline' && html`<${DeclineDialog} id=${id} onClose=${() => setDialog(null)}
-      onDone=${() => { setDialog(null); announce('Förfrågan är avböjd.'); reload(); }} />`}`;
+      onDone=${async () => { setDialog(null); announce('Förfrågan är avböjd.'); await reload(); focusStatus(); }} />`}`;
 }
 
 function AnswerView({ answer: a }) {
