@@ -130,6 +130,11 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/cases/{id}/messages", "get"),
         ("/api/cases/{id}/messages", "post"),
         ("/api/messages/{id}/read", "post"),
+        ("/api/notifications", "get"),
+        ("/api/notifications/{id}/read", "post"),
+        ("/api/notifications/read-all", "post"),
+        ("/api/me/notification-preferences", "get"),
+        ("/api/me/notification-preferences", "put"),
         ("/api/ws-ticket", "post"),
         ("/api/stream", "get"),
     ];

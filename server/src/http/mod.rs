@@ -9,6 +9,7 @@ pub mod health;
 pub mod individuals;
 pub mod inquiries;
 pub mod messages;
+pub mod notifications;
 pub mod organisations;
 pub mod users;
 
@@ -45,6 +46,7 @@ use crate::error::{AppError, Problem};
         (name = "consents", description = "Samtycken"),
         (name = "inquiries", description = "Rehabiliteringsförfrågningar"),
         (name = "messages", description = "Meddelanden i ärenden"),
+        (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -81,6 +83,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(consents::router())
         .merge(inquiries::router())
         .merge(messages::router())
+        .merge(notifications::router())
         .merge(audit::router())
         .merge(crate::events::stream::router())
 }

@@ -9,7 +9,9 @@ pub mod events;
 pub mod individuals;
 pub mod inquiries;
 pub mod messages;
+pub mod notifications;
 pub mod organisations;
+pub mod outbox;
 pub mod tickets;
 pub mod users;
 
