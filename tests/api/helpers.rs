@@ -684,6 +684,82 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The users an event about `subject` was addressed to (audience `users`), oldest first.
+    pub async fn event_users(&self, subject: &str) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+        use sqlx::Row as _;
+        let mut tx = self.store.begin().await?;
+        let rows = sqlx::query(
+            "SELECT kind, audience_users FROM events WHERE subject_id = $1 ORDER BY seq",
+        )
+        .bind(subject)
+        .fetch_all(tx.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let users: String = r.try_get("audience_users")?;
+                let mut users: Vec<String> = users
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                users.sort();
+                Ok((r.try_get("kind")?, users))
+            })
+            .collect()
+    }
+
+    /// A valid meeting body: `kind`, `hours_ahead` from now for an hour, at a neutral place.
+    pub fn meeting_body(
+        case_id: Option<&str>,
+        kind: &str,
+        hours_ahead: i64,
+        participants: &[&TestUser],
+    ) -> Value {
+        let start =
+            (chrono::Utc::now() + chrono::Duration::hours(hours_ahead)).with_nanosecond_zeroed();
+        json!({
+            "case_id": case_id,
+            "kind": kind,
+            "starts_at": start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "ends_at": (start + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "place": "Stadsdelsförvaltningen, rum 3",
+            "participant_user_ids": participants.iter().map(|u| u.id.to_string()).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Books a meeting (the consent must cover the participants); returns its id.
+    pub async fn meeting(
+        &self,
+        organiser: &TestUser,
+        case_id: Option<&str>,
+        kind: &str,
+        participants: &[&TestUser],
+    ) -> anyhow::Result<String> {
+        let body = Self::meeting_body(case_id, kind, 48, participants);
+        let reply = self.post(organiser, "/api/meetings", body).await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::CREATED,
+            "meeting: {} {}",
+            reply.status,
+            reply.body
+        );
+        Ok(reply.id())
+    }
+}
+
+/// Whole seconds, as meeting times are stored.
+pub trait WholeSeconds {
+    fn with_nanosecond_zeroed(self) -> Self;
+}
+
+impl WholeSeconds for chrono::DateTime<chrono::Utc> {
+    fn with_nanosecond_zeroed(self) -> Self {
+        use chrono::Timelike as _;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
 /// Runs `async fn name(backend: Backend)` once per store, as `name::sqlite` and
 /// `name::postgres` (skipped without `SAMVERKAN_TEST_POSTGRES_URL`); for tests that start
 /// their app themselves (an SMTP server first, several hub processes).

@@ -14,6 +14,7 @@ mod individuals;
 mod inquiries;
 mod inquiry_inbox;
 mod mail;
+mod meetings;
 mod messages;
 mod notifications;
 mod policy_model;

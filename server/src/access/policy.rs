@@ -544,3 +544,7 @@ pub fn organisations_losing_access(
 /// Inquiries and case messages: the same rule, narrowed to the exchanging organisations.
 mod exchange;
 pub use exchange::*;
+
+/// Meetings: the case rule for the meeting's purpose, or organiser and participants.
+mod meetings;
+pub use meetings::*;

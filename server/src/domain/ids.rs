@@ -71,4 +71,8 @@ typed_id! {
     InquiryPostId,
     /// A secure message in a case.
     MessageId,
+    /// A meeting (möte).
+    MeetingId,
+    /// An external attendee of a meeting (the individual, a relative), invited by e-mail.
+    AttendeeId,
 }

@@ -168,3 +168,39 @@ code_enum! {
         Outbox = "outbox",
     }
 }
+
+code_enum! {
+    /// The kind of a meeting (möte); the Swedish name is `label()`, see `domain::meeting`.
+    MeetingKind {
+        /// SIP-möte (samordnad individuell plan).
+        SipMote = "sip_mote",
+        /// Finsamteam-möte.
+        FinsamteamMote = "finsamteam_mote",
+        /// Trepartsmöte: the individual, a jobbcoach and a social worker.
+        Trepartsmote = "trepartsmote",
+        /// Avstämningsmöte: the individual, care and social services.
+        Avstamningsmote = "avstamningsmote",
+        /// Gemensam kartläggning (Arbetsförmedlingen and Försäkringskassan).
+        GemensamKartlaggning = "gemensam_kartlaggning",
+        /// Uppföljningsmöte i fördjupad samverkan.
+        UppfoljningFordjupadSamverkan = "uppfoljning_fordjupad_samverkan",
+        Other = "other",
+    }
+}
+
+code_enum! {
+    /// A meeting is scheduled until it is cancelled (inställt).
+    MeetingStatus {
+        Scheduled = "scheduled",
+        Cancelled = "cancelled",
+    }
+}
+
+code_enum! {
+    /// A participant's answer to an invitation (iCalendar PARTSTAT).
+    MeetingAnswer {
+        Accepted = "accepted",
+        Declined = "declined",
+        Tentative = "tentative",
+    }
+}

@@ -3,6 +3,7 @@
 mod ids;
 pub mod inquiry;
 mod kinds;
+pub mod meeting;
 mod personnummer;
 mod time;
 

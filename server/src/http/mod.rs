@@ -8,6 +8,7 @@ pub mod consents;
 pub mod health;
 pub mod individuals;
 pub mod inquiries;
+pub mod meetings;
 pub mod messages;
 pub mod notifications;
 pub mod organisations;
@@ -47,6 +48,7 @@ use crate::error::{AppError, Problem};
         (name = "inquiries", description = "Rehabiliteringsförfrågningar"),
         (name = "messages", description = "Meddelanden i ärenden"),
         (name = "notifications", description = "Notiser och e-postinställningar"),
+        (name = "meetings", description = "Möten och kallelser"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -84,6 +86,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(inquiries::router())
         .merge(messages::router())
         .merge(notifications::router())
+        .merge(meetings::router())
         .merge(audit::router())
         .merge(crate::events::stream::router())
 }

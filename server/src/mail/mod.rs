@@ -1,5 +1,6 @@
-//! E-mail: neutral Swedish templates, the outbox worker that sends over SMTP, and (for
-//! meetings) calendar invitations.
+//! E-mail: neutral Swedish templates, the outbox worker that sends over SMTP, and calendar
+//! invitations (iCalendar) for meetings.
 
+pub mod calendar;
 pub mod templates;
 pub mod worker;

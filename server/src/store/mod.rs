@@ -8,6 +8,7 @@ pub mod consents;
 pub mod events;
 pub mod individuals;
 pub mod inquiries;
+pub mod meetings;
 pub mod messages;
 pub mod notifications;
 pub mod organisations;

@@ -1,0 +1,495 @@
+//! Meetings (möten): SIP-möte, Finsamteam-möte, trepartsmöte and others, in a case or for a
+//! partnership. The organiser invites users from the organisations the case's consent
+//! covers for the meeting's purpose, and people outside the hub by e-mail; participants
+//! answer; the organiser moves or cancels. A participant already booked at that time is a
+//! warning, never a refusal. The rule for who sees a meeting is `policy::meetings`.
+
+mod dto;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub use dto::*;
+
+use super::{ApiPath, ApiQuery, Page, Paging, ValidJson};
+use crate::access::policy::{self, MeetingAccess, Need};
+use crate::access::{Actor, CurrentUser};
+use crate::app::AppState;
+use crate::domain::{
+    AttendeeId, CaseId, MeetingAnswer, MeetingId, MeetingStatus, Timestamp, UserId,
+};
+use crate::error::{AppError, AppResult};
+use crate::events::{Audience, NewEvent};
+use crate::store::meetings::{self, MeetingQuery, NewMeeting, Schedule, Target};
+use crate::store::Tx;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_my_meetings, create_meeting))
+        .routes(routes!(get_meeting, update_meeting))
+        .routes(routes!(invite_to_meeting))
+        .routes(routes!(cancel_meeting))
+        .routes(routes!(answer_meeting))
+        .routes(routes!(answer_for_attendee))
+        .routes(routes!(list_case_meetings))
+}
+
+/// A thin event for the meeting's users; delivery re-checks the case. Never content.
+fn meeting_event(access: &MeetingAccess, kind: &'static str, users: Vec<UserId>) -> NewEvent {
+    NewEvent {
+        kind,
+        case_id: access.case().map(|c| c.case_id()),
+        individual_id: access.case().map(|c| c.individual_id()),
+        subject_id: Some(access.meeting_id().to_string()),
+        purpose: Some(access.purpose()),
+        audience: Audience::Users(users),
+    }
+}
+
+fn cancelled() -> AppError {
+    AppError::Conflict {
+        code: "meeting_cancelled",
+        detail: "Mötet är inställt och kan inte ändras.".into(),
+    }
+}
+
+/// Refuses a change to a cancelled meeting (409 `meeting_cancelled`).
+fn require_scheduled(access: &MeetingAccess) -> AppResult<()> {
+    match access.status() {
+        MeetingStatus::Scheduled => Ok(()),
+        MeetingStatus::Cancelled => Err(cancelled()),
+    }
+}
+
+/// `double_booked` warnings for `users` booked elsewhere during `schedule`.
+async fn double_bookings(
+    tx: &mut Tx,
+    actor: &Actor,
+    meeting: MeetingId,
+    users: &[UserId],
+    schedule: &Schedule,
+) -> AppResult<Vec<Warning>> {
+    let clashes = meetings::clashes(
+        tx,
+        users,
+        schedule.starts_at,
+        schedule.ends_at,
+        meeting,
+        actor.user_id,
+    )
+    .await?;
+    Ok(clashes
+        .into_iter()
+        .map(|c| Warning {
+            code: "double_booked",
+            user_id: c.user_id,
+            meeting_id: c.asker_takes_part.then_some(c.meeting_id),
+            message: "Deltagaren är redan bokad på ett annat möte den tiden.",
+        })
+        .collect())
+}
+
+/// The meeting as the actor sees it, audited, with `warnings`.
+async fn respond(
+    tx: &mut Tx,
+    actor: &Actor,
+    access: &MeetingAccess,
+    action: &'static str,
+    warnings: Vec<Warning>,
+) -> AppResult<MeetingResponse> {
+    let meeting = meetings::get(tx, access).await?;
+    tx.audit(access.audit(actor, action));
+    let mut response = MeetingResponse::from(meeting);
+    response.warnings = warnings;
+    Ok(response)
+}
+
+/// Books a meeting, in a case (participants need a consent covering the purpose) or for a
+/// partnership (no case). I organise it and take part, accepted.
+#[utoipa::path(post, path = "/api/meetings", tag = "meetings", request_body = NewMeetingBody,
+    responses(
+        (status = 201, body = MeetingResponse),
+        (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Samtycke saknas för en deltagares organisation (consent_missing)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn create_meeting(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ValidJson(body): ValidJson<NewMeetingBody>,
+) -> AppResult<(StatusCode, Json<MeetingResponse>)> {
+    let action = "meeting.create";
+    let now = Timestamp::now();
+    let schedule = body.schedule();
+    let purpose = body.purpose.unwrap_or(body.kind.default_purpose());
+    let mut tx = state.store.begin().await?;
+    let scope =
+        policy::authorize_meeting_scope(&mut tx, &actor, body.case_id, purpose, action).await?;
+    check_schedule(&schedule, true, now)?;
+    let users = distinct_invitees(&body.participant_user_ids, actor.user_id);
+    let invitees =
+        policy::check_invitees(&mut tx, &scope, &users, "participant_user_ids", now).await?;
+    let id = MeetingId::new();
+    let new = NewMeeting {
+        id,
+        kind: body.kind,
+        starts_at: schedule.starts_at,
+        ends_at: schedule.ends_at,
+        place: schedule.place.clone(),
+        video_link: schedule.video_link.clone(),
+        organiser: actor.user_id,
+        organiser_organisation: actor.organisation_id,
+    };
+    meetings::insert(&mut tx, &scope, &new, now).await?;
+    let target = Target::New(&scope, id);
+    meetings::invite(&mut tx, &target, &invitees, now).await?;
+    meetings::add_attendees(&mut tx, &target, &body.attendees(), now).await?;
+    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let warnings = double_bookings(&mut tx, &actor, id, access.participants(), &schedule).await?;
+    tx.event(meeting_event(
+        &access,
+        "meeting.invited",
+        access.participants().to_vec(),
+    ));
+    let response = respond(&mut tx, &actor, &access, action, warnings).await?;
+    tx.commit().await?;
+    tracing::info!(meeting_id = %id, "meeting booked");
+    Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// One meeting, with who has answered what.
+#[utoipa::path(get, path = "/api/meetings/{id}", tag = "meetings", params(("id" = MeetingId, Path)),
+    responses((status = 200, body = MeetingResponse), crate::http::CommonErrors))]
+async fn get_meeting(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<MeetingId>,
+) -> AppResult<Json<MeetingResponse>> {
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_meeting(&mut tx, &actor, id, "meeting.read").await?;
+    let response = respond(&mut tx, &actor, &access, "meeting.read", Vec::new()).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+/// Moves the meeting or changes its place or video link (the organiser). Every real change
+/// raises the sequence so calendars replace the earlier invitation.
+#[utoipa::path(patch, path = "/api/meetings/{id}", tag = "meetings", params(("id" = MeetingId, Path)), request_body = UpdateMeetingBody,
+    responses(
+        (status = 200, body = MeetingResponse),
+        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn update_meeting(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<MeetingId>,
+    ValidJson(body): ValidJson<UpdateMeetingBody>,
+) -> AppResult<Json<MeetingResponse>> {
+    let action = "meeting.update";
+    let now = Timestamp::now();
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    access.require_organiser(&actor, action)?;
+    require_scheduled(&access)?;
+    let current = meetings::get(&mut tx, &access).await?;
+    // Who is booked by this meeting: everyone but those who declined it.
+    let booked: Vec<UserId> = current
+        .participants
+        .iter()
+        .filter(|p| p.answer != Some(MeetingAnswer::Declined))
+        .map(|p| p.user_id)
+        .collect();
+    let before = Schedule {
+        starts_at: current.starts_at,
+        ends_at: current.ends_at,
+        place: current.place,
+        video_link: current.video_link,
+    };
+    let (after, moved) = body.apply(&before);
+    check_schedule(&after, moved, now)?;
+    let mut warnings = Vec::new();
+    if after != before {
+        if !meetings::reschedule(&mut tx, &access, &after, now).await? {
+            return Err(cancelled());
+        }
+        if moved {
+            warnings = double_bookings(&mut tx, &actor, id, &booked, &after).await?;
+        }
+        tx.event(meeting_event(
+            &access,
+            "meeting.updated",
+            access.participants().to_vec(),
+        ));
+    }
+    let response = respond(&mut tx, &actor, &access, action, warnings).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+/// Invites more users (covered by the consent, as when booking) and people outside the hub
+/// (the organiser). Those already invited are left as they are.
+#[utoipa::path(post, path = "/api/meetings/{id}/participants", tag = "meetings", params(("id" = MeetingId, Path)), request_body = InviteBody,
+    responses(
+        (status = 200, body = MeetingResponse),
+        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Samtycke saknas (consent_missing) eller mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn invite_to_meeting(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<MeetingId>,
+    ValidJson(body): ValidJson<InviteBody>,
+) -> AppResult<Json<MeetingResponse>> {
+    let action = "meeting.invite";
+    let now = Timestamp::now();
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    access.require_organiser(&actor, action)?;
+    require_scheduled(&access)?;
+    let users = distinct_invitees(&body.user_ids, actor.user_id);
+    let invitees =
+        policy::check_invitees(&mut tx, &access.scope(), &users, "user_ids", now).await?;
+    let target = Target::Existing(&access);
+    let added = meetings::invite(&mut tx, &target, &invitees, now).await?;
+    let attendees = body.attendees();
+    meetings::add_attendees(&mut tx, &target, &attendees, now).await?;
+    let mut warnings = Vec::new();
+    if !added.is_empty() || !attendees.is_empty() {
+        if !meetings::touch(&mut tx, &access, now).await? {
+            return Err(cancelled());
+        }
+        let current = meetings::get(&mut tx, &access).await?;
+        let schedule = Schedule {
+            starts_at: current.starts_at,
+            ends_at: current.ends_at,
+            place: None,
+            video_link: None,
+        };
+        warnings = double_bookings(&mut tx, &actor, id, &added, &schedule).await?;
+        if !added.is_empty() {
+            tx.event(meeting_event(&access, "meeting.invited", added.clone()));
+        }
+        tx.event(meeting_event(
+            &access,
+            "meeting.updated",
+            access.participants().to_vec(),
+        ));
+    }
+    let response = respond(&mut tx, &actor, &access, action, warnings).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+/// Cancels the meeting (the organiser); invitations are withdrawn with a raised sequence.
+#[utoipa::path(post, path = "/api/meetings/{id}/cancel", tag = "meetings", params(("id" = MeetingId, Path)),
+    responses(
+        (status = 200, body = MeetingResponse),
+        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Redan inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn cancel_meeting(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<MeetingId>,
+) -> AppResult<Json<MeetingResponse>> {
+    let action = "meeting.cancel";
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    access.require_organiser(&actor, action)?;
+    require_scheduled(&access)?;
+    if !meetings::cancel(&mut tx, &access, actor.user_id, Timestamp::now()).await? {
+        return Err(cancelled());
+    }
+    tx.event(meeting_event(
+        &access,
+        "meeting.cancelled",
+        access.participants().to_vec(),
+    ));
+    let response = respond(&mut tx, &actor, &access, action, Vec::new()).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+/// Records an answer and announces it to the meeting's users.
+async fn answered(
+    tx: &mut Tx,
+    actor: &Actor,
+    access: &MeetingAccess,
+    action: &'static str,
+) -> AppResult<MeetingResponse> {
+    tx.event(meeting_event(
+        access,
+        "meeting.answered",
+        access.participants().to_vec(),
+    ));
+    respond(tx, actor, access, action, Vec::new()).await
+}
+
+/// My answer to the invitation: accepted, declined or tentative (again to change it).
+#[utoipa::path(post, path = "/api/meetings/{id}/answer", tag = "meetings", params(("id" = MeetingId, Path)), request_body = AnswerBody,
+    responses(
+        (status = 200, body = MeetingResponse),
+        (status = 403, description = "Bara kallade deltagare", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn answer_meeting(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<MeetingId>,
+    ValidJson(body): ValidJson<AnswerBody>,
+) -> AppResult<Json<MeetingResponse>> {
+    let action = "meeting.answer";
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    access.require_participant(&actor, action)?;
+    require_scheduled(&access)?;
+    if !meetings::answer(
+        &mut tx,
+        &access,
+        actor.user_id,
+        body.answer,
+        Timestamp::now(),
+    )
+    .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let response = answered(&mut tx, &actor, &access, action).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+/// Records the answer an external attendee gave the organiser (the organiser).
+#[utoipa::path(post, path = "/api/meetings/{id}/attendees/{attendee_id}/answer", tag = "meetings",
+    params(("id" = MeetingId, Path), ("attendee_id" = AttendeeId, Path)), request_body = AnswerBody,
+    responses(
+        (status = 200, body = MeetingResponse),
+        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn answer_for_attendee(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath((id, attendee)): ApiPath<(MeetingId, AttendeeId)>,
+    ValidJson(body): ValidJson<AnswerBody>,
+) -> AppResult<Json<MeetingResponse>> {
+    let action = "meeting.answer_attendee";
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    access.require_organiser(&actor, action)?;
+    require_scheduled(&access)?;
+    let now = Timestamp::now();
+    if !meetings::answer_attendee(&mut tx, &access, attendee, body.answer, actor.user_id, now)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let response = answered(&mut tx, &actor, &access, action).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+fn list_query(
+    query: &MeetingListQuery,
+    default_from: Option<Timestamp>,
+) -> AppResult<MeetingQuery> {
+    let paging = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    };
+    let from = query.from.map(instant).or(default_from);
+    let to = query.to.map(instant);
+    if let (Some(from), Some(to)) = (from, to) {
+        if to <= from {
+            return Err(AppError::field(
+                "to",
+                "before_from",
+                "to ska vara senare än from",
+            ));
+        }
+    }
+    Ok(MeetingQuery {
+        from,
+        to,
+        include_cancelled: query.include_cancelled.unwrap_or(false),
+        limit: paging.limit()?,
+        offset: paging.offset()?,
+    })
+}
+
+/// The meetings I organise or am invited to, earliest first: from now on unless `from` says
+/// otherwise. A meeting in a case shows while I see the case for its purpose.
+#[utoipa::path(get, path = "/api/meetings", tag = "meetings", params(MeetingListQuery),
+    responses((status = 200, body = Page<MeetingResponse>), crate::http::CommonErrors))]
+async fn list_my_meetings(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(query): ApiQuery<MeetingListQuery>,
+) -> AppResult<Json<Page<MeetingResponse>>> {
+    let now = Timestamp::now();
+    let query = list_query(&query, Some(now))?;
+    let (limit, offset) = (query.limit, query.offset);
+    let Some(filter) = policy::my_meetings_filter(&actor, now) else {
+        return Ok(Json(Page {
+            items: Vec::new(),
+            limit,
+            offset,
+        }));
+    };
+    let mut tx = state.store.begin().await?;
+    let rows = meetings::list(&mut tx, &filter, &query).await?;
+    for row in &rows {
+        if let (Some(case), Some(individual), Some(owner)) =
+            (row.case_id, row.individual_id, row.case_owner)
+        {
+            if let Some(access) =
+                filter.access_for(row.purpose, case, individual, owner, row.via_consent)
+            {
+                tx.audit(access.audit(&actor, "meeting.list"));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(Json(Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        limit,
+        offset,
+    }))
+}
+
+/// The case's meetings that I may see (those for purposes my organisation is covered for),
+/// earliest first.
+#[utoipa::path(get, path = "/api/cases/{id}/meetings", tag = "meetings", params(("id" = CaseId, Path), MeetingListQuery),
+    responses((status = 200, body = Page<MeetingResponse>), crate::http::CommonErrors))]
+async fn list_case_meetings(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(case_id): ApiPath<CaseId>,
+    ApiQuery(query): ApiQuery<MeetingListQuery>,
+) -> AppResult<Json<Page<MeetingResponse>>> {
+    let action = "meeting.list";
+    let now = Timestamp::now();
+    let query = list_query(&query, None)?;
+    let (limit, offset) = (query.limit, query.offset);
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_case(&mut tx, &actor, case_id, Need::Case, action).await?;
+    let rows = match policy::case_meetings_filter(&actor, &access, now) {
+        Some(filter) => meetings::list(&mut tx, &filter, &query).await?,
+        None => Vec::new(),
+    };
+    tx.audit(access.audit(&actor, action));
+    tx.commit().await?;
+    Ok(Json(Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        limit,
+        offset,
+    }))
+}
