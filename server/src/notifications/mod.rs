@@ -14,7 +14,8 @@ use crate::access::Actor;
 use crate::config::Settings;
 use crate::domain::{CaseId, Timestamp, UserId};
 use crate::events::{Audience, NewEvent};
-use crate::mail::templates;
+use crate::mail::{calendar, templates};
+use crate::store::meetings::Invitation;
 use crate::store::notifications::{self as stored, EmailState, Notification};
 use crate::store::{cases, outbox, users, StoreError, StoreResult, Tx};
 
@@ -107,6 +108,20 @@ pub struct Notice {
     /// Tell only users who may see the case for this now; `None`: no check (the case is
     /// gone from their sight, as with `access_revoked`).
     pub need: Option<Need>,
+    /// A meeting whose invitation (or cancellation) goes with the e-mail as an iCalendar part.
+    pub calendar: Option<Invitation>,
+}
+
+/// The iCalendar part of a meeting's e-mail to `recipient`: (text, METHOD).
+fn calendar_part(settings: &Settings, meeting: &Invitation, recipient: &str) -> (String, String) {
+    let invite = calendar::Invite::for_meeting(
+        meeting,
+        recipient,
+        &settings.server.public_url,
+        Timestamp::now(),
+    );
+    let part = calendar::build(&invite);
+    (part.text, invite.method.code().to_owned())
 }
 
 /// Notifies each of `users` once (inactive users and those the policy would not show the
@@ -164,7 +179,12 @@ pub async fn notify(
         stored::insert(tx, &notification, email).await?;
         if delivery == Delivery::Immediate {
             let link = templates::notification_link(settings, notification.id);
-            let mail = templates::notification_mail(settings, notice.kind, &link, &user.email, now);
+            let mut mail =
+                templates::notification_mail(settings, notice.kind, &link, &user.email, now);
+            mail.calendar = notice
+                .calendar
+                .as_ref()
+                .map(|meeting| calendar_part(settings, meeting, &user.email));
             outbox::enqueue(tx, &mail).await?;
         }
         tx.event(NewEvent {
@@ -180,16 +200,19 @@ pub async fn notify(
     Ok(created)
 }
 
-/// An e-mail to an address that is not a user (an organisation's shared inbox): the same
-/// neutral text, linking to `path` under the public URL.
+/// An e-mail to an address that is not a user (an organisation's shared inbox, a meeting's
+/// external attendee): the same neutral text, linking to `path` under the public URL, with
+/// the meeting's calendar part when there is one.
 pub async fn notify_address(
     tx: &mut Tx,
     settings: &Settings,
     kind: NotificationKind,
     path: &str,
     address: &str,
+    meeting: Option<&Invitation>,
 ) -> StoreResult<()> {
     let link = templates::link(settings, path);
-    let mail = templates::notification_mail(settings, kind, &link, address, Timestamp::now());
+    let mut mail = templates::notification_mail(settings, kind, &link, address, Timestamp::now());
+    mail.calendar = meeting.map(|m| calendar_part(settings, m, address));
     outbox::enqueue(tx, &mail).await
 }

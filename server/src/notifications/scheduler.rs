@@ -55,7 +55,7 @@ pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> Sto
     Ok(Round {
         inquiries_overdue: overdue_inquiries(store, settings, now).await?,
         consents_ending: ending_consents(store, settings, now).await?,
-        meeting_reminders: 0,
+        meeting_reminders: meeting_reminders(store, settings, now).await?,
         digests: digests(store, settings, now).await?,
     })
 }
@@ -101,6 +101,34 @@ async fn ending_consents(store: &Store, settings: &Settings, now: Timestamp) -> 
         let due = consent.valid_until.micros().to_string();
         if stored::claim_reminder(&mut tx, "consent_ending", &consent.id.to_string(), &due).await? {
             triggers::consent_ending(&mut tx, settings, &consent).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+async fn meeting_reminders(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+) -> StoreResult<usize> {
+    let hours = settings.notifications.meeting_reminder_hours;
+    let until = Timestamp::from_micros(
+        now.micros()
+            .saturating_add(hours.saturating_mul(3_600_000_000)),
+    );
+    let candidates = {
+        let mut tx = store.begin().await?;
+        let list = stored::meetings_starting(&mut tx, now, until, BATCH).await?;
+        tx.commit().await?;
+        list
+    };
+    let mut done = 0;
+    for (id, due) in candidates {
+        let mut tx = store.begin().await?;
+        if stored::claim_reminder(&mut tx, "meeting_reminder", &id.to_string(), &due).await? {
+            triggers::meeting_reminder(&mut tx, settings, id).await?;
             tx.commit().await?;
             done += 1;
         }

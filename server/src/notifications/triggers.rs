@@ -3,7 +3,11 @@
 use crate::access::policy::Need;
 use crate::config::Settings;
 use crate::domain::inquiry::Step;
-use crate::domain::{CaseId, ConsentId, InquiryId, MessageId, OrganisationId, Purpose, Role};
+use crate::domain::{
+    AttendeeId, CaseId, ConsentId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose, Role,
+    UserId,
+};
+use crate::store::meetings;
 use crate::store::notifications as stored;
 use crate::store::{cases, StoreResult, Tx};
 
@@ -30,6 +34,7 @@ pub async fn inquiry_step(
                     NotificationKind::InquiryReceived,
                     &path,
                     address,
+                    None,
                 )
                 .await?;
             }
@@ -56,6 +61,7 @@ pub async fn inquiry_step(
         case_id: Some(people.case_id),
         subject_id: Some(id.to_string()),
         need: Some(INQUIRY_NEED),
+        calendar: None,
     };
     notify(tx, settings, &notice, &users).await?;
     Ok(())
@@ -75,6 +81,7 @@ pub async fn inquiry_overdue(tx: &mut Tx, settings: &Settings, id: InquiryId) ->
         case_id: Some(people.case_id),
         subject_id: Some(id.to_string()),
         need: Some(INQUIRY_NEED),
+        calendar: None,
     };
     notify(tx, settings, &notice, &users).await?;
     Ok(())
@@ -119,6 +126,7 @@ pub async fn message_created(
         case_id: Some(case_id),
         subject_id: Some(message.to_string()),
         need: Some(Need::Purpose(Purpose::Informationsutbyte)),
+        calendar: None,
     };
     notify(tx, settings, &notice, &users).await?;
     Ok(())
@@ -142,6 +150,7 @@ pub async fn access_revoked(
         case_id: Some(case_id),
         subject_id: Some(consent.to_string()),
         need: None,
+        calendar: None,
     };
     notify(tx, settings, &notice, &users).await?;
     Ok(())
@@ -160,6 +169,106 @@ pub async fn consent_ending(
         case_id: consent.case_id,
         subject_id: Some(consent.id.to_string()),
         need: consent.case_id.map(|_| Need::Case),
+        calendar: None,
+    };
+    notify(tx, settings, &notice, &users).await?;
+    Ok(())
+}
+
+/// What happened to a meeting, for its invitations.
+#[derive(Clone, Debug)]
+pub enum MeetingChange {
+    /// These users and external attendees were newly invited.
+    Invited {
+        users: Vec<UserId>,
+        attendees: Vec<AttendeeId>,
+    },
+    /// Moved or its place changed: everyone invited gets the new invitation.
+    Changed,
+    /// Everyone invited gets the cancellation.
+    Cancelled,
+}
+
+/// A meeting's invitation, change or cancellation: each participant (the organiser left
+/// out) is notified with the iCalendar part, and external attendees get the e-mail with
+/// the calendar part and a link to the meeting, nothing else.
+pub async fn meeting(
+    tx: &mut Tx,
+    settings: &Settings,
+    id: MeetingId,
+    change: MeetingChange,
+) -> StoreResult<()> {
+    let Some(invitation) = meetings::invitation(tx, id).await? else {
+        return Ok(());
+    };
+    let everyone_users = || -> Vec<UserId> {
+        invitation
+            .recipients
+            .iter()
+            .filter_map(|r| r.user_id)
+            .collect()
+    };
+    let (kind, users, attendees): (NotificationKind, Vec<UserId>, Vec<String>) = match &change {
+        MeetingChange::Invited { users, attendees } => (
+            NotificationKind::MeetingInvitation,
+            users
+                .iter()
+                .copied()
+                .filter(|u| *u != invitation.organiser_user_id)
+                .collect(),
+            invitation
+                .recipients
+                .iter()
+                .filter(|r| r.attendee_id.is_some_and(|a| attendees.contains(&a)))
+                .map(|r| r.email.clone())
+                .collect(),
+        ),
+        MeetingChange::Changed | MeetingChange::Cancelled => (
+            if matches!(change, MeetingChange::Changed) {
+                NotificationKind::MeetingChanged
+            } else {
+                NotificationKind::MeetingCancelled
+            },
+            everyone_users(),
+            invitation
+                .recipients
+                .iter()
+                .filter(|r| r.attendee_id.is_some())
+                .map(|r| r.email.clone())
+                .collect(),
+        ),
+    };
+    let notice = Notice {
+        kind,
+        case_id: invitation.case_id,
+        subject_id: Some(id.to_string()),
+        need: invitation
+            .case_id
+            .map(|_| Need::Purpose(invitation.purpose)),
+        calendar: Some(invitation.clone()),
+    };
+    notify(tx, settings, &notice, &users).await?;
+    let path = format!("/moten/{id}");
+    for address in attendees {
+        notify_address(tx, settings, kind, &path, &address, Some(&invitation)).await?;
+    }
+    Ok(())
+}
+
+/// A meeting starts within a day: its participants who have not declined, organiser too.
+pub async fn meeting_reminder(tx: &mut Tx, settings: &Settings, id: MeetingId) -> StoreResult<()> {
+    let Some(invitation) = meetings::invitation(tx, id).await? else {
+        return Ok(());
+    };
+    let users = stored::meeting_attending_users(tx, id).await?;
+    let notice = Notice {
+        kind: NotificationKind::MeetingReminder,
+        case_id: invitation.case_id,
+        subject_id: Some(id.to_string()),
+        need: invitation
+            .case_id
+            .map(|_| Need::Purpose(invitation.purpose)),
+        calendar: None,
     };
     notify(tx, settings, &notice, &users).await?;
     Ok(())

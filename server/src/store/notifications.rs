@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
-    CaseId, ConsentId, InquiryId, InquiryState, OrganisationId, Role, Timestamp, UserId,
+    CaseId, ConsentId, InquiryId, InquiryState, MeetingId, OrganisationId, Role, Timestamp, UserId,
 };
 use crate::notifications::{Delivery, NotificationKind};
 
@@ -392,5 +392,41 @@ pub async fn ending_consents(
                 responsible: r.opt_id("responsible_user_id")?,
             })
         })
+        .collect()
+}
+
+/// Scheduled meetings starting after `now` and by `until`, not yet reminded of for that
+/// start: (id, start as the reminder's due key).
+pub async fn meetings_starting(
+    tx: &mut Tx,
+    now: Timestamp,
+    until: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<(MeetingId, String)>> {
+    let mut sql = Sql::new(
+        "SELECT m.id, CAST(m.starts_at AS TEXT) AS due FROM meetings m WHERE m.status = 'scheduled' AND m.starts_at > ",
+    );
+    sql.bind(now.micros())
+        .push(" AND m.starts_at <= ")
+        .bind(until.micros())
+        .push(" AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.kind = 'meeting_reminder' AND r.subject_id = m.id AND r.due = CAST(m.starts_at AS TEXT))")
+        .push(" ORDER BY m.starts_at, m.id LIMIT ")
+        .bind(limit);
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.id("id")?, r.text("due")?)))
+        .collect()
+}
+
+/// A meeting's participants who have not declined it.
+pub async fn meeting_attending_users(tx: &mut Tx, id: MeetingId) -> StoreResult<Vec<UserId>> {
+    let mut sql = Sql::new("SELECT user_id FROM meeting_participants WHERE meeting_id = ");
+    sql.bind(id.to_string())
+        .push(" AND (answer IS NULL OR answer <> 'declined') ORDER BY user_id");
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|r| r.id("user_id"))
         .collect()
 }
