@@ -319,6 +319,10 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
         "message_received",
         "consent_ending",
         "access_revoked",
+        "meeting_invitation",
+        "meeting_changed",
+        "meeting_cancelled",
+        "meeting_reminder",
     ];
     for user in everyone {
         app.prefer(user, &kinds, "immediate").await?;
@@ -352,7 +356,9 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
             name.split(' ').next().unwrap().to_owned(),
             personnummer.clone(),
             personnummer.replace('-', ""),
-            personnummer[personnummer.len() - 4..].to_owned(),
+            // The birth date and the last four digits together (alone, four digits turn up
+            // in random ids).
+            personnummer[..8].to_owned(),
             title,
             diagnosis.clone(),
             message.clone(),
@@ -362,7 +368,7 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
         ]);
         let short = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
         let consent = ok(app.post(&w.social_worker, &format!("/api/cases/{case}/consents"), json!({
-            "organisation_ids": [w.clinic.id, w.jobbtorg.id], "purposes": ["rehabiliteringsforfragan", "informationsutbyte"],
+            "organisation_ids": [w.clinic.id, w.jobbtorg.id], "purposes": ["rehabiliteringsforfragan", "informationsutbyte", "sip"],
             "forms": ["skriftligt"], "document_reference": format!("Kanariedokument{n}"), "valid_until": short,
         })).await?).id();
         canaries.push(format!("Kanariedokument{n}"));
@@ -436,6 +442,27 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
                 json!({"body": message}),
             )
             .await?);
+        // Meetings with the individual invited by e-mail: invited, moved, cancelled; one stays.
+        for cancel in [false, true] {
+            let mut meeting =
+                TestApp::meeting_body(Some(&case), "sip_mote", 30, &[&w.coordinator, &coach]);
+            meeting["external_attendees"] =
+                json!([{"name": name, "email": format!("person{n}@example.org")}]);
+            let id = ok(app.post(&w.social_worker, "/api/meetings", meeting).await?).id();
+            let later = (chrono::Utc::now() + chrono::Duration::hours(40)).with_nanosecond_zeroed();
+            let rfc = |t: chrono::DateTime<chrono::Utc>| {
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            };
+            let moved = json!({"starts_at": rfc(later), "ends_at": rfc(later + chrono::Duration::hours(1))});
+            ok(app
+                .patch(&w.social_worker, &format!("/api/meetings/{id}"), moved)
+                .await?);
+            if cancel {
+                ok(app
+                    .post_empty(&w.social_worker, &format!("/api/meetings/{id}/cancel"))
+                    .await?);
+            }
+        }
         // Reminders (overdue, consent ending), then the consent ends: access revoked.
         app.scheduler_round(chrono::Utc::now()).await?;
         ok(app.end_consent(&w.social_worker, &consent).await?);
@@ -445,7 +472,16 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
         .and_hms_opt(app.settings.notifications.digest_hour_utc, 0, 0)
         .unwrap()
         .and_utc();
-    assert_eq!(app.scheduler_round(digest_at).await?.digests, 1);
+    let digest_round = app.scheduler_round(digest_at).await?;
+    assert_eq!(digest_round.digests, 1);
+    // The meetings left standing: reminded a day before, in one of the two rounds.
+    let reminders = app
+        .scheduler_round(chrono::Utc::now() + chrono::Duration::hours(20))
+        .await?;
+    assert_eq!(
+        digest_round.meeting_reminders + reminders.meeting_reminders,
+        6
+    );
     for row in app.outbox().await? {
         seen_kinds.insert(row.1);
     }
@@ -470,9 +506,157 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
     Ok(())
 }
 
+/// The iCalendar part's properties (unfolded; parameters dropped), in order.
+fn ics_properties(ics: &str) -> Vec<(String, String)> {
+    let unfolded = ics.replace("\r\n ", "").replace("\r\n\t", "");
+    unfolded
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.split(';').next().unwrap_or(k).to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn ics_value(props: &[(String, String)], name: &str) -> String {
+    props
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// Checks a meeting e-mail's structure and returns its calendar properties.
+fn meeting_mail(mail: &Received, method: &str) -> Vec<(String, String)> {
+    assert_eq!(mail.root_type, "multipart/alternative");
+    let types: Vec<&str> = mail.parts.iter().map(|p| p.content_type.as_str()).collect();
+    assert_eq!(types, ["text/plain", "text/html", "text/calendar"]);
+    let calendar = mail.part("text/calendar").unwrap();
+    assert_eq!(
+        calendar.param("method"),
+        Some(method),
+        "content type names the method"
+    );
+    let props = ics_properties(&calendar.text);
+    assert_eq!(
+        ics_value(&props, "METHOD"),
+        method,
+        "the VCALENDAR has the same method"
+    );
+    assert_eq!(ics_value(&props, "SUMMARY"), "Samverkansmöte");
+    props
+}
+
+async fn meeting_emails_carry_an_ics_with_a_stable_uid_and_a_rising_sequence(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let app = app_with_smtp(backend, &smtp).await?;
+    let w = app.world().await?;
+    let (_, case) = app
+        .case_for(&w.social_worker, &pnr("19850312123"), "Amina Kanariesson")
+        .await?;
+    app.consent(&w.social_worker, &case, &[&w.clinic], &["sip"])
+        .await?;
+    let mut body = TestApp::meeting_body(Some(&case), "sip_mote", 48, &[&w.coordinator]);
+    body["external_attendees"] =
+        json!([{"name": "Amina Kanariesson", "email": "amina@example.org"}]);
+    let id = ok(app.post(&w.social_worker, "/api/meetings", body).await?).id();
+    let invitations = smtp.wait_for(2, WAIT).await?;
+    assert_eq!(
+        invitations.len(),
+        2,
+        "the coordinator and the external attendee; not the organiser"
+    );
+    let by_to = |list: &[Received], to: &str| list.iter().find(|m| m.to == to).cloned().unwrap();
+    let staff = by_to(&invitations, "rk@example.se");
+    let external = by_to(&invitations, "amina@example.org");
+    assert_eq!(staff.subject, "Samverkan: Inbjudan till samverkansmöte");
+    let first = meeting_mail(&staff, "REQUEST");
+    let first_external = meeting_mail(&external, "REQUEST");
+    let uid = ics_value(&first, "UID");
+    assert!(uid.starts_with(&id), "{uid}");
+    assert_eq!(ics_value(&first_external, "UID"), uid);
+    assert!(
+        ics_value(&first, "ATTENDEE").ends_with("mailto:rk@example.se"),
+        "{first:?}"
+    );
+    assert!(ics_value(&first_external, "ATTENDEE").ends_with("mailto:amina@example.org"));
+    assert!(ics_value(&first, "DTSTART").ends_with('Z'), "UTC");
+    let seq0: i64 = ics_value(&first, "SEQUENCE").parse()?;
+    // The external attendee's e-mail links to the meeting, and names nobody.
+    let text = &external.part("text/plain").unwrap().text;
+    assert!(
+        text.contains(&format!("https://samverkan.test/moten/{id}")),
+        "{text}"
+    );
+    for mail in [&staff, &external] {
+        let all = mail.all_text();
+        assert!(
+            !all.contains("Kanariesson") && !all.contains("19850312") && !all.contains(&case),
+            "{all}"
+        );
+    }
+
+    // Moved: a new REQUEST, same UID, higher SEQUENCE, to both.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(72)).with_nanosecond_zeroed();
+    ok(app.patch(&w.social_worker, &format!("/api/meetings/{id}"), json!({
+        "starts_at": later.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "ends_at": (later + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })).await?);
+    let all = smtp.wait_for(4, WAIT).await?;
+    let changed: Vec<Received> = all
+        .iter()
+        .filter(|m| m.subject.contains("Ändrat"))
+        .cloned()
+        .collect();
+    assert_eq!(changed.len(), 2);
+    let moved = meeting_mail(&by_to(&changed, "rk@example.se"), "REQUEST");
+    assert_eq!(ics_value(&moved, "UID"), uid);
+    let seq1: i64 = ics_value(&moved, "SEQUENCE").parse()?;
+    assert!(seq1 > seq0, "{seq1} > {seq0}");
+    assert_eq!(
+        ics_value(&moved, "DTSTART"),
+        later.format("%Y%m%dT%H%M%SZ").to_string()
+    );
+    assert_eq!(
+        ics_value(
+            &meeting_mail(&by_to(&changed, "amina@example.org"), "REQUEST"),
+            "SEQUENCE"
+        ),
+        seq1.to_string()
+    );
+
+    // Cancelled: CANCEL in both places, STATUS:CANCELLED, same UID, higher SEQUENCE again.
+    ok(app
+        .post_empty(&w.social_worker, &format!("/api/meetings/{id}/cancel"))
+        .await?);
+    let all = smtp.wait_for(6, WAIT).await?;
+    let cancelled: Vec<Received> = all
+        .iter()
+        .filter(|m| m.subject.contains("Inställt"))
+        .cloned()
+        .collect();
+    assert_eq!(cancelled.len(), 2);
+    for mail in &cancelled {
+        let props = meeting_mail(mail, "CANCEL");
+        assert_eq!(ics_value(&props, "UID"), uid);
+        assert_eq!(ics_value(&props, "STATUS"), "CANCELLED");
+        let seq2: i64 = ics_value(&props, "SEQUENCE").parse()?;
+        assert!(seq2 > seq1, "{seq2} > {seq1}");
+    }
+    // In the hub: the coordinator was notified of all three; the organiser of none.
+    assert_eq!(
+        app.notification_kinds(&w.coordinator).await?,
+        ["meeting_invitation", "meeting_changed", "meeting_cancelled"]
+    );
+    assert!(app.notification_kinds(&w.social_worker).await?.is_empty());
+    Ok(())
+}
+
 per_backend!(
     an_email_says_only_that_something_waits_in_swedish_text_and_html,
     no_email_is_lost_or_doubled_through_an_smtp_outage_and_a_restart,
     two_workers_on_one_database_never_send_the_same_email,
     no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail,
+    meeting_emails_carry_an_ics_with_a_stable_uid_and_a_rising_sequence,
 );

@@ -307,4 +307,33 @@ on_both_stores! {
         other.close().await;
         Ok(())
     }
+
+    async fn a_meeting_reminder_goes_to_those_attending_once_a_day_before(app) {
+        let s = setup(&app).await?;
+        let w = &s.world;
+        app.consent(&w.social_worker, &s.case, &[&w.clinic], &["sip"]).await?;
+        let id = app.meeting(&w.social_worker, Some(&s.case), "sip_mote", &[&w.coordinator, &w.colleague]).await?;
+        ok(app.post(&w.colleague, &format!("/api/meetings/{id}/answer"), json!({"answer": "declined"})).await?);
+        let now = chrono::Utc::now();
+        assert_eq!(app.scheduler_round(now).await?.meeting_reminders, 0, "48 hours ahead: not yet");
+        let day_before = now + chrono::Duration::hours(25);
+        assert_eq!(app.scheduler_round(day_before).await?.meeting_reminders, 1);
+        assert_eq!(app.scheduler_round(day_before + chrono::Duration::minutes(5)).await?.meeting_reminders, 0, "once");
+        assert_eq!(app.notification_kinds(&w.social_worker).await?, ["meeting_reminder"], "the organiser too");
+        assert_eq!(app.notification_kinds(&w.coordinator).await?.last().map(String::as_str), Some("meeting_reminder"));
+        assert!(!app.notification_kinds(&w.colleague).await?.contains(&"meeting_reminder".to_owned()), "declined");
+        // Moved to a later day: reminded again before the new time.
+        let later = (now + chrono::Duration::hours(96)).with_nanosecond_zeroed();
+        ok(app.patch(&w.social_worker, &format!("/api/meetings/{id}"), json!({
+            "starts_at": later.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "ends_at": (later + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })).await?);
+        assert_eq!(app.scheduler_round(day_before).await?.meeting_reminders, 0);
+        assert_eq!(app.scheduler_round(later - chrono::Duration::hours(2)).await?.meeting_reminders, 1);
+        // A cancelled meeting is not reminded of.
+        let gone = app.meeting(&w.social_worker, Some(&s.case), "sip_mote", &[&w.coordinator]).await?;
+        ok(app.post_empty(&w.social_worker, &format!("/api/meetings/{gone}/cancel")).await?);
+        assert_eq!(app.scheduler_round(day_before).await?.meeting_reminders, 0);
+        Ok(())
+    }
 }

@@ -180,14 +180,12 @@ impl SmtpServer {
 pub struct Part {
     /// e.g. `text/plain`
     pub content_type: String,
-    #[allow(dead_code)]
     /// Parameters of the content type, lower-case names.
     pub params: Vec<(String, String)>,
     pub text: String,
 }
 
 impl Part {
-    #[allow(dead_code)] // for the calendar part's method
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
