@@ -126,14 +126,16 @@ impl Worker {
             }
             // Woken by changes committed in this process, or by the clock (other processes).
             let woken = async {
-                match feed.as_mut() {
-                    Some(rx) => match rx.recv().await {
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => {
-                            feed = None;
-                        }
-                    },
-                    None => std::future::pending::<()>().await,
+                loop {
+                    match feed.as_mut() {
+                        Some(rx) => match rx.recv().await {
+                            Ok(events) if events.iter().any(|e| may_have_mail(&e.kind)) => break,
+                            Ok(_) => {}
+                            Err(RecvError::Lagged(_)) => break,
+                            Err(RecvError::Closed) => feed = None,
+                        },
+                        None => std::future::pending::<()>().await,
+                    }
                 }
             };
             tokio::select! {
@@ -236,6 +238,12 @@ impl Worker {
             Err(err) => Err(SendError::Transient(truncate(&err.to_string()))),
         }
     }
+}
+
+/// Changes whose transaction may have written e-mail: a notification, an inquiry sent to a
+/// shared inbox, a meeting's invitations to people outside the hub.
+fn may_have_mail(kind: &str) -> bool {
+    kind == "notification.created" || kind == "inquiry.sent" || kind.starts_with("meeting.")
 }
 
 /// Kept in the outbox row (not logged): the server's words may name the address.
