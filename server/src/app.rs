@@ -192,10 +192,48 @@ impl Application {
             shutdown.await;
             hub.shutdown();
         };
-        axum::serve(listener, service)
+        let background = Background::start(&self.state)?;
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        background.stop().await;
         self.state.store.close().await;
-        Ok(())
+        Ok(served?)
+    }
+}
+
+/// The outbox worker and the reminder scheduler, run beside the server and stopped (the
+/// e-mail in flight finished) before the store closes.
+struct Background {
+    stop: tokio_util::sync::CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(state: &AppState) -> anyhow::Result<Self> {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let mut tasks = Vec::new();
+        if state.settings.mail.enabled {
+            let worker =
+                crate::mail::worker::Worker::new(state.store.clone(), state.settings.clone())?;
+            tasks.push(worker.spawn(stop.clone()));
+        } else {
+            tracing::warn!("mail.enabled = false: e-mails stay in the outbox until a hub with mail enabled runs");
+        }
+        if state.settings.notifications.scheduler_enabled {
+            tasks.push(crate::notifications::scheduler::spawn(
+                state.store.clone(),
+                state.settings.clone(),
+                stop.clone(),
+            ));
+        }
+        Ok(Self { stop, tasks })
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 }

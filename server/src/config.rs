@@ -22,6 +22,8 @@ pub struct Settings {
     pub inquiry: InquirySettings,
     pub stream: StreamSettings,
     pub log: LogSettings,
+    pub mail: MailSettings,
+    pub notifications: NotificationSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -105,6 +107,68 @@ pub struct LogSettings {
     pub format: String,
 }
 
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain SMTP (a relay on the same host or network only).
+    None,
+    /// Plain connection upgraded with STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+}
+
+/// The outbox worker and its SMTP server.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: String,
+    pub from: String,
+    pub poll_interval_ms: u64,
+    pub batch_size: i64,
+    pub lease_seconds: i64,
+    pub timeout_seconds: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+}
+
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("enabled", &self.enabled)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .field("from", &self.from)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("batch_size", &self.batch_size)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("retry_base_ms", &self.retry_base_ms)
+            .field("retry_max_ms", &self.retry_max_ms)
+            .finish()
+    }
+}
+
+/// Reminders and digests.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    pub scheduler_enabled: bool,
+    pub scheduler_interval_seconds: u64,
+    pub digest_hour_utc: u32,
+    pub consent_ending_days: i64,
+    pub meeting_reminder_hours: i64,
+}
+
 impl Settings {
     /// Defaults, then `file` if given, then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
@@ -175,7 +239,9 @@ mod tests {
     fn defaults_parse_and_debug_redacts_secrets() -> anyhow::Result<()> {
         let mut settings = Settings::defaults()?;
         settings.database.url = "postgres://user:hunter2@db:5432/x".into();
+        settings.mail.password = "smtp-hunter3".into();
         let shown = format!("{settings:?}");
+        assert!(!shown.contains("smtp-hunter3"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains(DEV_JWT_SECRET), "{shown}");
         assert!(shown.contains("[redacted]@db:5432/x"), "{shown}");

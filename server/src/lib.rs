@@ -20,8 +20,10 @@ pub mod error;
 pub mod events;
 /// One module per API resource, and the OpenAPI document.
 pub mod http;
-/// Outgoing mail: calendar invitations (iCalendar) for meetings.
+/// E-mail: neutral templates, the SMTP outbox worker, calendar invitations.
 pub mod mail;
+/// Notifications (notiser), their e-mail preferences, and the reminder scheduler.
+pub mod notifications;
 /// The storage port over SQLite and PostgreSQL, and its migrations.
 pub mod store;
 /// Tracing set-up that never logs personal data.

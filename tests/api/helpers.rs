@@ -110,6 +110,9 @@ pub fn test_settings(database_url: String) -> anyhow::Result<Settings> {
     settings.server.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
     settings.database.url = database_url;
     settings.auth.jwt_secret = "test-secret-test-secret-test-secret-123".into();
+    // Mail tests start their own SMTP server and worker; rounds of reminders are driven by hand.
+    settings.mail.enabled = false;
+    settings.notifications.scheduler_enabled = false;
     Ok(settings)
 }
 
@@ -758,5 +761,135 @@ impl WholeSeconds for chrono::DateTime<chrono::Utc> {
     fn with_nanosecond_zeroed(self) -> Self {
         use chrono::Timelike as _;
         self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+/// Runs `async fn name(backend: Backend)` once per store, as `name::sqlite` and
+/// `name::postgres` (skipped without `SAMVERKAN_TEST_POSTGRES_URL`); for tests that start
+/// their app themselves (an SMTP server first, several hub processes).
+#[macro_export]
+macro_rules! per_backend {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                if $crate::helpers::postgres_url().is_none() {
+                    return Ok(());
+                }
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// Sends the outbox to the test SMTP server on `port`, retrying quickly.
+pub fn with_smtp(settings: &mut Settings, port: u16) {
+    settings.mail.enabled = true;
+    settings.mail.host = "127.0.0.1".into();
+    settings.mail.port = port;
+    settings.mail.tls = samverkan::config::TlsMode::None;
+    settings.mail.from = "Samverkan <noreply@samverkan.test>".into();
+    settings.mail.poll_interval_ms = 100;
+    settings.mail.retry_base_ms = 100;
+    settings.mail.retry_max_ms = 800;
+    settings.mail.timeout_seconds = 5;
+    settings.mail.lease_seconds = 30;
+    settings.server.public_url = "https://samverkan.test".into();
+}
+
+impl TestApp {
+    pub async fn put(&self, user: &TestUser, path: &str, body: Value) -> anyhow::Result<Reply> {
+        self.send(
+            self.client
+                .put(self.url(path))
+                .bearer_auth(&user.token)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Sets `user`'s e-mail delivery for the kinds given.
+    pub async fn prefer(
+        &self,
+        user: &TestUser,
+        kinds: &[&str],
+        delivery: &str,
+    ) -> anyhow::Result<()> {
+        let preferences: Vec<Value> = kinds
+            .iter()
+            .map(|k| json!({"kind": k, "delivery": delivery}))
+            .collect();
+        let reply = self
+            .put(
+                user,
+                "/api/me/notification-preferences",
+                json!({"preferences": preferences}),
+            )
+            .await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::OK,
+            "prefer: {} {}",
+            reply.status,
+            reply.body
+        );
+        Ok(())
+    }
+
+    /// `user`'s notifications, newest first, as the API lists them.
+    pub async fn notifications(&self, user: &TestUser) -> anyhow::Result<Vec<Value>> {
+        let reply = self.get(user, "/api/notifications?limit=200").await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::OK,
+            "notifications: {} {}",
+            reply.status,
+            reply.body
+        );
+        Ok(reply.body["items"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The kinds of `user`'s notifications, oldest first.
+    pub async fn notification_kinds(&self, user: &TestUser) -> anyhow::Result<Vec<String>> {
+        let mut kinds: Vec<String> = self
+            .notifications(user)
+            .await?
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        kinds.reverse();
+        Ok(kinds)
+    }
+
+    /// One scheduler round at `now`.
+    pub async fn scheduler_round(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<samverkan::notifications::scheduler::Round> {
+        Ok(samverkan::notifications::scheduler::run_once(
+            &self.store,
+            &self.settings,
+            samverkan::domain::Timestamp::from_datetime(now),
+        )
+        .await?)
+    }
+
+    /// (recipient, kind, sent) of every outbox row, oldest first.
+    pub async fn outbox(&self) -> anyhow::Result<Vec<(String, String, bool)>> {
+        use sqlx::Row as _;
+        let mut tx = self.store.begin().await?;
+        let rows = sqlx::query(
+            "SELECT recipient, kind, CASE WHEN sent_at IS NULL THEN 'no' ELSE 'yes' END AS sent FROM outbox ORDER BY created_at, id",
+        )
+        .fetch_all(tx.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let sent: String = r.try_get("sent")?;
+                Ok((r.try_get("recipient")?, r.try_get("kind")?, sent == "yes"))
+            })
+            .collect()
     }
 }

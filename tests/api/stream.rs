@@ -160,9 +160,14 @@ on_both_stores! {
         assert!(social_events[..3].iter().all(|e| e["subject_id"] == id && e["case_id"] == s.case));
         assert_eq!(social_events[3]["subject_id"], message.id());
         let clinic_events = clinic.until(WAIT, is_marker).await?;
-        assert_eq!(kinds(&clinic_events), [&inquiry[..], &["case.updated"]].concat(), "no message event without informationsutbyte");
+        // The coordinator is also notified: of the inquiry received and of it assigned to them.
+        assert_eq!(
+            kinds(&clinic_events),
+            ["inquiry.sent", "notification.created", "inquiry.received", "inquiry.assigned", "notification.created", "case.updated"],
+            "no message event without informationsutbyte"
+        );
         let jobbtorg_events = jobbtorg.until(WAIT, is_marker).await?;
-        assert_eq!(kinds(&jobbtorg_events), ["message.created", "case.updated"], "not a party to the inquiry");
+        assert_eq!(kinds(&jobbtorg_events), ["message.created", "notification.created", "case.updated"], "not a party to the inquiry");
         assert_eq!(other.next(Duration::from_millis(300)).await?, None, "the other clinic sees nothing");
         Ok(())
     }

@@ -429,8 +429,16 @@ async fn change_status(
             individual_id: Some(consent.individual_id),
             subject_id: Some(id.to_string()),
             purpose: None,
-            audience: Audience::Revoked(organisations),
+            audience: Audience::Revoked(organisations.clone()),
         });
+        crate::notifications::triggers::access_revoked(
+            &mut tx,
+            &state.settings,
+            case_id,
+            &organisations,
+            id,
+        )
+        .await?;
     }
     tx.audit(access.audit(actor, change.action));
     tx.commit().await?;

@@ -27,6 +27,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
+use crate::notifications;
 use crate::store::audit::Outcome;
 use crate::store::inquiries::{self, SenderPart, StepDetail};
 use crate::store::{organisations, users, StoreError, Tx};
@@ -377,6 +378,7 @@ async fn send_inquiry(
         StepDetail::AnswerBy(answer_by),
     )
     .await?;
+    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Send).await?;
     let inquiry = inquiries::get(&mut tx, &access).await?;
     // The consent under which the content is disclosed to the clinic.
     let mut entry = access.audit(&actor, action);
@@ -427,6 +429,7 @@ async fn assign_inquiry(
         StepDetail::Assignee(assignee),
     )
     .await?;
+    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Assign).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -454,6 +457,7 @@ async fn answer_inquiry(
     let answer = body.into_answer(actor.user_id, now)?;
     take_step(&mut tx, &actor, &access, Step::Answer, StepDetail::None).await?;
     inquiries::answer::insert(&mut tx, &access, &answer).await?;
+    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Answer).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -482,6 +486,7 @@ async fn decline_inquiry(
         text: text.as_deref(),
     };
     take_step(&mut tx, &actor, &access, Step::Decline, detail).await?;
+    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Decline).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))

@@ -22,6 +22,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
+use crate::notifications::triggers::{self, MeetingChange};
 use crate::store::meetings::{self, MeetingQuery, NewMeeting, Schedule, Target};
 use crate::store::Tx;
 
@@ -136,9 +137,14 @@ async fn create_meeting(
     };
     meetings::insert(&mut tx, &scope, &new, now).await?;
     let target = Target::New(&scope, id);
-    meetings::invite(&mut tx, &target, &invitees, now).await?;
-    meetings::add_attendees(&mut tx, &target, &body.attendees(), now).await?;
+    let invited = meetings::invite(&mut tx, &target, &invitees, now).await?;
+    let attendees = meetings::add_attendees(&mut tx, &target, &body.attendees(), now).await?;
     let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let change = MeetingChange::Invited {
+        users: invited,
+        attendees,
+    };
+    triggers::meeting(&mut tx, &state.settings, id, change).await?;
     let when = (schedule.starts_at, schedule.ends_at);
     let warnings = double_bookings(&mut tx, &actor, id, access.participants(), when).await?;
     tx.event(meeting_event(
@@ -218,6 +224,7 @@ async fn update_meeting(
             "meeting.updated",
             access.participants().to_vec(),
         ));
+        triggers::meeting(&mut tx, &state.settings, id, MeetingChange::Changed).await?;
     }
     let response = respond(&mut tx, &actor, &access, action, warnings).await?;
     tx.commit().await?;
@@ -251,7 +258,7 @@ async fn invite_to_meeting(
     let target = Target::Existing(&access);
     let added = meetings::invite(&mut tx, &target, &invitees, now).await?;
     let attendees = body.attendees();
-    meetings::add_attendees(&mut tx, &target, &attendees, now).await?;
+    let new_attendees = meetings::add_attendees(&mut tx, &target, &attendees, now).await?;
     let mut warnings = Vec::new();
     if !added.is_empty() || !attendees.is_empty() {
         if !meetings::touch(&mut tx, &access, now).await? {
@@ -263,6 +270,11 @@ async fn invite_to_meeting(
         if !added.is_empty() {
             tx.event(meeting_event(&access, "meeting.invited", added.clone()));
         }
+        let change = MeetingChange::Invited {
+            users: added.clone(),
+            attendees: new_attendees,
+        };
+        triggers::meeting(&mut tx, &state.settings, id, change).await?;
         tx.event(meeting_event(
             &access,
             "meeting.updated",
@@ -300,6 +312,7 @@ async fn cancel_meeting(
         "meeting.cancelled",
         access.participants().to_vec(),
     ));
+    triggers::meeting(&mut tx, &state.settings, id, MeetingChange::Cancelled).await?;
     let response = respond(&mut tx, &actor, &access, action, Vec::new()).await?;
     tx.commit().await?;
     Ok(Json(response))

@@ -126,6 +126,14 @@ async fn create_message(
     let message = policy::authorize_message(&mut tx, &actor, id, action).await?;
     let created = messages::get(&mut tx, &message).await?;
     tx.event(message_event(&access, "message.created", id));
+    crate::notifications::triggers::message_created(
+        &mut tx,
+        &state.settings,
+        case_id,
+        id,
+        actor.organisation_id,
+    )
+    .await?;
     tx.audit(access.audit(&actor, action));
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created.into())))

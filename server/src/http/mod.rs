@@ -10,6 +10,7 @@ pub mod individuals;
 pub mod inquiries;
 pub mod meetings;
 pub mod messages;
+pub mod notifications;
 pub mod organisations;
 pub mod users;
 
@@ -47,6 +48,7 @@ use crate::error::{AppError, Problem};
         (name = "consents", description = "Samtycken"),
         (name = "inquiries", description = "Rehabiliteringsförfrågningar"),
         (name = "messages", description = "Meddelanden i ärenden"),
+        (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
@@ -84,6 +86,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(consents::router())
         .merge(inquiries::router())
         .merge(messages::router())
+        .merge(notifications::router())
         .merge(meetings::router())
         .merge(audit::router())
         .merge(crate::events::stream::router())

@@ -1,0 +1,218 @@
+//! Notifications (notiser): every event a user should act on becomes a stored notification
+//! for each recipient, a thin `notification.created` event for the live stream and, as the
+//! user prefers, an e-mail in the outbox or a line in the daily digest, all in the
+//! transaction of the change itself. A notification holds a kind and ids, never content.
+
+pub mod scheduler;
+pub mod triggers;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::access::policy::{decide_case, Need};
+use crate::access::Actor;
+use crate::config::Settings;
+use crate::domain::{CaseId, Timestamp, UserId};
+use crate::events::{Audience, NewEvent};
+use crate::mail::{calendar, templates};
+use crate::store::meetings::Invitation;
+use crate::store::notifications::{self as stored, EmailState, Notification};
+use crate::store::{cases, outbox, users, StoreError, StoreResult, Tx};
+
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $code)] $variant),*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),* }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code),*]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+code_enum! {
+    /// What a notification is about.
+    NotificationKind {
+        /// A rehab inquiry arrived in my organisation's inbox.
+        InquiryReceived = "inquiry_received",
+        /// A rehab inquiry was assigned to me.
+        InquiryAssigned = "inquiry_assigned",
+        InquiryAnswered = "inquiry_answered",
+        InquiryDeclined = "inquiry_declined",
+        /// Past its answer date and not answered.
+        InquiryOverdue = "inquiry_overdue",
+        /// A new message in a case I take part in.
+        MessageReceived = "message_received",
+        MeetingInvitation = "meeting_invitation",
+        MeetingChanged = "meeting_changed",
+        MeetingCancelled = "meeting_cancelled",
+        /// A meeting starts within 24 hours.
+        MeetingReminder = "meeting_reminder",
+        /// A consent (samtycke) ends within 14 days.
+        ConsentEnding = "consent_ending",
+        /// My organisation can no longer see a case.
+        AccessRevoked = "access_revoked",
+    }
+}
+
+code_enum! {
+    /// How a user wants to hear of a kind by e-mail.
+    Delivery {
+        /// One e-mail at once.
+        Immediate = "immediate",
+        /// Counted in one e-mail a day.
+        Digest = "digest",
+        /// In the hub only.
+        None = "none",
+    }
+}
+
+impl NotificationKind {
+    /// Messages come often: by default they are counted in the daily digest.
+    pub fn default_delivery(self) -> Delivery {
+        match self {
+            NotificationKind::MessageReceived => Delivery::Digest,
+            _ => Delivery::Immediate,
+        }
+    }
+}
+
+/// Something to tell users about: a kind and the ids it concerns.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub kind: NotificationKind,
+    pub case_id: Option<CaseId>,
+    pub subject_id: Option<String>,
+    /// Tell only users who may see the case for this now; `None`: no check (the case is
+    /// gone from their sight, as with `access_revoked`).
+    pub need: Option<Need>,
+    /// A meeting whose invitation (or cancellation) goes with the e-mail as an iCalendar part.
+    pub calendar: Option<Invitation>,
+}
+
+/// The iCalendar part of a meeting's e-mail to `recipient`: (text, METHOD).
+fn calendar_part(settings: &Settings, meeting: &Invitation, recipient: &str) -> (String, String) {
+    let invite = calendar::Invite::for_meeting(
+        meeting,
+        recipient,
+        &settings.server.public_url,
+        Timestamp::now(),
+    );
+    let part = calendar::build(&invite);
+    (part.text, invite.method.code().to_owned())
+}
+
+/// Notifies each of `users` once (inactive users and those the policy would not show the
+/// case are left out): a stored notification, a live event and, as they prefer, an e-mail.
+pub async fn notify(
+    tx: &mut Tx,
+    settings: &Settings,
+    notice: &Notice,
+    users: &[UserId],
+) -> StoreResult<Vec<Uuid>> {
+    let mut recipients = users.to_vec();
+    recipients.sort();
+    recipients.dedup();
+    let now = Timestamp::now();
+    let facts = match (notice.case_id, notice.need) {
+        (Some(case), Some(_)) => cases::facts(tx, case).await?,
+        _ => None,
+    };
+    let mut created = Vec::new();
+    for user_id in recipients {
+        let user = match users::get(tx, user_id).await {
+            Ok(user) if user.active => user,
+            Ok(_) | Err(StoreError::NotFound) => continue,
+            Err(err) => return Err(err),
+        };
+        if let Some(need) = notice.need {
+            let actor = Actor {
+                user_id,
+                organisation_id: user.organisation_id,
+                roles: user.roles.clone(),
+                request_id: None,
+            };
+            let sees = facts
+                .as_ref()
+                .is_some_and(|f| decide_case(&actor, f, need, now).is_some());
+            if !sees {
+                continue;
+            }
+        }
+        let delivery = stored::delivery(tx, user_id, notice.kind).await?;
+        let email = match delivery {
+            Delivery::Immediate => EmailState::Immediate,
+            Delivery::Digest => EmailState::DigestPending,
+            Delivery::None => EmailState::None,
+        };
+        let notification = Notification {
+            id: Uuid::now_v7(),
+            user_id,
+            kind: notice.kind,
+            case_id: notice.case_id,
+            subject_id: notice.subject_id.clone(),
+            created_at: now,
+            read_at: None,
+        };
+        stored::insert(tx, &notification, email).await?;
+        if delivery == Delivery::Immediate {
+            let link = templates::notification_link(settings, notification.id);
+            let mut mail =
+                templates::notification_mail(settings, notice.kind, &link, &user.email, now);
+            mail.calendar = notice
+                .calendar
+                .as_ref()
+                .map(|meeting| calendar_part(settings, meeting, &user.email));
+            outbox::enqueue(tx, &mail).await?;
+        }
+        tx.event(NewEvent {
+            kind: "notification.created",
+            case_id: None,
+            individual_id: None,
+            subject_id: Some(notification.id.to_string()),
+            purpose: None,
+            audience: Audience::Users(vec![user_id]),
+        });
+        created.push(notification.id);
+    }
+    Ok(created)
+}
+
+/// An e-mail to an address that is not a user (an organisation's shared inbox, a meeting's
+/// external attendee): the same neutral text, linking to `path` under the public URL, with
+/// the meeting's calendar part when there is one.
+pub async fn notify_address(
+    tx: &mut Tx,
+    settings: &Settings,
+    kind: NotificationKind,
+    path: &str,
+    address: &str,
+    meeting: Option<&Invitation>,
+) -> StoreResult<()> {
+    let link = templates::link(settings, path);
+    let mut mail = templates::notification_mail(settings, kind, &link, address, Timestamp::now());
+    mail.calendar = meeting.map(|m| calendar_part(settings, m, address));
+    outbox::enqueue(tx, &mail).await
+}

@@ -1,0 +1,172 @@
+//! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders and
+//! the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
+//! due) in the transaction that notifies, so it goes out exactly once however many hub
+//! processes run and however often they restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Timelike};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::domain::inquiry::AWAITING_ANSWER;
+use crate::domain::{InquiryId, Timestamp};
+use crate::mail::templates;
+use crate::store::notifications as stored;
+use crate::store::{outbox, users, Store, StoreError, StoreResult};
+
+use super::triggers;
+
+/// Candidates looked at per kind and round.
+const BATCH: i64 = 200;
+
+/// What one round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    pub inquiries_overdue: usize,
+    pub consents_ending: usize,
+    pub meeting_reminders: usize,
+    pub digests: usize,
+}
+
+/// Runs rounds every `scheduler_interval_seconds` until `stop`.
+pub fn spawn(store: Store, settings: Arc<Settings>, stop: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let interval =
+            Duration::from_secs(settings.notifications.scheduler_interval_seconds.max(1));
+        tracing::info!("reminder scheduler started");
+        loop {
+            if let Err(err) = run_once(&store, &settings, Timestamp::now()).await {
+                tracing::warn!(error = %err, "scheduler round failed; trying again next round");
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(interval) => {}
+            }
+        }
+        tracing::info!("reminder scheduler stopped");
+    })
+}
+
+/// One round at `now`. Public so tests can drive the clock.
+pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<Round> {
+    Ok(Round {
+        inquiries_overdue: overdue_inquiries(store, settings, now).await?,
+        consents_ending: ending_consents(store, settings, now).await?,
+        meeting_reminders: meeting_reminders(store, settings, now).await?,
+        digests: digests(store, settings, now).await?,
+    })
+}
+
+fn date_of(at: Timestamp) -> NaiveDate {
+    at.to_datetime().date_naive()
+}
+
+async fn overdue_inquiries(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+) -> StoreResult<usize> {
+    let candidates: Vec<(InquiryId, String)> = {
+        let mut tx = store.begin().await?;
+        let list = stored::overdue_inquiries(&mut tx, date_of(now), AWAITING_ANSWER, BATCH).await?;
+        tx.commit().await?;
+        list
+    };
+    let mut done = 0;
+    for (id, due) in candidates {
+        let mut tx = store.begin().await?;
+        if stored::claim_reminder(&mut tx, "inquiry_overdue", &id.to_string(), &due).await? {
+            triggers::inquiry_overdue(&mut tx, settings, id).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+async fn ending_consents(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
+    let until = now.plus_days(settings.notifications.consent_ending_days);
+    let candidates = {
+        let mut tx = store.begin().await?;
+        let list = stored::ending_consents(&mut tx, now, until, BATCH).await?;
+        tx.commit().await?;
+        list
+    };
+    let mut done = 0;
+    for consent in candidates {
+        let mut tx = store.begin().await?;
+        let due = consent.valid_until.micros().to_string();
+        if stored::claim_reminder(&mut tx, "consent_ending", &consent.id.to_string(), &due).await? {
+            triggers::consent_ending(&mut tx, settings, &consent).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+async fn meeting_reminders(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+) -> StoreResult<usize> {
+    let hours = settings.notifications.meeting_reminder_hours;
+    let until = Timestamp::from_micros(
+        now.micros()
+            .saturating_add(hours.saturating_mul(3_600_000_000)),
+    );
+    let candidates = {
+        let mut tx = store.begin().await?;
+        let list = stored::meetings_starting(&mut tx, now, until, BATCH).await?;
+        tx.commit().await?;
+        list
+    };
+    let mut done = 0;
+    for (id, due) in candidates {
+        let mut tx = store.begin().await?;
+        if stored::claim_reminder(&mut tx, "meeting_reminder", &id.to_string(), &due).await? {
+            triggers::meeting_reminder(&mut tx, settings, id).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// From the digest hour on, one e-mail per user and day counting what waits per kind.
+async fn digests(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
+    let at = now.to_datetime();
+    if at.hour() < settings.notifications.digest_hour_utc {
+        return Ok(0);
+    }
+    let day = at.date_naive().to_string();
+    let candidates = {
+        let mut tx = store.begin().await?;
+        let list = stored::users_with_pending_digest(&mut tx, BATCH).await?;
+        tx.commit().await?;
+        list
+    };
+    let mut done = 0;
+    for user_id in candidates {
+        let mut tx = store.begin().await?;
+        if !stored::claim_reminder(&mut tx, "digest", &user_id.to_string(), &day).await? {
+            continue;
+        }
+        let counts = stored::take_digest(&mut tx, user_id).await?;
+        let user = match users::get(&mut tx, user_id).await {
+            Ok(user) => Some(user),
+            Err(StoreError::NotFound) => None,
+            Err(err) => return Err(err),
+        };
+        if let Some(user) = user.filter(|u| u.active && !counts.is_empty()) {
+            let mail = templates::digest_mail(settings, &counts, &user.email, Timestamp::now());
+            outbox::enqueue(&mut tx, &mail).await?;
+            done += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(done)
+}

@@ -1,0 +1,37 @@
+"""A real SMTP server for the tests: aiosmtpd on 127.0.0.1:PORT, writing every accepted
+message, as received, to DIR/<n>.eml (written to a temporary name, then renamed)."""
+import asyncio
+import os
+import sys
+import uuid
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, directory):
+        self.directory = directory
+
+    async def handle_DATA(self, server, session, envelope):
+        name = uuid.uuid4().hex
+        tmp = os.path.join(self.directory, name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        os.rename(tmp, os.path.join(self.directory, name + ".eml"))
+        return "250 OK"
+
+
+def main():
+    port, directory = int(sys.argv[1]), sys.argv[2]
+    os.makedirs(directory, exist_ok=True)
+    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        sys.stdin.read()  # runs until the test closes stdin or kills it
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
