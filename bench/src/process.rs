@@ -36,6 +36,10 @@ impl Server {
             .env("SAMVERKAN_SERVER__BIND", addr.to_string())
             .env("SAMVERKAN_AUTH__TOKEN_TTL_MINUTES", "240")
             .env("SAMVERKAN_LOG__FILTER", "warn")
+            // glibc otherwise raises its mmap threshold after the first freed argon2 buffer
+            // (19 MiB) and keeps later ones in its arenas: hundreds of MiB from setting up
+            // users, returned at random times, would drown the per-connection figure.
+            .env("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
