@@ -653,7 +653,69 @@ async fn meeting_emails_carry_an_ics_with_a_stable_uid_and_a_rising_sequence(
     Ok(())
 }
 
+/// The server took the message but the connection broke before its answer: the worker cannot
+/// know, so it sends again, with the same Message-ID (the receiver can drop the copy).
+async fn a_message_resent_after_a_broken_connection_keeps_its_message_id(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let smtp = SmtpServer::start().await?;
+    smtp.fault("drop-next")?;
+    let app = app_with_smtp(backend, &smtp).await?;
+    let s = setup(&app).await?;
+    let w = &s.world;
+    app.sent_inquiry(&w.social_worker, &s.case, &w.clinic)
+        .await?;
+    let received = smtp.wait_for(2, WAIT).await?;
+    wait_until_sent(&app).await?;
+    assert_eq!(received.len(), 2, "the dropped one and the resend");
+    assert_eq!(received[0].message_id, received[1].message_id);
+    assert_eq!(
+        outbox_message_ids(&app).await?,
+        BTreeSet::from([received[0].message_id.clone()])
+    );
+    let (attempts,): (i64,) = sqlx::query_as("SELECT attempts FROM outbox")
+        .fetch_one(app.store.pool())
+        .await?;
+    assert_eq!(attempts, 2);
+    assert!(app.outbox().await?[0].2, "marked sent after the resend");
+    Ok(())
+}
+
+/// A permanent refusal (5xx) is recorded and not retried; the next e-mail still goes out.
+async fn a_permanently_refused_email_is_kept_as_failed_and_not_retried(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let smtp = SmtpServer::start().await?;
+    smtp.fault("reject-next")?;
+    let app = app_with_smtp(backend, &smtp).await?;
+    let s = setup(&app).await?;
+    let w = &s.world;
+    app.sent_inquiry(&w.social_worker, &s.case, &w.clinic)
+        .await?;
+    wait_until_sent(&app).await?;
+    let rows: Vec<(i64, Option<i64>, Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT attempts, sent_at, failed_at, last_error FROM outbox")
+            .fetch_all(app.store.pool())
+            .await?;
+    assert_eq!(rows.len(), 1);
+    let (attempts, sent_at, failed_at, last_error) = &rows[0];
+    assert_eq!(*attempts, 1, "not retried");
+    assert!(sent_at.is_none() && failed_at.is_some());
+    assert!(
+        last_error.as_deref().unwrap_or_default().contains("554"),
+        "{last_error:?}"
+    );
+    assert!(smtp.received()?.is_empty());
+    // The worker goes on with the next one.
+    app.sent_inquiry(&w.social_worker, &s.case, &w.clinic)
+        .await?;
+    assert_eq!(smtp.wait_for(1, WAIT).await?.len(), 1);
+    Ok(())
+}
+
 per_backend!(
+    a_message_resent_after_a_broken_connection_keeps_its_message_id,
+    a_permanently_refused_email_is_kept_as_failed_and_not_retried,
     an_email_says_only_that_something_waits_in_swedish_text_and_html,
     no_email_is_lost_or_doubled_through_an_smtp_outage_and_a_restart,
     two_workers_on_one_database_never_send_the_same_email,

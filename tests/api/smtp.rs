@@ -140,6 +140,13 @@ impl SmtpServer {
         Ok(())
     }
 
+    /// Sets a fault for the next message: `drop-next` (kept, then the connection dropped
+    /// before the answer) or `reject-next` (refused with 554). The server must be up.
+    pub fn fault(&self, name: &str) -> anyhow::Result<()> {
+        std::fs::write(self.dir.path().join("mail").join(name), b"")?;
+        Ok(())
+    }
+
     /// Every message received so far, parsed.
     pub fn received(&self) -> anyhow::Result<Vec<Received>> {
         let dir = self.dir.path().join("mail");
