@@ -681,6 +681,9 @@ async fn a_message_resent_after_a_broken_connection_keeps_its_message_id(
     Ok(())
 }
 
+/// attempts, sent_at, failed_at, last_error of an outbox row.
+type OutboxState = (i64, Option<i64>, Option<i64>, Option<String>);
+
 /// A permanent refusal (5xx) is recorded and not retried; the next e-mail still goes out.
 async fn a_permanently_refused_email_is_kept_as_failed_and_not_retried(
     backend: Backend,
@@ -693,7 +696,7 @@ async fn a_permanently_refused_email_is_kept_as_failed_and_not_retried(
     app.sent_inquiry(&w.social_worker, &s.case, &w.clinic)
         .await?;
     wait_until_sent(&app).await?;
-    let rows: Vec<(i64, Option<i64>, Option<i64>, Option<String>)> =
+    let rows: Vec<OutboxState> =
         sqlx::query_as("SELECT attempts, sent_at, failed_at, last_error FROM outbox")
             .fetch_all(app.store.pool())
             .await?;
