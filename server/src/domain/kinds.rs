@@ -43,6 +43,9 @@ macro_rules! code_enum {
     };
 }
 
+/// For other closed vocabularies of the hub (e.g. notification kinds).
+pub(crate) use code_enum;
+
 code_enum! {
     /// The kind of an organisation.
     OrganisationKind {

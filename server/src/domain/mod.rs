@@ -2,7 +2,7 @@
 
 mod ids;
 pub mod inquiry;
-mod kinds;
+pub(crate) mod kinds;
 pub mod meeting;
 mod personnummer;
 mod time;

@@ -19,38 +19,7 @@ use crate::store::meetings::Invitation;
 use crate::store::notifications::{self as stored, EmailState, Notification};
 use crate::store::{cases, outbox, users, StoreError, StoreResult, Tx};
 
-macro_rules! code_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $code)] $variant),*
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),* }
-            }
-
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code { $($code => Some($name::$variant),)* _ => None }
-            }
-        }
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some([$($code),*]))
-                    .into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    };
-}
+use crate::domain::kinds::code_enum;
 
 code_enum! {
     /// What a notification is about.
