@@ -5,11 +5,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use super::{RowExt, Sql, StoreResult, Tx};
+use super::{insert_rows, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{CaseId, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId};
-
-/// Rows per INSERT statement (14 parameters each).
-const ROWS_PER_INSERT: usize = 500;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -121,9 +118,8 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
     .fetch_one(&mut *conn)
     .await?;
     let (mut seq, mut prev_hash) = (head.int("last_seq")?, head.text("last_hash")?);
-    let insert = format!("INSERT INTO audit_log ({COLUMNS}) VALUES ");
-    let mut sql = Sql::new(&insert);
-    for (i, entry) in entries.into_iter().enumerate() {
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
         seq += 1;
         let mut row = AuditRow {
             seq,
@@ -138,48 +134,44 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
             purpose: entry.purpose.map(|p| p.code().to_owned()),
             consent_id: entry.consent_id.map(|id| id.to_string()),
             request_id: entry.request_id,
-            prev_hash: prev_hash.clone(),
+            prev_hash: std::mem::take(&mut prev_hash),
             hash: String::new(),
         };
         row.hash = row.compute_hash();
-        // Bounded statements: both databases cap the number of bind parameters.
-        if i > 0 && i % ROWS_PER_INSERT == 0 {
-            std::mem::replace(&mut sql, Sql::new(&insert))
-                .query()
-                .execute(&mut *conn)
-                .await?;
-        }
-        sql.push(if i % ROWS_PER_INSERT == 0 { "(" } else { ", (" });
+        prev_hash = row.hash.clone();
+        rows.push(row);
+    }
+    let insert = format!("INSERT INTO audit_log ({COLUMNS}) VALUES ");
+    insert_rows(conn, &insert, &rows, |sql, row| {
         sql.bind(row.seq)
             .push(", ")
             .bind(row.at)
             .push(", ")
-            .bind(row.user_id)
+            .bind(row.user_id.clone())
             .push(", ");
-        sql.bind(row.organisation_id)
+        sql.bind(row.organisation_id.clone())
             .push(", ")
-            .bind(row.roles)
+            .bind(row.roles.as_str())
             .push(", ")
-            .bind(row.action);
+            .bind(row.action.as_str());
         sql.push(", ")
-            .bind(row.outcome)
+            .bind(row.outcome.as_str())
             .push(", ")
-            .bind(row.individual_id)
+            .bind(row.individual_id.clone())
             .push(", ");
-        sql.bind(row.case_id)
+        sql.bind(row.case_id.clone())
             .push(", ")
-            .bind(row.purpose)
+            .bind(row.purpose.clone())
             .push(", ")
-            .bind(row.consent_id);
+            .bind(row.consent_id.clone());
         sql.push(", ")
-            .bind(row.request_id)
+            .bind(row.request_id.clone())
             .push(", ")
-            .bind(row.prev_hash)
+            .bind(row.prev_hash.as_str())
             .push(", ");
-        sql.bind(row.hash.clone()).push(")");
-        prev_hash = row.hash;
-    }
-    sql.query().execute(&mut *conn).await?;
+        sql.bind(row.hash.as_str());
+    })
+    .await?;
     let mut sql = Sql::new("UPDATE audit_head SET last_seq = ");
     sql.bind(seq)
         .push(", last_hash = ")

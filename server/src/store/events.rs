@@ -3,15 +3,12 @@
 
 use sqlx::AnyConnection;
 
-use super::{decode_code, Backend, RowExt, Sql, StoreResult, Tx};
+use super::{decode_code, insert_rows, Backend, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{OrganisationId, Purpose, Timestamp};
 use crate::events::{Audience, Event, NewEvent};
 
 /// The PostgreSQL channel other hub nodes listen on; the payload is the last sequence number.
 pub const CHANNEL: &str = "samverkan_events";
-
-/// Rows per INSERT statement (10 parameters each).
-const ROWS_PER_INSERT: usize = 500;
 
 const COLUMNS: &str =
     "seq, at, kind, case_id, individual_id, subject_id, purpose, audience, audience_organisations, audience_users";
@@ -85,27 +82,30 @@ pub(super) async fn append(
         .push(" WHERE id = 1 RETURNING last_seq");
     let head = sql.query().fetch_one(&mut *conn).await?;
     let last = head.int("last_seq")?;
-    let mut seq = last - new.len() as i64;
+    let first = last - new.len() as i64 + 1;
     let at = Timestamp::now();
-    let mut events = Vec::with_capacity(new.len());
+    let events: Vec<Event> = new
+        .into_iter()
+        .zip(first..)
+        .map(|(event, seq)| Event {
+            seq,
+            at,
+            kind: event.kind.to_owned(),
+            case_id: event.case_id,
+            individual_id: event.individual_id,
+            subject_id: event.subject_id,
+            purpose: event.purpose,
+            audience: event.audience,
+        })
+        .collect();
     let insert = format!("INSERT INTO events ({COLUMNS}) VALUES ");
-    let mut sql = Sql::new(&insert);
-    for (i, event) in new.into_iter().enumerate() {
-        seq += 1;
+    insert_rows(conn, &insert, &events, |sql, event| {
         let (audience, orgs, users) = audience_columns(&event.audience);
-        // Bounded statements: both databases cap the number of bind parameters.
-        if i > 0 && i % ROWS_PER_INSERT == 0 {
-            std::mem::replace(&mut sql, Sql::new(&insert))
-                .query()
-                .execute(&mut *conn)
-                .await?;
-        }
-        sql.push(if i % ROWS_PER_INSERT == 0 { "(" } else { ", (" });
-        sql.bind(seq)
+        sql.bind(event.seq)
             .push(", ")
-            .bind(at.micros())
+            .bind(event.at.micros())
             .push(", ")
-            .bind(event.kind)
+            .bind(event.kind.as_str())
             .push(", ");
         sql.bind(event.case_id.map(|c| c.to_string())).push(", ");
         sql.bind(event.individual_id.map(|i| i.to_string()))
@@ -118,24 +118,16 @@ pub(super) async fn append(
             .push(", ")
             .bind(orgs)
             .push(", ")
-            .bind(users)
-            .push(")");
-        events.push(Event {
-            seq,
-            at,
-            kind: event.kind.to_owned(),
-            case_id: event.case_id,
-            individual_id: event.individual_id,
-            subject_id: event.subject_id,
-            purpose: event.purpose,
-            audience: event.audience,
-        });
-    }
-    sql.query().execute(&mut *conn).await?;
+            .bind(users);
+    })
+    .await?;
     if backend == Backend::Postgres {
         // Delivered to every listening node when (and only if) this transaction commits.
         let mut sql = Sql::new("SELECT pg_notify(");
-        sql.bind(CHANNEL).push(", ").bind(seq.to_string()).push(")");
+        sql.bind(CHANNEL)
+            .push(", ")
+            .bind(last.to_string())
+            .push(")");
         sql.query().execute(&mut *conn).await?;
     }
     Ok(events)

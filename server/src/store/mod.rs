@@ -284,6 +284,29 @@ impl Tx {
     }
 }
 
+/// Rows per multi-row INSERT: both databases cap the bind parameters of one statement.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts `rows` in multi-row statements of at most `ROWS_PER_INSERT` rows. `insert` ends in
+/// `VALUES `; `values` binds one row's values, comma-separated, without the parentheses.
+pub(crate) async fn insert_rows<T>(
+    conn: &mut sqlx::AnyConnection,
+    insert: &str,
+    rows: &[T],
+    values: impl Fn(&mut Sql, &T),
+) -> StoreResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = Sql::new(insert);
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            values(&mut sql, row);
+            sql.push(")");
+        }
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// A query under construction with numbered `$n` placeholders, which both SQLite and
 /// PostgreSQL accept.
 #[derive(Default)]
