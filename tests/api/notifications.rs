@@ -171,6 +171,9 @@ on_both_stores! {
         // Somebody else's notification does not exist for me.
         let other = app.post_empty(&w.social_worker, &format!("/api/notifications/{}/read", all[0])).await?;
         assert_eq!(other.status, StatusCode::NOT_FOUND);
+        assert_eq!(other.body["code"], "not_found");
+        let still = app.get(&w.coordinator, "/api/notifications?unread=true").await?;
+        assert_eq!(still.body["unread_count"], 2, "someone else's attempt marks nothing");
         let bad = app.post_empty(&w.coordinator, "/api/notifications/not-an-id/read").await?;
         assert_eq!(bad.status, StatusCode::NOT_FOUND);
         let marked = ok(app.post_empty(&w.coordinator, "/api/notifications/read-all").await?);

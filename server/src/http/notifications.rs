@@ -115,7 +115,8 @@ async fn read_notification(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<NotificationResponse>> {
     let mut tx = state.store.begin().await?;
-    stored::get(&mut tx, actor.user_id, id).await?;
+    // Both statements are scoped to my own notifications: someone else's id marks nothing
+    // and is not found (and the transaction is dropped).
     stored::mark_read(&mut tx, actor.user_id, Some(id), Timestamp::now()).await?;
     let notification = stored::get(&mut tx, actor.user_id, id).await?;
     tx.commit().await?;
