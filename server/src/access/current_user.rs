@@ -12,7 +12,6 @@ use crate::app::AppState;
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::store::sessions::{self, Session};
-use crate::store::{users, StoreError};
 
 /// The signed-in user; every `/api` handler but login takes one.
 pub struct CurrentUser(pub Actor);
@@ -92,8 +91,8 @@ impl FromRequestParts<AppState> for SignedIn {
         let background = parts.headers.contains_key(BACKGROUND_HEADER);
         let now = Timestamp::now();
         let mut tx = state.store.read().await?;
-        let session = match sessions::get(&mut tx, identity.session_id).await? {
-            Some(session) if session.user_id == identity.user_id => session,
+        let (session, user) = match sessions::get_with_user(&mut tx, identity.session_id).await? {
+            Some((session, user)) if session.user_id == identity.user_id => (session, user),
             _ => {
                 return Err(unauthenticated(
                     "invalid_token",
@@ -105,16 +104,12 @@ impl FromRequestParts<AppState> for SignedIn {
         if let Some(ended) = session_end(&session, now, idle) {
             return Err(ended);
         }
-        let user = match users::get(&mut tx, identity.user_id).await {
-            Ok(user) if user.active => user,
-            Ok(_) | Err(StoreError::NotFound) => {
-                return Err(unauthenticated(
-                    "account_inactive",
-                    "Kontot är inte aktivt.",
-                ));
-            }
-            Err(err) => return Err(err.into()),
-        };
+        if !user.active {
+            return Err(unauthenticated(
+                "account_inactive",
+                "Kontot är inte aktivt.",
+            ));
+        }
         // Seconds matter little against a limit in minutes; skipping near repeats saves writes.
         let recently_touched = now.micros() - session.last_active_at.micros() < 5_000_000;
         drop(tx);

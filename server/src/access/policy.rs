@@ -193,6 +193,19 @@ pub async fn authorize_case_at(
     now: Timestamp,
 ) -> Result<CaseAccess, AppError> {
     let facts = store::cases::facts(tx, case_id).await?;
+    case_access(actor, case_id, facts, need, action, now)
+}
+
+/// The decision of `authorize_case_at` over facts the caller has already read (in the same
+/// transaction as what it will do with the access).
+pub(crate) fn case_access(
+    actor: &Actor,
+    case_id: CaseId,
+    facts: Option<CaseFacts>,
+    need: Need,
+    action: &'static str,
+    now: Timestamp,
+) -> Result<CaseAccess, AppError> {
     let grant = facts
         .as_ref()
         .and_then(|f| decide_case(actor, f, need, now));

@@ -7,8 +7,8 @@ pub mod thread;
 
 use chrono::NaiveDate;
 
-use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
-use crate::access::policy::{CaseWrite, InquiryAccess, InquiryFilter};
+use super::{cases, decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use crate::access::policy::{CaseFacts, CaseWrite, InquiryAccess, InquiryFilter};
 use crate::domain::inquiry::{Step, AWAITING_ANSWER};
 use crate::domain::{
     CaseId, ConsentId, DeclineReason, IndividualId, InquiryId, InquiryState, OrganisationId,
@@ -24,20 +24,29 @@ pub struct InquiryFacts {
     pub state: InquiryState,
 }
 
-pub async fn facts(tx: &mut Tx, id: InquiryId) -> StoreResult<Option<InquiryFacts>> {
-    let mut sql = Sql::new(
-        "SELECT case_id, sender_organisation_id, recipient_organisation_id, state FROM inquiries WHERE id = ",
-    );
+/// An inquiry's facts and its case's, in one round trip. Not for display.
+pub async fn facts_with_case(
+    tx: &mut Tx,
+    id: InquiryId,
+) -> StoreResult<Option<(InquiryFacts, Option<CaseFacts>)>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT q.sender_organisation_id, q.recipient_organisation_id, q.state, {} \
+         FROM inquiries q JOIN cases c ON c.id = q.case_id{} WHERE q.id = ",
+        cases::ONE_CASE_FACTS,
+        cases::ONE_CASE_FACTS_JOIN
+    ));
     sql.bind(id.to_string());
-    let Some(row) = sql.fetch_optional(tx).await? else {
+    let rows = sql.fetch_all(tx).await?;
+    let Some(row) = rows.first() else {
         return Ok(None);
     };
-    Ok(Some(InquiryFacts {
+    let inquiry = InquiryFacts {
         case_id: row.id("case_id")?,
         sender: row.id("sender_organisation_id")?,
         recipient: row.id("recipient_organisation_id")?,
         state: decode_code(&row.text("state")?, InquiryState::from_code)?,
-    }))
+    };
+    Ok(Some((inquiry, cases::one_case_facts(&rows)?)))
 }
 
 /// The sender's part (the upper half of the form).

@@ -131,8 +131,10 @@ impl Store {
                 }
                 // One writer connection: SQLite has one writer, and every request that
                 // touches a person's data writes its audit row.
+                // An embedded connection cannot go stale: no ping before each use.
                 let writer = AnyPoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
@@ -149,6 +151,7 @@ impl Store {
                 // Readers for what writes nothing: token holders, the hub's facts and replay.
                 let readers = AnyPoolOptions::new()
                     .max_connections(settings.sqlite_readers.max(1))
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
@@ -194,7 +197,7 @@ impl Store {
 
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(Tx {
-            inner: self.pool.begin().await?,
+            inner: Conn::Transaction(self.pool.begin().await?),
             backend: self.backend,
             audit: Vec::new(),
             events: Vec::new(),
@@ -202,11 +205,12 @@ impl Store {
         })
     }
 
-    /// A transaction for reading only (never committed: dropping it ends it). On SQLite it
-    /// runs beside the writer; it must not carry audit entries or events.
+    /// A connection for reading only, outside any transaction: each statement sees the
+    /// latest commit. On SQLite it runs beside the writer. It cannot commit, so it must not
+    /// carry audit entries or events.
     pub async fn read(&self) -> StoreResult<Tx> {
         Ok(Tx {
-            inner: self.readers.begin().await?,
+            inner: Conn::Reader(self.readers.acquire().await?),
             backend: self.backend,
             audit: Vec::new(),
             events: Vec::new(),
@@ -239,16 +243,26 @@ impl Store {
 /// A transaction. Audit entries gathered during it are written, hash-chained, at commit,
 /// so the chain's head is locked only for the last moment of the transaction.
 pub struct Tx {
-    inner: sqlx::Transaction<'static, Any>,
+    inner: Conn,
     backend: Backend,
     audit: Vec<audit::AuditEntry>,
     events: Vec<NewEvent>,
     feed: broadcast::Sender<Arc<Vec<Event>>>,
 }
 
+/// A writing transaction, or a reader's connection on which each statement sees the latest
+/// commit (no BEGIN and ROLLBACK round trips for what is mostly a single query).
+enum Conn {
+    Transaction(sqlx::Transaction<'static, Any>),
+    Reader(sqlx::pool::PoolConnection<Any>),
+}
+
 impl Tx {
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        match &mut self.inner {
+            Conn::Transaction(tx) => tx,
+            Conn::Reader(conn) => conn,
+        }
     }
 
     /// Records an access or change of individual data; written in this transaction.
@@ -268,15 +282,16 @@ impl Tx {
     /// Appends events, then audit rows (always in that order, so the two head locks are
     /// taken in one order by every transaction), commits, and pushes the events live.
     pub async fn commit(mut self) -> StoreResult<Vec<Event>> {
-        let events = events::append(
-            &mut self.inner,
-            self.backend,
-            std::mem::take(&mut self.events),
-        )
-        .await?;
+        let Conn::Transaction(mut inner) = self.inner else {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "a reader's connection has nothing to commit"
+            )));
+        };
+        let events =
+            events::append(&mut inner, self.backend, std::mem::take(&mut self.events)).await?;
         let entries = std::mem::take(&mut self.audit);
-        audit::append(&mut self.inner, entries).await?;
-        self.inner.commit().await?;
+        audit::append(&mut inner, entries).await?;
+        inner.commit().await?;
         if !events.is_empty() {
             let _ = self.feed.send(Arc::new(events.clone()));
         }

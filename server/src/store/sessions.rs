@@ -1,8 +1,9 @@
 //! Sign-in sessions: when each started, was last used and must end, and whether the user
 //! signed out. Access tokens carry the session id, so ending the row ends every token of it.
 
-use super::{RowExt, Sql, StoreResult, Tx};
-use crate::domain::{SessionId, Timestamp, UserId};
+use super::users::User;
+use super::{decode_code, RowExt, Sql, StoreResult, Tx};
+use crate::domain::{Role, SessionId, Timestamp, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
@@ -65,6 +66,45 @@ pub async fn get(tx: &mut Tx, id: SessionId) -> StoreResult<Option<Session>> {
         expires_at: Timestamp::from_micros(row.int("expires_at")?),
         ended_at: row.opt_int("ended_at")?.map(Timestamp::from_micros),
     }))
+}
+
+/// A session with its user (and the user's roles), in one round trip: what every signed-in
+/// request checks.
+pub async fn get_with_user(tx: &mut Tx, id: SessionId) -> StoreResult<Option<(Session, User)>> {
+    let mut sql = Sql::new(
+        "SELECT s.id, s.user_id, s.started_at, s.last_active_at, s.expires_at, s.ended_at, \
+         u.organisation_id, u.username, u.display_name, u.email, u.active, r.role \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN user_roles r ON r.user_id = u.id WHERE s.id = ",
+    );
+    sql.bind(id.to_string()).push(" ORDER BY r.role");
+    let rows = sql.fetch_all(tx).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let session = Session {
+        id: row.id("id")?,
+        user_id: row.id("user_id")?,
+        started_at: Timestamp::from_micros(row.int("started_at")?),
+        last_active_at: Timestamp::from_micros(row.int("last_active_at")?),
+        expires_at: Timestamp::from_micros(row.int("expires_at")?),
+        ended_at: row.opt_int("ended_at")?.map(Timestamp::from_micros),
+    };
+    let roles = rows
+        .iter()
+        .filter_map(|r| r.opt_text("role").transpose())
+        .map(|code| decode_code(&code?, Role::from_code))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let user = User {
+        id: session.user_id,
+        organisation_id: row.id("organisation_id")?,
+        username: row.text("username")?,
+        display_name: row.text("display_name")?,
+        email: row.text("email")?,
+        active: row.int("active")? != 0,
+        roles,
+    };
+    Ok(Some((session, user)))
 }
 
 /// Marks the session as used now (a request the user made, not a background refresh).

@@ -5,7 +5,7 @@
 //! only while a consent for `rehabiliteringsforfragan` bridges the clinic and the owner.
 //! Case messages are seen by everyone who sees the case for `informationsutbyte`.
 
-use super::{authorize_case, case_filter, denied, CaseAccess, CaseFilter, Need};
+use super::{authorize_case, case_access, case_filter, denied, CaseAccess, CaseFilter, Need};
 use crate::access::Actor;
 use crate::domain::inquiry::{Party, Step};
 use crate::domain::{
@@ -86,7 +86,10 @@ pub async fn authorize_inquiry(
     id: InquiryId,
     action: &'static str,
 ) -> Result<InquiryAccess, AppError> {
-    let facts = store::inquiries::facts(tx, id).await?;
+    let (facts, case_facts) = match store::inquiries::facts_with_case(tx, id).await? {
+        Some((inquiry, case)) => (Some(inquiry), case),
+        None => (None, None),
+    };
     let party = facts.as_ref().and_then(|f| {
         if f.sender == actor.organisation_id {
             Some(Party::Sender)
@@ -101,7 +104,14 @@ pub async fn authorize_inquiry(
             e.purpose = INQUIRY_NEED.purpose()
         }));
     };
-    let case = authorize_case(tx, actor, facts.case_id, INQUIRY_NEED, action).await?;
+    let case = case_access(
+        actor,
+        facts.case_id,
+        case_facts,
+        INQUIRY_NEED,
+        action,
+        Timestamp::now(),
+    )?;
     Ok(InquiryAccess {
         case,
         inquiry_id: id,

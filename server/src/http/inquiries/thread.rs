@@ -80,11 +80,14 @@ async fn add_post(
         }
         .into());
     }
-    let post = thread::get(&mut tx, &access, post_id).await?;
     if let Some(kind) = event_kind(Step::Post) {
         tx.event(inquiry_event(&access, kind));
     }
     tx.audit(access.audit(&actor, action));
     tx.commit().await?;
+    // The committed post as everyone will see it, read beside the single writer rather than
+    // holding it for one more round trip.
+    let mut read = state.store.read().await?;
+    let post = thread::get(&mut read, &access, post_id).await?;
     Ok((StatusCode::CREATED, Json(post.into())))
 }
