@@ -6,15 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -68,21 +69,24 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     let web_dir = web_dir(&state.settings.server.web_dir);
-    let web = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(WEB_CSP),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .service(
+    let web = mail_links(web_dir.join("404.html"))
+        .fallback_service(
             ServeDir::new(&web_dir).not_found_service(ServeFile::new(web_dir.join("404.html"))),
+        )
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(WEB_CSP),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                )),
         );
     api.route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .route("/api/{*rest}", any(|| async { AppError::NotFound }))
@@ -98,6 +102,46 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// E-mails link to path URLs (`/moten/{id}`, `/notiser/{id}`, `/notiser`; see `mail/`), but
+/// the web interface routes by fragment: these answer 303 with the fragment route. Only a
+/// UUID passes as an id (written back in its canonical form); anything else is the 404 page.
+fn mail_links(not_found: PathBuf) -> Router {
+    let not_found = Arc::new(not_found);
+    let to = move |section: &'static str| {
+        let not_found = not_found.clone();
+        get(move |Path(id): Path<String>| {
+            let not_found = not_found.clone();
+            async move {
+                match uuid::Uuid::try_parse(&id) {
+                    Ok(id) => {
+                        Redirect::to(&format!("/#/{section}/{}", id.hyphenated())).into_response()
+                    }
+                    Err(_) => not_found_page(&not_found).await,
+                }
+            }
+        })
+    };
+    Router::new()
+        .route("/notiser", get(|| async { Redirect::to("/#/notiser") }))
+        .route("/moten/{id}", to("moten"))
+        .route("/notiser/{id}", to("notiser"))
+}
+
+/// The web folder's 404 page, with status 404.
+async fn not_found_page(page: &std::path::Path) -> Response {
+    match ServeFile::new(page)
+        .oneshot(Request::new(Body::empty()))
+        .await
+    {
+        Ok(response) => {
+            let mut response = response.map(Body::new);
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            response
+        }
+        Err(err) => match err {},
+    }
 }
 
 /// The configured web folder, or the one beside the server crate when run from elsewhere.

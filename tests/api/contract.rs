@@ -113,6 +113,7 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/me", "get"),
         ("/api/organisations", "get"),
         ("/api/organisations/{id}", "get"),
+        ("/api/organisations/{id}/people", "get"),
         ("/api/users", "get"),
         ("/api/users", "post"),
         ("/api/users/{id}", "get"),

@@ -23,3 +23,4 @@ mod smtp;
 mod store;
 mod stream;
 mod users;
+mod web_links;

@@ -571,4 +571,27 @@ on_both_stores! {
         assert_eq!(meeting_count(&app).await?, 0);
         Ok(())
     }
+
+    async fn the_people_who_can_be_invited_are_listed_per_organisation_without_e_mail(app) {
+        let w = app.world().await?;
+        let extra = app.user(&w.clinic, "rk-slutat", &[Role::Rehabkoordinator]).await?;
+        let off = app.patch(&w.clinic_admin, &format!("/api/users/{}", extra.id), json!({"active": false})).await?;
+        assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+        let people = app.get(&w.social_worker, &format!("/api/organisations/{}/people", w.clinic.id)).await?;
+        assert_eq!(people.status, StatusCode::OK, "{}", people.body);
+        let listed = people.body.as_array().unwrap();
+        // The coordinator only: not the admin (works with no cases), not the inactive user.
+        assert_eq!(listed.len(), 1, "{}", people.body);
+        assert_eq!(listed[0]["id"], w.coordinator.id.to_string());
+        assert_eq!(listed[0]["display_name"], "Test rk");
+        assert_eq!(listed[0]["roles"], json!(["rehabkoordinator"]));
+        assert!(listed[0].get("email").is_none(), "no e-mail addresses across agencies");
+        assert!(listed[0].get("username").is_none());
+        let admin = app.get(&w.social_admin, &format!("/api/organisations/{}/people", w.clinic.id)).await?;
+        assert_eq!(admin.status, StatusCode::FORBIDDEN);
+        assert_eq!(admin.body["code"], "role_not_allowed");
+        let nowhere = app.get(&w.social_worker, &format!("/api/organisations/{}/people", uuid::Uuid::new_v4())).await?;
+        assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+        Ok(())
+    }
 }

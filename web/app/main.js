@@ -10,6 +10,12 @@ import { CasePage } from './pages/case.js';
 import { NewInquiryPage, InquiryPage } from './pages/inquiry.js';
 import { InboxPage } from './pages/inbox.js';
 import { UsersPage, AuditPage, ExtractPage } from './pages/admin.js';
+import { MyMeetingsPage, MeetingPage } from './pages/meetings.js';
+import { NewMeetingPage } from './pages/meeting-form.js';
+import { CalendarPage } from './pages/calendar.js';
+import {
+  NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
+} from './pages/notifications.js';
 
 const has = (user, ...roles) => user.roles.some((r) => roles.includes(r));
 const worksCases = (user) => user.roles.some((r) => r !== 'org_admin');
@@ -17,12 +23,17 @@ const receivesInquiries = (user) => has(user, 'rehabkoordinator');
 const isAdmin = (user) => has(user, 'org_admin');
 const sendsInquiries = (user) => has(user, 'socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef');
 
-// The main menu. Meetings (möten, kalender) and notifications (aviseringar) get their lines
-// here when their API lands; the router below gets their routes.
+const everyone = () => true;
+
+// The main menu; `badge` names the count shown beside the line.
 const NAV = [
-  { href: '#/inkorg', label: 'Inkorg', show: receivesInquiries, badge: true },
+  { href: '#/inkorg', label: 'Inkorg', show: receivesInquiries, badge: 'inbox' },
   { href: '#/arenden', label: 'Ärenden', show: worksCases },
   { href: '#/utkorg', label: 'Skickade förfrågningar', show: sendsInquiries },
+  { href: '#/moten', label: 'Möten', show: worksCases },
+  { href: '#/kalender', label: 'Kalender', show: worksCases },
+  { href: '#/notiser', label: 'Notiser', show: everyone, badge: 'notices' },
+  { href: '#/installningar', label: 'Inställningar', show: everyone },
   { href: '#/admin/anvandare', label: 'Användare', show: isAdmin },
   { href: '#/admin/logg', label: 'Åtkomstlogg', show: isAdmin },
 ];
@@ -39,10 +50,17 @@ function route(path, user) {
   if (a === 'arenden' && !b) return html`<${CasesPage} user=${user} />`;
   if (a === 'arenden' && b === 'ny') return html`<${NewCasePage} user=${user} />`;
   if (a === 'arenden' && c === 'forfragan' && d === 'ny') return html`<${NewInquiryPage} user=${user} caseId=${b} />`;
+  if (a === 'arenden' && c === 'moten' && d === 'nytt') return html`<${NewMeetingPage} user=${user} caseId=${b} />`;
   if (a === 'arenden' && b) return html`<${CasePage} user=${user} id=${b} />`;
   if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;
   if (a === 'inkorg') return html`<${InboxPage} user=${user} />`;
   if (a === 'utkorg') return html`<${InboxPage} user=${user} outbox />`;
+  if (a === 'moten' && !b && worksCases(user)) return html`<${MyMeetingsPage} user=${user} />`;
+  if (a === 'moten' && b) return html`<${MeetingPage} user=${user} id=${b} />`;
+  if (a === 'kalender' && worksCases(user)) return html`<${CalendarPage} user=${user} />`;
+  if (a === 'notiser' && !b) return html`<${NotificationsPage} user=${user} />`;
+  if (a === 'notiser' && b) return html`<${NotificationPage} user=${user} id=${b} />`;
+  if (a === 'installningar') return html`<${PreferencesPage} user=${user} />`;
   if (a === 'admin' && b === 'anvandare') return html`<${UsersPage} user=${user} />`;
   if (a === 'admin' && b === 'logg') return html`<${AuditPage} user=${user} />`;
   if (a === 'admin' && b === 'loggutdrag' && c) return html`<${ExtractPage} user=${user} individualId=${c} />`;
@@ -138,6 +156,7 @@ function Shell({ current }) {
   const { user } = current;
   const path = useHash();
   const counts = useInboxCounts(user);
+  const notices = useNotificationCount(user);
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -170,9 +189,13 @@ function Shell({ current }) {
     <nav aria-label="Huvudmeny" class="menu"><ul>
       ${NAV.filter((n) => n.show(user)).map((n) => {
         const here = path.startsWith(n.href.slice(1));
-        return html`<li><a href=${n.href} aria-current=${here ? 'page' : undefined}>${n.label}${n.badge && counts
-          ? html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`
-          : ''}</a></li>`;
+        let badge = '';
+        if (n.badge === 'inbox' && counts) {
+          badge = html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`;
+        } else if (n.badge === 'notices' && notices !== null) {
+          badge = html` <span class="badge" id="notiser-badge">${notices} olästa</span>`;
+        }
+        return html`<li><a href=${n.href} aria-current=${here ? 'page' : undefined}>${n.label}${badge}</a></li>`;
       })}
     </ul></nav>
     <main id="innehall" tabindex="-1" ref=${main}>

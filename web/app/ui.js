@@ -2,10 +2,17 @@
 // Swedish labels and formats, the live announcer.
 
 import { html, useState, useEffect, useRef } from './lib.js';
-import { ApiError } from './api.js';
+import { api, ApiError } from './api.js';
 import { subscribe } from './live.js';
 
 export const fieldId = (name) => `f-${name}`;
+
+let organisationsCache = null;
+/** The organisation directory, fetched once. */
+export async function organisations() {
+  if (!organisationsCache) organisationsCache = await api('GET', '/api/organisations', undefined, { background: true });
+  return organisationsCache;
+}
 
 /** A labelled input or textarea; hint and error are tied to it with aria-describedby. */
 export function Field({ name, label, hint, error, type = 'text', multiline = false, required = false, live = false, ...rest }) {
@@ -25,15 +32,15 @@ export function Field({ name, label, hint, error, type = 'text', multiline = fal
   </div>`;
 }
 
-/** A labelled select. */
-export function Select({ name, label, error, options, required = false, ...rest }) {
+/** A labelled select; `selected` chooses the first option without controlling it. */
+export function Select({ name, label, error, options, required = false, selected, ...rest }) {
   const id = fieldId(name);
   const errId = `${id}-fel`;
   return html`<div class=${error ? 'field has-error' : 'field'}>
     <label for=${id}>${label}${required ? html` <span class="req">(måste fyllas i)</span>` : ''}</label>
     ${error && html`<p class="error" id=${errId}><span class="sr-only">Fel: </span>${error}</p>`}
     <select id=${id} name=${name} aria-describedby=${error ? errId : undefined} aria-invalid=${error ? 'true' : undefined} aria-required=${required ? 'true' : undefined} ...${rest}>
-      ${options.map(([value, text]) => html`<option value=${value}>${text}</option>`)}
+      ${options.map(([value, text]) => html`<option value=${value} selected=${selected === undefined ? undefined : selected === value}>${text}</option>`)}
     </select>
   </div>`;
 }
@@ -231,13 +238,34 @@ export const ACTIONS = {
   'inquiry.send': 'Skickade förfrågan', 'inquiry.receive': 'Tog emot förfrågan', 'inquiry.assign': 'Tilldelade förfrågan',
   'inquiry.answer': 'Besvarade förfrågan', 'inquiry.decline': 'Avböjde förfrågan', 'inquiry.thread_post': 'Skrev i tråden',
   'inquiry.thread_read': 'Läste tråden', 'message.create': 'Skrev meddelande', 'message.list': 'Läste meddelanden',
-  'message.read': 'Läste meddelande', 'demo.seed': 'Demodata skapades',
+  'message.read': 'Läste meddelande', 'meeting.create': 'Bokade möte', 'meeting.read': 'Läste möte', 'meeting.list': 'Listade möten',
+  'meeting.update': 'Ändrade möte', 'meeting.invite': 'Bjöd in till möte', 'meeting.cancel': 'Ställde in möte',
+  'meeting.answer': 'Svarade på mötesinbjudan', 'meeting.answer_attendee': 'Registrerade extern deltagares svar',
+  'demo.seed': 'Demodata skapades',
 };
+
+export const MEETING_KINDS = {
+  avstamningsmote: 'Avstämningsmöte', sip_mote: 'SIP-möte', trepartsmote: 'Trepartsmöte', finsamteam_mote: 'Finsamteam-möte',
+  gemensam_kartlaggning: 'Gemensam kartläggning', uppfoljning_fordjupad_samverkan: 'Uppföljning fördjupad samverkan', other: 'Annat möte',
+};
+/** The consent purpose a kind of meeting needs (as the API defaults it). */
+export const MEETING_PURPOSE = {
+  sip_mote: 'sip', finsamteam_mote: 'finsamteam', uppfoljning_fordjupad_samverkan: 'fordjupad_samverkan',
+};
+export const meetingPurpose = (kind) => MEETING_PURPOSE[kind] || 'informationsutbyte';
+export const ANSWERS = { accepted: 'Kommer', tentative: 'Kanske', declined: 'Kommer inte' };
+export const answerText = (answer) => ANSWERS[answer] || 'Har inte svarat';
 
 const dateTime = new Intl.DateTimeFormat('sv-SE', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Stockholm' });
 const dateOnly = new Intl.DateTimeFormat('sv-SE', { dateStyle: 'short', timeZone: 'Europe/Stockholm' });
 export const fmt = (iso) => (iso ? dateTime.format(new Date(iso)) : '–');
 export const fmtDate = (iso) => (iso ? dateOnly.format(new Date(iso)) : '–');
+const longDay = new Intl.DateTimeFormat('sv-SE', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Stockholm' });
+const clock = new Intl.DateTimeFormat('sv-SE', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Stockholm' });
+export const fmtDay = (iso) => longDay.format(new Date(iso));
+export const fmtClock = (iso) => clock.format(new Date(iso));
+/** "tisdag 19 maj 2026 kl. 10:00–11:00". */
+export const fmtWhen = (start, end) => `${fmtDay(start)} kl. ${fmtClock(start)}–${fmtClock(end)}`;
 
 /**
  * Checks a personnummer or samordningsnummer as typed: `null` when valid, else a Swedish

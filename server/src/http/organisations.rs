@@ -1,4 +1,5 @@
-//! The organisation directory (not personal data): who can be named in a consent.
+//! The organisation directory (not personal data): who can be named in a consent, and the
+//! people of each who work with cases: who can be invited to a meeting.
 
 use axum::extract::State;
 use axum::Json;
@@ -9,14 +10,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::ApiPath;
 use crate::access::CurrentUser;
 use crate::app::AppState;
-use crate::domain::{OrganisationId, OrganisationKind};
-use crate::error::AppResult;
+use crate::domain::{OrganisationId, OrganisationKind, Role, UserId};
+use crate::error::{AppError, AppResult};
 use crate::store::organisations::{self, Organisation};
+use crate::store::users;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_organisations))
         .routes(routes!(get_organisation))
+        .routes(routes!(list_people))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -66,4 +69,47 @@ async fn get_organisation(
 ) -> AppResult<Json<OrganisationResponse>> {
     let mut tx = state.store.begin().await?;
     Ok(Json(organisations::get(&mut tx, id).await?.into()))
+}
+
+/// Someone who works with cases, as colleagues in other agencies see them: no e-mail.
+#[derive(Serialize, ToSchema)]
+pub struct PersonResponse {
+    pub id: UserId,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+}
+
+/// The organisation's active users who work with cases: whom a meeting can invite (whether
+/// a consent covers them is decided when inviting). Only for those who work with cases.
+#[utoipa::path(get, path = "/api/organisations/{id}/people", tag = "organisations", params(("id" = OrganisationId, Path)),
+    responses(
+        (status = 200, body = Vec<PersonResponse>),
+        (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn list_people(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<OrganisationId>,
+) -> AppResult<Json<Vec<PersonResponse>>> {
+    if !actor.works_cases() {
+        return Err(AppError::Forbidden {
+            code: "role_not_allowed",
+            detail: "Din roll arbetar inte med ärenden.",
+        });
+    }
+    let mut tx = state.store.begin().await?;
+    organisations::get(&mut tx, id).await?;
+    let people = users::list_by_organisation(&mut tx, id).await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .filter(|u| u.active && u.roles.iter().any(|r| r.works_cases()))
+            .map(|u| PersonResponse {
+                id: u.id,
+                display_name: u.display_name,
+                roles: u.roles,
+            })
+            .collect(),
+    ))
 }

@@ -2,26 +2,22 @@ import { html, useState, useRef, useEffect } from '../lib.js';
 import { api } from '../api.js';
 import {
   Field, Choices, ErrorSummary, Dialog, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce, all,
-  PURPOSES, FORMS, CONSENT_STATUS, STATES, fmt, fmtDate, fmtPnr,
+  organisations, PURPOSES, FORMS, CONSENT_STATUS, STATES, fmt, fmtDate, fmtPnr,
 } from '../ui.js';
-
-let organisationsCache = null;
-export async function organisations() {
-  if (!organisationsCache) organisationsCache = await api('GET', '/api/organisations', undefined, { background: true });
-  return organisationsCache;
-}
+import { CaseMeetings } from './meetings.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
   const c = await api('GET', `/api/cases/${id}`, undefined, opts);
   const owner = c.owner_organisation_id === user.organisation_id;
-  const [consents, inquiries, messages, orgs] = await Promise.all([
+  const [consents, inquiries, messages, meetings, orgs] = await Promise.all([
     api('GET', `/api/cases/${id}/consents`, undefined, opts),
     api('GET', `/api/inquiries?box=${owner ? 'outbox' : 'inbox'}&case_id=${id}`, undefined, opts).catch(() => ({ items: [] })),
     api('GET', `/api/cases/${id}/messages?limit=200`, undefined, opts).catch(() => null),
+    api('GET', `/api/cases/${id}/meetings?include_cancelled=true&limit=200`, undefined, opts).catch(() => ({ items: [] })),
     organisations(),
   ]);
-  return { c, owner, consents: consents.items || consents, inquiries: inquiries.items, messages, orgs };
+  return { c, owner, consents: consents.items || consents, inquiries: inquiries.items, messages, meetings: meetings.items, orgs };
 }
 
 export function CasePage({ user, id }) {
@@ -43,7 +39,7 @@ export function CasePage({ user, id }) {
       ${revoked && html`<div class="notice" role="status"><p>Samtycket som delade ärendet med din organisation gäller inte längre.</p></div>`}
       <${LoadError} error=${error} /><p><a href="#/arenden">Till ärendelistan</a></p>`;
   }
-  const { c, owner, consents, inquiries, messages, orgs } = data;
+  const { c, owner, consents, inquiries, messages, meetings, orgs } = data;
   const orgName = (oid) => (orgs.find((o) => o.id === oid) || {}).name || oid;
   return html`<h1 tabindex="-1">Ärende: ${c.individual_name}</h1>
     <dl class="facts">
@@ -56,6 +52,7 @@ export function CasePage({ user, id }) {
     </dl>
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
+    <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />
     <${Messages} caseId=${id} messages=${messages} reload=${reload} />`;
 }
 

@@ -1,9 +1,8 @@
 import { html, useState, useRef, useEffect } from '../lib.js';
 import { api, ApiError } from '../api.js';
-import { organisations } from './case.js';
 import {
   Field, Select, Choices, ErrorSummary, Dialog, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce,
-  STATES, DECLINE_REASONS, fmt, fmtDate, fmtPnr,
+  organisations, STATES, DECLINE_REASONS, fmt, fmtDate, fmtPnr,
 } from '../ui.js';
 
 const SENDER_LABELS = {

@@ -18,7 +18,8 @@ export function LoginPage() {
     if (Object.keys(missing).length) return setErrors(missing);
     run(async () => {
       await login(username, password);
-      location.hash = '#/';
+      // A link from an e-mail (to a meeting or a notification) opens once signed in.
+      if (!/^#\/(moten|notiser)(\/[0-9a-f-]+)?$/.test(location.hash)) location.hash = '#/';
     });
     return undefined;
   };
