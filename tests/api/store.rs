@@ -92,6 +92,11 @@ on_both_stores! {
             task.await??;
         }
         assert_eq!(samverkan::admin::verify_audit(&app.store).await?, ChainReport::Intact { rows: 320 });
+        if let Some((commits, syncs)) = app.store.group_commits() {
+            // SQLite: every acknowledged commit was made durable, some of them together.
+            assert!(commits >= 160, "{commits} commits counted");
+            assert!((1..=commits).contains(&syncs), "{syncs} syncs for {commits} commits");
+        }
         Ok(())
     }
 
@@ -138,7 +143,8 @@ on_both_stores! {
 }
 
 #[tokio::test]
-async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() -> anyhow::Result<()> {
+async fn sqlite_runs_in_wal_mode_with_group_synced_commits_and_foreign_keys() -> anyhow::Result<()>
+{
     let app = spawn_app(Backend::Sqlite).await?.unwrap();
     let mut tx = app.store.begin().await?;
     let journal: String = sqlx::Row::try_get(
@@ -159,11 +165,61 @@ async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() -> anyhow::Re
             .await?,
         0,
     )?;
-    assert_eq!((journal.as_str(), sync, fk), ("wal", 2, 1));
+    let autocheckpoint: i64 = sqlx::Row::try_get(
+        &sqlx::query("PRAGMA wal_autocheckpoint")
+            .fetch_one(tx.conn())
+            .await?,
+        0,
+    )?;
+    // NORMAL: COMMIT writes the WAL without waiting for the disk; the store syncs the WAL
+    // before acknowledging (store::durable). Checkpoints run in the background.
+    assert_eq!(
+        (journal.as_str(), sync, fk, autocheckpoint),
+        ("wal", 1, 1, 0)
+    );
     let orphan =
         sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ('no-such-user', 'jobbcoach')")
             .execute(tx.conn())
             .await;
     assert!(orphan.is_err(), "foreign keys are enforced");
+    Ok(())
+}
+
+#[tokio::test]
+async fn sqlite_checkpoints_the_wal_beside_the_writer_so_it_stops_growing() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?.unwrap();
+    let db = app
+        .settings
+        .database
+        .url
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    let wal_size = || std::fs::metadata(format!("{db}-wal")).map(|m| m.len());
+    let write = |n: usize| {
+        let store = app.store.clone();
+        async move {
+            for _ in 0..n {
+                let mut tx = store.begin().await?;
+                tx.audit(entry("test.checkpoint"));
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }
+    };
+    write(100).await?;
+    let first = wal_size()?;
+    // The background checkpointer copies the WAL into the database file; the next write
+    // then starts the WAL over instead of appending (commits never checkpoint themselves).
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    write(100).await?;
+    let second = wal_size()?;
+    assert!(
+        second <= first,
+        "the WAL grew from {first} to {second} bytes: nothing checkpointed it"
+    );
+    assert_eq!(
+        samverkan::admin::verify_audit(&app.store).await?,
+        ChainReport::Intact { rows: 200 }
+    );
     Ok(())
 }

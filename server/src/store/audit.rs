@@ -112,12 +112,33 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
         return Ok(());
     }
     // Locks the head row until commit and reads it in one statement.
-    let head = sqlx::query(
-        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let (mut seq, mut prev_hash) = (head.int("last_seq")?, head.text("last_hash")?);
+    let mut sql = Sql::new("");
+    push_lock_head(&mut sql);
+    let head = sql.query().fetch_one(&mut *conn).await?;
+    let rows = chain(head.int("last_seq")?, head.text("last_hash")?, entries);
+    let insert = format!("INSERT INTO audit_log ({COLUMNS}) VALUES ");
+    insert_rows(conn, &insert, &rows, bind_row).await?;
+    let mut sql = Sql::new("");
+    push_head_update(&mut sql, &rows);
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The statement that locks the head row until commit and reads it, as `head = 'audit'`,
+/// `last_seq`, `last_hash`.
+pub(super) fn push_lock_head(sql: &mut Sql) {
+    sql.push(
+        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
+         RETURNING 'audit' AS head, last_seq, last_hash",
+    );
+}
+
+/// The rows for `entries`, chained after the head (`seq`, `prev_hash`).
+pub(super) fn chain(
+    mut seq: i64,
+    mut prev_hash: String,
+    entries: Vec<AuditEntry>,
+) -> Vec<AuditRow> {
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
         seq += 1;
@@ -141,44 +162,58 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
         prev_hash = row.hash.clone();
         rows.push(row);
     }
-    let insert = format!("INSERT INTO audit_log ({COLUMNS}) VALUES ");
-    insert_rows(conn, &insert, &rows, |sql, row| {
-        sql.bind(row.seq)
-            .push(", ")
-            .bind(row.at)
-            .push(", ")
-            .bind(row.user_id.clone())
-            .push(", ");
-        sql.bind(row.organisation_id.clone())
-            .push(", ")
-            .bind(row.roles.as_str())
-            .push(", ")
-            .bind(row.action.as_str());
-        sql.push(", ")
-            .bind(row.outcome.as_str())
-            .push(", ")
-            .bind(row.individual_id.clone())
-            .push(", ");
-        sql.bind(row.case_id.clone())
-            .push(", ")
-            .bind(row.purpose.clone())
-            .push(", ")
-            .bind(row.consent_id.clone());
-        sql.push(", ")
-            .bind(row.request_id.clone())
-            .push(", ")
-            .bind(row.prev_hash.as_str())
-            .push(", ");
-        sql.bind(row.hash.as_str());
-    })
-    .await?;
-    let mut sql = Sql::new("UPDATE audit_head SET last_seq = ");
-    sql.bind(seq)
-        .push(", last_hash = ")
-        .bind(prev_hash)
-        .push(" WHERE id = 1");
-    sql.query().execute(&mut *conn).await?;
-    Ok(())
+    rows
+}
+
+/// One multi-row INSERT of `rows` (at most `ROWS_PER_INSERT`).
+pub(super) fn push_insert(sql: &mut Sql, rows: &[AuditRow]) {
+    sql.push(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES "));
+    for (i, row) in rows.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        bind_row(sql, row);
+        sql.push(")");
+    }
+}
+
+/// Moves the head to the last of `rows`.
+pub(super) fn push_head_update(sql: &mut Sql, rows: &[AuditRow]) {
+    if let Some(last) = rows.last() {
+        sql.push("UPDATE audit_head SET last_seq = ")
+            .bind(last.seq)
+            .push(", last_hash = ")
+            .bind(last.hash.as_str())
+            .push(" WHERE id = 1");
+    }
+}
+
+fn bind_row(sql: &mut Sql, row: &AuditRow) {
+    sql.bind(row.seq)
+        .push(", ")
+        .bind(row.at)
+        .push(", ")
+        .bind(row.user_id.clone())
+        .push(", ");
+    sql.bind(row.organisation_id.clone())
+        .push(", ")
+        .bind(row.roles.as_str())
+        .push(", ")
+        .bind(row.action.as_str());
+    sql.push(", ")
+        .bind(row.outcome.as_str())
+        .push(", ")
+        .bind(row.individual_id.clone())
+        .push(", ");
+    sql.bind(row.case_id.clone())
+        .push(", ")
+        .bind(row.purpose.clone())
+        .push(", ")
+        .bind(row.consent_id.clone());
+    sql.push(", ")
+        .bind(row.request_id.clone())
+        .push(", ")
+        .bind(row.prev_hash.as_str())
+        .push(", ");
+    sql.bind(row.hash.as_str());
 }
 
 /// Search filters; `organisation_id` or `individual_id` scopes the search.

@@ -77,15 +77,37 @@ pub(super) async fn append(
         return Ok(Vec::new());
     }
     // Takes the head row's lock until commit and moves it past this batch in one statement.
-    let mut sql = Sql::new("UPDATE event_head SET last_seq = last_seq + ");
-    sql.bind(new.len() as i64)
-        .push(" WHERE id = 1 RETURNING last_seq");
+    let mut sql = Sql::new("");
+    push_lock_head(&mut sql, new.len());
     let head = sql.query().fetch_one(&mut *conn).await?;
-    let last = head.int("last_seq")?;
+    let events = numbered(new, head.int("last_seq")?);
+    let insert = format!("INSERT INTO events ({COLUMNS}) VALUES ");
+    insert_rows(conn, &insert, &events, bind_row).await?;
+    if backend == Backend::Postgres {
+        // Delivered to every listening node when (and only if) this transaction commits.
+        let mut sql = Sql::new("SELECT pg_notify(");
+        sql.bind(CHANNEL)
+            .push(", ")
+            .bind(events.last().map_or(0, |e| e.seq).to_string())
+            .push(")");
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(events)
+}
+
+/// The statement that locks the head row until commit and moves it past `count` new
+/// events, returning the new head as `head = 'event'`, `last_seq`.
+pub(super) fn push_lock_head(sql: &mut Sql, count: usize) {
+    sql.push("UPDATE event_head SET last_seq = last_seq + ")
+        .bind(count as i64)
+        .push(" WHERE id = 1 RETURNING 'event' AS head, last_seq, '' AS last_hash");
+}
+
+/// Numbers new events so that the last one gets `last`, the head after them.
+pub(super) fn numbered(new: Vec<NewEvent>, last: i64) -> Vec<Event> {
     let first = last - new.len() as i64 + 1;
     let at = Timestamp::now();
-    let events: Vec<Event> = new
-        .into_iter()
+    new.into_iter()
         .zip(first..)
         .map(|(event, seq)| Event {
             seq,
@@ -97,40 +119,39 @@ pub(super) async fn append(
             purpose: event.purpose,
             audience: event.audience,
         })
-        .collect();
-    let insert = format!("INSERT INTO events ({COLUMNS}) VALUES ");
-    insert_rows(conn, &insert, &events, |sql, event| {
-        let (audience, orgs, users) = audience_columns(&event.audience);
-        sql.bind(event.seq)
-            .push(", ")
-            .bind(event.at.micros())
-            .push(", ")
-            .bind(event.kind.as_str())
-            .push(", ");
-        sql.bind(event.case_id.map(|c| c.to_string())).push(", ");
-        sql.bind(event.individual_id.map(|i| i.to_string()))
-            .push(", ");
-        sql.bind(event.subject_id.clone())
-            .push(", ")
-            .bind(event.purpose.map(|p| p.code()))
-            .push(", ");
-        sql.bind(audience)
-            .push(", ")
-            .bind(orgs)
-            .push(", ")
-            .bind(users);
-    })
-    .await?;
-    if backend == Backend::Postgres {
-        // Delivered to every listening node when (and only if) this transaction commits.
-        let mut sql = Sql::new("SELECT pg_notify(");
-        sql.bind(CHANNEL)
-            .push(", ")
-            .bind(last.to_string())
-            .push(")");
-        sql.query().execute(&mut *conn).await?;
+        .collect()
+}
+
+/// One multi-row INSERT of `events` (at most `ROWS_PER_INSERT`).
+pub(super) fn push_insert(sql: &mut Sql, events: &[Event]) {
+    sql.push(&format!("INSERT INTO events ({COLUMNS}) VALUES "));
+    for (i, event) in events.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        bind_row(sql, event);
+        sql.push(")");
     }
-    Ok(events)
+}
+
+fn bind_row(sql: &mut Sql, event: &Event) {
+    let (audience, orgs, users) = audience_columns(&event.audience);
+    sql.bind(event.seq)
+        .push(", ")
+        .bind(event.at.micros())
+        .push(", ")
+        .bind(event.kind.as_str())
+        .push(", ");
+    sql.bind(event.case_id.map(|c| c.to_string())).push(", ");
+    sql.bind(event.individual_id.map(|i| i.to_string()))
+        .push(", ");
+    sql.bind(event.subject_id.clone())
+        .push(", ")
+        .bind(event.purpose.map(|p| p.code()))
+        .push(", ");
+    sql.bind(audience)
+        .push(", ")
+        .bind(orgs)
+        .push(", ")
+        .bind(users);
 }
 
 /// Events after `after`, oldest first, at most `limit`.
