@@ -24,8 +24,9 @@ const GAP_WAIT: Duration = Duration::from_millis(25);
 const BATCH: i64 = 500;
 const FACTS_CACHE_LIMIT: usize = 50_000;
 
-/// A message for one connection: pre-serialised, shared between all its recipients.
-pub type Outbound = Arc<str>;
+/// A message for one connection: pre-serialised once and shared (reference-counted, never
+/// copied) between all its recipients.
+pub type Outbound = axum::extract::ws::Utf8Bytes;
 
 struct Subscriber {
     actor: Actor,
@@ -197,7 +198,7 @@ impl Hub {
     /// Hands one event to every subscriber allowed to see it; kicks those whose queue is full.
     fn fan_out(&self, event: &Event, facts: Option<&CaseFacts>) {
         let now = Timestamp::now();
-        let message: Outbound = Arc::from(event.client_json());
+        let message = Outbound::from(event.client_json());
         let mut registry = self
             .inner
             .registry

@@ -225,7 +225,7 @@ async fn run(
                 return;
             }
             queued = subscription.queue.recv() => match queued {
-                Some(text) => send!(Message::text(text.as_ref())),
+                Some(text) => send!(Message::Text(text)),
                 None => return,
             },
             frame = incoming.next() => match frame {
