@@ -5,6 +5,7 @@
 mod api;
 mod clients;
 mod cpu;
+mod floor;
 mod fsync;
 mod process;
 mod report;
@@ -44,6 +45,9 @@ struct Args {
     /// Skip the Node baseline.
     #[arg(long)]
     skip_node: bool,
+    /// Skip the transport floor (raw TCP writes, no server logic).
+    #[arg(long)]
+    skip_floor: bool,
     /// Small run for CI smoke use: 1,000 clients, 5 rounds, 2 s at 200 changes/s.
     #[arg(long)]
     quick: bool,
@@ -227,6 +231,16 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         Some(node?)
     };
 
+    let floor = if args.skip_floor {
+        None
+    } else {
+        eprintln!(
+            "[floor] raw TCP: {} clients, {} rounds",
+            s.plan.clients, s.plan.rounds
+        );
+        Some(floor::measure(s.plan.clients, s.plan.rounds, args.sources).await?)
+    };
+
     let machine = Machine {
         cores: std::thread::available_parallelism().map_or(0, usize::from),
         load_start,
@@ -241,6 +255,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         machine,
         ours: &ours,
         node: node.as_ref(),
+        floor: floor.as_ref(),
     };
     let text = report::render(&report)?;
     println!("{text}");

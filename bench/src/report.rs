@@ -33,6 +33,7 @@ pub struct Report<'a> {
     pub machine: Machine,
     pub ours: &'a ServerRun,
     pub node: Option<&'a ServerRun>,
+    pub floor: Option<&'a crate::floor::Floor>,
 }
 
 fn ms(micros: u64) -> f64 {
@@ -301,10 +302,50 @@ pub fn render(report: &Report<'_>) -> Result<String, std::fmt::Error> {
             )?;
         }
     }
+    if let Some(floor) = report.floor {
+        floor_section(floor, report.ours, &mut out)?;
+    }
     writeln!(out, "\n## Details")?;
     details(report.ours, m.cores, &mut out)?;
     if let Some(node) = report.node {
         details(node, m.cores, &mut out)?;
     }
     Ok(out)
+}
+
+/// The raw-TCP floor beside our fan-out: how much of the latency any server would have.
+fn floor_section(
+    floor: &crate::floor::Floor,
+    ours: &ServerRun,
+    out: &mut String,
+) -> std::fmt::Result {
+    writeln!(out, "\n## Transport floor (raw TCP, no server logic)\n")?;
+    writeln!(
+        out,
+        "One thread writes one 120-byte message to each of {} loopback TCP connections (one blocking `write` each); \
+         the generator reads them as it reads the servers' streams. {} rounds.\n",
+        floor.clients, floor.rounds
+    )?;
+    writeln!(
+        out,
+        "| | delivered/expected | p50 | p99 | max | ours / floor (p99) |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+    let fanout = &ours.fanout;
+    writeln!(
+        out,
+        "| raw TCP writes | {}/{} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+        floor.delivered,
+        floor.expected,
+        p(&floor.latency, 0.5),
+        p(&floor.latency, 0.99),
+        ms(floor.latency.max()),
+        ratio(p(&fanout.latency, 0.99), p(&floor.latency, 0.99))
+    )?;
+    let last: Vec<String> = floor
+        .last_delivery
+        .iter()
+        .map(|d| format!("{}", d.as_millis()))
+        .collect();
+    writeln!(out, "\nper round, last delivery ms: {}", last.join(" "))
 }
