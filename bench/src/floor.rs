@@ -1,18 +1,21 @@
-//! The transport floor: the same fan-out with no server logic at all. One thread writes one
-//! 120-byte message to each of N loopback TCP connections (blocking sockets, one `write`
-//! each, nothing else); the generator reads them as it reads the servers' streams, a tokio
-//! task per connection. Whatever this takes on the machine, no WebSocket server can beat.
+//! The transport floor: the same fan-out with no server logic at all. A child process (this
+//! binary with `--floor-writer N`) holds N loopback TCP connections and, on each line it reads
+//! from its stdin, writes one 120-byte message to each (blocking sockets, one `write` each,
+//! nothing else); the generator reads them as it reads the servers' streams, a tokio task per
+//! connection, timing from the moment it asks for the round. No WebSocket server can beat it.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpSocket;
+use tokio::process::Command;
 
 use crate::tracker;
 
@@ -31,42 +34,83 @@ pub struct Floor {
     pub expected: u64,
 }
 
+/// The child's part: accept `clients` connections, print the port first, then write one
+/// message to every connection for each line on stdin, until stdin ends.
+pub fn serve_writer(clients: usize) -> anyhow::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "PORT {}", listener.local_addr()?.port())?;
+    stdout.flush()?;
+    let mut accepted = Vec::with_capacity(clients);
+    while accepted.len() < clients {
+        let (stream, _) = listener.accept()?;
+        stream.set_nodelay(true)?;
+        accepted.push(stream);
+    }
+    let message = [b'x'; MESSAGE];
+    for line in std::io::stdin().lock().lines() {
+        line?;
+        for stream in &mut accepted {
+            stream.write_all(&message)?;
+        }
+    }
+    Ok(())
+}
+
 struct Shared {
     base: Instant,
-    /// When the current round's first write started, in nanoseconds after `base`.
+    /// When the current round was asked for, in nanoseconds after `base`.
     round_start: AtomicU64,
     round: AtomicUsize,
     delivered: AtomicUsize,
 }
 
-pub async fn measure(clients: usize, rounds: usize, sources: u8) -> anyhow::Result<Floor> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let acceptor = std::thread::spawn(move || -> std::io::Result<Vec<std::net::TcpStream>> {
-        let mut accepted = Vec::with_capacity(clients);
-        while accepted.len() < clients {
-            let (stream, _) = listener.accept()?;
-            stream.set_nodelay(true)?;
-            accepted.push(stream);
+/// How to start the writer process: this binary with `--floor-writer N`.
+pub fn writer_command(clients: usize) -> anyhow::Result<Command> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(["--floor-writer", &clients.to_string()]);
+    Ok(command)
+}
+
+pub async fn measure(
+    mut writer: Command,
+    clients: usize,
+    rounds: usize,
+    sources: u8,
+) -> anyhow::Result<Floor> {
+    let mut child = writer
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the floor's writer process")?;
+    let mut stdin = child.stdin.take().context("the writer's stdin")?;
+    let mut lines = BufReader::new(child.stdout.take().context("the writer's stdout")?).lines();
+    let port = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .context("the writer ended before naming its port")?;
+        if let Some(port) = line.strip_prefix("PORT ") {
+            break port.trim().parse::<u16>()?;
         }
-        Ok(accepted)
-    });
+    };
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let shared = Arc::new(Shared {
         base: Instant::now(),
         round_start: AtomicU64::new(0),
         round: AtomicUsize::new(0),
         delivered: AtomicUsize::new(0),
     });
+    let sources = usize::from(sources.max(1));
     let mut readers = Vec::with_capacity(clients);
     for i in 0..clients {
-        let source = IpAddr::V4(Ipv4Addr::new(
-            127,
-            0,
-            0,
-            2 + (i % usize::from(sources.max(1))) as u8,
-        ));
+        let last_octet = u8::try_from(2 + i % sources).unwrap_or(2);
         let socket = TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::new(source, 0))?;
+        socket.bind(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last_octet)),
+            0,
+        ))?;
         let mut stream = socket.connect(addr).await.context("connecting")?;
         stream.set_nodelay(true)?;
         let shared = shared.clone();
@@ -96,35 +140,22 @@ pub async fn measure(clients: usize, rounds: usize, sources: u8) -> anyhow::Resu
             seen
         }));
     }
-    let mut accepted = tokio::task::spawn_blocking(move || acceptor.join())
-        .await?
-        .map_err(|_| anyhow::anyhow!("the accepting thread panicked"))??;
-    let writer_shared = shared.clone();
-    let total = WARMUP_ROUNDS + rounds;
-    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let message = [b'x'; MESSAGE];
-        for round in 0..total {
-            std::thread::sleep(ROUND_GAP);
-            writer_shared.round.store(round, Ordering::Release);
-            let start = writer_shared.base.elapsed();
-            writer_shared.round_start.store(
-                u64::try_from(start.as_nanos()).unwrap_or(u64::MAX),
-                Ordering::Release,
-            );
-            for stream in &mut accepted {
-                stream.write_all(&message)?;
-            }
-            let waited = Instant::now();
-            while writer_shared.delivered.load(Ordering::Acquire) < (round + 1) * clients
-                && waited.elapsed() < ROUND_WAIT
-            {
-                std::thread::sleep(Duration::from_micros(200));
-            }
+    for round in 0..WARMUP_ROUNDS + rounds {
+        tokio::time::sleep(ROUND_GAP).await;
+        shared.round.store(round, Ordering::Release);
+        let start = u64::try_from(shared.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        shared.round_start.store(start, Ordering::Release);
+        stdin.write_all(b"go\n").await?;
+        stdin.flush().await?;
+        let waited = Instant::now();
+        while shared.delivered.load(Ordering::Acquire) < (round + 1) * clients
+            && waited.elapsed() < ROUND_WAIT
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        drop(accepted);
-        Ok(())
-    });
-    writer.await??;
+    }
+    drop(stdin);
+    child.wait().await?;
     let mut latency = tracker::histogram()?;
     let mut last = vec![Duration::ZERO; rounds];
     let mut delivered = 0;
@@ -150,9 +181,25 @@ pub async fn measure(clients: usize, rounds: usize, sources: u8) -> anyhow::Resu
 
 #[cfg(test)]
 mod tests {
+    /// Set for the copy of this test binary that plays the writer.
+    const WRITER_ENV: &str = "SAMVERKAN_LOAD_FLOOR_WRITER";
+
+    /// Does nothing unless started by the test below as its writer process.
+    #[test]
+    fn floor_writer_child() -> anyhow::Result<()> {
+        match std::env::var(WRITER_ENV) {
+            Ok(clients) => super::serve_writer(clients.parse()?),
+            Err(_) => Ok(()),
+        }
+    }
+
     #[tokio::test]
     async fn every_client_gets_every_measured_round_once() -> anyhow::Result<()> {
-        let floor = super::measure(40, 2, 2).await?;
+        let mut writer = tokio::process::Command::new(std::env::current_exe()?);
+        writer
+            .args(["floor::tests::floor_writer_child", "--exact", "--nocapture"])
+            .env(WRITER_ENV, "40");
+        let floor = super::measure(writer, 40, 2, 2).await?;
         assert_eq!((floor.delivered, floor.expected), (80, 80));
         assert_eq!(floor.last_delivery.len(), 2);
         assert!(floor.last_delivery.iter().all(|d| !d.is_zero()));

@@ -48,6 +48,9 @@ struct Args {
     /// Skip the transport floor (raw TCP writes, no server logic).
     #[arg(long)]
     skip_floor: bool,
+    /// Internal: be the transport floor's writer process for this many connections.
+    #[arg(long, hide = true)]
+    floor_writer: Option<usize>,
     /// Small run for CI smoke use: 1,000 clients, 5 rounds, 2 s at 200 changes/s.
     #[arg(long)]
     quick: bool,
@@ -238,7 +241,8 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
             "[floor] raw TCP: {} clients, {} rounds",
             s.plan.clients, s.plan.rounds
         );
-        Some(floor::measure(s.plan.clients, s.plan.rounds, args.sources).await?)
+        let writer = floor::writer_command(s.plan.clients)?;
+        Some(floor::measure(writer, s.plan.clients, s.plan.rounds, args.sources).await?)
     };
 
     let machine = Machine {
@@ -268,6 +272,15 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(clients) = args.floor_writer {
+        return match floor::serve_writer(clients) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("samverkan-load --floor-writer: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&args).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) if args.fail_on_miss => ExitCode::from(2),
