@@ -1,8 +1,9 @@
 //! The transport floor: the same fan-out with no server logic at all. A child process (this
 //! binary with `--floor-writer N`) holds N loopback TCP connections and, on each line it reads
-//! from its stdin, writes one 120-byte message to each (blocking sockets, one `write` each,
-//! nothing else); the generator reads them as it reads the servers' streams, a tokio task per
-//! connection, timing from the moment it asks for the round. No WebSocket server can beat it.
+//! from its stdin, writes one 120-byte message to each from one thread per core (blocking
+//! sockets, one `write` each, nothing else); the generator reads them as it reads the
+//! servers' streams, a tokio task per connection, timing from the moment it asks for the
+//! round. A WebSocket server does at least this much work per subscriber.
 
 use std::io::{BufRead, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
@@ -48,11 +49,28 @@ pub fn serve_writer(clients: usize) -> anyhow::Result<()> {
         accepted.push(stream);
     }
     let message = [b'x'; MESSAGE];
+    // One writing thread per core, each with its share of the connections.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let share = clients.div_ceil(threads).max(1);
     for line in std::io::stdin().lock().lines() {
         line?;
-        for stream in &mut accepted {
-            stream.write_all(&message)?;
-        }
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = accepted
+                .chunks_mut(share)
+                .map(|chunk| {
+                    scope.spawn(move || -> std::io::Result<()> {
+                        for stream in chunk {
+                            stream.write_all(&message)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            writers.into_iter().try_for_each(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("a writer panicked")))
+            })
+        })?;
     }
     Ok(())
 }

@@ -322,8 +322,8 @@ fn floor_section(
     writeln!(out, "\n## Transport floor (raw TCP, no server logic)\n")?;
     writeln!(
         out,
-        "One thread writes one 120-byte message to each of {} loopback TCP connections (one blocking `write` each); \
-         the generator reads them as it reads the servers' streams. {} rounds.\n",
+        "A process writes one 120-byte message to each of {} loopback TCP connections (one blocking `write` each, \
+         one writing thread per core); the generator reads them as it reads the servers' streams. {} rounds.\n",
         floor.clients, floor.rounds
     )?;
     writeln!(
