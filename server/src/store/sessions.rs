@@ -1,7 +1,7 @@
 //! Sign-in sessions: when each started, was last used and must end, and whether the user
 //! signed out. Access tokens carry the session id, so ending the row ends every token of it.
 
-use super::users::User;
+use super::users::{self, User};
 use super::{decode_code, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{Role, SessionId, Timestamp, UserId};
 
@@ -55,17 +55,22 @@ pub async fn get(tx: &mut Tx, id: SessionId) -> StoreResult<Option<Session>> {
         "SELECT id, user_id, started_at, last_active_at, expires_at, ended_at FROM sessions WHERE id = ",
     );
     sql.bind(id.to_string());
-    let Some(row) = sql.fetch_optional(tx).await? else {
-        return Ok(None);
-    };
-    Ok(Some(Session {
+    sql.fetch_optional(tx)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Session> {
+    Ok(Session {
         id: row.id("id")?,
         user_id: row.id("user_id")?,
         started_at: Timestamp::from_micros(row.int("started_at")?),
         last_active_at: Timestamp::from_micros(row.int("last_active_at")?),
         expires_at: Timestamp::from_micros(row.int("expires_at")?),
         ended_at: row.opt_int("ended_at")?.map(Timestamp::from_micros),
-    }))
+    })
 }
 
 /// A session with its user (and the user's roles), in one round trip: what every signed-in
@@ -82,28 +87,13 @@ pub async fn get_with_user(tx: &mut Tx, id: SessionId) -> StoreResult<Option<(Se
     let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let session = Session {
-        id: row.id("id")?,
-        user_id: row.id("user_id")?,
-        started_at: Timestamp::from_micros(row.int("started_at")?),
-        last_active_at: Timestamp::from_micros(row.int("last_active_at")?),
-        expires_at: Timestamp::from_micros(row.int("expires_at")?),
-        ended_at: row.opt_int("ended_at")?.map(Timestamp::from_micros),
-    };
+    let session = from_row(row)?;
     let roles = rows
         .iter()
         .filter_map(|r| r.opt_text("role").transpose())
         .map(|code| decode_code(&code?, Role::from_code))
         .collect::<StoreResult<Vec<_>>>()?;
-    let user = User {
-        id: session.user_id,
-        organisation_id: row.id("organisation_id")?,
-        username: row.text("username")?,
-        display_name: row.text("display_name")?,
-        email: row.text("email")?,
-        active: row.int("active")? != 0,
-        roles,
-    };
+    let user = users::from_row(row, session.user_id, roles)?;
     Ok(Some((session, user)))
 }
 

@@ -32,6 +32,11 @@ async fn hydrate(tx: &mut Tx, row: &sqlx::any::AnyRow) -> StoreResult<User> {
         .iter()
         .map(|r| decode_code(&r.text("role")?, Role::from_code))
         .collect::<StoreResult<Vec<_>>>()?;
+    from_row(row, id, roles)
+}
+
+/// A user from a row with the `COLUMNS` (but its id), given the id and the roles.
+pub(super) fn from_row(row: &sqlx::any::AnyRow, id: UserId, roles: Vec<Role>) -> StoreResult<User> {
     Ok(User {
         id,
         organisation_id: row.id("organisation_id")?,

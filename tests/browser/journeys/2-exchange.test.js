@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, signIn, axe, screenshot, randomPersonnummer, noScriptErrors } from './helpers.js';
+import { launch, signedIn, axe, screenshot, randomPersonnummer, noScriptErrors } from './helpers.js';
 
 let browser;
 let sara;
@@ -15,9 +15,7 @@ let inquiryUrl;
 
 before(async () => {
   browser = await launch();
-  [sara, maria] = await Promise.all([open(browser), open(browser)]);
-  await signIn(sara, 'soc.sara');
-  await signIn(maria, 'vc.rinkeby');
+  [sara, maria] = await signedIn(browser, 'soc.sara', 'vc.rinkeby');
 });
 after(async () => { await browser.close(); });
 

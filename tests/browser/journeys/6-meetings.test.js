@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, signIn, axe, screenshot, noScriptErrors, BASE } from './helpers.js';
+import { launch, open, signIn, signedIn, axe, screenshot, noScriptErrors, BASE } from './helpers.js';
 
 let browser;
 let sara;
@@ -41,9 +41,7 @@ const meetingRow = (page, kind, place = PLACE) => page.locator('#mina-moten tbod
 
 before(async () => {
   browser = await launch();
-  [sara, maria] = await Promise.all([open(browser), open(browser)]);
-  await signIn(sara, 'soc.sara');
-  await signIn(maria, 'vc.rinkeby');
+  [sara, maria] = await signedIn(browser, 'soc.sara', 'vc.rinkeby');
 });
 after(async () => { await browser.close(); });
 

@@ -40,6 +40,13 @@ export async function signIn(page, username) {
   await page.getByRole('button', { name: 'Logga ut' }).waitFor();
 }
 
+/** Two pages of one browser, each signed in as one of `usernames` (two organisations). */
+export async function signedIn(browser, ...usernames) {
+  const pages = await Promise.all(usernames.map(() => open(browser)));
+  for (const [i, page] of pages.entries()) await signIn(page, usernames[i]);
+  return pages;
+}
+
 /** Zero violations of WCAG 2.0/2.1 A and AA in the page as it is now. */
 export async function axe(page, state) {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
