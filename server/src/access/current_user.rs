@@ -12,12 +12,15 @@ use crate::app::AppState;
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::store::sessions::{self, Session};
+use crate::store::users::User;
 
 /// The signed-in user; every `/api` handler but login takes one.
 pub struct CurrentUser(pub Actor);
 
 /// The signed-in user and their session, for the handlers that refresh or end it.
-pub struct SignedIn(pub Actor, pub Session);
+/// The signed-in user as every request checks them: who acts, in which session, and the
+/// user row as just read (so handlers that need it need not read it again).
+pub struct SignedIn(pub Actor, pub Session, pub User);
 
 /// A request the client marks as made on its own (a refresh after a live event), not by the
 /// user; it does not keep the session from going idle.
@@ -31,7 +34,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let SignedIn(actor, _) = SignedIn::from_request_parts(parts, state).await?;
+        let SignedIn(actor, _, _) = SignedIn::from_request_parts(parts, state).await?;
         Ok(CurrentUser(actor))
     }
 }
@@ -127,10 +130,11 @@ impl FromRequestParts<AppState> for SignedIn {
             Actor {
                 user_id: user.id,
                 organisation_id: user.organisation_id,
-                roles: user.roles,
+                roles: user.roles.clone(),
                 request_id,
             },
             session,
+            user,
         ))
     }
 }

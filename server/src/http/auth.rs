@@ -10,7 +10,7 @@ use validator::Validate;
 
 use super::users::UserResponse;
 use super::{rfc3339, ValidJson};
-use crate::access::{password, CurrentUser, SignedIn};
+use crate::access::{password, SignedIn};
 use crate::app::AppState;
 use crate::domain::Timestamp;
 use crate::error::{AppError, AppResult};
@@ -140,11 +140,8 @@ async fn login(
 ))]
 async fn refresh(
     State(state): State<AppState>,
-    SignedIn(actor, session): SignedIn,
+    SignedIn(_actor, session, user): SignedIn,
 ) -> AppResult<Json<LoginResponse>> {
-    let mut tx = state.store.begin().await?;
-    let user = users::get(&mut tx, actor.user_id).await?;
-    drop(tx);
     token_reply(&state, user, &session).await
 }
 
@@ -155,7 +152,7 @@ async fn refresh(
 ))]
 async fn logout(
     State(state): State<AppState>,
-    SignedIn(_actor, session): SignedIn,
+    SignedIn(_actor, session, _user): SignedIn,
 ) -> AppResult<axum::http::StatusCode> {
     let mut tx = state.store.begin().await?;
     sessions::end(&mut tx, session.id, Timestamp::now()).await?;
@@ -167,10 +164,9 @@ async fn logout(
 #[utoipa::path(get, path = "/api/me", tag = "auth", responses((status = 200, body = UserResponse), crate::http::CommonErrors))]
 async fn me(
     State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
+    SignedIn(_actor, _session, user): SignedIn,
 ) -> AppResult<Json<UserResponse>> {
-    let mut tx = state.store.begin().await?;
-    let user = users::get(&mut tx, actor.user_id).await?;
+    let mut tx = state.store.read().await?;
     let organisation = organisations::get(&mut tx, user.organisation_id).await?;
     Ok(Json(UserResponse::new(user, &organisation)))
 }

@@ -50,18 +50,6 @@ pub async fn start(tx: &mut Tx, user: UserId, lifetime_micros: i64) -> StoreResu
     Ok(session)
 }
 
-pub async fn get(tx: &mut Tx, id: SessionId) -> StoreResult<Option<Session>> {
-    let mut sql = Sql::new(
-        "SELECT id, user_id, started_at, last_active_at, expires_at, ended_at FROM sessions WHERE id = ",
-    );
-    sql.bind(id.to_string());
-    sql.fetch_optional(tx)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
-}
-
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Session> {
     Ok(Session {
         id: row.id("id")?,
