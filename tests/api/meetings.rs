@@ -448,6 +448,9 @@ on_both_stores! {
         assert_eq!(event.case_id, None);
         let admin = book(&app, &w.rehab_lead, body(None, "other", 3.0, 4.0, &[&w.clinic_admin])).await?;
         assert_eq!(field_errors(&admin), [("participant_user_ids[0]".to_owned(), "invalid_participant".to_owned())]);
+        // The organiser and a repeat are skipped, but an error names the position as sent.
+        let skipped = book(&app, &w.rehab_lead, body(None, "other", 3.0, 4.0, &[&w.rehab_lead, &w.coordinator, &w.coordinator, &w.clinic_admin])).await?;
+        assert_eq!(field_errors(&skipped), [("participant_user_ids[3]".to_owned(), "invalid_participant".to_owned())]);
         let admin_books = book(&app, &w.social_admin, body(None, "other", 3.0, 4.0, &[])).await?;
         assert_eq!(admin_books.status, StatusCode::FORBIDDEN);
         Ok(())

@@ -121,9 +121,15 @@ async fn create_meeting(
     let scope =
         policy::authorize_meeting_scope(&mut tx, &actor, body.case_id, purpose, action).await?;
     check_schedule(&schedule, true, now)?;
-    let users = distinct_invitees(&body.participant_user_ids, actor.user_id);
-    let invitees =
-        policy::check_invitees(&mut tx, &scope, &users, "participant_user_ids", now).await?;
+    let invitees = policy::check_invitees(
+        &mut tx,
+        &scope,
+        &body.participant_user_ids,
+        actor.user_id,
+        "participant_user_ids",
+        now,
+    )
+    .await?;
     let id = MeetingId::new();
     let new = NewMeeting {
         id,
@@ -252,9 +258,15 @@ async fn invite_to_meeting(
     let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_organiser(&actor, action)?;
     require_scheduled(&access)?;
-    let users = distinct_invitees(&body.user_ids, actor.user_id);
-    let invitees =
-        policy::check_invitees(&mut tx, &access.scope(), &users, "user_ids", now).await?;
+    let invitees = policy::check_invitees(
+        &mut tx,
+        &access.scope(),
+        &body.user_ids,
+        actor.user_id,
+        "user_ids",
+        now,
+    )
+    .await?;
     let target = Target::Existing(&access);
     let added = meetings::invite(&mut tx, &target, &invitees, now).await?;
     let attendees = body.attendees();

@@ -237,7 +237,8 @@ pub fn rfc3339(at: Timestamp) -> DateTime<Utc> {
     at.to_datetime()
 }
 
-fn text_error(code: &'static str, message: &'static str) -> validator::ValidationError {
+/// A field error with its code and Swedish message, for `validator` custom checks.
+pub(crate) fn text_error(code: &'static str, message: &'static str) -> validator::ValidationError {
     let mut err = validator::ValidationError::new(code);
     err.message = Some(message.into());
     err

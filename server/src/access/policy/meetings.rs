@@ -99,11 +99,13 @@ impl Invitees {
 /// Checks the users to invite: each must be an active user who works with cases and, for a
 /// meeting in a case, see the case for the meeting's purpose — which for another
 /// organisation means a consent in force covering it (409 `consent_missing` naming the
-/// organisations without one). Unknown users are field errors under `field`.
+/// organisations without one). Unknown users are field errors under `field`. The organiser
+/// and repeats are left out.
 pub async fn check_invitees(
     tx: &mut Tx,
     scope: &MeetingScope,
     users: &[UserId],
+    organiser: UserId,
     field: &str,
     now: Timestamp,
 ) -> Result<Invitees, AppError> {
@@ -120,6 +122,11 @@ pub async fn check_invitees(
     let mut uncovered: Vec<OrganisationId> = Vec::new();
     let mut invitees: Vec<Invitee> = Vec::new();
     for (index, id) in users.iter().enumerate() {
+        // The organiser takes part anyway; a repeat is invited once. Errors keep the
+        // position the client sent.
+        if *id == organiser || users[..index].contains(id) {
+            continue;
+        }
         let user = match store::users::get(tx, *id).await {
             Ok(user) if user.active && user.roles.iter().any(|r| r.works_cases()) => user,
             Ok(_) | Err(StoreError::NotFound) => {
@@ -152,12 +159,10 @@ pub async fn check_invitees(
                 continue;
             }
         }
-        if !invitees.iter().any(|i| i.user_id == user.id) {
-            invitees.push(Invitee {
-                user_id: user.id,
-                organisation_id: user.organisation_id,
-            });
-        }
+        invitees.push(Invitee {
+            user_id: user.id,
+            organisation_id: user.organisation_id,
+        });
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));

@@ -11,14 +11,8 @@ use crate::domain::{
     Purpose, Timestamp, UserId,
 };
 use crate::error::{AppError, FieldError};
-use crate::http::{rfc3339, text_line};
+use crate::http::{rfc3339, text_error as error, text_line};
 use crate::store::meetings::{Attendee, Meeting, NewAttendee, Participant, Schedule};
-
-fn error(code: &'static str, message: &'static str) -> validator::ValidationError {
-    let mut err = validator::ValidationError::new(code);
-    err.message = Some(message.into());
-    err
-}
 
 /// A video link: an https address without spaces or control characters.
 fn valid_video_link(value: &str) -> Result<(), validator::ValidationError> {
@@ -261,17 +255,6 @@ impl InviteBody {
             .map(AttendeeBody::into_new)
             .collect()
     }
-}
-
-/// Users to invite: each once, the organiser left out.
-pub fn distinct_invitees(ids: &[UserId], organiser: UserId) -> Vec<UserId> {
-    let mut out: Vec<UserId> = Vec::new();
-    for id in ids {
-        if *id != organiser && !out.contains(id) {
-            out.push(*id);
-        }
-    }
-    out
 }
 
 /// A user taking part and their answer (none yet: `null`).
