@@ -182,6 +182,13 @@ async fn sqlite_runs_in_wal_mode_with_group_synced_commits_and_foreign_keys() ->
             .execute(tx.conn())
             .await;
     assert!(orphan.is_err(), "foreign keys are enforced");
+    drop(tx);
+    // A commit made alone is synced before it is acknowledged: one more commit, one more sync.
+    let (commits, syncs) = app.store.group_commits().expect("SQLite commits in groups");
+    let mut tx = app.store.begin().await?;
+    tx.audit(entry("test.synced"));
+    tx.commit().await?;
+    assert_eq!(app.store.group_commits(), Some((commits + 1, syncs + 1)));
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Meetings (möten): the Swedish names of the kinds, the consent purpose each kind needs by
 //! default, and the rules for a meeting's time.
 
-use super::{MeetingAnswer, MeetingKind, Purpose, Timestamp};
+use super::{MeetingKind, Purpose, Timestamp};
 
 /// The longest meeting: a working day. Longer is taken to be a mistake.
 pub const MAX_DURATION_MICROS: i64 = 10 * 3_600_000_000;
@@ -35,17 +35,6 @@ impl MeetingKind {
             | MeetingKind::Avstamningsmote
             | MeetingKind::GemensamKartlaggning
             | MeetingKind::Other => Purpose::Informationsutbyte,
-        }
-    }
-}
-
-impl MeetingAnswer {
-    /// The iCalendar participation status (RFC 5545 PARTSTAT).
-    pub fn partstat(self) -> &'static str {
-        match self {
-            MeetingAnswer::Accepted => "ACCEPTED",
-            MeetingAnswer::Declined => "DECLINED",
-            MeetingAnswer::Tentative => "TENTATIVE",
         }
     }
 }
@@ -106,11 +95,6 @@ pub fn check_time(starts_at: Timestamp, ends_at: Timestamp, now: Timestamp) -> V
     problems
 }
 
-/// Two half-open intervals `[start, end)` overlap.
-pub fn overlaps(a: (Timestamp, Timestamp), b: (Timestamp, Timestamp)) -> bool {
-    a.0 < b.1 && b.0 < a.1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,16 +106,31 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_has_a_swedish_label_and_a_purpose() {
-        for kind in MeetingKind::ALL {
-            assert!(!kind.label().is_empty());
-            let _ = kind.default_purpose();
-        }
-        assert_eq!(MeetingKind::SipMote.default_purpose(), Purpose::Sip);
-        assert_eq!(
-            MeetingKind::Trepartsmote.default_purpose(),
-            Purpose::Informationsutbyte
-        );
+    fn every_kind_has_its_swedish_label_and_consent_purpose() {
+        use MeetingKind as K;
+        use Purpose as P;
+        let expected = [
+            (K::SipMote, "SIP-möte", P::Sip),
+            (K::FinsamteamMote, "Finsamteam-möte", P::Finsamteam),
+            (K::Trepartsmote, "Trepartsmöte", P::Informationsutbyte),
+            (K::Avstamningsmote, "Avstämningsmöte", P::Informationsutbyte),
+            (
+                K::GemensamKartlaggning,
+                "Gemensam kartläggning",
+                P::Informationsutbyte,
+            ),
+            (
+                K::UppfoljningFordjupadSamverkan,
+                "Uppföljning fördjupad samverkan",
+                P::FordjupadSamverkan,
+            ),
+            (K::Other, "Annat möte", P::Informationsutbyte),
+        ];
+        let actual: Vec<_> = MeetingKind::ALL
+            .iter()
+            .map(|k| (*k, k.label(), k.default_purpose()))
+            .collect();
+        assert_eq!(actual, expected);
     }
 
     #[test]
@@ -148,12 +147,5 @@ mod tests {
             check_time(at(24 * 800), at(24 * 800 + 1), now),
             [TimeProblem::TooFarAhead]
         );
-    }
-
-    #[test]
-    fn back_to_back_meetings_do_not_overlap() {
-        assert!(!overlaps((at(1), at(2)), (at(2), at(3))));
-        assert!(overlaps((at(1), at(3)), (at(2), at(4))));
-        assert!(overlaps((at(2), at(3)), (at(1), at(4))));
     }
 }
