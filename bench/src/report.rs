@@ -44,15 +44,16 @@ fn p(h: &Histogram<u64>, q: f64) -> f64 {
     ms(h.value_at_quantile(q))
 }
 
-fn latency_cells(o: &Outcome) -> String {
-    if o.latency.is_empty() {
+/// p50 | p99 | max, or dashes when nothing was recorded.
+fn latency_cells(h: &Histogram<u64>) -> String {
+    if h.is_empty() {
         return "– | – | –".into();
     }
     format!(
         "{:.2} ms | {:.2} ms | {:.2} ms",
-        p(&o.latency, 0.5),
-        p(&o.latency, 0.99),
-        ms(o.latency.max())
+        p(h, 0.5),
+        p(h, 0.99),
+        ms(h.max())
     )
 }
 
@@ -130,7 +131,7 @@ fn rows(run: &ServerRun, out: &mut String) -> std::fmt::Result {
         f.clients,
         f.delivered,
         f.expected,
-        latency_cells(f),
+        latency_cells(&f.latency),
         bytes(after),
         met(fanout_met(f))
     )?;
@@ -148,7 +149,7 @@ fn rows(run: &ServerRun, out: &mut String) -> std::fmt::Result {
             o.clients,
             o.delivered,
             o.expected,
-            latency_cells(o)
+            latency_cells(&o.latency)
         )?;
     }
     Ok(())
@@ -334,12 +335,10 @@ fn floor_section(
     let fanout = &ours.fanout;
     writeln!(
         out,
-        "| raw TCP writes | {}/{} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+        "| raw TCP writes | {}/{} | {} | {} |",
         floor.delivered,
         floor.expected,
-        p(&floor.latency, 0.5),
-        p(&floor.latency, 0.99),
-        ms(floor.latency.max()),
+        latency_cells(&floor.latency),
         ratio(p(&fanout.latency, 0.99), p(&floor.latency, 0.99))
     )?;
     let last: Vec<String> = floor

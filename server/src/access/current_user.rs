@@ -17,7 +17,6 @@ use crate::store::users::User;
 /// The signed-in user; every `/api` handler but login takes one.
 pub struct CurrentUser(pub Actor);
 
-/// The signed-in user and their session, for the handlers that refresh or end it.
 /// The signed-in user as every request checks them: who acts, in which session, and the
 /// user row as just read (so handlers that need it need not read it again).
 pub struct SignedIn(pub Actor, pub Session, pub User);

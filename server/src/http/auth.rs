@@ -65,7 +65,7 @@ async fn token_reply(
     let (access_token, expires_at) = state
         .tokens
         .issue(user.id, session.id, session.expires_at)?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.read().await?;
     let organisation = organisations::get(&mut tx, user.organisation_id).await?;
     Ok(Json(LoginResponse {
         access_token,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use super::{insert_rows, RowExt, Sql, StoreResult, Tx};
+use super::{insert_rows, push_values, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{CaseId, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -167,12 +167,12 @@ pub(super) fn chain(
 
 /// One multi-row INSERT of `rows` (at most `ROWS_PER_INSERT`).
 pub(super) fn push_insert(sql: &mut Sql, rows: &[AuditRow]) {
-    sql.push(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES "));
-    for (i, row) in rows.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        bind_row(sql, row);
-        sql.push(")");
-    }
+    push_values(
+        sql,
+        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES "),
+        rows,
+        bind_row,
+    );
 }
 
 /// Moves the head to the last of `rows`.

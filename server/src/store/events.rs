@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{decode_code, insert_rows, Backend, RowExt, Sql, StoreResult, Tx};
+use super::{decode_code, insert_rows, push_values, Backend, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{OrganisationId, Purpose, Timestamp};
 use crate::events::{Audience, Event, NewEvent};
 
@@ -124,12 +124,12 @@ pub(super) fn numbered(new: Vec<NewEvent>, last: i64) -> Vec<Event> {
 
 /// One multi-row INSERT of `events` (at most `ROWS_PER_INSERT`).
 pub(super) fn push_insert(sql: &mut Sql, events: &[Event]) {
-    sql.push(&format!("INSERT INTO events ({COLUMNS}) VALUES "));
-    for (i, event) in events.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        bind_row(sql, event);
-        sql.push(")");
-    }
+    push_values(
+        sql,
+        &format!("INSERT INTO events ({COLUMNS}) VALUES "),
+        events,
+        bind_row,
+    );
 }
 
 fn bind_row(sql: &mut Sql, event: &Event) {

@@ -438,15 +438,27 @@ pub(crate) async fn insert_rows<T>(
     values: impl Fn(&mut Sql, &T),
 ) -> StoreResult<()> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = Sql::new(insert);
-        for (i, row) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            values(&mut sql, row);
-            sql.push(")");
-        }
+        let mut sql = Sql::new("");
+        push_values(&mut sql, insert, chunk, &values);
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Appends one multi-row INSERT: `insert` (ending in `VALUES `), then a parenthesised row
+/// of `values` per row.
+pub(crate) fn push_values<T>(
+    sql: &mut Sql,
+    insert: &str,
+    rows: &[T],
+    values: impl Fn(&mut Sql, &T),
+) {
+    sql.push(insert);
+    for (i, row) in rows.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        values(sql, row);
+        sql.push(")");
+    }
 }
 
 /// A query under construction with numbered `$n` placeholders, which both SQLite and
