@@ -330,7 +330,7 @@ on_both_stores! {
     }
 
     async fn my_meetings_are_listed_within_a_window(app) {
-        let (w, case, _) = case_with_consent(&app, &["informationsutbyte"]).await?;
+        let (w, case, consent) = case_with_consent(&app, &["informationsutbyte"]).await?;
         let mut booked = Vec::new();
         for start in [2.0, 50.0, 200.0] {
             let reply = book(&app, &w.social_worker, body(Some(&case), "trepartsmote", start, start + 1.0, &[&w.coordinator])).await?;
@@ -355,9 +355,14 @@ on_both_stores! {
         assert_eq!(field_errors(&backwards), [("to".to_owned(), "before_from".to_owned())]);
         let colleague = app.get(&w.colleague, "/api/meetings").await?;
         assert_eq!(colleague.body["items"], json!([]), "only meetings I take part in");
-        let listed_audit = app.audit_rows().await?.into_iter()
-            .filter(|r| r.action == "meeting.list" && r.user_id == Some(w.coordinator.id.to_string())).count();
-        assert!(listed_audit >= 3, "each listed case meeting is audited");
+        // One row per case meeting shown: three in the full list, one in the window, none on
+        // the page (the general meeting) or in the past; each naming the case and the consent.
+        let listed_audit: Vec<_> = app.audit_rows().await?.into_iter()
+            .filter(|r| r.action == "meeting.list" && r.user_id == Some(w.coordinator.id.to_string())).collect();
+        assert_eq!(listed_audit.len(), 4, "each listed case meeting is audited");
+        for row in &listed_audit {
+            assert_eq!((row.case_id.as_deref(), row.consent_id.as_deref(), row.outcome.as_str()), (Some(case.as_str()), Some(consent.as_str()), "allowed"));
+        }
         Ok(())
     }
 

@@ -139,12 +139,16 @@ on_both_stores! {
         let s = setup(&app).await?;
         let w = &s.world;
         inquiry_in(&app, &s, "assigned").await?;
+        // A colleague at the same clinic who could see the case but never took part in it.
+        let bystander = app.user(&w.clinic, "bystander", &[samverkan::domain::Role::Rehabkoordinator]).await?;
         let before = app.notification_kinds(&w.coordinator).await?;
         ok(app.end_consent(&w.social_worker, &s.consent).await?);
         let after = app.notification_kinds(&w.coordinator).await?;
         assert_eq!(after[before.len()..], ["access_revoked"]);
         assert_eq!(app.notifications(&w.coordinator).await?[0]["subject_id"], s.consent);
         assert!(app.notification_kinds(&w.other_coordinator).await?.is_empty());
+        assert!(!app.notification_kinds(&bystander).await?.contains(&"access_revoked".to_owned()), "only those who took part");
+        assert!(!app.notification_kinds(&w.clinic_admin).await?.contains(&"access_revoked".to_owned()));
         Ok(())
     }
 

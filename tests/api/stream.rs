@@ -222,7 +222,19 @@ on_both_stores! {
         let second = ticket(&app, &world.social_worker).await?;
         let mut request = stream_url(&app, &second, None).into_client_request()?;
         request.headers_mut().insert("origin", format!("http://evil.example:{}", app.addr.port()).parse()?);
-        assert!(tokio_tungstenite::connect_async(request).await.is_err(), "another host is refused");
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), StatusCode::FORBIDDEN, "another host is refused");
+                let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or_default())?;
+                assert_eq!(body["code"], "origin_not_allowed");
+            }
+            other => panic!("expected 403 origin_not_allowed, got {other:?}"),
+        }
+        // It was the origin that was refused: the same ticket still opens the stream.
+        let mut request = stream_url(&app, &second, None).into_client_request()?;
+        request.headers_mut().insert("origin", format!("http://{}", app.addr).parse()?);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        socket.close(None).await?;
         Ok(())
     }
 
