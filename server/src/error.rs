@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::Purpose;
 use crate::store::audit::AuditEntry;
 use crate::store::StoreError;
 
@@ -100,6 +101,21 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// 409 `consent_missing`: no consent in force covers `organisations` (their names) for
+    /// `purpose`, so the step waits until one is recorded.
+    pub fn consent_missing(organisations: &[String], purpose: Purpose) -> Self {
+        AppError::Conflict {
+            code: "consent_missing",
+            detail: format!(
+                "Det finns inget gällande samtycke som omfattar {} och ändamålet {} ({}). \
+                 Registrera samtycket i ärendet först.",
+                organisations.join(", "),
+                purpose.label(),
+                purpose.code()
+            ),
+        }
+    }
+
     pub fn field(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, code, message)])
     }

@@ -147,7 +147,7 @@ on_both_stores! {
         assert_eq!(sip.status, StatusCode::CONFLICT, "{}", sip.body);
         assert_eq!(sip.body["code"], "consent_missing");
         let detail = sip.body["detail"].as_str().unwrap();
-        assert!(detail.contains("Vårdcentral Alfa") && detail.contains("sip"), "{detail}");
+        assert!(detail.contains("Vårdcentral Alfa") && detail.contains("ändamålet SIP (sip)"), "the purpose by its name and code: {detail}");
         let other = book(&app, &w.social_worker, body(Some(&case), "trepartsmote", 0.0, 1.0, &[&w.other_coordinator])).await?;
         assert_eq!(other.body["code"], "consent_missing");
         assert!(other.body["detail"].as_str().unwrap().contains("Vårdcentral Beta"));

@@ -166,6 +166,20 @@ impl CaseWrite {
 }
 
 /// A denial: 404 to the caller, and an audit row written by the `record_denials` layer.
+/// Only roles that work with cases (every role but `org_admin`) may register individuals,
+/// open cases, organise meetings or look up whom to invite; others get 403
+/// `role_not_allowed` with `detail`.
+pub fn require_works_cases(actor: &Actor, detail: &'static str) -> Result<(), AppError> {
+    if actor.works_cases() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            code: "role_not_allowed",
+            detail,
+        })
+    }
+}
+
 fn denied(actor: &Actor, action: &'static str, fill: impl FnOnce(&mut AuditEntry)) -> AppError {
     let mut entry = actor.audit(action, Outcome::Denied);
     fill(&mut entry);

@@ -107,6 +107,19 @@ code_enum! {
     }
 }
 
+impl Purpose {
+    /// The purpose as a Swedish reader knows it (in messages; the API sends the code).
+    pub fn label(self) -> &'static str {
+        match self {
+            Purpose::Informationsutbyte => "informationsutbyte",
+            Purpose::Rehabiliteringsforfragan => "rehabiliteringsförfrågan",
+            Purpose::Sip => "SIP",
+            Purpose::Finsamteam => "Finsamteam",
+            Purpose::FordjupadSamverkan => "fördjupad samverkan",
+        }
+    }
+}
+
 code_enum! {
     /// How consent was given.
     ConsentForm {

@@ -159,13 +159,7 @@ async fn caseworker_of_my_organisation(tx: &mut Tx, actor: &Actor, id: UserId) -
         )
     };
     match users::get(tx, id).await {
-        Ok(u)
-            if u.organisation_id == actor.organisation_id
-                && u.active
-                && u.roles.iter().any(|r| r.works_cases()) =>
-        {
-            Ok(())
-        }
+        Ok(u) if u.organisation_id == actor.organisation_id && u.is_active_caseworker() => Ok(()),
         Ok(_) | Err(StoreError::NotFound) => Err(invalid()),
         Err(err) => Err(err.into()),
     }
@@ -234,12 +228,7 @@ async fn open_case(
     CurrentUser(actor): CurrentUser,
     ValidJson(body): ValidJson<OpenCase>,
 ) -> AppResult<(StatusCode, Json<CaseResponse>)> {
-    if !actor.works_cases() {
-        return Err(AppError::Forbidden {
-            code: "role_not_allowed",
-            detail: "Din roll arbetar inte med ärenden.",
-        });
-    }
+    policy::require_works_cases(&actor, "Din roll arbetar inte med ärenden.")?;
     let mut tx = state.store.begin().await?;
     if !individuals::registered_by(&mut tx, body.individual_id, actor.organisation_id).await? {
         return Err(AppError::field(

@@ -81,12 +81,7 @@ async fn register_individual(
     CurrentUser(actor): CurrentUser,
     ValidJson(body): ValidJson<RegisterIndividual>,
 ) -> AppResult<(StatusCode, Json<IndividualResponse>)> {
-    if !actor.works_cases() {
-        return Err(AppError::Forbidden {
-            code: "role_not_allowed",
-            detail: "Din roll arbetar inte med ärenden.",
-        });
-    }
+    policy::require_works_cases(&actor, "Din roll arbetar inte med ärenden.")?;
     let personnummer = Personnummer::parse(&body.personnummer)
         .map_err(|e| AppError::field("personnummer", "invalid_personnummer", e.to_string()))?;
     let mut tx = state.store.begin().await?;

@@ -359,16 +359,10 @@ async fn send_inquiry(
         policy::bridging_consent(&mut tx, access.case(), access.recipient(), now).await?
     else {
         let clinic = organisations::get(&mut tx, access.recipient()).await?;
-        return Err(AppError::Conflict {
-            code: "consent_missing",
-            detail: format!(
-                "Det finns inget gällande samtycke som omfattar {} och ändamålet {} ({}). \
-                 Registrera samtycket i ärendet först.",
-                clinic.name,
-                "rehabiliteringsförfrågan",
-                Purpose::Rehabiliteringsforfragan
-            ),
-        });
+        return Err(AppError::consent_missing(
+            &[clinic.name],
+            Purpose::Rehabiliteringsforfragan,
+        ));
     };
     take_step(
         &mut tx,

@@ -8,10 +8,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::ApiPath;
+use crate::access::policy;
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::{OrganisationId, OrganisationKind, Role, UserId};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::organisations::{self, Organisation};
 use crate::store::users;
 
@@ -92,19 +93,14 @@ async fn list_people(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<OrganisationId>,
 ) -> AppResult<Json<Vec<PersonResponse>>> {
-    if !actor.works_cases() {
-        return Err(AppError::Forbidden {
-            code: "role_not_allowed",
-            detail: "Din roll arbetar inte med ärenden.",
-        });
-    }
+    policy::require_works_cases(&actor, "Din roll arbetar inte med ärenden.")?;
     let mut tx = state.store.begin().await?;
     organisations::get(&mut tx, id).await?;
     let people = users::list_by_organisation(&mut tx, id).await?;
     Ok(Json(
         people
             .into_iter()
-            .filter(|u| u.active && u.roles.iter().any(|r| r.works_cases()))
+            .filter(users::User::is_active_caseworker)
             .map(|u| PersonResponse {
                 id: u.id,
                 display_name: u.display_name,

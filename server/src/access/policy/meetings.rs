@@ -6,7 +6,10 @@
 //! case (a partnership's general meeting) is seen by its organiser and participants. Only the
 //! organiser changes or cancels a meeting; each participant answers for themself.
 
-use super::{authorize_case, case_filter, decide_case, denied, CaseAccess, CaseFilter, Need};
+use super::{
+    authorize_case, case_filter, decide_case, denied, require_works_cases, CaseAccess, CaseFilter,
+    Need,
+};
 use crate::access::Actor;
 use crate::domain::{
     CaseId, ConsentId, IndividualId, MeetingId, MeetingStatus, OrganisationId, Purpose, Timestamp,
@@ -63,12 +66,10 @@ pub async fn authorize_meeting_scope(
     purpose: Purpose,
     action: &'static str,
 ) -> Result<MeetingScope, AppError> {
-    if !actor.works_cases() {
-        return Err(AppError::Forbidden {
-            code: "role_not_allowed",
-            detail: "Din roll arbetar inte med ärenden och kan inte boka möten.",
-        });
-    }
+    require_works_cases(
+        actor,
+        "Din roll arbetar inte med ärenden och kan inte boka möten.",
+    )?;
     let case = match case_id {
         Some(id) => Some(authorize_case(tx, actor, id, Need::Purpose(purpose), action).await?),
         None => None,
@@ -128,7 +129,7 @@ pub async fn check_invitees(
             continue;
         }
         let user = match store::users::get(tx, *id).await {
-            Ok(user) if user.active && user.roles.iter().any(|r| r.works_cases()) => user,
+            Ok(user) if user.is_active_caseworker() => user,
             Ok(_) | Err(StoreError::NotFound) => {
                 errors.push(FieldError::new(
                     format!("{field}[{index}]"),
@@ -172,15 +173,7 @@ pub async fn check_invitees(
         for org in uncovered {
             names.push(store::organisations::get(tx, org).await?.name);
         }
-        return Err(AppError::Conflict {
-            code: "consent_missing",
-            detail: format!(
-                "Det finns inget gällande samtycke som omfattar {} och ändamålet {}. \
-                 Registrera samtycket i ärendet först.",
-                names.join(", "),
-                scope.purpose
-            ),
-        });
+        return Err(AppError::consent_missing(&names, scope.purpose));
     }
     Ok(Invitees(invitees))
 }
