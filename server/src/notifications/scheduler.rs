@@ -15,9 +15,9 @@ use crate::domain::inquiry::AWAITING_ANSWER;
 use crate::domain::{InquiryId, Timestamp};
 use crate::mail::templates;
 use crate::store::notifications as stored;
-use crate::store::{outbox, users, Store, StoreError, StoreResult};
+use crate::store::{outbox, users, Store, StoreError, StoreResult, Tx};
 
-use super::triggers;
+use super::{triggers, NotificationKind};
 
 /// Candidates looked at per kind and round.
 const BATCH: i64 = 200;
@@ -64,21 +64,33 @@ fn date_of(at: Timestamp) -> NaiveDate {
     at.to_datetime().date_naive()
 }
 
+/// A transaction holding the claim on one reminder (written in it, so the reminder goes out
+/// once across restarts and processes), or `None` when it has been claimed already.
+async fn claim(
+    store: &Store,
+    kind: NotificationKind,
+    subject: &str,
+    due: &str,
+) -> StoreResult<Option<Tx>> {
+    let mut tx = store.begin().await?;
+    Ok(stored::claim_reminder(&mut tx, kind.code(), subject, due)
+        .await?
+        .then_some(tx))
+}
+
 async fn overdue_inquiries(
     store: &Store,
     settings: &Settings,
     now: Timestamp,
 ) -> StoreResult<usize> {
     let candidates: Vec<(InquiryId, String)> = {
-        let mut tx = store.begin().await?;
-        let list = stored::overdue_inquiries(&mut tx, date_of(now), AWAITING_ANSWER, BATCH).await?;
-        tx.commit().await?;
-        list
+        let mut read = store.read().await?;
+        stored::overdue_inquiries(&mut read, date_of(now), AWAITING_ANSWER, BATCH).await?
     };
     let mut done = 0;
     for (id, due) in candidates {
-        let mut tx = store.begin().await?;
-        if stored::claim_reminder(&mut tx, "inquiry_overdue", &id.to_string(), &due).await? {
+        let kind = NotificationKind::InquiryOverdue;
+        if let Some(mut tx) = claim(store, kind, &id.to_string(), &due).await? {
             triggers::inquiry_overdue(&mut tx, settings, id).await?;
             tx.commit().await?;
             done += 1;
@@ -90,16 +102,14 @@ async fn overdue_inquiries(
 async fn ending_consents(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
     let until = now.plus_days(settings.notifications.consent_ending_days);
     let candidates = {
-        let mut tx = store.begin().await?;
-        let list = stored::ending_consents(&mut tx, now, until, BATCH).await?;
-        tx.commit().await?;
-        list
+        let mut read = store.read().await?;
+        stored::ending_consents(&mut read, now, until, BATCH).await?
     };
     let mut done = 0;
     for consent in candidates {
-        let mut tx = store.begin().await?;
         let due = consent.valid_until.micros().to_string();
-        if stored::claim_reminder(&mut tx, "consent_ending", &consent.id.to_string(), &due).await? {
+        let kind = NotificationKind::ConsentEnding;
+        if let Some(mut tx) = claim(store, kind, &consent.id.to_string(), &due).await? {
             triggers::consent_ending(&mut tx, settings, &consent).await?;
             tx.commit().await?;
             done += 1;
@@ -119,15 +129,13 @@ async fn meeting_reminders(
             .saturating_add(hours.saturating_mul(3_600_000_000)),
     );
     let candidates = {
-        let mut tx = store.begin().await?;
-        let list = stored::meetings_starting(&mut tx, now, until, BATCH).await?;
-        tx.commit().await?;
-        list
+        let mut read = store.read().await?;
+        stored::meetings_starting(&mut read, now, until, BATCH).await?
     };
     let mut done = 0;
     for (id, due) in candidates {
-        let mut tx = store.begin().await?;
-        if stored::claim_reminder(&mut tx, "meeting_reminder", &id.to_string(), &due).await? {
+        let kind = NotificationKind::MeetingReminder;
+        if let Some(mut tx) = claim(store, kind, &id.to_string(), &due).await? {
             triggers::meeting_reminder(&mut tx, settings, id).await?;
             tx.commit().await?;
             done += 1;

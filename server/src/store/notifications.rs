@@ -1,31 +1,22 @@
 //! In-app notifications, e-mail preferences, the record of reminders sent, and the look-ups
 //! that choose who is notified. Notifications hold a kind and ids, never content.
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
     CaseId, ConsentId, InquiryId, InquiryState, MeetingId, OrganisationId, Role, Timestamp, UserId,
 };
 use crate::notifications::{Delivery, NotificationKind};
 
-/// What became of a notification's e-mail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EmailState {
-    None,
-    Immediate,
-    DigestPending,
-    Digested,
-}
-
-impl EmailState {
-    pub fn code(self) -> &'static str {
-        match self {
-            EmailState::None => "none",
-            EmailState::Immediate => "immediate",
-            EmailState::DigestPending => "digest_pending",
-            EmailState::Digested => "digested",
-        }
+crate::domain::kinds::code_enum! {
+    /// What became of a notification's e-mail.
+    EmailState {
+        None = "none",
+        Immediate = "immediate",
+        DigestPending = "digest_pending",
+        Digested = "digested",
     }
 }
 
@@ -43,13 +34,10 @@ pub struct Notification {
 const COLUMNS: &str = "id, user_id, kind, case_id, subject_id, created_at, read_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Notification> {
-    let kind = row.text("kind")?;
     Ok(Notification {
         id: row.id("id")?,
         user_id: row.id("user_id")?,
-        kind: NotificationKind::from_code(&kind).ok_or_else(|| {
-            StoreError::Other(anyhow::anyhow!("unknown notification kind {kind}"))
-        })?,
+        kind: decode_code(&row.text("kind")?, NotificationKind::from_code)?,
         case_id: row.opt_id("case_id")?,
         subject_id: row.opt_text("subject_id")?,
         created_at: Timestamp::from_micros(row.int("created_at")?),
@@ -208,10 +196,10 @@ pub async fn claim_reminder(
 
 /// Users whose digest is due: they have notifications waiting for one.
 pub async fn users_with_pending_digest(tx: &mut Tx, limit: i64) -> StoreResult<Vec<UserId>> {
-    let mut sql = Sql::new(
-        "SELECT DISTINCT user_id FROM notifications WHERE email = 'digest_pending' ORDER BY user_id LIMIT ",
-    );
-    sql.bind(limit);
+    let mut sql = Sql::new("SELECT DISTINCT user_id FROM notifications WHERE email = ");
+    sql.bind(EmailState::DigestPending.code())
+        .push(" ORDER BY user_id LIMIT ")
+        .bind(limit);
     sql.fetch_all(tx)
         .await?
         .iter()
@@ -221,10 +209,10 @@ pub async fn users_with_pending_digest(tx: &mut Tx, limit: i64) -> StoreResult<V
 
 /// Marks the user's waiting notifications digested; returns the count per kind.
 pub async fn take_digest(tx: &mut Tx, user: UserId) -> StoreResult<Vec<(NotificationKind, i64)>> {
-    let mut sql = Sql::new(
-        "SELECT kind, COUNT(*) AS n FROM notifications WHERE email = 'digest_pending' AND user_id = ",
-    );
-    sql.bind(user.to_string())
+    let mut sql = Sql::new("SELECT kind, COUNT(*) AS n FROM notifications WHERE email = ");
+    sql.bind(EmailState::DigestPending.code())
+        .push(" AND user_id = ")
+        .bind(user.to_string())
         .push(" GROUP BY kind ORDER BY kind");
     let mut counts = Vec::new();
     for row in sql.fetch_all(tx).await? {
@@ -232,10 +220,12 @@ pub async fn take_digest(tx: &mut Tx, user: UserId) -> StoreResult<Vec<(Notifica
             counts.push((kind, row.int("n")?));
         }
     }
-    let mut sql = Sql::new(
-        "UPDATE notifications SET email = 'digested' WHERE email = 'digest_pending' AND user_id = ",
-    );
-    sql.bind(user.to_string());
+    let mut sql = Sql::new("UPDATE notifications SET email = ");
+    sql.bind(EmailState::Digested.code())
+        .push(" WHERE email = ")
+        .bind(EmailState::DigestPending.code())
+        .push(" AND user_id = ")
+        .bind(user.to_string());
     sql.execute(tx).await?;
     Ok(counts)
 }
