@@ -125,15 +125,6 @@ impl FromRequestParts<AppState> for SignedIn {
             .get("x-request-id")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        Ok(SignedIn(
-            Actor {
-                user_id: user.id,
-                organisation_id: user.organisation_id,
-                roles: user.roles.clone(),
-                request_id,
-            },
-            session,
-            user,
-        ))
+        Ok(SignedIn(Actor::of(&user, request_id), session, user))
     }
 }

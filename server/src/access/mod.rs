@@ -22,6 +22,16 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The user as one who acts (or would act) now; `request_id` ties audit rows to a request.
+    pub fn of(user: &crate::store::users::User, request_id: Option<String>) -> Self {
+        Actor {
+            user_id: user.id,
+            organisation_id: user.organisation_id,
+            roles: user.roles.clone(),
+            request_id,
+        }
+    }
+
     pub fn works_cases(&self) -> bool {
         self.roles.iter().any(|r| r.works_cases())
     }

@@ -152,12 +152,7 @@ async fn open_stream(
         Err(err) => return Err(err.into()),
     };
     tx.commit().await?;
-    let actor = Actor {
-        user_id: user.id,
-        organisation_id: user.organisation_id,
-        roles: user.roles,
-        request_id: None,
-    };
+    let actor = Actor::of(&user, None);
     let settings = state.settings.stream.clone();
     let hub = state.hub.clone();
     Ok(upgrade

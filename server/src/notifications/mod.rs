@@ -117,12 +117,7 @@ pub async fn notify(
             Err(err) => return Err(err),
         };
         if let Some(need) = notice.need {
-            let actor = Actor {
-                user_id,
-                organisation_id: user.organisation_id,
-                roles: user.roles.clone(),
-                request_id: None,
-            };
+            let actor = Actor::of(&user, None);
             let sees = facts
                 .as_ref()
                 .is_some_and(|f| decide_case(&actor, f, need, now).is_some());

@@ -222,28 +222,25 @@ impl Store {
     }
 
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(Tx {
-            inner: Conn::Transaction(self.pool.begin().await?),
-            backend: self.backend,
-            audit: Vec::new(),
-            events: Vec::new(),
-            feed: self.feed.clone(),
-            wal: self.wal.clone(),
-        })
+        Ok(self.tx(Conn::Transaction(self.pool.begin().await?)))
     }
 
     /// A connection for reading only, outside any transaction: each statement sees the
     /// latest commit. On SQLite it runs beside the writer. It cannot commit, so it must not
     /// carry audit entries or events.
     pub async fn read(&self) -> StoreResult<Tx> {
-        Ok(Tx {
-            inner: Conn::Reader(self.readers.acquire().await?),
+        Ok(self.tx(Conn::Reader(self.readers.acquire().await?)))
+    }
+
+    fn tx(&self, inner: Conn) -> Tx {
+        Tx {
+            inner,
             backend: self.backend,
             audit: Vec::new(),
             events: Vec::new(),
             feed: self.feed.clone(),
             wal: self.wal.clone(),
-        })
+        }
     }
 
     /// Committed events as they happen in this process. A lagging receiver reads the

@@ -141,12 +141,7 @@ pub async fn check_invitees(
             Err(err) => return Err(err.into()),
         };
         if let Some(facts) = &facts {
-            let participant = Actor {
-                user_id: user.id,
-                organisation_id: user.organisation_id,
-                roles: user.roles.clone(),
-                request_id: None,
-            };
+            let participant = Actor::of(&user, None);
             if decide_case(&participant, facts, need, now).is_none() {
                 if user.organisation_id == facts.owner {
                     errors.push(FieldError::new(
