@@ -7,6 +7,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod cases;
+mod consent_secrecy;
 mod consents;
 mod contract;
 mod cross_organisation;
