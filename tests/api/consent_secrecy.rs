@@ -29,7 +29,10 @@ async fn clinic_records_its_own_consent(
 }
 
 fn entries(reply: &Reply) -> Vec<Value> {
-    reply.body["entries"].as_array().cloned().unwrap_or_default()
+    reply.body["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 on_both_stores! {
@@ -136,6 +139,100 @@ on_both_stores! {
         let own = own.body.as_array().cloned().unwrap_or_default();
         assert_eq!(denied_by_clinic(&own), 12);
         assert!(own.iter().all(|r| r["organisation_id"] == json!(world.clinic.id.to_string())));
+        Ok(())
+    }
+}
+
+on_both_stores! {
+    async fn a_named_party_confirms_a_consent_for_its_own_part_and_only_then_shares_its_case(app) {
+        let world = app.world().await?;
+        let number = pnr("19850312123");
+        let (_, social_case) = app.case_for(&world.social_worker, &number, "Amina Hassan").await?;
+        let until = chrono::Utc::now() + chrono::Duration::days(60);
+        let original = app.post(&world.social_worker, &format!("/api/cases/{social_case}/consents"), json!({
+            "organisation_ids": [world.clinic.id], "purposes": ["informationsutbyte", "sip"],
+            "forms": ["skriftligt"], "document_reference": "Finsam-blankett 12", "valid_until": until.to_rfc3339()})).await?;
+        assert_eq!(original.status, StatusCode::CREATED);
+        let original_id = original.id();
+        let (_, clinic_case) = app.case_for(&world.coordinator, &number, "A H").await?;
+        // The clinic sees social services' case; social services does not see the clinic's.
+        assert_eq!(app.get(&world.coordinator, &format!("/api/cases/{social_case}")).await?.status, StatusCode::OK);
+        assert_eq!(app.get(&world.social_worker, &format!("/api/cases/{clinic_case}")).await?.status, StatusCode::NOT_FOUND);
+
+        let own = app.post(&world.social_worker, &format!("/api/consents/{original_id}/confirm"), json!({})).await?;
+        assert_eq!(own.status, StatusCode::FORBIDDEN);
+        assert_eq!(own.body["code"], "consent_recorded_by_you");
+        let outsider = app.post(&world.other_coordinator, &format!("/api/consents/{original_id}/confirm"), json!({})).await?;
+        assert_eq!(outsider.status, StatusCode::NOT_FOUND);
+
+        let confirmed = app.post(&world.coordinator, &format!("/api/consents/{original_id}/confirm"), json!({})).await?;
+        assert_eq!(confirmed.status, StatusCode::CREATED, "{}", confirmed.body);
+        let body = &confirmed.body;
+        assert_ne!(confirmed.id(), original_id);
+        assert_eq!(body["confirms_consent_id"], original_id);
+        assert_eq!(body["recorded_by_organisation_id"], world.clinic.id.to_string());
+        assert_eq!(body["case_id"], clinic_case);
+        assert_eq!(body["document_reference"], "Finsam-blankett 12");
+        assert_eq!(body["purposes"], original.body["purposes"]);
+        assert_eq!(body["organisation_ids"], original.body["organisation_ids"]);
+        assert_eq!(body["valid_until"], original.body["valid_until"]);
+        let row = app.audit_rows().await?.into_iter().rev().find(|r| r.action == "consent.confirm").unwrap();
+        assert_eq!(row.consent_id.as_deref(), Some(confirmed.id().as_str()));
+        assert_eq!(row.case_id.as_deref(), Some(clinic_case.as_str()));
+
+        // Now social services sees the clinic's case, under the clinic's own record.
+        let seen = app.get(&world.social_worker, &format!("/api/cases/{clinic_case}?purpose=informationsutbyte")).await?;
+        assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+        assert_eq!(seen.body["access"]["consent_id"], confirmed.id());
+        assert_eq!(seen.body["individual_name"], "A H");
+        let again = app.post(&world.coordinator, &format!("/api/consents/{original_id}/confirm"), json!({})).await?;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.body["code"], "consent_already_confirmed");
+
+        // The clinic ending its confirmation closes its own case again, not social services'.
+        assert_eq!(app.end_consent(&world.coordinator, &confirmed.id()).await?.status, StatusCode::OK);
+        assert_eq!(app.get(&world.social_worker, &format!("/api/cases/{clinic_case}")).await?.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.get(&world.coordinator, &format!("/api/cases/{social_case}")).await?.status, StatusCode::OK);
+        Ok(())
+    }
+
+    async fn confirming_needs_a_case_of_ones_own(app) {
+        let world = app.world().await?;
+        let (_, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina Hassan").await?;
+        let consent = app.consent(&world.social_worker, &case, &[&world.clinic], &["sip"]).await?;
+        let reply = app.post(&world.coordinator, &format!("/api/consents/{consent}/confirm"), json!({})).await?;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reply.body["errors"][0]["field"], "case_id");
+        assert_eq!(reply.body["errors"][0]["code"], "no_own_case");
+        // Naming someone else's case is no way round it.
+        let reply = app.post(&world.coordinator, &format!("/api/consents/{consent}/confirm"), json!({"case_id": case})).await?;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+        assert_eq!(reply.body["code"], "not_case_owner");
+        Ok(())
+    }
+
+    async fn any_named_organisation_may_end_a_consent_only_the_recorder_annuls_and_the_recorder_is_told(app) {
+        let world = app.world().await?;
+        let (_, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina Hassan").await?;
+        let consent = app.consent(&world.social_worker, &case, &[&world.clinic], &["sip"]).await?;
+        let annul = app.post(&world.coordinator, &format!("/api/consents/{consent}/annul"), json!({"reason": "fel"})).await?;
+        assert_eq!(annul.status, StatusCode::FORBIDDEN);
+        assert_eq!(annul.body["code"], "not_consent_recorder");
+        let kinds = |v: Vec<Value>| v.iter().map(|n| n["kind"].as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>();
+        assert!(!kinds(app.notifications(&world.social_worker).await?).contains(&"consent_changed".to_owned()));
+        let ended = app.end_consent(&world.coordinator, &consent).await?;
+        assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+        assert_eq!(ended.body["status"], "ended");
+        assert_eq!(ended.body["status_change"]["by_user_id"], world.coordinator.id.to_string());
+        assert_eq!(app.get(&world.coordinator, &format!("/api/cases/{case}")).await?.status, StatusCode::NOT_FOUND, "at commit");
+        let told = app.notifications(&world.social_worker).await?;
+        let changed: Vec<_> = told.iter().filter(|n| n["kind"] == "consent_changed").collect();
+        assert_eq!(changed.len(), 1, "{told:?}");
+        assert_eq!(changed[0]["subject_id"], consent);
+        // The recorder's own action tells nobody.
+        let second = app.consent(&world.social_worker, &case, &[&world.clinic], &["sip"]).await?;
+        assert_eq!(app.end_consent(&world.social_worker, &second).await?.status, StatusCode::OK);
+        assert_eq!(kinds(app.notifications(&world.social_worker).await?).iter().filter(|k| *k == "consent_changed").count(), 1);
         Ok(())
     }
 }
