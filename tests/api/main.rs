@@ -18,6 +18,7 @@ mod mail;
 mod meetings;
 mod messages;
 mod notifications;
+mod policy_adversarial;
 mod policy_model;
 mod policy_stored;
 mod smtp;
