@@ -17,6 +17,7 @@ mod inquiry_inbox;
 mod mail;
 mod meetings;
 mod messages;
+mod migration;
 mod notifications;
 mod policy_adversarial;
 mod policy_model;
