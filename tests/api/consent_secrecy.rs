@@ -134,6 +134,17 @@ on_both_stores! {
         assert!(rows.iter().all(|r| r["organisation_name"].is_string()));
         let extract = app.get(&world.social_admin, &format!("/api/individuals/{individual}/access-log")).await?;
         assert_eq!(denied_by_clinic(&entries(&extract)), 12);
+        // Probes of an inquiry in the case are the owner's to see too.
+        app.consent(&world.social_worker, &case, &[&world.clinic], &["rehabiliteringsforfragan"]).await?;
+        let inquiry = app.sent_inquiry(&world.social_worker, &case, &world.clinic).await?;
+        for _ in 0..3 {
+            let probe = app.get(&world.other_coordinator, &format!("/api/inquiries/{inquiry}")).await?;
+            assert_eq!(probe.status, StatusCode::NOT_FOUND);
+        }
+        let other = world.other_coordinator.id.to_string();
+        let search = app.get(&world.social_admin, &format!("/api/audit?case_id={case}")).await?;
+        let rows = search.body.as_array().cloned().unwrap_or_default();
+        assert_eq!(rows.iter().filter(|r| r["outcome"] == "denied" && r["user_id"] == json!(other) && r["action"] == "inquiry.read").count(), 3);
         // The prober's own admin sees its own staff's attempts, but nothing else of the case.
         let own = app.get(&world.clinic_admin, &format!("/api/audit?case_id={case}")).await?;
         let own = own.body.as_array().cloned().unwrap_or_default();

@@ -100,8 +100,10 @@ pub async fn authorize_inquiry(
         }
     });
     let (Some(facts), Some(party)) = (facts, party) else {
+        // The case is named so that its owner sees the attempt in its audit and loggutdrag.
         return Err(denied(actor, action, |e| {
-            e.purpose = INQUIRY_NEED.purpose()
+            e.purpose = INQUIRY_NEED.purpose();
+            e.case_id = facts.map(|f| f.case_id);
         }));
     };
     let case = case_access(
