@@ -249,6 +249,7 @@ async fn seed_case(
                 orgs
             },
             purposes,
+            confirms_consent_id: None,
         };
         consents::insert(&mut tx, &record).await?;
         consent_id = Some(record.id);

@@ -56,6 +56,11 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("/api/consents/{}/annul", ids.consent),
             Some(reason),
         ),
+        (
+            Method::POST,
+            format!("/api/consents/{}/confirm", ids.consent),
+            Some(json!({})),
+        ),
     ]
 }
 

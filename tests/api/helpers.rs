@@ -258,13 +258,20 @@ impl TestApp {
         };
         let mut tx = self.store.begin().await?;
         users::insert(&mut tx, &user, fixture_hash()).await?;
-        let session = sessions::start(&mut tx, user.id, 86_400_000_000).await?;
+        tx.commit().await?;
+        self.signed_in(user.id).await
+    }
+
+    /// A day-long sign-in session for a user already stored.
+    pub async fn signed_in(&self, id: UserId) -> anyhow::Result<TestUser> {
+        let mut tx = self.store.begin().await?;
+        let session = sessions::start(&mut tx, id, 86_400_000_000).await?;
         tx.commit().await?;
         let (token, _) = self
             .state
             .tokens
-            .issue(user.id, session.id, session.expires_at)?;
-        Ok(TestUser { id: user.id, token })
+            .issue(id, session.id, session.expires_at)?;
+        Ok(TestUser { id, token })
     }
 
     pub async fn world(&self) -> anyhow::Result<World> {

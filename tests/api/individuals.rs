@@ -64,12 +64,15 @@ on_both_stores! {
         Ok(())
     }
 
-    async fn protected_identity_once_raised_stays_raised(app) {
+    async fn protected_identity_once_raised_stays_raised_for_that_organisation(app) {
         let world = app.world().await?;
         let number = pnr("19900101123");
         app.post(&world.social_worker, "/api/individuals", json!({"personnummer": number, "name": "P", "protected_identity": true})).await?;
-        let again = app.post(&world.coordinator, "/api/individuals", json!({"personnummer": number, "name": "P", "protected_identity": false})).await?;
+        let again = app.post(&world.colleague, "/api/individuals", json!({"personnummer": number, "name": "P", "protected_identity": false})).await?;
         assert_eq!(again.body["protected_identity"], true);
+        // Another organisation's record is its own: the flag is neither shown nor applied there.
+        let clinic = app.post(&world.coordinator, "/api/individuals", json!({"personnummer": number, "name": "P", "protected_identity": false})).await?;
+        assert_eq!(clinic.body["protected_identity"], false);
         Ok(())
     }
 

@@ -1,5 +1,10 @@
 //! A small reference model of the access rule, written from DOMAIN.md independently of the
 //! policy module, and a property test comparing the two over 10,000 random worlds.
+//!
+//! The rule: secrecy is the holder's. Organisation R sees organisation O's case only through
+//! an in-force consent for the individual that O itself recorded (a confirmation is O's own
+//! record too), naming R and, for content, the purpose. Each organisation's protected-identity
+//! flag is its own record and narrows only its own cases.
 
 use std::collections::BTreeSet;
 
@@ -84,8 +89,8 @@ pub fn model_case(w: &MWorld, user: usize, case: usize, need: Need) -> Option<Op
                 && s.status == ConsentStatus::Active
                 && s.from <= w.now
                 && w.now < s.until
+                && s.recorder == c.owner
                 && s.orgs.contains(&u.org)
-                && s.orgs.contains(&c.owner)
                 && wanted.is_none_or(|p| s.purposes.contains(&p))
         })
         .map(Some)
@@ -307,4 +312,26 @@ fn the_model_itself_distinguishes_the_cases_it_is_meant_to() {
         None
     );
     assert_eq!(disagreement(&w), None);
+    // The same consent recorded by the other organisation opens nothing of org 0's case ...
+    let theirs = MWorld {
+        consents: vec![MConsent {
+            recorder: 1,
+            ..w.consents[0].clone()
+        }],
+        ..w.clone()
+    };
+    for need in needs() {
+        assert_eq!(model_case(&theirs, 1, 0, need), None, "{need:?}");
+    }
+    assert_eq!(disagreement(&theirs), None);
+    // ... until org 0 confirms it for its own part.
+    let confirmed = MWorld {
+        consents: vec![theirs.consents[0].clone(), w.consents[0].clone()],
+        ..w.clone()
+    };
+    assert_eq!(
+        model_case(&confirmed, 1, 0, Need::Purpose(Purpose::Sip)),
+        Some(Some(1))
+    );
+    assert_eq!(disagreement(&confirmed), None);
 }

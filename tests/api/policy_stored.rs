@@ -31,6 +31,12 @@ struct Stored {
     consents: Vec<ConsentId>,
 }
 
+fn individuals_pnr(world: usize, i: usize) -> anyhow::Result<Personnummer> {
+    let serial = world * 4 + i;
+    let digits = format!("{}0101{:03}", 1940 + serial / 900, serial % 900 + 100);
+    Ok(Personnummer::complete(&digits)?)
+}
+
 async fn write_world(tx: &mut Tx, n: usize, w: &MWorld) -> anyhow::Result<Stored> {
     let orgs: Vec<_> = (0..w.orgs).map(|i| OrganisationId(id(1, n, i))).collect();
     for (i, org) in orgs.iter().enumerate() {
@@ -57,15 +63,17 @@ async fn write_world(tx: &mut Tx, n: usize, w: &MWorld) -> anyhow::Result<Stored
     }
     let mut individual_ids = Vec::new();
     for (i, protected) in w.protected.iter().enumerate() {
-        let serial = n * 4 + i;
-        let digits = format!("{}0101{:03}", 1940 + serial / 900, serial % 900 + 100);
-        let pnr = Personnummer::complete(&digits)?;
+        let pnr = individuals_pnr(n, i)?;
         let individual =
             individuals::register(tx, &pnr, "x", *protected, orgs[0], user_ids[0]).await?;
         individual_ids.push(individual.id);
     }
     let mut case_ids = Vec::new();
     for (i, c) in w.cases.iter().enumerate() {
+        // Each owner holds its own record of the individual, with the protected flag.
+        let pnr = individuals_pnr(n, c.individual)?;
+        let protected = w.protected[c.individual];
+        individuals::register(tx, &pnr, "x", protected, orgs[c.owner], user_ids[0]).await?;
         let case = NewCase {
             id: CaseId(id(4, n, i)),
             individual_id: individual_ids[c.individual],
@@ -95,6 +103,7 @@ async fn write_world(tx: &mut Tx, n: usize, w: &MWorld) -> anyhow::Result<Stored
             created_at: Timestamp::from_micros(s.from),
             organisations: s.orgs.iter().map(|o| orgs[*o]).collect(),
             purposes: s.purposes.iter().copied().collect(),
+            confirms_consent_id: None,
         };
         consents::insert(tx, &consent).await?;
         consent_ids.push(consent.id);

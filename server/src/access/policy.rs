@@ -1,10 +1,21 @@
 //! The one place that decides who sees what. Deny by default.
 //!
-//! The rule: a user of the organisation that owns a case sees it when they work with cases
-//! (a protected identity narrows this to the responsible user and the unit's leads). A user
-//! of any other organisation sees a case, and what is shared in it for a purpose, only while
-//! an active, in-period consent for the individual names both their organisation and the
-//! owning one, and covers that purpose. Administrators see no case content.
+//! Secrecy belongs to the organisation that holds the data, and **a consent recorded by an
+//! organisation lifts that organisation's secrecy only**: it lets the recorder's cases for the
+//! individual (and what the recorder shares in them) be seen by the organisations the consent
+//! names, for its purposes and period. It never opens another organisation's case to the
+//! recorder. So a user of organisation R sees a case owned by O only while an active,
+//! in-period consent for the individual that **O recorded** (or confirmed for its own part,
+//! referencing the same document) names R and, for content, covers the purpose.
+//!
+//! A user of the owning organisation sees its case when they work with cases (a protected
+//! identity, which each organisation records for itself, narrows this to the responsible user
+//! and the unit's leads). Administrators see no case content; their audit search and
+//! loggutdrag hold their own organisation's data only (`AuditScope`).
+//!
+//! A consent record is itself its recorder's data: seen by the recorder always and by the
+//! organisations it names while it is in force. Any organisation it names may record that the
+//! person ended it (ending only narrows access); only the recorder may annul it.
 //!
 //! The rule exists twice, deliberately: as `decide_*` functions over loaded facts (single
 //! objects) and as SQL predicates (`CaseFilter`, `ConsentFilter`) so that lists filter inside
@@ -60,16 +71,18 @@ impl ConsentFacts {
         self.status == ConsentStatus::Active && self.valid_from <= now && now < self.valid_until
     }
 
-    fn bridges(
+    /// Does this consent let `viewer` see what `owner` holds, for `need`? Only if `owner`
+    /// recorded it: a consent lifts its recorder's secrecy and no one else's.
+    pub(crate) fn bridges(
         &self,
         viewer: OrganisationId,
         owner: OrganisationId,
         need: Need,
         now: Timestamp,
     ) -> bool {
-        self.in_force(now)
+        self.recorded_by_organisation == owner
+            && self.in_force(now)
             && self.organisations.contains(&viewer)
-            && self.organisations.contains(&owner)
             && need.purpose().is_none_or(|p| self.purposes.contains(&p))
     }
 }
@@ -259,17 +272,23 @@ pub async fn authorize_case_write(
     }
 }
 
-/// Proof that the actor may read an individual: their organisation registered them, or
-/// they see one of the individual's cases.
+/// Proof that the actor may read an individual: their organisation registered them (and
+/// reads its own record), or they see one of the individual's cases (and read the case
+/// owner's record).
 #[derive(Clone, Debug)]
 pub struct IndividualAccess {
     individual_id: IndividualId,
+    record_of: OrganisationId,
     via_case: Option<CaseAccess>,
 }
 
 impl IndividualAccess {
     pub fn individual_id(&self) -> IndividualId {
         self.individual_id
+    }
+    /// Whose record of the individual the caller may read.
+    pub fn record_of(&self) -> OrganisationId {
+        self.record_of
     }
 
     pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
@@ -297,6 +316,7 @@ pub async fn authorize_individual(
     if store::individuals::registered_by(tx, individual_id, actor.organisation_id).await? {
         return Ok(IndividualAccess {
             individual_id,
+            record_of: actor.organisation_id,
             via_case: None,
         });
     }
@@ -312,6 +332,7 @@ pub async fn authorize_individual(
             };
             return Ok(IndividualAccess {
                 individual_id,
+                record_of: facts.owner,
                 via_case: Some(via),
             });
         }
@@ -320,14 +341,23 @@ pub async fn authorize_individual(
 }
 
 /// Proof that an organisation administrator may produce the individual's access extract
-/// (loggutdrag): their organisation registered the individual or owns a case for them.
+/// (loggutdrag): their organisation registered the individual or owns a case for them. The
+/// extract is that organisation's own (see `AuditScope::Extract`).
 pub struct ExtractAccess {
     individual_id: IndividualId,
+    organisation: OrganisationId,
 }
 
 impl ExtractAccess {
     pub fn individual_id(&self) -> IndividualId {
         self.individual_id
+    }
+    /// The audit rows this extract may hold.
+    pub fn scope(&self) -> AuditScope {
+        AuditScope::Extract {
+            organisation: self.organisation,
+            individual: self.individual_id,
+        }
     }
 }
 
@@ -352,7 +382,10 @@ pub async fn authorize_access_extract(
             .iter()
             .any(|f| f.owner == actor.organisation_id);
     if related {
-        Ok(ExtractAccess { individual_id })
+        Ok(ExtractAccess {
+            individual_id,
+            organisation: actor.organisation_id,
+        })
     } else {
         Err(denied(actor, "individual.access_extract", |e| {
             e.individual_id = Some(individual_id)
@@ -389,6 +422,37 @@ impl ConsentAccess {
             entry: Box::new(entry),
         })
     }
+    /// A party the consent names, other than its recorder, may record the same consent for
+    /// its own part while it is in force (the recorder's own record needs no confirming).
+    pub fn require_confirmable(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let refuse = |code, detail| {
+            let mut entry = self.audit(actor, action);
+            entry.outcome = Outcome::Denied;
+            Err(AppError::Refused {
+                code,
+                detail,
+                entry: Box::new(entry),
+            })
+        };
+        if self.facts.recorded_by_organisation == actor.organisation_id {
+            return refuse(
+                "consent_recorded_by_you",
+                "Samtycket är redan registrerat av er organisation.",
+            );
+        }
+        if !self.facts.in_force(now) || !self.facts.organisations.contains(&actor.organisation_id) {
+            return refuse(
+                "consent_not_confirmable",
+                "Bara ett gällande samtycke som omfattar er organisation kan registreras för er del.",
+            );
+        }
+        Ok(())
+    }
     pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
         let mut entry = actor.audit(action, Outcome::Allowed);
         entry.individual_id = Some(self.individual_id);
@@ -414,7 +478,7 @@ pub async fn authorize_consent(
 }
 
 /// The case-list filter for an actor: the same rule as `decide_case`, as SQL over
-/// `cases c JOIN individuals i`. `None` when the actor sees no cases at all.
+/// `cases c JOIN individual_records i` (the owner's record). `None` when the actor sees no cases at all.
 #[derive(Clone, Debug)]
 pub struct CaseFilter {
     organisation: OrganisationId,
@@ -466,7 +530,8 @@ impl CaseFilter {
 
     fn push_bridging_consents(&self, sql: &mut Sql, select: &str) {
         sql.push(&format!(
-            "SELECT {select} FROM consents k WHERE k.individual_id = c.individual_id"
+            "SELECT {select} FROM consents k WHERE k.individual_id = c.individual_id \
+             AND k.recorded_by_organisation_id = c.owner_organisation_id"
         ));
         sql.push(" AND k.status = 'active' AND k.valid_from <= ")
             .bind(self.now.micros());
@@ -474,7 +539,6 @@ impl CaseFilter {
         sql.push(" AND EXISTS (SELECT 1 FROM consent_organisations v WHERE v.consent_id = k.id AND v.organisation_id = ")
             .bind(self.organisation.to_string())
             .push(")");
-        sql.push(" AND EXISTS (SELECT 1 FROM consent_organisations w WHERE w.consent_id = k.id AND w.organisation_id = c.owner_organisation_id)");
         if let Some(purpose) = self.need.purpose() {
             sql.push(" AND EXISTS (SELECT 1 FROM consent_purposes p WHERE p.consent_id = k.id AND p.purpose = ")
                 .bind(purpose.code())
@@ -543,7 +607,7 @@ pub fn organisations_losing_access(
         let mut orgs: Vec<_> = facts
             .consents
             .iter()
-            .filter(|c| c.in_force(now) && c.organisations.contains(&facts.owner))
+            .filter(|c| c.in_force(now) && c.recorded_by_organisation == facts.owner)
             .flat_map(|c| c.organisations.iter().copied())
             .filter(|org| *org != facts.owner)
             .collect();
@@ -571,6 +635,10 @@ pub fn organisations_losing_access(
 /// Inquiries and case messages: the same rule, narrowed to the exchanging organisations.
 mod exchange;
 pub use exchange::*;
+
+/// Audit rows: an organisation's own, for its admin's search and loggutdrag.
+mod audit;
+pub use audit::*;
 
 /// Meetings: the case rule for the meeting's purpose, or organiser and participants.
 mod meetings;

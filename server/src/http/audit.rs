@@ -141,7 +141,8 @@ fn require_admin(actor: &Actor) -> AppResult<()> {
     }
 }
 
-/// Searches my organisation's audit rows (organisation admin), newest first.
+/// Searches my organisation's audit rows (organisation admin), newest first: what its staff
+/// did, and every attempt, allowed or denied, by anyone on its cases and consents.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditSearch), responses(
     (status = 200, body = Vec<AuditEntryResponse>),
     (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -165,7 +166,7 @@ async fn search_audit(
         }
     };
     let query = AuditQuery {
-        organisation_id: Some(actor.organisation_id.to_string()),
+        scope: Some(policy::audit_search_scope(&actor)),
         individual_id: search.individual_id.map(|id| id.to_string()),
         user_id: search.user_id.map(|id| id.to_string()),
         case_id: search.case_id.map(|id| id.to_string()),
@@ -186,9 +187,11 @@ async fn search_audit(
     Ok(Json(entries))
 }
 
-/// The individual's access extract (loggutdrag): which organisations and users read or
-/// changed their data, when, and under which consent. For an admin of an organisation that
-/// registered the individual or owns one of their cases.
+/// The individual's access extract (loggutdrag) from my organisation: who read or changed
+/// the data my organisation is responsible for (its cases and consents, what its staff
+/// registered, the inquiries and messages it received or sent), when, under which consent,
+/// allowed or denied, by any organisation; never accesses to other organisations' data. For
+/// an admin of an organisation that registered the individual or owns one of their cases.
 #[utoipa::path(get, path = "/api/individuals/{id}/access-log", tag = "audit", params(("id" = IndividualId, Path)),
     responses(
         (status = 200, body = AccessExtract),
@@ -203,7 +206,7 @@ async fn access_extract(
     let mut tx = state.store.begin().await?;
     let access = policy::authorize_access_extract(&mut tx, &actor, id).await?;
     let query = AuditQuery {
-        individual_id: Some(access.individual_id().to_string()),
+        scope: Some(access.scope()),
         limit: 10_000,
         ..AuditQuery::default()
     };

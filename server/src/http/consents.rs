@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_consent))
         .routes(routes!(end_consent))
         .routes(routes!(annul_consent))
+        .routes(routes!(confirm_consent))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -66,6 +67,14 @@ pub struct ChangeConsent {
     pub reason: String,
 }
 
+#[derive(Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmConsent {
+    /// My organisation's case for the same individual to record the confirmation in;
+    /// defaults to my organisation's oldest case for them.
+    pub case_id: Option<CaseId>,
+}
+
 /// Who ended or annulled a consent, when and why.
 #[derive(Serialize, ToSchema)]
 pub struct StatusChange {
@@ -93,6 +102,9 @@ pub struct ConsentResponse {
     /// Set when ended or annulled.
     pub status_change: Option<StatusChange>,
     pub created_at: DateTime<Utc>,
+    /// The consent another organisation recorded that this one confirms for the recorder's
+    /// own part (`POST /api/consents/{id}/confirm`).
+    pub confirms_consent_id: Option<ConsentId>,
 }
 
 impl From<Consent> for ConsentResponse {
@@ -118,6 +130,7 @@ impl From<Consent> for ConsentResponse {
                 reason: c.status_reason,
             }),
             created_at: rfc3339(c.created_at),
+            confirms_consent_id: c.confirms_consent_id,
         }
     }
 }
@@ -264,19 +277,102 @@ async fn record_consent(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
+        confirms_consent_id: None,
     };
-    consents::insert(&mut tx, &consent).await?;
+    insert_recorded(&mut tx, &actor, &write, &consent, "consent.create").await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(consent.into())))
+}
+
+/// Stores a consent recorded in `write`'s case, with its `consent.recorded` event and audit row.
+async fn insert_recorded(
+    tx: &mut crate::store::Tx,
+    actor: &Actor,
+    write: &policy::CaseWrite,
+    consent: &Consent,
+    action: &'static str,
+) -> AppResult<()> {
+    consents::insert(tx, consent).await?;
     tx.event(NewEvent {
         kind: "consent.recorded",
-        case_id: Some(case_id),
+        case_id: consent.case_id,
         individual_id: Some(consent.individual_id),
         subject_id: Some(consent.id.to_string()),
         purpose: None,
         audience: Audience::Case,
     });
-    let mut entry = write.access().audit(&actor, "consent.create");
+    let mut entry = write.access().audit(actor, action);
     entry.consent_id = Some(consent.id);
     tx.audit(entry);
+    Ok(())
+}
+
+/// Records, for my organisation's own part, a consent another organisation recorded naming
+/// mine ("registrera samma samtycke för vår del"): the same organisations, purposes, forms,
+/// document and period, linked to the original, in my organisation's case for the individual.
+/// From its commit the consent lifts my organisation's secrecy too. Never done automatically.
+#[utoipa::path(post, path = "/api/consents/{id}/confirm", tag = "consents", params(("id" = ConsentId, Path)), request_body = ConfirmConsent,
+    responses(
+        (status = 201, body = ConsentResponse),
+        (status = 403, description = "Samtycket är ert eget (`consent_recorded_by_you`) eller gäller inte er organisation nu (`consent_not_confirmable`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Redan registrerat för er del (`consent_already_confirmed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::CommonErrors,
+    ))]
+async fn confirm_consent(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(id): ApiPath<ConsentId>,
+    ValidJson(body): ValidJson<ConfirmConsent>,
+) -> AppResult<(StatusCode, Json<ConsentResponse>)> {
+    const ACTION: &str = "consent.confirm";
+    let now = Timestamp::now();
+    let mut tx = state.store.begin().await?;
+    let access = policy::authorize_consent(&mut tx, &actor, id, ACTION).await?;
+    access.require_confirmable(&actor, ACTION, now)?;
+    let individual = access.individual_id();
+    let case_id = match body.case_id {
+        Some(case_id) => Some(case_id),
+        None => cases::facts_for_individual(&mut tx, individual)
+            .await?
+            .iter()
+            .filter(|f| f.owner == actor.organisation_id)
+            .map(|f| f.case_id)
+            .min(),
+    };
+    let write = match case_id {
+        Some(case_id) => {
+            Some(policy::authorize_case_write(&mut tx, &actor, case_id, ACTION).await?)
+        }
+        None => None,
+    };
+    let Some(write) = write.filter(|w| w.access().individual_id() == individual) else {
+        return Err(AppError::field(
+            "case_id",
+            "no_own_case",
+            "öppna först ett eget ärende för personen",
+        ));
+    };
+    if consents::confirmed_by(&mut tx, id, actor.organisation_id).await? {
+        return Err(AppError::Conflict {
+            code: "consent_already_confirmed",
+            detail: "Samtycket är redan registrerat för er del.".into(),
+        });
+    }
+    let original = consents::get(&mut tx, &access).await?;
+    let consent = Consent {
+        id: ConsentId::new(),
+        case_id: Some(write.access().case_id()),
+        recorded_by_user_id: actor.user_id,
+        recorded_by_organisation_id: actor.organisation_id,
+        status_changed_at: None,
+        status_changed_by: None,
+        status_reason: None,
+        created_at: now,
+        confirms_consent_id: Some(id),
+        ..original
+    };
+    tx.audit(access.audit(&actor, "consent.read"));
+    insert_recorded(&mut tx, &actor, &write, &consent, ACTION).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(consent.into())))
 }
@@ -439,6 +535,9 @@ async fn change_status(
             id,
         )
         .await?;
+    }
+    if consent.recorded_by_user_id != actor.user_id {
+        crate::notifications::triggers::consent_changed(&mut tx, &state.settings, &consent).await?;
     }
     tx.audit(access.audit(actor, change.action));
     tx.commit().await?;

@@ -40,7 +40,8 @@ pub struct RegisterIndividual {
         pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
     )]
     pub name: String,
-    /// Skyddade personuppgifter. Once set it stays set.
+    /// Skyddade personuppgifter, as my organisation records it. Once set it stays set for my
+    /// organisation; other organisations keep their own record.
     #[serde(default)]
     pub protected_identity: bool,
 }
@@ -70,7 +71,9 @@ impl From<Individual> for IndividualResponse {
 }
 
 /// Registers an individual for my organisation. The same personnummer is always the same
-/// individual; registering again returns them and changes nothing but the protected flag.
+/// individual, but each organisation keeps its own record: the answer is my organisation's
+/// (the id and what we sent; registering again changes nothing but raising our protected
+/// flag), never a name or flag another organisation stored.
 #[utoipa::path(post, path = "/api/individuals", tag = "individuals", request_body = RegisterIndividual, responses(
     (status = 201, body = IndividualResponse),
     (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -101,7 +104,8 @@ async fn register_individual(
     Ok((StatusCode::CREATED, Json(individual.into())))
 }
 
-/// An individual my organisation registered or whose case I may see.
+/// An individual my organisation registered (our own record) or whose case I may see (the
+/// case owner's record).
 #[utoipa::path(get, path = "/api/individuals/{id}", tag = "individuals", params(("id" = IndividualId, Path)),
     responses((status = 200, body = IndividualResponse), crate::http::CommonErrors))]
 async fn get_individual(

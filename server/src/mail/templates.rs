@@ -61,6 +61,10 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Åtkomst till ett ärende har upphört",
             "Er organisations åtkomst till ett ärende i Samverkan har upphört.",
         ),
+        ConsentChanged => (
+            "Ett samtycke har återkallats eller makulerats",
+            "Ett samtycke som du har registrerat har återkallats eller makulerats av någon annan.",
+        ),
     }
 }
 
@@ -80,6 +84,7 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         MeetingReminder => "mötespåminnelser",
         ConsentEnding => "samtycken som upphör snart",
         AccessRevoked => "ärenden där åtkomsten upphört",
+        ConsentChanged => "samtycken som återkallats eller makulerats",
     }
 }
 

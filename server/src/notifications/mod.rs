@@ -43,6 +43,8 @@ code_enum! {
         ConsentEnding = "consent_ending",
         /// My organisation can no longer see a case.
         AccessRevoked = "access_revoked",
+        /// A consent I recorded was ended or annulled by someone else.
+        ConsentChanged = "consent_changed",
     }
 }
 

@@ -103,7 +103,7 @@ pub async fn message_created(
     let mut organisations: Vec<OrganisationId> = facts
         .consents
         .iter()
-        .filter(|c| c.organisations.contains(&facts.owner))
+        .filter(|c| c.recorded_by_organisation == facts.owner)
         .flat_map(|c| c.organisations.iter().copied())
         .filter(|org| *org != author_organisation && *org != facts.owner)
         .collect();
@@ -172,6 +172,24 @@ pub async fn consent_ending(
         calendar: None,
     };
     notify(tx, settings, &notice, &users).await?;
+    Ok(())
+}
+
+/// A consent ended or annulled by someone other than its recorder (ending may be recorded by
+/// any organisation the consent names): its recorder is told.
+pub async fn consent_changed(
+    tx: &mut Tx,
+    settings: &Settings,
+    consent: &crate::store::consents::Consent,
+) -> StoreResult<()> {
+    let notice = Notice {
+        kind: NotificationKind::ConsentChanged,
+        case_id: consent.case_id,
+        subject_id: Some(consent.id.to_string()),
+        need: None,
+        calendar: None,
+    };
+    notify(tx, settings, &notice, &[consent.recorded_by_user_id]).await?;
     Ok(())
 }
 

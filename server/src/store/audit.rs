@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use super::{insert_rows, push_values, RowExt, Sql, StoreResult, Tx};
+use crate::access::policy::AuditScope;
 use crate::domain::{CaseId, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -216,10 +217,10 @@ fn bind_row(sql: &mut Sql, row: &AuditRow) {
     sql.bind(row.hash.as_str());
 }
 
-/// Search filters; `organisation_id` or `individual_id` scopes the search.
+/// Search filters; `scope` (from the policy) limits what a reader may see.
 #[derive(Clone, Debug, Default)]
 pub struct AuditQuery {
-    pub organisation_id: Option<String>,
+    pub scope: Option<AuditScope>,
     pub individual_id: Option<String>,
     pub user_id: Option<String>,
     pub case_id: Option<String>,
@@ -234,7 +235,6 @@ pub struct AuditQuery {
 pub async fn search(tx: &mut Tx, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"));
     let text_filters = [
-        ("organisation_id", &q.organisation_id),
         ("individual_id", &q.individual_id),
         ("user_id", &q.user_id),
         ("case_id", &q.case_id),
@@ -244,6 +244,10 @@ pub async fn search(tx: &mut Tx, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
         if let Some(value) = value {
             sql.push(&format!(" AND {column} = ")).bind(value.as_str());
         }
+    }
+    if let Some(scope) = &q.scope {
+        sql.push(" AND ");
+        scope.push_visible(&mut sql);
     }
     if let Some(from) = q.from {
         sql.push(" AND at >= ").bind(from);

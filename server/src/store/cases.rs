@@ -34,7 +34,7 @@ const VIEW_FROM: &str =
     "SELECT c.id, c.title, c.status, c.individual_id, i.personnummer, i.name AS individual_name, \
      i.protected_identity, c.owner_organisation_id, o.name AS owner_organisation_name, \
      c.responsible_user_id, u.display_name AS responsible_user_name, c.created_at, c.updated_at";
-const VIEW_JOIN: &str = " FROM cases c JOIN individuals i ON i.id = c.individual_id \
+const VIEW_JOIN: &str = " FROM cases c JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
      JOIN organisations o ON o.id = c.owner_organisation_id JOIN users u ON u.id = c.responsible_user_id";
 
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<CaseView> {
@@ -171,7 +171,7 @@ pub async fn update(
 }
 
 const FACTS: &str = "SELECT c.id, c.individual_id, c.owner_organisation_id, c.responsible_user_id, i.protected_identity \
-     FROM cases c JOIN individuals i ON i.id = c.individual_id WHERE ";
+     FROM cases c JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id WHERE ";
 
 async fn facts_from_rows(tx: &mut Tx, rows: Vec<sqlx::any::AnyRow>) -> StoreResult<Vec<CaseFacts>> {
     let Some(first) = rows.first() else {
@@ -209,7 +209,7 @@ pub(crate) const ONE_CASE_FACTS: &str =
      i.protected_identity, k.id AS consent_id, k.recorded_by_organisation_id, k.status AS consent_status, \
      k.valid_from, k.valid_until, ko.organisation_id AS consent_organisation, kp.purpose AS consent_purpose";
 /// Joins `ONE_CASE_FACTS` needs after `cases c`.
-pub(crate) const ONE_CASE_FACTS_JOIN: &str = " JOIN individuals i ON i.id = c.individual_id \
+pub(crate) const ONE_CASE_FACTS_JOIN: &str = " JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
      LEFT JOIN consents k ON k.individual_id = c.individual_id \
      LEFT JOIN consent_organisations ko ON ko.consent_id = k.id \
      LEFT JOIN consent_purposes kp ON kp.consent_id = k.id";

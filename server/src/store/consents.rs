@@ -28,6 +28,9 @@ pub struct Consent {
     pub created_at: Timestamp,
     pub organisations: Vec<OrganisationId>,
     pub purposes: Vec<Purpose>,
+    /// The consent another organisation recorded that this one confirms for the recorder's
+    /// own part (the same paper, the same person's word).
+    pub confirms_consent_id: Option<ConsentId>,
 }
 
 impl Consent {
@@ -47,7 +50,7 @@ impl Consent {
 const COLUMNS: &str =
     "k.id, k.individual_id, k.case_id, k.recorded_by_user_id, k.recorded_by_organisation_id, \
      k.form_oral, k.form_written, k.document_reference, k.valid_from, k.valid_until, k.status, \
-     k.status_changed_at, k.status_changed_by, k.status_reason, k.created_at";
+     k.status_changed_at, k.status_changed_by, k.status_reason, k.created_at, k.confirms_consent_id";
 
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Consent> {
     let mut forms = Vec::new();
@@ -76,6 +79,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Consent> {
         created_at: Timestamp::from_micros(row.int("created_at")?),
         organisations: Vec::new(),
         purposes: Vec::new(),
+        confirms_consent_id: row.opt_id("confirms_consent_id")?,
     })
 }
 
@@ -212,6 +216,8 @@ pub async fn insert(tx: &mut Tx, consent: &Consent) -> StoreResult<()> {
     sql.bind(consent.status_reason.clone())
         .push(", ")
         .bind(consent.created_at.micros())
+        .push(", ")
+        .bind(consent.confirms_consent_id.map(|c| c.to_string()))
         .push(")");
     sql.execute(tx).await?;
     for org in &consent.organisations {
@@ -261,4 +267,19 @@ pub async fn change_status(
     }
     sql.push(")");
     Ok(sql.execute(tx).await? == 1)
+}
+
+/// Whether `organisation` already holds an active confirmation of consent `original`.
+pub async fn confirmed_by(
+    tx: &mut Tx,
+    original: ConsentId,
+    organisation: OrganisationId,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new("SELECT 1 AS one FROM consents WHERE confirms_consent_id = ");
+    sql.bind(original.to_string())
+        .push(" AND recorded_by_organisation_id = ")
+        .bind(organisation.to_string())
+        .push(" AND status = ")
+        .bind(ConsentStatus::Active.code());
+    Ok(sql.fetch_optional(tx).await?.is_some())
 }

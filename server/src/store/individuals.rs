@@ -1,4 +1,6 @@
-//! Individuals (klient, patient, deltagare): one row per personnummer, shared by agencies.
+//! Individuals (klient, patient, deltagare): one row per personnummer, shared by agencies,
+//! and one record per registering organisation with the name and protected-identity flag
+//! that organisation holds. A case shows its owner's record; nothing shows another's.
 
 use super::{RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::IndividualAccess;
@@ -12,6 +14,7 @@ pub struct Individual {
     pub protected_identity: bool,
 }
 
+/// Columns of the `individual_records` view: one organisation's record of an individual.
 const COLUMNS: &str = "id, personnummer, name, protected_identity";
 
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Individual> {
@@ -23,8 +26,23 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Individual> {
     })
 }
 
-/// Registers the individual for `organisation`, creating them if this personnummer is new.
-/// A protected-identity flag once raised stays raised. Returns the stored individual.
+async fn record(
+    tx: &mut Tx,
+    id: IndividualId,
+    organisation: OrganisationId,
+) -> StoreResult<Individual> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM individual_records WHERE id = "
+    ));
+    sql.bind(id.to_string())
+        .push(" AND organisation_id = ")
+        .bind(organisation.to_string());
+    from_row(&sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?)
+}
+
+/// Registers the individual for `organisation`, creating the shared row if this personnummer
+/// is new, and returns `organisation`'s own record: the name it first gave, and its
+/// protected-identity flag, which once raised stays raised.
 pub async fn register(
     tx: &mut Tx,
     personnummer: &Personnummer,
@@ -35,46 +53,49 @@ pub async fn register(
 ) -> StoreResult<Individual> {
     let now = Timestamp::now().micros();
     // Insert-or-keep, so two agencies registering the same person at once both succeed.
-    let mut insert = Sql::new(&format!(
-        "INSERT INTO individuals ({COLUMNS}, created_at) VALUES ("
-    ));
+    let mut insert = Sql::new("INSERT INTO individuals (id, personnummer, created_at) VALUES (");
     insert
         .bind(IndividualId::new().to_string())
         .push(", ")
         .bind(personnummer.as_str())
-        .push(", ");
-    insert
-        .bind(name)
-        .push(", ")
-        .bind(i64::from(protected_identity))
         .push(", ")
         .bind(now);
     insert.push(") ON CONFLICT (personnummer) DO NOTHING");
     insert.execute(tx).await?;
-    if protected_identity {
-        let mut raise =
-            Sql::new("UPDATE individuals SET protected_identity = 1 WHERE personnummer = ");
-        raise.bind(personnummer.as_str());
-        raise.execute(tx).await?;
-    }
-    let mut find = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM individuals WHERE personnummer = "
-    ));
+    let mut find = Sql::new("SELECT id FROM individuals WHERE personnummer = ");
     find.bind(personnummer.as_str());
-    let individual = from_row(&find.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?)?;
+    let id: IndividualId = find
+        .fetch_optional(tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .id("id")?;
     let mut sql = Sql::new(
-        "INSERT INTO individual_registrations (individual_id, organisation_id, registered_by, registered_at) VALUES (",
+        "INSERT INTO individual_registrations (individual_id, organisation_id, registered_by, registered_at, name, protected_identity) VALUES (",
     );
-    sql.bind(individual.id.to_string())
+    sql.bind(id.to_string())
         .push(", ")
         .bind(organisation.to_string())
         .push(", ");
     sql.bind(user.to_string())
         .push(", ")
         .bind(now)
-        .push(") ON CONFLICT (individual_id, organisation_id) DO NOTHING");
+        .push(", ")
+        .bind(name)
+        .push(", ")
+        .bind(i64::from(protected_identity));
+    sql.push(") ON CONFLICT (individual_id, organisation_id) DO NOTHING");
     sql.execute(tx).await?;
-    Ok(individual)
+    if protected_identity {
+        let mut raise = Sql::new(
+            "UPDATE individual_registrations SET protected_identity = 1 WHERE individual_id = ",
+        );
+        raise
+            .bind(id.to_string())
+            .push(" AND organisation_id = ")
+            .bind(organisation.to_string());
+        raise.execute(tx).await?;
+    }
+    record(tx, id, organisation).await
 }
 
 pub async fn registered_by(
@@ -89,8 +110,7 @@ pub async fn registered_by(
     Ok(sql.fetch_optional(tx).await?.is_some())
 }
 
+/// The record the access was granted through: the caller's own, or the case owner's.
 pub async fn get(tx: &mut Tx, access: &IndividualAccess) -> StoreResult<Individual> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM individuals WHERE id = "));
-    sql.bind(access.individual_id().to_string());
-    from_row(&sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?)
+    record(tx, access.individual_id(), access.record_of()).await
 }

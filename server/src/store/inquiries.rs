@@ -113,7 +113,7 @@ const VIEW: &str =
      q.assigned_at, q.assigned_by_user_id, q.declined_at, q.declined_by_user_id, q.decline_reason, \
      q.decline_text, q.withdrawn_at, q.withdrawn_by_user_id, q.closed_at, q.closed_by_user_id";
 const FROM: &str = " FROM inquiries q JOIN cases c ON c.id = q.case_id \
-     JOIN individuals i ON i.id = c.individual_id \
+     JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
      JOIN organisations so ON so.id = q.sender_organisation_id JOIN users su ON su.id = q.sender_user_id \
      JOIN organisations ro ON ro.id = q.recipient_organisation_id \
      LEFT JOIN users au ON au.id = q.assignee_user_id";

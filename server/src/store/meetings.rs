@@ -261,7 +261,7 @@ const VIEW: &str =
      m.created_at, m.updated_at, m.cancelled_at, c.owner_organisation_id AS case_owner";
 const VIEW_JOIN: &str = " FROM meetings m JOIN users u ON u.id = m.organiser_user_id \
      JOIN organisations o ON o.id = m.organiser_organisation_id \
-     LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN individuals i ON i.id = c.individual_id";
+     LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id";
 
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Meeting> {
     Ok(Meeting {

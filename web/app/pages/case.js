@@ -61,9 +61,30 @@ function consentState(k) {
   return k.in_force ? 'Aktivt, gäller nu' : 'Aktivt, men inte inom giltighetstiden';
 }
 
+/**
+ * A consent another organisation recorded naming mine, in force, that my organisation has not
+ * yet recorded for its own part: it lifts only the recorder's secrecy until we do.
+ */
+function confirmable(k, consents, user) {
+  const mine = user.organisation_id;
+  return k.recorded_by_organisation_id !== mine && k.in_force && k.organisation_ids.includes(mine)
+    && !consents.some((c) => c.confirms_consent_id === k.id && c.recorded_by_organisation_id === mine && c.status === 'active');
+}
+
 function Consents({ caseId, owner, consents, orgs, orgName, user, reload }) {
   const [adding, setAdding] = useState(false);
   const [changing, setChanging] = useState(null);
+  const [confirmError, setConfirmError] = useState(null);
+  const confirm = async (k) => {
+    setConfirmError(null);
+    try {
+      await api('POST', `/api/consents/${k.id}/confirm`, {});
+      reload();
+      announce('Samtycket är registrerat för er del. Det gäller nu även det er organisation har om personen.');
+    } catch (e) {
+      setConfirmError(e.fields.case_id || e.message);
+    }
+  };
   const heading = useRef(null);
   const closeForm = () => {
     setAdding(false);
@@ -80,13 +101,16 @@ function Consents({ caseId, owner, consents, orgs, orgName, user, reload }) {
         <td>${k.purposes.map((p) => PURPOSES[p]).join(', ')}</td>
         <td>${k.forms.map((f) => FORMS[f]).join(', ')}${k.document_reference ? html`<br />${k.document_reference}` : ''}</td>
         <td>${fmtDate(k.valid_from)} – ${fmtDate(k.valid_until)}</td>
-        <td>${consentState(k)}${k.status_change && k.status_change.reason ? html`<br /><span class="hint">Skäl: ${k.status_change.reason}</span>` : ''}</td>
+        <td>${consentState(k)}${k.status_change && k.status_change.reason ? html`<br /><span class="hint">Skäl: ${k.status_change.reason}</span>` : ''}
+          <br /><span class="hint">Registrerat av ${orgName(k.recorded_by_organisation_id)}${k.confirms_consent_id ? ' för sin del' : ''}</span></td>
         <td>${k.status === 'active' && html`<div class="row-actions">
+          ${confirmable(k, consents, user) && html`<button type="button" onClick=${() => confirm(k)}>Registrera samma samtycke för vår del<span class="sr-only"> (samtycket från ${fmtDate(k.valid_from)})</span></button>`}
           <button type="button" onClick=${() => setChanging({ consent: k, kind: 'end' })}>Återkalla<span class="sr-only"> samtycket från ${fmtDate(k.valid_from)}</span></button>
           ${k.recorded_by_organisation_id === user.organisation_id && html`<button type="button" onClick=${() => setChanging({ consent: k, kind: 'annul' })}>Makulera<span class="sr-only"> samtycket från ${fmtDate(k.valid_from)}</span></button>`}
         </div>`}</td>
       </tr>`)}</tbody>
     </table>`}
+    ${confirmError && html`<div class="error-summary" role="alert"><p>Samtycket kunde inte registreras för er del: ${confirmError}.</p></div>`}
     ${owner && !adding && html`<p><button type="button" onClick=${() => setAdding(true)}>Registrera samtycke</button></p>`}
     ${owner && adding && html`<${ConsentForm} caseId=${caseId} orgs=${orgs} user=${user}
       onDone=${() => { closeForm(); reload(); announce('Samtycket är registrerat.'); }} onCancel=${closeForm} />`}

@@ -22,6 +22,7 @@ const KINDS = {
   meeting_reminder: ['Påminnelse: du har ett möte inom ett dygn', 'meeting'],
   consent_ending: ['Ett samtycke upphör inom två veckor', 'case'],
   access_revoked: ['Er organisations åtkomst till ett ärende har upphört', null],
+  consent_changed: ['Ett samtycke du registrerat har återkallats eller makulerats', 'case'],
 };
 
 /** The kinds as choices on the settings page, in the order of the list above. */
@@ -38,6 +39,7 @@ const PREFERENCE_LABELS = {
   meeting_reminder: 'Påminnelser om möten',
   consent_ending: 'Samtycken som upphör snart',
   access_revoked: 'Ärenden där åtkomsten har upphört',
+  consent_changed: 'Samtycken som återkallats eller makulerats',
 };
 
 const DELIVERIES = [['immediate', 'Direkt, ett e-brev per notis'], ['digest', 'I en daglig sammanfattning'], ['none', 'Inget e-brev']];

@@ -100,8 +100,10 @@ pub async fn authorize_inquiry(
         }
     });
     let (Some(facts), Some(party)) = (facts, party) else {
+        // The case is named so that its owner sees the attempt in its audit and loggutdrag.
         return Err(denied(actor, action, |e| {
-            e.purpose = INQUIRY_NEED.purpose()
+            e.purpose = INQUIRY_NEED.purpose();
+            e.case_id = facts.map(|f| f.case_id);
         }));
     };
     let case = case_access(
@@ -142,7 +144,7 @@ pub async fn bridging_consent(
 
 /// The inquiry-list filter: one box of the actor's organisation, and within it only
 /// inquiries whose case the actor may see for the purpose, as SQL over
-/// `inquiries q JOIN cases c ON c.id = q.case_id JOIN individuals i ON i.id = c.individual_id`.
+/// `inquiries q JOIN cases c ON c.id = q.case_id JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id`.
 #[derive(Clone, Debug)]
 pub struct InquiryFilter {
     cases: CaseFilter,

@@ -287,7 +287,7 @@ pub async fn authorize_meeting(
 }
 
 /// The meeting-list filter, as SQL over `meetings m LEFT JOIN cases c ON c.id = m.case_id
-/// LEFT JOIN individuals i ON i.id = c.individual_id`: the meetings I take part in, or one
+/// LEFT JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id`: the meetings I take part in, or one
 /// case's meetings; a meeting in a case only while I see the case for its purpose.
 #[derive(Clone, Debug)]
 pub struct MeetingFilter {

@@ -129,7 +129,7 @@ pub async fn unread_count(tx: &mut Tx, filter: &InquiryFilter) -> StoreResult<i6
     let org = filter.organisation().to_string();
     let mut sql = Sql::new(
         "SELECT COUNT(*) AS n FROM inquiry_posts p JOIN inquiries q ON q.id = p.inquiry_id \
-         JOIN cases c ON c.id = q.case_id JOIN individuals i ON i.id = c.individual_id WHERE ",
+         JOIN cases c ON c.id = q.case_id JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id WHERE ",
     );
     filter.push_visible(&mut sql);
     sql.push(" AND p.author_organisation_id <> ")
