@@ -10,6 +10,7 @@ mod cases;
 mod consents;
 mod contract;
 mod cross_organisation;
+mod idempotency;
 mod individuals;
 mod inquiries;
 mod inquiry_inbox;

@@ -21,7 +21,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required, ResponseBuilder};
 
 use crate::access::SignedIn;
 use crate::app::AppState;
-use crate::domain::{Timestamp, UserId};
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::store::idempotency::{self, NewKey, StoredResponse};
 
@@ -138,14 +138,12 @@ async fn keyed(keys: Keys, key: String, request: Request, next: Next) -> Result<
         body: String::from_utf8(body.to_vec())
             .map_err(|_| AppError::Internal(anyhow::anyhow!("a keyed response is not UTF-8")))?,
     };
-    let lifetime = keys.state.settings.idempotency.key_lifetime_hours;
-    let expires_at = Timestamp::now().plus_hours(lifetime);
     let new_key = NewKey {
         user: actor.user_id,
         key: &key,
         fingerprint: &fingerprint,
         response: &stored,
-        expires_at,
+        lifetime_hours: keys.state.settings.idempotency.key_lifetime_hours,
     };
     if !parked.commit_with(new_key).await? {
         return Err(AppError::Conflict {

@@ -90,7 +90,8 @@ pub struct NewKey<'a> {
     pub key: &'a str,
     pub fingerprint: &'a str,
     pub response: &'a StoredResponse,
-    pub expires_at: Timestamp,
+    /// Kept this long from the commit.
+    pub lifetime_hours: i64,
 }
 
 impl Parked {
@@ -117,7 +118,7 @@ impl Parked {
             .push(", ")
             .bind(now.micros())
             .push(", ")
-            .bind(key.expires_at.micros())
+            .bind(now.plus_hours(key.lifetime_hours).micros())
             .push(
                 ") ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
                  fingerprint = excluded.fingerprint, status = excluded.status, \
