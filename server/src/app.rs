@@ -194,8 +194,8 @@ async fn sweep_idempotency_keys(
     loop {
         let swept = async {
             let mut tx = store.begin_beside().await?;
-            let n = crate::store::idempotency::sweep(&mut tx, crate::domain::Timestamp::now())
-                .await?;
+            let n =
+                crate::store::idempotency::sweep(&mut tx, crate::domain::Timestamp::now()).await?;
             tx.commit().await?;
             crate::store::StoreResult::Ok(n)
         };

@@ -247,7 +247,9 @@ on_both_stores! {
 
 #[tokio::test]
 async fn the_document_states_the_header_on_every_write_but_sign_in() -> anyhow::Result<()> {
-    let app = spawn_app(Backend::Sqlite).await?.expect("sqlite always runs");
+    let app = spawn_app(Backend::Sqlite)
+        .await?
+        .expect("sqlite always runs");
     let doc: Value = app
         .client
         .get(app.url("/api/openapi.json"))
@@ -268,10 +270,17 @@ async fn the_document_states_the_header_on_every_write_but_sign_in() -> anyhow::
                 continue;
             }
             let takes_none = path.starts_with("/api/auth/") || path == "/api/ws-ticket";
-            assert_eq!(header(path, method).is_some(), !takes_none, "{method} {path}");
+            assert_eq!(
+                header(path, method).is_some(),
+                !takes_none,
+                "{method} {path}"
+            );
             if !takes_none {
                 keyed += 1;
-                assert!(item[method]["responses"]["409"].is_object(), "{method} {path}");
+                assert!(
+                    item[method]["responses"]["409"].is_object(),
+                    "{method} {path}"
+                );
             }
         }
     }
@@ -281,7 +290,11 @@ async fn the_document_states_the_header_on_every_write_but_sign_in() -> anyhow::
     assert_eq!(parameter["required"], false);
     assert_eq!(parameter["schema"]["maxLength"], 257);
     let description = parameter["description"].as_str().unwrap_or_default();
-    for rule in ["idempotency_key_reused", "idempotency_key_in_flight", "invalid_idempotency_key"] {
+    for rule in [
+        "idempotency_key_reused",
+        "idempotency_key_in_flight",
+        "invalid_idempotency_key",
+    ] {
         assert!(description.contains(rule), "{rule}");
     }
     Ok(())

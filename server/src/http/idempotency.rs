@@ -95,7 +95,12 @@ pub async fn idempotent(State(keys): State<Keys>, request: Request, next: Next) 
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn keyed(keys: Keys, key: String, request: Request, next: Next) -> Result<Response, AppError> {
+async fn keyed(
+    keys: Keys,
+    key: String,
+    request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
     let (mut parts, body) = request.into_parts();
     let SignedIn(actor, _, _) = SignedIn::from_request_parts(&mut parts, &keys.state).await?;
     let limit = keys.state.settings.server.body_limit_bytes;
@@ -222,7 +227,10 @@ fn replay(stored: StoredResponse) -> Response {
 /// States the header, its rules and its 409 on every keyed operation of the document.
 pub fn document(openapi: &mut OpenApi) {
     for (path, item) in openapi.paths.paths.iter_mut() {
-        for (method, operation) in [(Method::POST, &mut item.post), (Method::PATCH, &mut item.patch)] {
+        for (method, operation) in [
+            (Method::POST, &mut item.post),
+            (Method::PATCH, &mut item.patch),
+        ] {
             if let Some(operation) = operation.as_mut().filter(|_| is_keyed(&method, path)) {
                 describe(operation);
             }
@@ -289,14 +297,32 @@ mod tests {
 
     #[test]
     fn keys_are_taken_bare_or_quoted() {
-        assert_eq!(parse_key(&with_key("abc-123")).ok().flatten().as_deref(), Some("abc-123"));
-        assert_eq!(parse_key(&with_key("\"abc-123\"")).ok().flatten().as_deref(), Some("abc-123"));
+        assert_eq!(
+            parse_key(&with_key("abc-123")).ok().flatten().as_deref(),
+            Some("abc-123")
+        );
+        assert_eq!(
+            parse_key(&with_key("\"abc-123\""))
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("abc-123")
+        );
         assert!(parse_key(&Request::new(Body::empty())).is_ok_and(|k| k.is_none()));
     }
 
     #[test]
     fn malformed_keys_are_refused() {
-        for bad in ["", "\"\"", "\"abc", "a b", "a\\b", "a\"b", "å", &"k".repeat(256)] {
+        for bad in [
+            "",
+            "\"\"",
+            "\"abc",
+            "a b",
+            "a\\b",
+            "a\"b",
+            "å",
+            &"k".repeat(256),
+        ] {
             assert!(parse_key(&with_key(bad)).is_err(), "{bad:?} was accepted");
         }
         assert!(parse_key(&with_key(&"k".repeat(255))).is_ok());

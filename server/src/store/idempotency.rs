@@ -35,7 +35,11 @@ pub struct Parked {
 pub async fn keyed<F: Future>(work: F) -> (F::Output, Option<Parked>) {
     let slot = Arc::new(Slot::default());
     let output = KEYED.scope(slot.clone(), work).await;
-    let parked = slot.0.lock().map(|mut parked| parked.take()).unwrap_or(None);
+    let parked = slot
+        .0
+        .lock()
+        .map(|mut parked| parked.take())
+        .unwrap_or(None);
     (output, parked)
 }
 
