@@ -250,13 +250,7 @@ async fn the_document_states_the_header_on_every_write_but_sign_in() -> anyhow::
     let app = spawn_app(Backend::Sqlite)
         .await?
         .expect("sqlite always runs");
-    let doc: Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let doc = app.openapi().await?;
     let header = |path: &str, method: &str| {
         doc["paths"][path][method]["parameters"]
             .as_array()
