@@ -192,6 +192,10 @@ async fn sweep_idempotency_keys(
 ) {
     let every = Duration::from_secs(interval_seconds.max(1));
     loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(every) => {}
+        }
         let swept = async {
             let mut tx = store.begin_beside().await?;
             let n =
@@ -203,10 +207,6 @@ async fn sweep_idempotency_keys(
             Ok(0) => {}
             Ok(n) => tracing::info!(swept = n, "expired idempotency keys deleted"),
             Err(err) => tracing::warn!(error = %err, "idempotency key sweep failed; retrying"),
-        }
-        tokio::select! {
-            () = stop.cancelled() => break,
-            () = tokio::time::sleep(every) => {}
         }
     }
 }
