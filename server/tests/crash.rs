@@ -337,7 +337,8 @@ async fn postgres_every_acknowledged_write_once_every_retried_key_once() -> anyh
         );
         return Ok(());
     };
-    let name = format!("samverkan_t_{}", uuid::Uuid::new_v4().simple());
+    // Not `samverkan_t_…`: the API suite drops those it finds as leftovers when it starts.
+    let name = format!("samverkan_crash_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::AnyPool::connect(&base).await?;
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(&admin)
