@@ -91,6 +91,12 @@ pub fn router(state: AppState) -> Router {
     api.route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .route("/api/{*rest}", any(|| async { AppError::NotFound }))
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        // Inside `record_denials`: a denied keyed request stores no key, and its audit row
+        // is written by that layer's own transaction.
+        .layer(middleware::from_fn_with_state(
+            crate::http::idempotency::Keys::new(state.clone()),
+            crate::http::idempotency::idempotent,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), record_denials))
         .layer(axum::extract::DefaultBodyLimit::max(state.settings.server.body_limit_bytes))
         .with_state(state)
@@ -176,6 +182,33 @@ async fn record_denials(State(state): State<AppState>, request: Request, next: N
         tracing::error!("responded 500");
     }
     response
+}
+
+/// Deletes expired idempotency keys now and then (a lookup ignores them already).
+async fn sweep_idempotency_keys(
+    store: Store,
+    interval_seconds: u64,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let every = Duration::from_secs(interval_seconds.max(1));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(every) => {}
+        }
+        let swept = async {
+            let mut tx = store.begin_beside().await?;
+            let n =
+                crate::store::idempotency::sweep(&mut tx, crate::domain::Timestamp::now()).await?;
+            tx.commit().await?;
+            crate::store::StoreResult::Ok(n)
+        };
+        match swept.await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(swept = n, "expired idempotency keys deleted"),
+            Err(err) => tracing::warn!(error = %err, "idempotency key sweep failed; retrying"),
+        }
+    }
 }
 
 /// A bound, ready-to-run server.
@@ -264,6 +297,11 @@ impl Background {
         } else {
             tracing::warn!("mail.enabled = false: e-mails stay in the outbox until a hub with mail enabled runs");
         }
+        tasks.push(tokio::spawn(sweep_idempotency_keys(
+            state.store.clone(),
+            state.settings.idempotency.sweep_interval_seconds,
+            stop.clone(),
+        )));
         if state.settings.notifications.scheduler_enabled {
             tasks.push(crate::notifications::scheduler::spawn(
                 state.store.clone(),

@@ -18,6 +18,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub idempotency: IdempotencySettings,
     pub consent: ConsentSettings,
     pub inquiry: InquirySettings,
     pub stream: StreamSettings,
@@ -156,6 +157,14 @@ impl fmt::Debug for MailSettings {
             .field("retry_max_ms", &self.retry_max_ms)
             .finish()
     }
+}
+
+/// How long idempotency keys are kept, and how often expired ones are deleted.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySettings {
+    pub key_lifetime_hours: i64,
+    pub sweep_interval_seconds: u64,
 }
 
 /// Reminders and digests.

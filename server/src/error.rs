@@ -86,6 +86,9 @@ pub enum AppError {
     Denied(Box<AuditEntry>),
     #[error("conflict: {code}")]
     Conflict { code: &'static str, detail: String },
+    /// A well-formed request the server will not carry out (422 with a code of its own).
+    #[error("unprocessable: {code}")]
+    Unprocessable { code: &'static str, detail: String },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -156,6 +159,12 @@ impl AppError {
             Conflict { code, detail } => {
                 (StatusCode::CONFLICT, code, "Konflikt", Some(detail.clone()))
             }
+            Unprocessable { code, detail } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "Begäran kan inte utföras",
+                Some(detail.clone()),
+            ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

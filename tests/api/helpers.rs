@@ -365,6 +365,17 @@ impl TestApp {
         self.send(builder).await
     }
 
+    /// The OpenAPI document as served.
+    pub async fn openapi(&self) -> anyhow::Result<Value> {
+        Ok(self
+            .client
+            .get(self.url("/api/openapi.json"))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
     pub async fn raw(&self, builder: reqwest::RequestBuilder) -> anyhow::Result<Reply> {
         self.send(builder).await
     }

@@ -11,6 +11,7 @@ mod consent_secrecy;
 mod consents;
 mod contract;
 mod cross_organisation;
+mod idempotency;
 mod individuals;
 mod inquiries;
 mod inquiry_inbox;

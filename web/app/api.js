@@ -83,6 +83,22 @@ export function takeEndReason() {
   return raw ? JSON.parse(raw) : null;
 }
 
+// Idempotency-Key: one key per submission of a write, kept until the server has answered
+// it, so a double click or a resubmission after a dropped connection reuses the key and the
+// server writes once (it answers the repeat from its store). Sign-in and tickets take none.
+const pendingKeys = new Map();
+
+function keyed(method, path) {
+  return (method === 'POST' || method === 'PATCH') && !path.startsWith('/api/auth/') && path !== '/api/ws-ticket';
+}
+
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 /**
  * Calls the API. `background: true` marks a request the app makes on its own (after a live
  * event); it does not count as the user's activity.
@@ -92,13 +108,30 @@ export async function api(method, path, body, { background = false } = {}) {
   if (current) headers.Authorization = `Bearer ${current.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (background) headers['X-Samverkan-Background'] = '1';
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError(0, { title: 'Kunde inte nå servern', detail: 'Kontrollera nätverket och försök igen.' });
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const submission = keyed(method, path) ? `${method} ${path} ${text || ''}` : null;
+  if (submission) {
+    if (!pendingKeys.has(submission)) pendingKeys.set(submission, newKey());
+    headers['Idempotency-Key'] = `"${pendingKeys.get(submission)}"`;
   }
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  let res;
+  let data;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      res = await fetch(path, { method, headers, body: text });
+    } catch {
+      // The key is kept: sending the same again may find the write already done.
+      throw new ApiError(0, { title: 'Kunde inte nå servern', detail: 'Kontrollera nätverket och försök igen.' });
+    }
+    data = res.status === 204 ? null : await res.json().catch(() => null);
+    // The same submission still running (a double click): wait for its answer.
+    if (res.status === 409 && data && data.code === 'idempotency_key_in_flight' && attempt < 20) {
+      await sleep(250);
+      continue;
+    }
+    break;
+  }
+  if (submission && res.status < 500) pendingKeys.delete(submission);
   if (!res.ok) {
     const err = new ApiError(res.status, data);
     if (res.status === 401 && current && ENDED.has(err.code)) endLocally(err.code);

@@ -116,7 +116,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let recently_touched = now.micros() - session.last_active_at.micros() < 5_000_000;
         drop(tx);
         if !(background || recently_touched) {
-            let mut tx = state.store.begin().await?;
+            let mut tx = state.store.begin_beside().await?;
             sessions::touch(&mut tx, session.id, now).await?;
             tx.commit().await?;
         }

@@ -28,6 +28,10 @@ impl Timestamp {
     }
 
     pub fn plus_days(self, days: i64) -> Self {
-        Self(self.0.saturating_add(days.saturating_mul(86_400_000_000)))
+        self.plus_hours(days.saturating_mul(24))
+    }
+
+    pub fn plus_hours(self, hours: i64) -> Self {
+        Self(self.0.saturating_add(hours.saturating_mul(3_600_000_000)))
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod consents;
 pub mod health;
+pub mod idempotency;
 pub mod individuals;
 pub mod inquiries;
 pub mod meetings;
@@ -76,7 +77,7 @@ impl Modify for BearerAuth {
 
 /// Every API route with its OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
         .merge(organisations::router())
@@ -89,7 +90,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(meetings::router())
         .merge(audit::router())
-        .merge(crate::events::stream::router())
+        .merge(crate::events::stream::router());
+    idempotency::document(api.get_openapi_mut());
+    api
 }
 
 /// JSON body that is parsed (unknown fields rejected) and then validated; both failures

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod consents;
 mod durable;
 pub mod events;
+pub mod idempotency;
 pub mod individuals;
 pub mod inquiries;
 pub mod meetings;
@@ -221,20 +222,29 @@ impl Store {
         self.backend
     }
 
+    /// A writing transaction. In a request with an `Idempotency-Key` it is the request's
+    /// write: its commit waits for the key and the response (`idempotency`).
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Transaction(self.pool.begin().await?)))
+        Ok(self.tx(Conn::Transaction(self.pool.begin().await?), true))
+    }
+
+    /// A writing transaction beside the request's own write (bookkeeping such as noting a
+    /// session's activity), committed at once even in a keyed request.
+    pub async fn begin_beside(&self) -> StoreResult<Tx> {
+        Ok(self.tx(Conn::Transaction(self.pool.begin().await?), false))
     }
 
     /// A connection for reading only, outside any transaction: each statement sees the
     /// latest commit. On SQLite it runs beside the writer. It cannot commit, so it must not
     /// carry audit entries or events.
     pub async fn read(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Reader(self.readers.acquire().await?)))
+        Ok(self.tx(Conn::Reader(self.readers.acquire().await?), false))
     }
 
-    fn tx(&self, inner: Conn) -> Tx {
+    fn tx(&self, inner: Conn, keyed: bool) -> Tx {
         Tx {
             inner,
+            keyed,
             backend: self.backend,
             audit: Vec::new(),
             events: Vec::new(),
@@ -274,6 +284,8 @@ impl Store {
 /// so the chain's head is locked only for the last moment of the transaction.
 pub struct Tx {
     inner: Conn,
+    /// Whether a keyed request's commit parks this transaction (see `idempotency`).
+    keyed: bool,
     backend: Backend,
     audit: Vec<audit::AuditEntry>,
     events: Vec<NewEvent>,
@@ -330,15 +342,31 @@ impl Tx {
             audit::append(&mut inner, entries).await?;
             events
         };
-        inner.commit().await?;
-        if let Some(wal) = &self.wal {
-            wal.after_commit().await?;
+        if !self.keyed {
+            return finish_commit(inner, events, &self.wal, &self.feed).await;
         }
-        if !events.is_empty() {
-            let _ = self.feed.send(Arc::new(events.clone()));
+        match idempotency::park(inner, events.clone(), &self.feed, &self.wal)? {
+            Some(inner) => finish_commit(inner, events, &self.wal, &self.feed).await,
+            None => Ok(events),
         }
-        Ok(events)
     }
+}
+
+/// Commits, makes the commit durable (SQLite's group commit) and pushes the events live.
+async fn finish_commit(
+    inner: sqlx::Transaction<'static, Any>,
+    events: Vec<Event>,
+    wal: &Option<Arc<durable::WalSync>>,
+    feed: &broadcast::Sender<Arc<Vec<Event>>>,
+) -> StoreResult<Vec<Event>> {
+    inner.commit().await?;
+    if let Some(wal) = wal {
+        wal.after_commit().await?;
+    }
+    if !events.is_empty() {
+        let _ = feed.send(Arc::new(events.clone()));
+    }
+    Ok(events)
 }
 
 /// How often the WAL is copied back into the database file.
