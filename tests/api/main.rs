@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod abuse;
 mod audit;
 mod auth;
 mod cases;
@@ -14,11 +15,13 @@ mod individuals;
 mod inquiries;
 mod inquiry_inbox;
 mod mail;
+mod mail_order;
 mod meetings;
 mod messages;
 mod notifications;
 mod policy_model;
 mod policy_stored;
+mod sessions;
 mod smtp;
 mod store;
 mod stream;
