@@ -63,7 +63,8 @@ on_both_stores! {
         assert_eq!(reply.body["active"], false);
         let after = app.get(&world.colleague, "/api/cases").await?;
         assert_eq!(after.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(after.body["code"], "account_inactive");
+        // Deactivation ends the user's sessions.
+        assert_eq!(after.body["code"], "session_ended");
         Ok(())
     }
 }

@@ -36,6 +36,9 @@ struct Claims {
     iss: String,
     aud: String,
     iat: i64,
+    /// Not before: checked, so a token minted for later is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
     exp: i64,
     jti: String,
     sid: String,
@@ -57,6 +60,7 @@ impl LocalTokens {
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(settings.jwt_secret.as_bytes()),
@@ -83,6 +87,7 @@ impl LocalTokens {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now.timestamp(),
+            nbf: Some(now.timestamp()),
             exp: expires.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
             sid: session.to_string(),
@@ -179,6 +184,7 @@ mod tests {
             iss: "samverkan".into(),
             aud: "samverkan-api".into(),
             iat: Utc::now().timestamp() - 3600,
+            nbf: None,
             exp: Utc::now().timestamp() - 60,
             jti: "x".into(),
             sid: SessionId::new().to_string(),
@@ -189,6 +195,29 @@ mod tests {
             &EncodingKey::from_secret(secret.as_bytes()),
         )?;
         assert_eq!(tokens(secret)?.verify(&token), Err(TokenError::Expired));
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_a_token_that_is_not_yet_valid() -> anyhow::Result<()> {
+        let secret = "a-secret-long-enough-for-hs256-signing";
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: UserId::new().to_string(),
+            iss: "samverkan".into(),
+            aud: "samverkan-api".into(),
+            iat: now,
+            nbf: Some(now + 3600),
+            exp: now + 7200,
+            jti: "x".into(),
+            sid: SessionId::new().to_string(),
+        };
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )?;
+        assert_eq!(tokens(secret)?.verify(&token), Err(TokenError::Invalid));
         Ok(())
     }
 

@@ -142,6 +142,26 @@ where
     }
 }
 
+/// The client's address as the connection shows it (for login throttling); `None` for a
+/// request that came over no socket.
+pub struct Source(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Source(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
 /// Path parameters; a malformed id is simply not found.
 pub struct ApiPath<T>(pub T);
 
