@@ -125,4 +125,59 @@ async fn invitations_reach_each_attendee_in_sequence_order_through_an_smtp_outag
     Ok(())
 }
 
-per_backend!(invitations_reach_each_attendee_in_sequence_order_through_an_smtp_outage);
+/// A hub killed while it held claimed e-mails: restarted under the same node id it sends them
+/// at once, not after the lease; what another node holds stays that node's.
+async fn a_restarted_hub_takes_back_its_own_claims_at_once(backend: Backend) -> anyhow::Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let port = smtp.port;
+    let mut app = spawn_app_with(backend, |s| {
+        with_smtp(s, port);
+        s.mail.enabled = false;
+        s.mail.lease_seconds = 120;
+        s.server.node_id = "hub-a".into();
+    })
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("no PostgreSQL"))?;
+    let w = app.world().await?;
+    let (_, case) = app.case_for(&w.social_worker, &pnr("19850312123"), "Amina").await?;
+    app.consent(&w.social_worker, &case, &[&w.clinic], &["sip"]).await?;
+    let mut body = TestApp::meeting_body(Some(&case), "sip_mote", 48, &[&w.coordinator]);
+    body["external_attendees"] = json!([{"name": "A", "email": "a@example.org"}, {"name": "B", "email": "b@example.org"}]);
+    anyhow::ensure!(app.post(&w.social_worker, "/api/meetings", body).await?.status == reqwest::StatusCode::CREATED);
+    // What hub-a held when it was killed: all three, leased for two minutes.
+    let lease = 120_000_000;
+    let mut tx = app.store.begin().await?;
+    let held = samverkan::store::outbox::claim(&mut tx, "hub-a", samverkan::domain::Timestamp::now(), lease, 100).await?;
+    tx.commit().await?;
+    assert_eq!(held.len(), 3);
+    // And one that hub-b, still running elsewhere, holds.
+    let mut body = TestApp::meeting_body(None, "other", 72, &[]);
+    body["external_attendees"] = json!([{"name": "C", "email": "c@example.org"}]);
+    let other = app.post(&w.social_worker, "/api/meetings", body).await?;
+    anyhow::ensure!(other.status == reqwest::StatusCode::CREATED, "{}", other.body);
+    let mut tx = app.store.begin().await?;
+    let theirs = samverkan::store::outbox::claim(&mut tx, "hub-b", samverkan::domain::Timestamp::now(), lease, 100).await?;
+    tx.commit().await?;
+    assert_eq!(theirs.len(), 1);
+
+    app.settings.mail.enabled = true;
+    let started = std::time::Instant::now();
+    let app = app.restart().await?;
+    let received = smtp.wait_for(3, Duration::from_secs(20)).await?;
+    assert!(started.elapsed() < Duration::from_secs(20), "long before the 120 s lease");
+    let mut to: Vec<String> = received.iter().map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["a@example.org", "b@example.org", "rk@example.se"]);
+    let (claimed_by, sent): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT claimed_by, sent_at FROM outbox WHERE recipient = 'c@example.org'")
+            .fetch_one(app.store.pool())
+            .await?;
+    assert_eq!(claimed_by.as_deref(), Some("hub-b"), "another node's claim is left alone");
+    assert_eq!(sent, None);
+    Ok(())
+}
+
+per_backend!(
+    invitations_reach_each_attendee_in_sequence_order_through_an_smtp_outage,
+    a_restarted_hub_takes_back_its_own_claims_at_once,
+);

@@ -8,6 +8,7 @@ pub mod consents;
 pub mod health;
 pub mod individuals;
 pub mod inquiries;
+pub mod limits;
 pub mod meetings;
 pub mod messages;
 pub mod notifications;

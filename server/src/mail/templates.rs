@@ -174,6 +174,7 @@ fn mail(
         body_text,
         body_html,
         calendar: None,
+        order: None,
         created_at: at,
         attempts: 0,
     }
