@@ -165,7 +165,10 @@ fn verify_audit_on_a_missing_sqlite_file_fails_and_creates_nothing() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
-    assert!(!typo.exists() && !typo.parent().unwrap().exists(), "nothing created");
+    assert!(
+        !typo.exists() && !typo.parent().unwrap().exists(),
+        "nothing created"
+    );
 }
 
 #[test]
@@ -185,8 +188,8 @@ fn verify_audit_on_an_empty_sqlite_file_fails_and_leaves_it_empty() {
 
 /// Run only when `SAMVERKAN_TEST_POSTGRES_URL` is set, as the API suite does.
 #[tokio::test]
-async fn verify_audit_on_an_empty_postgres_database_fails_and_migrates_nothing() -> anyhow::Result<()>
-{
+async fn verify_audit_on_an_empty_postgres_database_fails_and_migrates_nothing(
+) -> anyhow::Result<()> {
     let Some(base) = std::env::var("SAMVERKAN_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())

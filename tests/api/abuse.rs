@@ -34,26 +34,44 @@ async fn impatient_app() -> anyhow::Result<TestApp> {
 
 /// Writes `request` on a fresh connection and reads until the server closes it or `wait`
 /// passes: (what came back, whether the connection was closed, how long it took).
-async fn raw_exchange(app: &TestApp, request: &[u8], wait: Duration) -> anyhow::Result<(String, bool, Duration)> {
+async fn raw_exchange(
+    app: &TestApp,
+    request: &[u8],
+    wait: Duration,
+) -> anyhow::Result<(String, bool, Duration)> {
     let mut socket = TcpStream::connect(app.addr).await?;
     socket.write_all(request).await?;
     let started = Instant::now();
     let mut received = Vec::new();
     let mut buffer = [0u8; 4096];
     let closed = loop {
-        match tokio::time::timeout(wait.saturating_sub(started.elapsed()), socket.read(&mut buffer)).await {
+        match tokio::time::timeout(
+            wait.saturating_sub(started.elapsed()),
+            socket.read(&mut buffer),
+        )
+        .await
+        {
             Err(_) => break false,
             Ok(Ok(0)) | Ok(Err(_)) => break true,
             Ok(Ok(n)) => received.extend_from_slice(&buffer[..n]),
         }
     };
-    Ok((String::from_utf8_lossy(&received).into_owned(), closed, started.elapsed()))
+    Ok((
+        String::from_utf8_lossy(&received).into_owned(),
+        closed,
+        started.elapsed(),
+    ))
 }
 
 #[tokio::test]
 async fn a_request_whose_headers_never_finish_is_dropped_within_seconds() -> anyhow::Result<()> {
     let app = impatient_app().await?;
-    let (_, closed, took) = raw_exchange(&app, b"GET /api/me HTTP/1.1\r\nHost: hub\r\nX-Slow: ", Duration::from_secs(8)).await?;
+    let (_, closed, took) = raw_exchange(
+        &app,
+        b"GET /api/me HTTP/1.1\r\nHost: hub\r\nX-Slow: ",
+        Duration::from_secs(8),
+    )
+    .await?;
     assert!(closed, "the connection is still open after {took:?}");
     assert!(took < Duration::from_secs(4), "dropped only after {took:?}");
     Ok(())
@@ -64,20 +82,37 @@ async fn a_body_that_never_arrives_is_dropped_within_seconds() -> anyhow::Result
     let app = impatient_app().await?;
     let request = b"POST /api/auth/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
     let (reply, closed, took) = raw_exchange(&app, request, Duration::from_secs(8)).await?;
-    assert!(closed, "the connection is still open after {took:?}: {reply}");
+    assert!(
+        closed,
+        "the connection is still open after {took:?}: {reply}"
+    );
     assert!(took < Duration::from_secs(4), "dropped only after {took:?}");
-    assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 408"),
+        "{reply}"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn a_declared_body_over_the_limit_is_refused_at_once_with_413() -> anyhow::Result<()> {
     let app = impatient_app().await?;
-    for (method, path) in [("POST", "/api/auth/login"), ("POST", "/api/cases"), ("GET", "/api/me")] {
+    for (method, path) in [
+        ("POST", "/api/auth/login"),
+        ("POST", "/api/cases"),
+        ("GET", "/api/me"),
+    ] {
         let request = format!("{method} {path} HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{{");
-        let (reply, _, took) = raw_exchange(&app, request.as_bytes(), Duration::from_millis(800)).await?;
-        assert!(reply.starts_with("HTTP/1.1 413"), "{method} {path}: {reply}");
-        assert!(reply.contains("application/problem+json") && reply.contains("payload_too_large"), "{reply}");
+        let (reply, _, took) =
+            raw_exchange(&app, request.as_bytes(), Duration::from_millis(800)).await?;
+        assert!(
+            reply.starts_with("HTTP/1.1 413"),
+            "{method} {path}: {reply}"
+        );
+        assert!(
+            reply.contains("application/problem+json") && reply.contains("payload_too_large"),
+            "{reply}"
+        );
         assert!(took < Duration::from_millis(800), "{took:?}");
     }
     Ok(())

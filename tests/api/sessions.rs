@@ -26,11 +26,20 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> anyhow::Resul
 async fn token_for(app: &TestApp, username: &str) -> anyhow::Result<String> {
     let reply = sign_in(app, username, PASSWORD).await?;
     anyhow::ensure!(reply.status == StatusCode::OK, "login: {}", reply.body);
-    Ok(reply.body["access_token"].as_str().unwrap_or_default().to_owned())
+    Ok(reply.body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }
 
-async fn with_token(app: &TestApp, method: Method, path: &str, token: &str) -> anyhow::Result<Reply> {
-    app.raw(app.client.request(method, app.url(path)).bearer_auth(token)).await
+async fn with_token(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+) -> anyhow::Result<Reply> {
+    app.raw(app.client.request(method, app.url(path)).bearer_auth(token))
+        .await
 }
 
 /// The old token is refused everywhere, refresh included, as an ended session.
@@ -43,9 +52,21 @@ async fn assert_ended(app: &TestApp, token: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn patch_user(app: &TestApp, admin: &TestUser, user: &TestUser, body: Value) -> anyhow::Result<()> {
-    let reply = app.patch(admin, &format!("/api/users/{}", user.id), body).await?;
-    anyhow::ensure!(reply.status == StatusCode::OK, "patch: {} {}", reply.status, reply.body);
+async fn patch_user(
+    app: &TestApp,
+    admin: &TestUser,
+    user: &TestUser,
+    body: Value,
+) -> anyhow::Result<()> {
+    let reply = app
+        .patch(admin, &format!("/api/users/{}", user.id), body)
+        .await?;
+    anyhow::ensure!(
+        reply.status == StatusCode::OK,
+        "patch: {} {}",
+        reply.status,
+        reply.body
+    );
     Ok(())
 }
 

@@ -11,10 +11,14 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// A username (lower case) and the source it was tried from.
+type Key = (String, Option<IpAddr>);
+
 pub struct LoginThrottle {
     max_failures: u32,
     window: Duration,
-    failures: Mutex<HashMap<(String, Option<IpAddr>), (u32, Instant)>>,
+    /// Failures so far and when the first of them came.
+    failures: Mutex<HashMap<Key, (u32, Instant)>>,
 }
 
 impl LoginThrottle {
@@ -26,7 +30,7 @@ impl LoginThrottle {
         }
     }
 
-    fn key(username: &str, source: Option<IpAddr>) -> (String, Option<IpAddr>) {
+    fn key(username: &str, source: Option<IpAddr>) -> Key {
         let source = source.map(|ip| match ip {
             IpAddr::V4(_) => ip,
             IpAddr::V6(v6) => {

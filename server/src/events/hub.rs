@@ -274,7 +274,10 @@ fn end_session_streams(registry: &Registry, event: &Event) {
     let Audience::Users(users) = &event.audience else {
         return;
     };
-    let ids = users.iter().filter_map(|user| registry.by_user.get(user)).flatten();
+    let ids = users
+        .iter()
+        .filter_map(|user| registry.by_user.get(user))
+        .flatten();
     for id in ids {
         if let Some(subscriber) = registry.subscribers.get(id) {
             let opened_in = subscriber.session.map(|s| s.to_string());

@@ -43,7 +43,10 @@ pub async fn bounded_body(State(state): State<AppState>, request: Request, next:
     let (parts, body) = request.into_parts();
     let deadline = Duration::from_secs(state.settings.server.body_read_timeout_seconds.max(1));
     match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Ok(Err(err)) => {
             let too_large = err
                 .into_inner()

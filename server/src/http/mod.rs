@@ -308,7 +308,10 @@ pub enum CommonErrors {
     /// Hittades inte, eller ingen behörighet (existens avslöjas inte).
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),
-    /// För stor begäran.
+    /// Innehållet kom inte fram inom `server.body_read_timeout_seconds`; anslutningen stängs.
+    #[response(status = 408, content_type = "application/problem+json")]
+    Timeout(#[to_schema] Problem),
+    /// För stor begäran (en angiven Content-Length över gränsen avvisas innan något läses).
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(#[to_schema] Problem),
     /// Fel innehållstyp.

@@ -184,9 +184,10 @@ pub(super) async fn check_current_password(
     let Some(stored) = stored else {
         return Err(AppError::NotFound);
     };
-    let matches = tokio::task::spawn_blocking(move || password::verify(&current, &stored.password_hash))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let matches =
+        tokio::task::spawn_blocking(move || password::verify(&current, &stored.password_hash))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
     if !matches {
         state.throttle.record_failure(&user.username, source);
         return Err(AppError::field(

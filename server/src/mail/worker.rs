@@ -131,7 +131,9 @@ impl Worker {
         match self.reclaim().await {
             Ok(0) => {}
             Ok(released) => tracing::info!(released, "took back e-mails claimed before a restart"),
-            Err(err) => tracing::warn!(error = %err, "could not take back earlier claims; their lease runs out"),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not take back earlier claims; their lease runs out")
+            }
         }
         tracing::info!("mail worker started");
         loop {

@@ -212,7 +212,9 @@ impl Store {
             Backend::Sqlite => {
                 let path = sqlite_path(&settings.url);
                 if !Path::new(path).is_file() {
-                    anyhow::bail!("no store at {path}: the SQLite file does not exist (check database.url)");
+                    anyhow::bail!(
+                        "no store at {path}: the SQLite file does not exist (check database.url)"
+                    );
                 }
                 let url = format!("sqlite://{path}?mode=ro");
                 (options.connect(&url).await?, path.to_owned())
@@ -221,7 +223,8 @@ impl Store {
                 let pool = options
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("SET default_transaction_read_only = on").await?;
+                            conn.execute("SET default_transaction_read_only = on")
+                                .await?;
                             Ok(())
                         })
                     })

@@ -106,11 +106,11 @@ fn older(a: &str, b: &str) -> String {
 async fn supersede(tx: &mut Tx, now: Timestamp) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE outbox SET superseded_at = ");
     sql.bind(now.micros())
-        .push(&format!(
+        .push(
             " WHERE id IN (SELECT o.id FROM outbox o WHERE o.calendar_key IS NOT NULL \
              AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.superseded_at IS NULL \
-             AND (o.claimed_until IS NULL OR o.claimed_until < "
-        ))
+             AND (o.claimed_until IS NULL OR o.claimed_until < ",
+        )
         .bind(now.micros())
         .push(&format!(
             ") AND EXISTS (SELECT 1 FROM outbox n WHERE n.calendar_key = o.calendar_key \
@@ -140,10 +140,10 @@ pub async fn claim(
     sql.bind(worker)
         .push(", claimed_until = ")
         .bind(now.micros().saturating_add(lease_micros))
-        .push(&format!(
+        .push(
             ", attempts = attempts + 1 WHERE id IN (SELECT c.id FROM outbox c WHERE \
-             c.sent_at IS NULL AND c.failed_at IS NULL AND c.superseded_at IS NULL AND c.next_attempt_at <= "
-        ))
+             c.sent_at IS NULL AND c.failed_at IS NULL AND c.superseded_at IS NULL AND c.next_attempt_at <= ",
+        )
         .bind(now.micros())
         .push(" AND (c.claimed_until IS NULL OR c.claimed_until < ")
         .bind(now.micros())
@@ -252,15 +252,18 @@ pub async fn release(tx: &mut Tx, id: Uuid, worker: &str) -> StoreResult<()> {
 /// rather than waiting out the lease. One it was sending may have arrived: it goes again,
 /// with its Message-ID.
 pub async fn release_all(tx: &mut Tx, worker: &str) -> StoreResult<u64> {
-    let mut sql = Sql::new("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ");
+    let mut sql =
+        Sql::new("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ");
     sql.bind(worker).push(&format!(" AND {UNSETTLED}"));
-    Ok(sql.execute(tx).await?)
+    sql.execute(tx).await
 }
 
 /// E-mails not yet sent, failed or superseded.
 pub async fn pending_count(tx: &mut Tx) -> StoreResult<i64> {
-    Sql::new(&format!("SELECT COUNT(*) AS n FROM outbox WHERE {UNSETTLED}"))
-        .fetch_optional(tx)
-        .await?
-        .map_or(Ok(0), |r| r.int("n"))
+    Sql::new(&format!(
+        "SELECT COUNT(*) AS n FROM outbox WHERE {UNSETTLED}"
+    ))
+    .fetch_optional(tx)
+    .await?
+    .map_or(Ok(0), |r| r.int("n"))
 }

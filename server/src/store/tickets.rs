@@ -20,8 +20,9 @@ pub async fn insert(
     let mut sweep = Sql::new("DELETE FROM stream_tickets WHERE expires_at < ");
     sweep.bind(Timestamp::now().micros());
     sweep.execute(tx).await?;
-    let mut sql =
-        Sql::new("INSERT INTO stream_tickets (ticket_hash, user_id, session_id, expires_at) VALUES (");
+    let mut sql = Sql::new(
+        "INSERT INTO stream_tickets (ticket_hash, user_id, session_id, expires_at) VALUES (",
+    );
     sql.bind(hash(ticket))
         .push(", ")
         .bind(user.to_string())
