@@ -87,7 +87,7 @@ async fn sign_in(app: &TestApp, username: &str) -> anyhow::Result<(String, serde
     ))
 }
 
-async fn with_token(
+pub async fn with_token(
     app: &TestApp,
     method: Method,
     path: &str,

@@ -553,11 +553,7 @@ async fn meeting_emails_carry_an_ics_with_a_stable_uid_and_a_rising_sequence(
     let smtp = SmtpServer::start().await?;
     let app = app_with_smtp(backend, &smtp).await?;
     let w = app.world().await?;
-    let (_, case) = app
-        .case_for(&w.social_worker, &pnr("19850312123"), "Amina Kanariesson")
-        .await?;
-    app.consent(&w.social_worker, &case, &[&w.clinic], &["sip"])
-        .await?;
+    let case = app.sip_case(&w, "19850312123", "Amina Kanariesson").await?;
     let mut body = TestApp::meeting_body(Some(&case), "sip_mote", 48, &[&w.coordinator]);
     body["external_attendees"] =
         json!([{"name": "Amina Kanariesson", "email": "amina@example.org"}]);

@@ -52,11 +52,7 @@ async fn invitations_reach_each_attendee_in_sequence_order_through_an_smtp_outag
         .await?
         .ok_or_else(|| anyhow::anyhow!("no PostgreSQL"))?;
     let w = app.world().await?;
-    let (_, case) = app
-        .case_for(&w.social_worker, &pnr("19850312123"), "Amina Kanariesson")
-        .await?;
-    app.consent(&w.social_worker, &case, &[&w.clinic], &["sip"])
-        .await?;
+    let case = app.sip_case(&w, "19850312123", "Amina").await?;
 
     smtp.down().await?;
     let mut meetings = Vec::new();
@@ -182,11 +178,7 @@ async fn a_restarted_hub_takes_back_its_own_claims_at_once(backend: Backend) -> 
     .await?
     .ok_or_else(|| anyhow::anyhow!("no PostgreSQL"))?;
     let w = app.world().await?;
-    let (_, case) = app
-        .case_for(&w.social_worker, &pnr("19850312123"), "Amina")
-        .await?;
-    app.consent(&w.social_worker, &case, &[&w.clinic], &["sip"])
-        .await?;
+    let case = app.sip_case(&w, "19850312123", "Amina").await?;
     let mut body = TestApp::meeting_body(Some(&case), "sip_mote", 48, &[&w.coordinator]);
     body["external_attendees"] =
         json!([{"name": "A", "email": "a@example.org"}, {"name": "B", "email": "b@example.org"}]);

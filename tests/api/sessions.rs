@@ -8,6 +8,7 @@ use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::auth::with_token;
 use crate::helpers::*;
 use crate::on_both_stores;
 use crate::stream::StreamClient;
@@ -30,16 +31,6 @@ async fn token_for(app: &TestApp, username: &str) -> anyhow::Result<String> {
         .as_str()
         .unwrap_or_default()
         .to_owned())
-}
-
-async fn with_token(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-) -> anyhow::Result<Reply> {
-    app.raw(app.client.request(method, app.url(path)).bearer_auth(token))
-        .await
 }
 
 /// The old token is refused everywhere, refresh included, as an ended session.

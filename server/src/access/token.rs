@@ -176,24 +176,30 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn rejects_an_expired_token() -> anyhow::Result<()> {
-        let secret = "a-secret-long-enough-for-hs256-signing";
+    /// A token signed with `secret` over hand-made times.
+    fn hand_made(secret: &str, iat: i64, nbf: Option<i64>, exp: i64) -> anyhow::Result<String> {
         let claims = Claims {
             sub: UserId::new().to_string(),
             iss: "samverkan".into(),
             aud: "samverkan-api".into(),
-            iat: Utc::now().timestamp() - 3600,
-            nbf: None,
-            exp: Utc::now().timestamp() - 60,
+            iat,
+            nbf,
+            exp,
             jti: "x".into(),
             sid: SessionId::new().to_string(),
         };
-        let token = encode(
+        Ok(encode(
             &Header::new(Algorithm::HS256),
             &claims,
             &EncodingKey::from_secret(secret.as_bytes()),
-        )?;
+        )?)
+    }
+
+    #[test]
+    fn rejects_an_expired_token() -> anyhow::Result<()> {
+        let secret = "a-secret-long-enough-for-hs256-signing";
+        let now = Utc::now().timestamp();
+        let token = hand_made(secret, now - 3600, None, now - 60)?;
         assert_eq!(tokens(secret)?.verify(&token), Err(TokenError::Expired));
         Ok(())
     }
@@ -202,22 +208,10 @@ mod tests {
     fn rejects_a_token_that_is_not_yet_valid() -> anyhow::Result<()> {
         let secret = "a-secret-long-enough-for-hs256-signing";
         let now = Utc::now().timestamp();
-        let claims = Claims {
-            sub: UserId::new().to_string(),
-            iss: "samverkan".into(),
-            aud: "samverkan-api".into(),
-            iat: now,
-            nbf: Some(now + 3600),
-            exp: now + 7200,
-            jti: "x".into(),
-            sid: SessionId::new().to_string(),
-        };
-        let token = encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )?;
-        assert_eq!(tokens(secret)?.verify(&token), Err(TokenError::Invalid));
+        let early = hand_made(secret, now, Some(now + 3600), now + 7200)?;
+        assert_eq!(tokens(secret)?.verify(&early), Err(TokenError::Invalid));
+        let valid = hand_made(secret, now, Some(now - 1), now + 7200)?;
+        assert!(tokens(secret)?.verify(&valid).is_ok());
         Ok(())
     }
 
