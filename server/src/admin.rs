@@ -41,12 +41,17 @@ pub enum AdminCommand {
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
     },
-    /// Check the audit log's hash chain; exits non-zero naming the first changed or missing row.
+    /// Check the audit log's hash chain, reading only; exits non-zero naming the first changed
+    /// or missing row, or when there is no store at database.url.
     VerifyAudit,
 }
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
-    let store = Store::connect(&settings.database).await?;
+    // Checking must not change what it checks: no file created, no migration run.
+    let store = match command {
+        AdminCommand::VerifyAudit => Store::open_read_only(&settings.database).await?,
+        _ => Store::connect(&settings.database).await?,
+    };
     match command {
         AdminCommand::CreateOrganisation {
             name,

@@ -12,7 +12,6 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get};
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt};
@@ -99,6 +98,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), record_denials))
         .layer(axum::extract::DefaultBodyLimit::max(state.settings.server.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::http::limits::bounded_body))
+        .layer(middleware::from_fn(crate::http::limits::no_store))
         .with_state(state)
         .fallback_service(web)
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -216,6 +217,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// `server.node_id`, or the host name and the port listened on.
+    node_id: String,
 }
 
 impl Application {
@@ -230,11 +233,22 @@ impl Application {
         let postgres_url =
             (store.backend() == Backend::Postgres).then(|| settings.database.url.clone());
         let hub = Hub::start(store.clone(), postgres_url, settings.stream.queue_capacity).await?;
+        let node_id = match settings.server.node_id.trim() {
+            "" => format!(
+                "{}:{}",
+                hostname::get()
+                    .map(|h| h.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| "localhost".into()),
+                listener.local_addr()?.port()
+            ),
+            configured => configured.to_owned(),
+        };
         let state = AppState::new(store, settings, hub);
         Ok(Self {
             listener,
             router: router(state.clone()),
             state,
+            node_id,
         })
     }
 
@@ -251,28 +265,20 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let send_buffer = self.state.settings.server.socket_send_buffer_bytes;
-        // Low latency for the stream, and a bounded kernel buffer per connection: a client that
-        // stops reading fills it quickly and is then disconnected by the hub.
-        let listener = self.listener.tap_io(move |tcp| {
-            let _ = tcp.set_nodelay(true);
-            if send_buffer > 0 {
-                let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer);
-            }
-        });
         let hub = self.state.hub.clone();
         // Live streams never finish by themselves: close them when shutdown begins.
         let shutdown = async move {
             shutdown.await;
             hub.shutdown();
         };
-        let background = Background::start(&self.state)?;
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let background = Background::start(&self.state, &self.node_id)?;
+        let served = crate::serve::serve(
+            self.listener,
+            self.router,
+            &self.state.settings.server,
+            shutdown,
+        )
+        .await;
         background.stop().await;
         self.state.store.close().await;
         Ok(served?)
@@ -287,12 +293,15 @@ struct Background {
 }
 
 impl Background {
-    fn start(state: &AppState) -> anyhow::Result<Self> {
+    fn start(state: &AppState, node_id: &str) -> anyhow::Result<Self> {
         let stop = tokio_util::sync::CancellationToken::new();
         let mut tasks = Vec::new();
         if state.settings.mail.enabled {
-            let worker =
-                crate::mail::worker::Worker::new(state.store.clone(), state.settings.clone())?;
+            let worker = crate::mail::worker::Worker::new(
+                state.store.clone(),
+                state.settings.clone(),
+                node_id,
+            )?;
             tasks.push(worker.spawn(stop.clone()));
         } else {
             tracing::warn!("mail.enabled = false: e-mails stay in the outbox until a hub with mail enabled runs");

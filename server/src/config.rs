@@ -35,6 +35,9 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub web_dir: PathBuf,
     pub socket_send_buffer_bytes: usize,
+    pub header_read_timeout_seconds: u64,
+    pub body_read_timeout_seconds: u64,
+    pub node_id: String,
 }
 
 #[derive(Clone, Deserialize)]

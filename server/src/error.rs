@@ -91,6 +91,9 @@ pub enum AppError {
     Unprocessable { code: &'static str, detail: String },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The body did not arrive within `server.body_read_timeout_seconds`.
+    #[error("request timeout")]
+    RequestTimeout,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("method not allowed")]
@@ -170,6 +173,12 @@ impl AppError {
                 "payload_too_large",
                 "För stor begäran",
                 Some("Innehållet är större än vad tjänsten tar emot.".into()),
+            ),
+            RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "Begäran tog för lång tid",
+                Some("Innehållet kom inte fram i tid. Försök igen.".into()),
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

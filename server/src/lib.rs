@@ -24,6 +24,8 @@ pub mod http;
 pub mod mail;
 /// Notifications (notiser), their e-mail preferences, and the reminder scheduler.
 pub mod notifications;
+/// The HTTP/1.1 connection loop with header read timeouts.
+pub mod serve;
 /// The storage port over SQLite and PostgreSQL, and its migrations.
 pub mod store;
 /// Tracing set-up that never logs personal data.

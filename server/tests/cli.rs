@@ -148,3 +148,85 @@ fn serve_refuses_the_development_secret_outside_demo_mode() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn verify_audit_on_a_missing_sqlite_file_fails_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo").join("samverkan.db");
+    let out = samverkan(
+        &format!("sqlite://{}", typo.display()),
+        &["admin", "verify-audit"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
+    assert!(
+        !typo.exists() && !typo.parent().unwrap().exists(),
+        "nothing created"
+    );
+}
+
+#[test]
+fn verify_audit_on_an_empty_sqlite_file_fails_and_leaves_it_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let out = samverkan(
+        &format!("sqlite://{}", empty.display()),
+        &["admin", "verify-audit"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is empty"), "{}", stderr(&out));
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "not migrated");
+}
+
+/// Run only when `SAMVERKAN_TEST_POSTGRES_URL` is set, as the API suite does.
+#[tokio::test]
+async fn verify_audit_on_an_empty_postgres_database_fails_and_migrates_nothing(
+) -> anyhow::Result<()> {
+    let Some(base) = std::env::var("SAMVERKAN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(());
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("samverkan_cli_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::AnyPool::connect(&base).await?;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&admin)
+        .await?;
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    let out = samverkan(&url, &["admin", "verify-audit"], "");
+    let target = sqlx::AnyPool::connect(&url).await?;
+    let (tables,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&target)
+    .await?;
+    target.close().await;
+    // Once it is a store, the same command reads it (read-only) and reports the chain.
+    let mut settings = Settings::defaults()?;
+    settings.database.url = url.clone();
+    Store::connect(&settings.database).await?.close().await;
+    let intact = samverkan(&url, &["admin", "verify-audit"], "");
+    let _ = sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .execute(&admin)
+        .await;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is empty"), "{}", stderr(&out));
+    assert_eq!(tables, 0, "nothing migrated");
+    assert!(intact.status.success(), "{}", stderr(&intact));
+    assert_eq!(
+        String::from_utf8_lossy(&intact.stdout).trim(),
+        "audit log intact: 0 rows"
+    );
+    Ok(())
+}

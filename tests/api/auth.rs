@@ -63,7 +63,8 @@ on_both_stores! {
         assert_eq!(reply.body["active"], false);
         let after = app.get(&world.colleague, "/api/cases").await?;
         assert_eq!(after.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(after.body["code"], "account_inactive");
+        // Deactivation ends the user's sessions.
+        assert_eq!(after.body["code"], "session_ended");
         Ok(())
     }
 }
@@ -86,7 +87,7 @@ async fn sign_in(app: &TestApp, username: &str) -> anyhow::Result<(String, serde
     ))
 }
 
-async fn with_token(
+pub async fn with_token(
     app: &TestApp,
     method: Method,
     path: &str,

@@ -153,6 +153,7 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/notifications/read-all", "post"),
         ("/api/me/notification-preferences", "get"),
         ("/api/me/notification-preferences", "put"),
+        ("/api/me/password", "post"),
         ("/api/meetings", "get"),
         ("/api/meetings", "post"),
         ("/api/meetings/{id}", "get"),

@@ -750,6 +750,21 @@ impl TestApp {
         })
     }
 
+    /// A case of the social worker's with a consent covering the clinic for SIP meetings.
+    pub async fn sip_case(
+        &self,
+        w: &World,
+        pnr_eleven: &str,
+        name: &str,
+    ) -> anyhow::Result<String> {
+        let (_, case) = self
+            .case_for(&w.social_worker, &pnr(pnr_eleven), name)
+            .await?;
+        self.consent(&w.social_worker, &case, &[&w.clinic], &["sip"])
+            .await?;
+        Ok(case)
+    }
+
     /// Books a meeting (the consent must cover the participants); returns its id.
     pub async fn meeting(
         &self,

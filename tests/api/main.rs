@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod abuse;
 mod audit;
 mod auth;
 mod cases;
@@ -16,6 +17,7 @@ mod individuals;
 mod inquiries;
 mod inquiry_inbox;
 mod mail;
+mod mail_order;
 mod meetings;
 mod messages;
 mod migration;
@@ -23,6 +25,7 @@ mod notifications;
 mod policy_adversarial;
 mod policy_model;
 mod policy_stored;
+mod sessions;
 mod smtp;
 mod store;
 mod stream;

@@ -147,15 +147,19 @@ impl SmtpServer {
         Ok(())
     }
 
-    /// Every message received so far, parsed.
+    /// Every message received so far, parsed, in the order they arrived.
     pub fn received(&self) -> anyhow::Result<Vec<Received>> {
         let dir = self.dir.path().join("mail");
         let mut out = Vec::new();
         if !dir.exists() {
             return Ok(out);
         }
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
+        // Named by arrival time: sorted, they are in the order the server took them.
+        let mut paths = std::fs::read_dir(dir)?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()?;
+        paths.sort();
+        for path in paths {
             if path.extension().is_some_and(|e| e == "eml") {
                 out.push(Received::parse(std::fs::read(&path)?)?);
             }

@@ -1,5 +1,6 @@
 """A real SMTP server for the tests: aiosmtpd on 127.0.0.1:PORT, writing every accepted
-message, as received, to DIR/<n>.eml (written to a temporary name, then renamed).
+message, as received, to DIR/<arrival time in ns>-<uuid>.eml (written to a temporary name,
+then renamed), so the names sort in arrival order across restarts.
 
 Faults for the next message, set by a marker file in DIR: `drop-next` keeps the message and
 then drops the connection before answering (the sender cannot know it arrived);
@@ -7,6 +8,7 @@ then drops the connection before answering (the sender cannot know it arrived);
 import asyncio
 import os
 import sys
+import time
 import uuid
 
 from aiosmtpd.controller import Controller
@@ -32,7 +34,7 @@ class Sink:
         return "250 OK"
 
     def store(self, envelope):
-        name = uuid.uuid4().hex
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
         tmp = os.path.join(self.directory, name + ".tmp")
         with open(tmp, "wb") as f:
             f.write(envelope.original_content or envelope.content)

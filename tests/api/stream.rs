@@ -95,6 +95,23 @@ impl StreamClient {
         Ok(seen)
     }
 
+    /// The close code once the server ends the stream within `wait` (1006 when the
+    /// connection ended without a close frame), or `None` while it stays open; events that
+    /// come meanwhile are skipped.
+    pub async fn closed_within(&mut self, wait: Duration) -> anyhow::Result<Option<u16>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return Ok(None),
+                Ok(None) | Ok(Some(Err(_))) => return Ok(Some(1006)),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Ok(Some(frame.map_or(1005, |f| u16::from(f.code))))
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }

@@ -36,6 +36,9 @@ struct Claims {
     iss: String,
     aud: String,
     iat: i64,
+    /// Not before: checked, so a token minted for later is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
     exp: i64,
     jti: String,
     sid: String,
@@ -57,6 +60,7 @@ impl LocalTokens {
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(settings.jwt_secret.as_bytes()),
@@ -83,6 +87,7 @@ impl LocalTokens {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now.timestamp(),
+            nbf: Some(now.timestamp()),
             exp: expires.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
             sid: session.to_string(),
@@ -171,24 +176,42 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn rejects_an_expired_token() -> anyhow::Result<()> {
-        let secret = "a-secret-long-enough-for-hs256-signing";
+    /// A token signed with `secret` over hand-made times.
+    fn hand_made(secret: &str, iat: i64, nbf: Option<i64>, exp: i64) -> anyhow::Result<String> {
         let claims = Claims {
             sub: UserId::new().to_string(),
             iss: "samverkan".into(),
             aud: "samverkan-api".into(),
-            iat: Utc::now().timestamp() - 3600,
-            exp: Utc::now().timestamp() - 60,
+            iat,
+            nbf,
+            exp,
             jti: "x".into(),
             sid: SessionId::new().to_string(),
         };
-        let token = encode(
+        Ok(encode(
             &Header::new(Algorithm::HS256),
             &claims,
             &EncodingKey::from_secret(secret.as_bytes()),
-        )?;
+        )?)
+    }
+
+    #[test]
+    fn rejects_an_expired_token() -> anyhow::Result<()> {
+        let secret = "a-secret-long-enough-for-hs256-signing";
+        let now = Utc::now().timestamp();
+        let token = hand_made(secret, now - 3600, None, now - 60)?;
         assert_eq!(tokens(secret)?.verify(&token), Err(TokenError::Expired));
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_a_token_that_is_not_yet_valid() -> anyhow::Result<()> {
+        let secret = "a-secret-long-enough-for-hs256-signing";
+        let now = Utc::now().timestamp();
+        let early = hand_made(secret, now, Some(now + 3600), now + 7200)?;
+        assert_eq!(tokens(secret)?.verify(&early), Err(TokenError::Invalid));
+        let valid = hand_made(secret, now, Some(now - 1), now + 7200)?;
+        assert!(tokens(secret)?.verify(&valid).is_ok());
         Ok(())
     }
 

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{visible_to, Audience, Event};
+use super::{visible_to, Audience, Event, SESSION_ENDED};
 use crate::access::policy::CaseFacts;
 use crate::access::Actor;
-use crate::domain::{CaseId, OrganisationId, Timestamp, UserId};
+use crate::domain::{CaseId, OrganisationId, SessionId, Timestamp, UserId};
 use crate::store::{self, Store, StoreResult};
 
 /// How long an out-of-order event waits for the ones before it before they are read from
@@ -30,8 +30,11 @@ pub type Outbound = axum::extract::ws::Utf8Bytes;
 
 struct Subscriber {
     actor: Actor,
+    /// The sign-in session the stream was opened in.
+    session: Option<SessionId>,
     queue: mpsc::Sender<Outbound>,
     kicked: CancellationToken,
+    session_ended: CancellationToken,
 }
 
 #[derive(Default)]
@@ -100,6 +103,8 @@ pub struct Subscription {
     pub queue: mpsc::Receiver<Outbound>,
     /// Cancelled when the hub gives up on this connection (queue full) or shuts down.
     pub kicked: CancellationToken,
+    /// Cancelled when the sign-in session the stream was opened in ends.
+    pub session_ended: CancellationToken,
 }
 
 impl Drop for Subscription {
@@ -154,9 +159,10 @@ impl Hub {
     }
 
     /// Registers a connection; from the returned `from` on, its events come on the queue.
-    pub fn subscribe(&self, actor: Actor) -> Subscription {
+    pub fn subscribe(&self, actor: Actor, session: Option<SessionId>) -> Subscription {
         let (queue_tx, queue) = mpsc::channel(self.inner.queue_capacity);
         let kicked = self.inner.shutdown.child_token();
+        let session_ended = CancellationToken::new();
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let mut registry = self
             .inner
@@ -169,8 +175,10 @@ impl Hub {
             id,
             Subscriber {
                 actor,
+                session,
                 queue: queue_tx,
                 kicked: kicked.clone(),
+                session_ended: session_ended.clone(),
             },
         );
         drop(registry);
@@ -181,6 +189,7 @@ impl Hub {
             from,
             queue,
             kicked,
+            session_ended,
         }
     }
 
@@ -205,6 +214,11 @@ impl Hub {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let registry = &mut *registry;
+        if event.kind == SESSION_ENDED {
+            end_session_streams(registry, event);
+            self.inner.delivered.store(event.seq, Ordering::Release);
+            return;
+        }
         let orgs: Vec<OrganisationId> = match (&event.audience, facts) {
             (Audience::Revoked(orgs), _) | (Audience::Organisations(orgs), Some(_)) => orgs.clone(),
             (Audience::Case, Some(facts)) => {
@@ -252,6 +266,25 @@ impl Hub {
             }
         }
         self.inner.delivered.store(event.seq, Ordering::Release);
+    }
+}
+
+/// Tells the streams opened in the session that ended to close.
+fn end_session_streams(registry: &Registry, event: &Event) {
+    let Audience::Users(users) = &event.audience else {
+        return;
+    };
+    let ids = users
+        .iter()
+        .filter_map(|user| registry.by_user.get(user))
+        .flatten();
+    for id in ids {
+        if let Some(subscriber) = registry.subscribers.get(id) {
+            let opened_in = subscriber.session.map(|s| s.to_string());
+            if opened_in.is_some() && opened_in == event.subject_id {
+                subscriber.session_ended.cancel();
+            }
+        }
     }
 }
 

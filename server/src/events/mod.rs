@@ -76,6 +76,10 @@ impl Event {
 pub mod hub;
 pub mod stream;
 
+/// A sign-in session ended (`subject_id`: the session). Never sent to a client: the hub
+/// closes the streams opened in that session instead.
+pub const SESSION_ENDED: &str = "session.ended";
+
 /// May `actor` receive `event`, given the case's facts as of now? The one delivery rule,
 /// for live fan-out and for resumption alike.
 pub fn visible_to(
@@ -85,6 +89,9 @@ pub fn visible_to(
     now: Timestamp,
 ) -> bool {
     use crate::access::policy::{decide_case, Need};
+    if event.kind == SESSION_ENDED {
+        return false;
+    }
     let need = event.purpose.map_or(Need::Case, Need::Purpose);
     match (&event.audience, facts) {
         (Audience::Revoked(orgs), _) => orgs.contains(&actor.organisation_id),

@@ -22,12 +22,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::visible_to;
 use crate::access::policy::CaseFacts;
-use crate::access::{Actor, CurrentUser};
+use crate::access::{Actor, SignedIn};
 use crate::app::AppState;
-use crate::domain::{CaseId, Timestamp};
+use crate::domain::{CaseId, SessionId, Timestamp};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
-use crate::store::{self, users, StoreError};
+use crate::store::{self, sessions, users, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,7 +47,7 @@ pub struct StreamTicket {
     responses((status = 201, body = StreamTicket), crate::http::CommonErrors))]
 async fn issue_ticket(
     State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
+    SignedIn(actor, session, _): SignedIn,
 ) -> AppResult<(StatusCode, Json<StreamTicket>)> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -56,7 +56,7 @@ async fn issue_ticket(
         Timestamp::now().micros() + state.settings.stream.ticket_ttl_seconds * 1_000_000,
     );
     let mut tx = state.store.begin().await?;
-    store::tickets::insert(&mut tx, &ticket, actor.user_id, expires_at).await?;
+    store::tickets::insert(&mut tx, &ticket, actor.user_id, session.id, expires_at).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -143,7 +143,7 @@ async fn open_stream(
         detail: "Biljetten är ogiltig, har gått ut eller är redan använd.",
     };
     let mut tx = state.store.begin().await?;
-    let user_id = store::tickets::consume(&mut tx, &query.ticket)
+    let (user_id, session) = store::tickets::consume(&mut tx, &query.ticket)
         .await?
         .ok_or_else(invalid)?;
     let user = match users::get(&mut tx, user_id).await {
@@ -151,6 +151,9 @@ async fn open_stream(
         Ok(_) | Err(StoreError::NotFound) => return Err(invalid()),
         Err(err) => return Err(err.into()),
     };
+    if !sessions::is_open(&mut tx, session, Timestamp::now()).await? {
+        return Err(invalid());
+    }
     tx.commit().await?;
     let actor = Actor::of(&user, None);
     let settings = state.settings.stream.clone();
@@ -167,6 +170,7 @@ async fn open_stream(
                 socket,
                 hub,
                 actor,
+                session,
                 query.since,
                 Duration::from_secs(settings.heartbeat_seconds),
             )
@@ -177,11 +181,18 @@ async fn run(
     socket: WebSocket,
     hub: super::hub::Hub,
     actor: Actor,
+    session: SessionId,
     since: Option<i64>,
     heartbeat: Duration,
 ) {
-    let mut subscription = hub.subscribe(actor.clone());
+    let mut subscription = hub.subscribe(actor.clone(), Some(session));
     let kicked = subscription.kicked.clone();
+    let session_ended = subscription.session_ended.clone();
+    // The session may have ended between the ticket and the subscription: then its event
+    // went by before this stream was listening.
+    if !still_open(&hub, session).await {
+        session_ended.cancel();
+    }
     let (mut sink, mut incoming) = socket.split();
     // A send that gives up when the hub kicks the connection (a stalled client).
     macro_rules! send {
@@ -214,6 +225,11 @@ async fn run(
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
+            () = session_ended.cancelled() => {
+                let close = CloseFrame { code: SESSION_ENDED_CLOSE, reason: "sessionen har avslutats".into() };
+                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
+                return;
+            }
             () = kicked.cancelled() => {
                 let close = CloseFrame { code: 4008, reason: "för långsam eller servern stängs".into() };
                 let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
@@ -235,6 +251,20 @@ async fn run(
             }
         }
     }
+}
+
+/// The close code when the stream's sign-in session ends (signed out, or ended by an
+/// administrator's change to the account).
+pub const SESSION_ENDED_CLOSE: u16 = 4001;
+
+/// Is the session the stream was opened in still open? A store error counts as open: the
+/// hub still closes the stream on the session's event.
+async fn still_open(hub: &super::hub::Hub, session: SessionId) -> bool {
+    let open = async {
+        let mut tx = hub.store().read().await?;
+        sessions::is_open(&mut tx, session, Timestamp::now()).await
+    };
+    open.await.unwrap_or(true)
 }
 
 struct Replay {

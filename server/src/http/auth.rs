@@ -9,7 +9,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use super::users::UserResponse;
-use super::{rfc3339, ValidJson};
+use super::users::{check_current_password, hash_password};
+use super::{rfc3339, Source, ValidJson};
 use crate::access::{password, SignedIn};
 use crate::app::AppState;
 use crate::domain::Timestamp;
@@ -23,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_own_password))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -89,9 +91,10 @@ async fn token_reply(
 ))]
 async fn login(
     State(state): State<AppState>,
+    Source(source): Source,
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    if let Err(retry_after_seconds) = state.throttle.check(&body.username) {
+    if let Err(retry_after_seconds) = state.throttle.check(&body.username, source) {
         return Err(AppError::TooManyRequests {
             retry_after_seconds,
         });
@@ -112,7 +115,7 @@ async fn login(
     let user = match credentials {
         Some(c) if matches && c.user.active => c.user,
         _ => {
-            state.throttle.record_failure(&body.username);
+            state.throttle.record_failure(&body.username, source);
             tracing::info!("failed login");
             return Err(AppError::Unauthenticated {
                 code: "invalid_credentials",
@@ -120,7 +123,7 @@ async fn login(
             });
         }
     };
-    state.throttle.record_success(&body.username);
+    state.throttle.record_success(&body.username, source);
     let lifetime = state
         .settings
         .auth
@@ -155,7 +158,7 @@ async fn logout(
     SignedIn(_actor, session, _user): SignedIn,
 ) -> AppResult<axum::http::StatusCode> {
     let mut tx = state.store.begin().await?;
-    sessions::end(&mut tx, session.id, Timestamp::now()).await?;
+    sessions::end(&mut tx, &session, Timestamp::now()).await?;
     tx.commit().await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -169,4 +172,39 @@ async fn me(
     let mut tx = state.store.read().await?;
     let organisation = organisations::get(&mut tx, user.organisation_id).await?;
     Ok(Json(UserResponse::new(user, &organisation)))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeOwnPassword {
+    /// The present password; a missing or wrong one is a field error on this field.
+    #[validate(length(max = 200, message = "högst 200 tecken"))]
+    #[schema(max_length = 200)]
+    pub current_password: Option<String>,
+    #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
+    #[schema(min_length = 12, max_length = 200)]
+    pub new_password: String,
+}
+
+/// Changes my own password, given the present one. Every other session of mine ends (and
+/// its live streams close); this one goes on.
+#[utoipa::path(post, path = "/api/me/password", tag = "auth", request_body = ChangeOwnPassword, responses(
+    (status = 204, description = "Lösenordet är bytt"),
+    (status = 429, description = "För många misslyckade försök", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::CommonErrors,
+))]
+async fn change_own_password(
+    State(state): State<AppState>,
+    Source(source): Source,
+    SignedIn(_actor, session, user): SignedIn,
+    ValidJson(body): ValidJson<ChangeOwnPassword>,
+) -> AppResult<axum::http::StatusCode> {
+    check_current_password(&state, &user, source, body.current_password).await?;
+    let hash = hash_password(body.new_password).await?;
+    let mut tx = state.store.begin().await?;
+    users::set_password_hash(&mut tx, user.id, &hash).await?;
+    sessions::end_all(&mut tx, user.id, Some(session.id), Timestamp::now()).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "own password changed");
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

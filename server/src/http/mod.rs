@@ -9,6 +9,7 @@ pub mod health;
 pub mod idempotency;
 pub mod individuals;
 pub mod inquiries;
+pub mod limits;
 pub mod meetings;
 pub mod messages;
 pub mod notifications;
@@ -142,6 +143,26 @@ where
         let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
         value.validate()?;
         Ok(Self(value))
+    }
+}
+
+/// The client's address as the connection shows it (for login throttling); `None` for a
+/// request that came over no socket.
+pub struct Source(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Source(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
     }
 }
 
@@ -290,7 +311,10 @@ pub enum CommonErrors {
     /// Hittades inte, eller ingen behörighet (existens avslöjas inte).
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),
-    /// För stor begäran.
+    /// Innehållet kom inte fram inom `server.body_read_timeout_seconds`; anslutningen stängs.
+    #[response(status = 408, content_type = "application/problem+json")]
+    Timeout(#[to_schema] Problem),
+    /// För stor begäran (en angiven Content-Length över gränsen avvisas innan något läses).
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(#[to_schema] Problem),
     /// Fel innehållstyp.

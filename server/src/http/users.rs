@@ -8,12 +8,13 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use super::{text_line, ApiPath, ValidJson};
-use crate::access::{password, Actor, CurrentUser};
+use super::{text_line, ApiPath, Source, ValidJson};
+use crate::access::{password, Actor, CurrentUser, SignedIn};
 use crate::app::AppState;
-use crate::domain::{OrganisationId, Role, UserId};
+use crate::domain::{OrganisationId, Role, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
 use crate::store::organisations::{self, Organisation};
+use crate::store::sessions;
 use crate::store::users::{self, User};
 use crate::store::{StoreError, Tx};
 
@@ -125,9 +126,15 @@ pub struct UpdateUser {
     #[validate(custom(function = "valid_roles"))]
     #[schema(min_items = 1)]
     pub roles: Option<Vec<Role>>,
+    /// A new password; ends every session of the user. Changing one's own needs
+    /// `current_password` too.
     #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
     #[schema(min_length = 12, max_length = 200)]
     pub password: Option<String>,
+    /// The caller's present password: required when `password` changes the caller's own.
+    #[validate(length(max = 200, message = "högst 200 tecken"))]
+    #[schema(max_length = 200)]
+    pub current_password: Option<String>,
 }
 
 fn require_admin(actor: &Actor) -> AppResult<()> {
@@ -150,7 +157,49 @@ async fn own_user(tx: &mut Tx, actor: &Actor, id: UserId) -> AppResult<User> {
     }
 }
 
-async fn hash_password(password: String) -> AppResult<String> {
+/// Checks the password a user gives for their own account before it is changed: a field
+/// error on `current_password` when it is missing or wrong. Failures count towards the
+/// login throttle, so a stolen token cannot be used to guess the password.
+pub(super) async fn check_current_password(
+    state: &AppState,
+    user: &User,
+    source: Option<std::net::IpAddr>,
+    current: Option<String>,
+) -> AppResult<()> {
+    let Some(current) = current.filter(|c| !c.is_empty()) else {
+        return Err(AppError::field(
+            "current_password",
+            "required",
+            "ange ditt nuvarande lösenord",
+        ));
+    };
+    if let Err(retry_after_seconds) = state.throttle.check(&user.username, source) {
+        return Err(AppError::TooManyRequests {
+            retry_after_seconds,
+        });
+    }
+    let mut tx = state.store.read().await?;
+    let stored = users::credentials(&mut tx, &user.username).await?;
+    drop(tx);
+    let Some(stored) = stored else {
+        return Err(AppError::NotFound);
+    };
+    let matches =
+        tokio::task::spawn_blocking(move || password::verify(&current, &stored.password_hash))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    if !matches {
+        state.throttle.record_failure(&user.username, source);
+        return Err(AppError::field(
+            "current_password",
+            "wrong_password",
+            "lösenordet stämmer inte",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || password::hash(&password))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
@@ -241,17 +290,23 @@ async fn get_user(
     ))]
 async fn update_user(
     State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
+    source: Source,
+    SignedIn(actor, session, me): SignedIn,
     ApiPath(id): ApiPath<UserId>,
     ValidJson(body): ValidJson<UpdateUser>,
 ) -> AppResult<Json<UserResponse>> {
     require_admin(&actor)?;
+    let own = id == actor.user_id;
+    if own && body.password.is_some() {
+        check_current_password(&state, &me, source.0, body.current_password).await?;
+    }
     let password_hash = match body.password {
         Some(password) => Some(hash_password(password).await?),
         None => None,
     };
     let mut tx = state.store.begin().await?;
     let mut user = own_user(&mut tx, &actor, id).await?;
+    let before = (user.active, user.roles.clone());
     if let Some(name) = body.display_name {
         user.display_name = name.trim().to_owned();
     }
@@ -273,8 +328,16 @@ async fn update_user(
         });
     }
     users::update_profile(&mut tx, &user).await?;
+    let password_changed = password_hash.is_some();
     if let Some(hash) = password_hash {
         users::set_password_hash(&mut tx, user.id, &hash).await?;
+    }
+    // A new password, a deactivation or other roles: every session ends (and with it its
+    // streams), so nothing issued before the change outlives it, reactivation included.
+    // Changing one's own account keeps the session that made the change.
+    if password_changed || !user.active || before.1 != user.roles {
+        let keep = own.then_some(session.id);
+        sessions::end_all(&mut tx, user.id, keep, Timestamp::now()).await?;
     }
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     tx.commit().await?;

@@ -179,6 +179,7 @@ fn mail(
         body_text,
         body_html,
         calendar: None,
+        order: None,
         created_at: at,
         attempts: 0,
     }

@@ -42,7 +42,7 @@ enum SendError {
 pub struct Worker {
     store: Store,
     settings: Arc<Settings>,
-    /// Names this worker's claims.
+    /// Names this worker's claims: the node id, the same across restarts.
     id: String,
     transport: AsyncSmtpTransport<Tokio1Executor>,
 }
@@ -101,14 +101,23 @@ pub fn build_message(from: &str, mail: &OutgoingMail) -> anyhow::Result<Message>
 }
 
 impl Worker {
-    pub fn new(store: Store, settings: Arc<Settings>) -> anyhow::Result<Self> {
+    /// A worker claiming under `node_id` (see `server.node_id`).
+    pub fn new(store: Store, settings: Arc<Settings>, node_id: &str) -> anyhow::Result<Self> {
         let transport = transport(&settings.mail)?;
         Ok(Self {
             store,
             settings,
-            id: uuid::Uuid::new_v4().to_string(),
+            id: node_id.to_owned(),
             transport,
         })
+    }
+
+    /// Takes back what this node held when it last stopped; nothing else of this node runs yet.
+    async fn reclaim(&self) -> StoreResult<u64> {
+        let mut tx = self.store.begin().await?;
+        let released = outbox::release_all(&mut tx, &self.id).await?;
+        tx.commit().await?;
+        Ok(released)
     }
 
     /// Runs until `stop`; the e-mail being sent is finished, the rest of the batch released.
@@ -119,6 +128,13 @@ impl Worker {
     async fn run(self, stop: CancellationToken) {
         let mut feed = Some(self.store.subscribe());
         let poll = Duration::from_millis(self.settings.mail.poll_interval_ms.max(10));
+        match self.reclaim().await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "took back e-mails claimed before a restart"),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not take back earlier claims; their lease runs out")
+            }
+        }
         tracing::info!("mail worker started");
         loop {
             if let Err(err) = self.drain(&stop).await {

@@ -17,6 +17,7 @@ use crate::events::{Audience, NewEvent};
 use crate::mail::{calendar, templates};
 use crate::store::meetings::Invitation;
 use crate::store::notifications::{self as stored, EmailState, Notification};
+use crate::store::outbox::{CalendarOrder, OutgoingMail};
 use crate::store::{cases, outbox, users, StoreError, StoreResult, Tx};
 
 use crate::domain::kinds::code_enum;
@@ -83,16 +84,22 @@ pub struct Notice {
     pub calendar: Option<Invitation>,
 }
 
-/// The iCalendar part of a meeting's e-mail to `recipient`: (text, METHOD).
-fn calendar_part(settings: &Settings, meeting: &Invitation, recipient: &str) -> (String, String) {
-    let invite = calendar::Invite::for_meeting(
-        meeting,
-        recipient,
-        &settings.server.public_url,
-        Timestamp::now(),
-    );
+/// Puts the meeting's iCalendar part for `mail`'s recipient into it, with the key and
+/// SEQUENCE that keep one attendee's e-mails about one meeting in order in the outbox.
+fn attach_calendar(settings: &Settings, mail: &mut OutgoingMail, meeting: &Invitation) {
+    let public_url = &settings.server.public_url;
+    let invite =
+        calendar::Invite::for_meeting(meeting, &mail.recipient, public_url, Timestamp::now());
     let part = calendar::build(&invite);
-    (part.text, invite.method.code().to_owned())
+    mail.calendar = Some((part.text, invite.method.code().to_owned()));
+    mail.order = Some(CalendarOrder {
+        key: format!(
+            "{} {}",
+            calendar::uid(meeting.meeting_id, public_url),
+            mail.recipient.trim().to_lowercase()
+        ),
+        sequence: meeting.sequence,
+    });
 }
 
 /// Notifies each of `users` once (inactive users and those the policy would not show the
@@ -147,10 +154,9 @@ pub async fn notify(
             let link = templates::notification_link(settings, notification.id);
             let mut mail =
                 templates::notification_mail(settings, notice.kind, &link, &user.email, now);
-            mail.calendar = notice
-                .calendar
-                .as_ref()
-                .map(|meeting| calendar_part(settings, meeting, &user.email));
+            if let Some(meeting) = &notice.calendar {
+                attach_calendar(settings, &mut mail, meeting);
+            }
             outbox::enqueue(tx, &mail).await?;
         }
         tx.event(NewEvent {
@@ -179,6 +185,8 @@ pub async fn notify_address(
 ) -> StoreResult<()> {
     let link = templates::link(settings, path);
     let mut mail = templates::notification_mail(settings, kind, &link, address, Timestamp::now());
-    mail.calendar = meeting.map(|m| calendar_part(settings, m, address));
+    if let Some(meeting) = meeting {
+        attach_calendar(settings, &mut mail, meeting);
+    }
     outbox::enqueue(tx, &mail).await
 }

@@ -112,23 +112,13 @@ impl Store {
     /// Connects, creating the SQLite file and its folder if needed, and applies migrations.
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
-        let url = settings.url.as_str();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            anyhow::bail!("database.url must start with sqlite: or postgres:");
-        };
-        let mut url = url.to_owned();
+        let backend = backend_of(&settings.url)?;
+        let mut url = settings.url.clone();
         let mut checkpointer = None;
         let mut wal_sync = None;
         let (pool, readers) = match backend {
             Backend::Sqlite => {
-                let path = url
-                    .trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:");
-                let path = path.split('?').next().unwrap_or(path);
+                let path = sqlite_path(settings.url.as_str());
                 wal_sync = Some(Arc::new(durable::WalSync::new(path)));
                 if let Some(parent) = Path::new(path).parent() {
                     if !parent.as_os_str().is_empty() {
@@ -210,6 +200,63 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing store to read only (`admin verify-audit`): never creates a file,
+    /// never migrates, never writes. Fails, saying so, on a missing SQLite file and on a
+    /// database without the hub's tables (a mistyped path or database name).
+    pub async fn open_read_only(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(&settings.url)?;
+        let options = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds));
+        let (pool, place) = match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(&settings.url);
+                if !Path::new(path).is_file() {
+                    anyhow::bail!(
+                        "no store at {path}: the SQLite file does not exist (check database.url)"
+                    );
+                }
+                let url = format!("sqlite://{path}?mode=ro");
+                (options.connect(&url).await?, path.to_owned())
+            }
+            Backend::Postgres => {
+                let pool = options
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET default_transaction_read_only = on")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&settings.url)
+                    .await?;
+                (pool, "the PostgreSQL database in database.url".to_owned())
+            }
+        };
+        let has_tables = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .is_ok()
+            && sqlx::query("SELECT last_seq FROM audit_head WHERE id = 1")
+                .fetch_optional(&pool)
+                .await
+                .is_ok_and(|head| head.is_some());
+        if !has_tables {
+            pool.close().await;
+            anyhow::bail!("{place} is empty: it holds no Samverkan store (check database.url)");
+        }
+        let (feed, _) = broadcast::channel(1);
+        Ok(Self {
+            readers: pool.clone(),
+            pool,
+            backend,
+            feed,
+            wal: None,
+            _checkpointer: None,
+        })
+    }
+
     async fn migrate(&self) -> anyhow::Result<()> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
@@ -278,6 +325,25 @@ impl Store {
         self.readers.close().await;
         self.pool.close().await;
     }
+}
+
+/// Which store a `database.url` names.
+fn backend_of(url: &str) -> anyhow::Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Backend::Postgres)
+    } else {
+        anyhow::bail!("database.url must start with sqlite: or postgres:")
+    }
+}
+
+/// The file a `sqlite:` URL names, without its options.
+fn sqlite_path(url: &str) -> &str {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    path.split('?').next().unwrap_or(path)
 }
 
 /// A transaction. Audit entries gathered during it are written, hash-chained, at commit,

@@ -1,6 +1,12 @@
 //! The e-mail outbox. Rows are written in the transaction of the change that causes them and
 //! taken by workers under a lease: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so two hub
 //! processes never hold the same row; on SQLite the single writer serialises claims.
+//!
+//! Calendar e-mails carry an order: one attendee's e-mails about one meeting (`calendar_key`)
+//! go out in SEQUENCE order whatever their retry times, because a row is claimed only when
+//! no older row of its key is still unsettled; and an unclaimed row that a newer one of its
+//! key has followed is marked superseded and never sent, since the newest state is all the
+//! calendar needs (a CANCEL is thus never followed by an older REQUEST).
 
 use uuid::Uuid;
 
@@ -21,15 +27,27 @@ pub struct OutgoingMail {
     pub body_html: String,
     /// An iCalendar object and its METHOD (REQUEST or CANCEL), for meetings.
     pub calendar: Option<(String, String)>,
+    /// Where a calendar e-mail stands among its attendee's e-mails about its meeting
+    /// (written, not read back by a claim).
+    pub order: Option<CalendarOrder>,
     pub created_at: Timestamp,
     /// Attempts including the one this claim is for.
     pub attempts: i64,
 }
 
+/// One attendee's e-mails about one meeting: the meeting's UID and the address, and the
+/// invitation's SEQUENCE.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarOrder {
+    pub key: String,
+    pub sequence: i64,
+}
+
 pub async fn enqueue(tx: &mut Tx, mail: &OutgoingMail) -> StoreResult<()> {
     let mut sql = Sql::new(
         "INSERT INTO outbox (id, message_id, recipient, kind, subject, body_text, body_html, \
-         calendar, calendar_method, created_at, attempts, next_attempt_at) VALUES (",
+         calendar, calendar_method, calendar_key, calendar_sequence, created_at, attempts, \
+         next_attempt_at) VALUES (",
     );
     sql.bind(mail.id.to_string())
         .push(", ")
@@ -49,9 +67,17 @@ pub async fn enqueue(tx: &mut Tx, mail: &OutgoingMail) -> StoreResult<()> {
         Some((ics, method)) => (Some(ics.clone()), Some(method.clone())),
         None => (None, None),
     };
+    let (key, sequence) = match &mail.order {
+        Some(order) => (Some(order.key.clone()), Some(order.sequence)),
+        None => (None, None),
+    };
     sql.bind(calendar)
         .push(", ")
         .bind(method)
+        .push(", ")
+        .bind(key)
+        .push(", ")
+        .bind(sequence)
         .push(", ")
         .bind(mail.created_at.micros())
         .push(", 0, ")
@@ -64,7 +90,44 @@ pub async fn enqueue(tx: &mut Tx, mail: &OutgoingMail) -> StoreResult<()> {
 const CLAIMED: &str = "id, message_id, recipient, kind, subject, body_text, body_html, calendar, \
                        calendar_method, created_at, attempts";
 
-/// Takes up to `limit` due e-mails for `worker` until `now + lease`.
+/// Not sent, not failed, not superseded.
+const UNSETTLED: &str = "sent_at IS NULL AND failed_at IS NULL AND superseded_at IS NULL";
+
+/// SQL: row `a` comes before row `b` of the same calendar key.
+fn older(a: &str, b: &str) -> String {
+    format!(
+        "({a}.calendar_sequence < {b}.calendar_sequence OR ({a}.calendar_sequence = {b}.calendar_sequence \
+         AND ({a}.created_at < {b}.created_at OR ({a}.created_at = {b}.created_at AND {a}.id < {b}.id))))"
+    )
+}
+
+/// Marks superseded every unclaimed, unsettled calendar e-mail that a newer one of its key
+/// has followed. A claimed one is in flight: it settles first, and the newer waits for it.
+async fn supersede(tx: &mut Tx, now: Timestamp) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE outbox SET superseded_at = ");
+    sql.bind(now.micros())
+        .push(
+            " WHERE id IN (SELECT o.id FROM outbox o WHERE o.calendar_key IS NOT NULL \
+             AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.superseded_at IS NULL \
+             AND (o.claimed_until IS NULL OR o.claimed_until < ",
+        )
+        .bind(now.micros())
+        .push(&format!(
+            ") AND EXISTS (SELECT 1 FROM outbox n WHERE n.calendar_key = o.calendar_key \
+             AND n.failed_at IS NULL AND {})",
+            older("o", "n")
+        ));
+    // Never wait for another hub's claim: what it holds is left for the next round.
+    if tx.backend() == Backend::Postgres {
+        sql.push(" FOR UPDATE SKIP LOCKED");
+    }
+    sql.push(")");
+    sql.execute(tx).await?;
+    Ok(())
+}
+
+/// Takes up to `limit` due e-mails for `worker` until `now + lease`; a calendar e-mail only
+/// once every older one of its key has settled.
 pub async fn claim(
     tx: &mut Tx,
     worker: &str,
@@ -72,15 +135,24 @@ pub async fn claim(
     lease_micros: i64,
     limit: i64,
 ) -> StoreResult<Vec<OutgoingMail>> {
+    supersede(tx, now).await?;
     let mut sql = Sql::new("UPDATE outbox SET claimed_by = ");
     sql.bind(worker)
         .push(", claimed_until = ")
         .bind(now.micros().saturating_add(lease_micros))
-        .push(", attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ")
+        .push(
+            ", attempts = attempts + 1 WHERE id IN (SELECT c.id FROM outbox c WHERE \
+             c.sent_at IS NULL AND c.failed_at IS NULL AND c.superseded_at IS NULL AND c.next_attempt_at <= ",
+        )
         .bind(now.micros())
-        .push(" AND (claimed_until IS NULL OR claimed_until < ")
+        .push(" AND (c.claimed_until IS NULL OR c.claimed_until < ")
         .bind(now.micros())
-        .push(") ORDER BY next_attempt_at, created_at, id LIMIT ")
+        .push(&format!(
+            ") AND NOT (c.calendar_key IS NOT NULL AND EXISTS (SELECT 1 FROM outbox p \
+             WHERE p.calendar_key = c.calendar_key AND p.sent_at IS NULL AND p.failed_at IS NULL AND p.superseded_at IS NULL AND {}))",
+            older("p", "c")
+        ))
+        .push(" ORDER BY c.next_attempt_at, c.created_at, c.id LIMIT ")
         .bind(limit);
     if tx.backend() == Backend::Postgres {
         sql.push(" FOR UPDATE SKIP LOCKED");
@@ -96,6 +168,7 @@ pub async fn claim(
                 _ => None,
             };
             Ok(OutgoingMail {
+                order: None,
                 id: row.id("id")?,
                 message_id: row.text("message_id")?,
                 recipient: row.text("recipient")?,
@@ -174,10 +247,23 @@ pub async fn release(tx: &mut Tx, id: Uuid, worker: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// E-mails not yet sent nor failed.
+/// Gives back every unsettled e-mail `worker` holds: a hub restarting under the same node
+/// id takes back at once what it had claimed when it stopped (killed mid-send, say),
+/// rather than waiting out the lease. One it was sending may have arrived: it goes again,
+/// with its Message-ID.
+pub async fn release_all(tx: &mut Tx, worker: &str) -> StoreResult<u64> {
+    let mut sql =
+        Sql::new("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ");
+    sql.bind(worker).push(&format!(" AND {UNSETTLED}"));
+    sql.execute(tx).await
+}
+
+/// E-mails not yet sent, failed or superseded.
 pub async fn pending_count(tx: &mut Tx) -> StoreResult<i64> {
-    Sql::new("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-        .fetch_optional(tx)
-        .await?
-        .map_or(Ok(0), |r| r.int("n"))
+    Sql::new(&format!(
+        "SELECT COUNT(*) AS n FROM outbox WHERE {UNSETTLED}"
+    ))
+    .fetch_optional(tx)
+    .await?
+    .map_or(Ok(0), |r| r.int("n"))
 }

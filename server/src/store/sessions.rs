@@ -1,9 +1,12 @@
 //! Sign-in sessions: when each started, was last used and must end, and whether the user
 //! signed out. Access tokens carry the session id, so ending the row ends every token of it.
+//! Ending sessions also appends a `session.ended` event, on which every hub node closes the
+//! live streams opened in them.
 
 use super::users::{self, User};
 use super::{decode_code, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{Role, SessionId, Timestamp, UserId};
+use crate::events::{Audience, NewEvent, SESSION_ENDED};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
@@ -97,13 +100,57 @@ pub async fn touch(tx: &mut Tx, id: SessionId, at: Timestamp) -> StoreResult<()>
     Ok(())
 }
 
-/// Signs the session out; its tokens stop working at once.
-pub async fn end(tx: &mut Tx, id: SessionId, at: Timestamp) -> StoreResult<()> {
+/// Signs the session out; its tokens stop working at once and its streams close.
+pub async fn end(tx: &mut Tx, session: &Session, at: Timestamp) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE sessions SET ended_at = ");
     sql.bind(at.micros())
         .push(" WHERE id = ")
-        .bind(id.to_string())
+        .bind(session.id.to_string())
         .push(" AND ended_at IS NULL");
     sql.execute(tx).await?;
+    tx.event(ended_event(session.user_id, Some(session.id)));
     Ok(())
+}
+
+/// Ends every open session of `user` but `keep` (the one making the change, when the user
+/// changes their own account): after a password reset, a deactivation or a role change.
+pub async fn end_all(
+    tx: &mut Tx,
+    user: UserId,
+    keep: Option<SessionId>,
+    at: Timestamp,
+) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE sessions SET ended_at = ");
+    sql.bind(at.micros())
+        .push(" WHERE user_id = ")
+        .bind(user.to_string())
+        .push(" AND ended_at IS NULL");
+    if let Some(keep) = keep {
+        sql.push(" AND id <> ").bind(keep.to_string());
+    }
+    sql.push(" RETURNING id");
+    for row in sql.fetch_all(tx).await? {
+        tx.event(ended_event(user, Some(row.id("id")?)));
+    }
+    Ok(())
+}
+
+/// Is the session still admitting requests (not signed out, not past its hard end)?
+pub async fn is_open(tx: &mut Tx, id: SessionId, now: Timestamp) -> StoreResult<bool> {
+    let mut sql = Sql::new("SELECT id FROM sessions WHERE id = ");
+    sql.bind(id.to_string())
+        .push(" AND ended_at IS NULL AND expires_at > ")
+        .bind(now.micros());
+    Ok(sql.fetch_optional(tx).await?.is_some())
+}
+
+fn ended_event(user: UserId, session: Option<SessionId>) -> NewEvent {
+    NewEvent {
+        kind: SESSION_ENDED,
+        case_id: None,
+        individual_id: None,
+        subject_id: session.map(|s| s.to_string()),
+        purpose: None,
+        audience: Audience::Users(vec![user]),
+    }
 }
