@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
+use super::rules::FieldRule;
 use super::{text_line, ApiPath, ValidJson};
 use crate::access::policy;
 use crate::access::CurrentUser;
@@ -16,6 +17,15 @@ use crate::domain::{IndividualId, Personnummer};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Outcome;
 use crate::store::individuals::{self, Individual};
+
+/// What registering an individual needs beyond its schema.
+pub const REGISTER_RULES: &[FieldRule] = &[
+    FieldRule {
+        field: "personnummer",
+        code: "invalid_personnummer",
+        rule: "the first eight digits are a real date (the day plus 60 for a samordningsnummer) and the last is the Luhn check digit of the ten digits from the third on",
+    },
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,11 +44,7 @@ pub struct RegisterIndividual {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
-    )]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub name: String,
     /// Skyddade personuppgifter. Once set it stays set.
     #[serde(default)]
@@ -71,7 +77,8 @@ impl From<Individual> for IndividualResponse {
 
 /// Registers an individual for my organisation. The same personnummer is always the same
 /// individual; registering again returns them and changes nothing but the protected flag.
-#[utoipa::path(post, path = "/api/individuals", tag = "individuals", request_body = RegisterIndividual, responses(
+#[utoipa::path(post, path = "/api/individuals",
+    extensions(("x-field-rules" = json!(REGISTER_RULES))), tag = "individuals", request_body = RegisterIndividual, responses(
     (status = 201, body = IndividualResponse),
     (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
     crate::http::CommonErrors,
