@@ -10,6 +10,7 @@ mod cases;
 mod consents;
 mod contract;
 mod cross_organisation;
+mod document_rules;
 mod individuals;
 mod inquiries;
 mod inquiry_inbox;
