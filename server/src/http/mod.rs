@@ -132,7 +132,7 @@ where
                 }
             })?;
         // PostgreSQL cannot store a NUL character in text; no field of ours has a use for one.
-        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if has_escaped_nul(&bytes) {
             return Err(AppError::field(
                 "",
                 "nul_character",
@@ -143,6 +143,26 @@ where
         value.validate()?;
         Ok(Self(value))
     }
+}
+
+/// Whether JSON text escapes a NUL (`\u0000`); the text `\\u0000` (an escaped backslash
+/// before `u0000`) is no NUL and passes.
+fn has_escaped_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json
+                .get(i + 1..i + 6)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"u0000"))
+            {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Path parameters; a malformed id is simply not found.
