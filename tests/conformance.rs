@@ -29,19 +29,11 @@ fn conformance_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance")
 }
 
-fn works(program: &Path) -> bool {
-    std::process::Command::new(program)
-        .arg("--version")
+/// Runs a command quietly; whether it ran and succeeded.
+fn succeeds(command: &mut std::process::Command) -> bool {
+    command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn run(program: &str, args: &[&str]) -> bool {
-    std::process::Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }
@@ -53,12 +45,18 @@ fn schemathesis() -> anyhow::Result<PathBuf> {
         .get_or_init(|| {
             let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/schemathesis-venv");
             let command = venv.join("bin/schemathesis");
+            let works = |command: &Path| {
+                succeeds(std::process::Command::new(command).arg("--version"))
+            };
             if works(&command) {
                 return Ok(command);
             }
-            let pip = venv.join("bin/pip").display().to_string();
-            if run("python3", &["-m", "venv", &venv.display().to_string()])
-                && run(&pip, &["install", "--quiet", SCHEMATHESIS])
+            eprintln!("tests/conformance.rs: installing {SCHEMATHESIS} into {}", venv.display());
+            if succeeds(std::process::Command::new("python3").arg("-m").arg("venv").arg(&venv))
+                && succeeds(
+                    std::process::Command::new(venv.join("bin/pip"))
+                        .args(["install", "--quiet", SCHEMATHESIS]),
+                )
                 && works(&command)
             {
                 return Ok(command);

@@ -24,29 +24,29 @@ use crate::store::{individuals, users, StoreError, Tx};
 
 /// What opening a case needs beyond its schema.
 pub const OPEN_CASE_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "individual_id",
-        code: "unknown_individual",
-        rule: "an individual my organisation has registered",
-    },
-    FieldRule {
-        field: "responsible_user_id",
-        code: "invalid_user",
-        rule: "an active user of my organisation who works with cases",
-    },
-    FieldRule {
-        field: "responsible_user_id",
-        code: "protected_identity",
-        rule: "for a person with protected identity the creator is responsible",
-    },
+    FieldRule::new(
+        "individual_id",
+        "unknown_individual",
+        "an individual my organisation has registered",
+    ),
+    FieldRule::new(
+        "responsible_user_id",
+        "invalid_user",
+        "an active user of my organisation who works with cases",
+    ),
+    FieldRule::new(
+        "responsible_user_id",
+        "protected_identity",
+        "for a person with protected identity the creator is responsible",
+    ),
 ];
 
 /// What changing a case needs beyond its schema.
-pub const UPDATE_CASE_RULES: &[FieldRule] = &[FieldRule {
-    field: "responsible_user_id",
-    code: "invalid_user",
-    rule: "an active user of my organisation who works with cases",
-}];
+pub const UPDATE_CASE_RULES: &[FieldRule] = &[FieldRule::new(
+    "responsible_user_id",
+    "invalid_user",
+    "an active user of my organisation who works with cases",
+)];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -28,36 +28,32 @@ use crate::store::{cases, organisations, StoreError};
 
 /// What recording a consent needs beyond its schema.
 pub const RECORD_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "document_reference",
-        code: "required",
-        rule: "given (not blank) when forms include skriftligt",
-    },
-    FieldRule {
-        field: "valid_until",
-        code: "before_valid_from",
-        rule: "after valid_from (which defaults to now)",
-    },
-    FieldRule {
-        field: "valid_until",
-        code: "too_long",
-        rule: "at most consent.max_validity_days (365 by default) after valid_from",
-    },
-    FieldRule {
-        field: "valid_until",
-        code: "in_the_past",
-        rule: "in the future",
-    },
-    FieldRule {
-        field: "organisation_ids[i]",
-        code: "unknown_organisation",
-        rule: "an existing organisation",
-    },
-    FieldRule {
-        field: "organisation_ids",
-        code: "no_other_organisation",
-        rule: "names at least one organisation besides mine",
-    },
+    FieldRule::new(
+        "document_reference",
+        "required",
+        "given (not blank) when forms include skriftligt",
+    ),
+    FieldRule::new(
+        "valid_until",
+        "before_valid_from",
+        "after valid_from (which defaults to now)",
+    ),
+    FieldRule::new(
+        "valid_until",
+        "too_long",
+        "at most consent.max_validity_days (365 by default) after valid_from",
+    ),
+    FieldRule::new("valid_until", "in_the_past", "in the future"),
+    FieldRule::new(
+        "organisation_ids[i]",
+        "unknown_organisation",
+        "an existing organisation",
+    ),
+    FieldRule::new(
+        "organisation_ids",
+        "no_other_organisation",
+        "names at least one organisation besides mine",
+    ),
 ];
 
 pub fn router() -> OpenApiRouter<AppState> {

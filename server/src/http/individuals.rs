@@ -20,11 +20,7 @@ use crate::store::individuals::{self, Individual};
 
 /// What registering an individual needs beyond its schema.
 pub const REGISTER_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "personnummer",
-        code: "invalid_personnummer",
-        rule: "the first eight digits are a real date (the day plus 60 for a samordningsnummer) and the last is the Luhn check digit of the ten digits from the third on",
-    },
+    FieldRule::new("personnummer", "invalid_personnummer", "the first eight digits are a real date (the day plus 60 for a samordningsnummer) and the last is the Luhn check digit of the ten digits from the third on"),
 ];
 
 pub fn router() -> OpenApiRouter<AppState> {

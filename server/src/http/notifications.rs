@@ -20,11 +20,11 @@ use crate::notifications::{Delivery, NotificationKind};
 use crate::store::notifications::{self as stored, Notification};
 
 /// What changing preferences needs beyond its schema.
-pub const PREFERENCE_RULES: &[FieldRule] = &[FieldRule {
-    field: "preferences[i].kind",
-    code: "duplicate_kind",
-    rule: "each kind at most once",
-}];
+pub const PREFERENCE_RULES: &[FieldRule] = &[FieldRule::new(
+    "preferences[i].kind",
+    "duplicate_kind",
+    "each kind at most once",
+)];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

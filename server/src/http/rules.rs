@@ -223,6 +223,12 @@ pub struct FieldRule {
     pub rule: &'static str,
 }
 
+impl FieldRule {
+    pub const fn new(field: &'static str, code: &'static str, rule: &'static str) -> Self {
+        Self { field, code, rule }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -135,21 +135,21 @@ pub struct AnswerInquiry {
 
 /// What an answer needs beyond its schema: the DFA chain hangs together, one measure of extent.
 pub const ANSWER_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "funktionsnedsattning",
-        code: "required_with_diagnosis",
-        rule: "given (not blank) when diagnoses are given",
-    },
-    FieldRule {
-        field: "aktivitetsbegransning",
-        code: "required_with_diagnosis",
-        rule: "given (not blank) when diagnoses are given",
-    },
-    FieldRule {
-        field: "extent",
-        code: "exactly_one",
-        rule: "exactly one of percent and hours_per_week",
-    },
+    FieldRule::new(
+        "funktionsnedsattning",
+        "required_with_diagnosis",
+        "given (not blank) when diagnoses are given",
+    ),
+    FieldRule::new(
+        "aktivitetsbegransning",
+        "required_with_diagnosis",
+        "given (not blank) when diagnoses are given",
+    ),
+    FieldRule::new(
+        "extent",
+        "exactly_one",
+        "exactly one of percent and hours_per_week",
+    ),
 ];
 
 impl AnswerInquiry {

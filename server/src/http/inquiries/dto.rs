@@ -134,57 +134,42 @@ impl UpdateInquiry {
     }
 }
 
+const ANSWER_BY_AHEAD: FieldRule = FieldRule::new("answer_by", "in_the_past", "today or later");
+const ANSWER_BY_WITHIN_A_YEAR: FieldRule =
+    FieldRule::new("answer_by", "too_far", "at most 365 days from today");
+
 /// What a draft's sender part needs beyond its schema (create and change).
 pub const SENDER_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "contact",
-        code: "required",
-        rule: "a phone number or an e-mail address for the contact person",
-    },
-    FieldRule {
-        field: "answer_by",
-        code: "in_the_past",
-        rule: "today or later",
-    },
-    FieldRule {
-        field: "answer_by",
-        code: "too_far",
-        rule: "at most 365 days from today",
-    },
-    FieldRule {
-        field: "recipient_organisation_id",
-        code: "invalid_recipient",
-        rule: "another organisation, a vårdcentral or psykiatrisk mottagning",
-    },
+    FieldRule::new(
+        "contact",
+        "required",
+        "a phone number or an e-mail address for the contact person",
+    ),
+    ANSWER_BY_AHEAD,
+    ANSWER_BY_WITHIN_A_YEAR,
+    FieldRule::new(
+        "recipient_organisation_id",
+        "invalid_recipient",
+        "another organisation, a vårdcentral or psykiatrisk mottagning",
+    ),
 ];
 
 /// What sending needs: the answer date, given or defaulted, is still ahead.
-pub const SEND_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "answer_by",
-        code: "in_the_past",
-        rule: "today or later",
-    },
-    FieldRule {
-        field: "answer_by",
-        code: "too_far",
-        rule: "at most 365 days from today",
-    },
-];
+pub const SEND_RULES: &[FieldRule] = &[ANSWER_BY_AHEAD, ANSWER_BY_WITHIN_A_YEAR];
 
 /// What assigning needs beyond its schema.
-pub const ASSIGN_RULES: &[FieldRule] = &[FieldRule {
-    field: "assignee_user_id",
-    code: "invalid_assignee",
-    rule: "an active rehabkoordinator of the receiving organisation",
-}];
+pub const ASSIGN_RULES: &[FieldRule] = &[FieldRule::new(
+    "assignee_user_id",
+    "invalid_assignee",
+    "an active rehabkoordinator of the receiving organisation",
+)];
 
 /// What declining needs beyond its schema.
-pub const DECLINE_RULES: &[FieldRule] = &[FieldRule {
-    field: "text",
-    code: "required",
-    rule: "given (not blank) when the reason is other",
-}];
+pub const DECLINE_RULES: &[FieldRule] = &[FieldRule::new(
+    "text",
+    "required",
+    "given (not blank) when the reason is other",
+)];
 
 /// Checks the sender's part as a whole (and tidies the activities), collecting field errors.
 pub fn check_sender_part(part: &mut SenderPart, today: NaiveDate) -> Result<(), AppError> {

@@ -15,94 +15,70 @@ use crate::http::rules::{self, FieldRule};
 use crate::http::{rfc3339, text_line};
 use crate::store::meetings::{Attendee, Meeting, NewAttendee, Participant, Schedule};
 
+const END_AFTER_START: FieldRule = FieldRule::new("ends_at", "end_before_start", "after starts_at");
+const AT_MOST_TEN_HOURS: FieldRule =
+    FieldRule::new("ends_at", "too_long", "at most 10 hours after starts_at");
+const NOT_IN_THE_PAST: FieldRule = FieldRule::new(
+    "starts_at",
+    "in_the_past",
+    "not in the past (checked when the time is set or moved)",
+);
+const WITHIN_TWO_YEARS: FieldRule =
+    FieldRule::new("starts_at", "too_far_ahead", "at most two years ahead");
+const SOMEWHERE: FieldRule = FieldRule::new(
+    "place",
+    "location_required",
+    "a place or a video link (after the change)",
+);
+
 /// What booking needs beyond its schema.
 pub const NEW_MEETING_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "ends_at",
-        code: "end_before_start",
-        rule: "after starts_at",
-    },
-    FieldRule {
-        field: "ends_at",
-        code: "too_long",
-        rule: "at most 10 hours after starts_at",
-    },
-    FieldRule {
-        field: "starts_at",
-        code: "in_the_past",
-        rule: "not in the past (checked when the time is set or moved)",
-    },
-    FieldRule {
-        field: "starts_at",
-        code: "too_far_ahead",
-        rule: "at most two years ahead",
-    },
-    FieldRule {
-        field: "place",
-        code: "location_required",
-        rule: "a place or a video link (after the change)",
-    },
-    FieldRule {
-        field: "participant_user_ids[i]",
-        code: "invalid_participant",
-        rule: "an active user who works with cases",
-    },
-    FieldRule {
-        field: "participant_user_ids[i]",
-        code: "no_access_to_case",
-        rule: "a user of the case's owning organisation who may see the case (protected identity)",
-    },
+    END_AFTER_START,
+    AT_MOST_TEN_HOURS,
+    NOT_IN_THE_PAST,
+    WITHIN_TWO_YEARS,
+    SOMEWHERE,
+    FieldRule::new(
+        "participant_user_ids[i]",
+        "invalid_participant",
+        "an active user who works with cases",
+    ),
+    FieldRule::new(
+        "participant_user_ids[i]",
+        "no_access_to_case",
+        "a user of the case's owning organisation who may see the case (protected identity)",
+    ),
 ];
 
 /// What moving or changing a meeting needs beyond its schema.
 pub const UPDATE_MEETING_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "ends_at",
-        code: "end_before_start",
-        rule: "after starts_at",
-    },
-    FieldRule {
-        field: "ends_at",
-        code: "too_long",
-        rule: "at most 10 hours after starts_at",
-    },
-    FieldRule {
-        field: "starts_at",
-        code: "in_the_past",
-        rule: "not in the past (checked when the time is set or moved)",
-    },
-    FieldRule {
-        field: "starts_at",
-        code: "too_far_ahead",
-        rule: "at most two years ahead",
-    },
-    FieldRule {
-        field: "place",
-        code: "location_required",
-        rule: "a place or a video link (after the change)",
-    },
+    END_AFTER_START,
+    AT_MOST_TEN_HOURS,
+    NOT_IN_THE_PAST,
+    WITHIN_TWO_YEARS,
+    SOMEWHERE,
 ];
 
 /// What inviting needs beyond its schema.
 pub const INVITE_RULES: &[FieldRule] = &[
-    FieldRule {
-        field: "user_ids[i]",
-        code: "invalid_participant",
-        rule: "an active user who works with cases",
-    },
-    FieldRule {
-        field: "user_ids[i]",
-        code: "no_access_to_case",
-        rule: "a user of the case's owning organisation who may see the case (protected identity)",
-    },
+    FieldRule::new(
+        "user_ids[i]",
+        "invalid_participant",
+        "an active user who works with cases",
+    ),
+    FieldRule::new(
+        "user_ids[i]",
+        "no_access_to_case",
+        "a user of the case's owning organisation who may see the case (protected identity)",
+    ),
 ];
 
 /// What a list of meetings needs beyond its parameters.
-pub const LIST_RULES: &[FieldRule] = &[FieldRule {
-    field: "to",
-    code: "before_from",
-    rule: "after from (for my meetings from defaults to now)",
-}];
+pub const LIST_RULES: &[FieldRule] = &[FieldRule::new(
+    "to",
+    "before_from",
+    "after from (for my meetings from defaults to now)",
+)];
 
 /// Someone outside the hub, invited by e-mail (the individual, a relative).
 #[derive(Serialize, Deserialize, Validate, ToSchema)]
