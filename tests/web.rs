@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use samverkan::app::Application;
-use samverkan::config::Settings;
 use tokio::process::Command;
-use tokio::sync::oneshot;
+
+mod demo_hub;
+use demo_hub::DemoHub;
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
@@ -73,31 +73,18 @@ async fn the_web_interface_works_in_a_real_browser() -> anyhow::Result<()> {
     ensure_node().await?;
     let chromium = ensure_chromium().await?;
 
-    let dir = tempfile::tempdir()?;
-    let mut settings = Settings::defaults()?;
-    settings.server.bind = "127.0.0.1:0".parse()?;
-    settings.server.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
-    settings.database.url = format!("sqlite://{}", dir.path().join("web.db").display());
-    settings.auth.jwt_secret = "browser-test-secret-browser-test-secret".into();
-    let app = Application::build(settings).await?;
-    let addr = app.local_addr()?;
-    samverkan::demo::seed_if_empty(&app.state().store).await?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
+    let hub = DemoHub::start().await?;
 
     let status = Command::new("node")
         .args(["--test", "--test-concurrency=1", "journeys/"])
         .current_dir(browser_dir())
-        .env("SAMVERKAN_URL", format!("http://{addr}"))
+        .env("SAMVERKAN_URL", hub.url())
         .env("SAMVERKAN_CHROMIUM", &chromium)
         .stdin(Stdio::null())
         .status()
         .await?;
 
-    let _ = stop.send(());
-    server.await??;
+    hub.stop().await?;
     assert!(
         status.success(),
         "the browser tests failed (see the node test runner's output above; screenshots are in tests/browser/screenshots/)"

@@ -64,7 +64,8 @@ const WEB_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = crate::http::api().split_for_parts();
+    let (api, mut openapi) = crate::http::api().split_for_parts();
+    crate::http::rules::state_patterns(&mut openapi);
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     let web_dir = web_dir(&state.settings.server.web_dir);

@@ -12,6 +12,7 @@ mod consent_secrecy;
 mod consents;
 mod contract;
 mod cross_organisation;
+mod document_rules;
 mod idempotency;
 mod individuals;
 mod inquiries;

@@ -72,6 +72,7 @@ async fn issue_ticket(
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     /// From `POST /api/ws-ticket`.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     pub ticket: String,
     /// The last sequence number this client saw; events after it are replayed first.
     #[param(minimum = 0)]
@@ -90,7 +91,17 @@ pub struct Hello {
 
 /// Opens the live event stream (WebSocket). Each message is an event
 /// `{seq, type, at, case_id, subject_id}`, after a first `{type: "hello", seq}`.
-#[utoipa::path(get, path = "/api/stream", tag = "stream", security(()), params(StreamQuery), responses(
+#[utoipa::path(get, path = "/api/stream", tag = "stream", security(()),
+    // The WebSocket handshake (RFC 6455): without it the answer is 400 `websocket_required`.
+    params(
+        StreamQuery,
+        ("Connection" = String, Header, pattern = "^[Uu]pgrade$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^websocket$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{22}==$",
+            description = "16 random bytes in base64"),
+    ),
+    responses(
     (status = 101, description = "Växlar till WebSocket"),
     (status = 400, description = "Ingen WebSocket-begäran", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "Ogiltig eller använd biljett", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{rfc3339, ApiPath, ApiQuery};
+use super::{in_range, rfc3339, ApiPath, ApiQuery};
 use crate::access::{policy, Actor, CurrentUser};
 use crate::app::AppState;
 use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp, UserId};
@@ -53,6 +53,7 @@ pub struct AuditSearch {
     pub individual_id: Option<IndividualId>,
     pub case_id: Option<CaseId>,
     /// Exact action code, e.g. `case.read`.
+    #[param(max_length = 200, pattern = "$no_nul")]
     pub action: Option<String>,
     /// From this instant (inclusive).
     pub from: Option<DateTime<Utc>>,
@@ -154,17 +155,8 @@ async fn search_audit(
     ApiQuery(search): ApiQuery<AuditSearch>,
 ) -> AppResult<Json<Vec<AuditEntryResponse>>> {
     require_admin(&actor)?;
-    let limit = match search.limit {
-        None => 100,
-        Some(n @ 1..=500) => n,
-        Some(_) => {
-            return Err(AppError::field(
-                "limit",
-                "out_of_range",
-                "limit ska vara 1–500",
-            ))
-        }
-    };
+    let limit = in_range("limit", search.limit, 1..=500)?.unwrap_or(100);
+    let before_seq = in_range("before_seq", search.before_seq, 1..=i64::MAX)?;
     let query = AuditQuery {
         scope: Some(policy::audit_search_scope(&actor)),
         individual_id: search.individual_id.map(|id| id.to_string()),
@@ -173,7 +165,7 @@ async fn search_audit(
         action: search.action,
         from: search.from.map(|t| Timestamp::from_datetime(t).micros()),
         to: search.to.map(|t| Timestamp::from_datetime(t).micros()),
-        before_seq: search.before_seq,
+        before_seq,
         limit,
     };
     let mut tx = state.store.begin().await?;

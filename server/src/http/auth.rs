@@ -31,10 +31,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 100, message = "ange användarnamn"))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "$no_nul")]
     pub username: String,
     #[validate(length(min = 1, max = 200, message = "ange lösenord"))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "$no_nul")]
     pub password: String,
 }
 

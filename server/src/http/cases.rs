@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
+use super::rules::FieldRule;
 use super::{rfc3339, text_line, ApiPath, ApiQuery, Page, Paging, ValidJson};
 use crate::access::policy::{self, Need};
 use crate::access::{Actor, CurrentUser};
@@ -20,6 +21,32 @@ use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
 use crate::store::cases::{self, CaseQuery, CaseView, NewCase};
 use crate::store::{individuals, users, StoreError, Tx};
+
+/// What opening a case needs beyond its schema.
+pub const OPEN_CASE_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "individual_id",
+        "unknown_individual",
+        "an individual my organisation has registered",
+    ),
+    FieldRule::new(
+        "responsible_user_id",
+        "invalid_user",
+        "an active user of my organisation who works with cases",
+    ),
+    FieldRule::new(
+        "responsible_user_id",
+        "protected_identity",
+        "for a person with protected identity the creator is responsible",
+    ),
+];
+
+/// What changing a case needs beyond its schema.
+pub const UPDATE_CASE_RULES: &[FieldRule] = &[FieldRule::new(
+    "responsible_user_id",
+    "invalid_user",
+    "an active user of my organisation who works with cases",
+)];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -91,11 +118,7 @@ pub struct OpenCase {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
-    )]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub title: String,
     /// Defaults to me.
     pub responsible_user_id: Option<UserId>,
@@ -108,11 +131,7 @@ pub struct UpdateCase {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
-    )]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub title: Option<String>,
     pub status: Option<CaseStatus>,
     /// Hand the case over to another user of the owning organisation.
@@ -218,7 +237,8 @@ async fn list_cases(
 }
 
 /// Opens a case for an individual my organisation has registered.
-#[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = OpenCase, responses(
+#[utoipa::path(post, path = "/api/cases",
+    extensions(("x-field-rules" = json!(OPEN_CASE_RULES))), tag = "cases", request_body = OpenCase, responses(
     (status = 201, body = CaseResponse),
     (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
     crate::http::CommonErrors,
@@ -286,7 +306,8 @@ async fn get_case(
 }
 
 /// Changes title, status or responsible user (the owning organisation only).
-#[utoipa::path(patch, path = "/api/cases/{id}", tag = "cases", params(("id" = CaseId, Path)), request_body = UpdateCase,
+#[utoipa::path(patch, path = "/api/cases/{id}",
+    extensions(("x-field-rules" = json!(UPDATE_CASE_RULES))), tag = "cases", params(("id" = CaseId, Path)), request_body = UpdateCase,
     responses(
         (status = 200, body = CaseResponse),
         (status = 403, description = "Bara ägande organisation", body = crate::error::Problem, content_type = "application/problem+json"),

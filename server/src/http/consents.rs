@@ -12,6 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use super::cases::PurposeQuery;
+use super::rules::{self, FieldRule};
 use super::{not_blank, rfc3339, ApiPath, ApiQuery, ValidJson};
 use crate::access::policy;
 use crate::access::{Actor, CurrentUser};
@@ -24,6 +25,36 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{Audience, NewEvent};
 use crate::store::consents::{self, Consent};
 use crate::store::{cases, organisations, StoreError};
+
+/// What recording a consent needs beyond its schema.
+pub const RECORD_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "document_reference",
+        "required",
+        "given (not blank) when forms include skriftligt",
+    ),
+    FieldRule::new(
+        "valid_until",
+        "before_valid_from",
+        "after valid_from (which defaults to now)",
+    ),
+    FieldRule::new(
+        "valid_until",
+        "too_long",
+        "at most consent.max_validity_days (365 by default) after valid_from",
+    ),
+    FieldRule::new("valid_until", "in_the_past", "in the future"),
+    FieldRule::new(
+        "organisation_ids[i]",
+        "unknown_organisation",
+        "an existing organisation",
+    ),
+    FieldRule::new(
+        "organisation_ids",
+        "no_other_organisation",
+        "names at least one organisation besides mine",
+    ),
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,8 +78,11 @@ pub struct RecordConsent {
     #[schema(min_items = 1)]
     pub forms: Vec<ConsentForm>,
     /// Reference to the signed document; required for a written consent.
-    #[validate(length(max = 200, message = "högst 200 tecken"))]
-    #[schema(max_length = 200)]
+    #[validate(
+        length(max = 200, message = "högst 200 tecken"),
+        custom(function = "rules::blank_or_line")
+    )]
+    #[schema(max_length = 200, pattern = "$line_or_blank")]
     pub document_reference: Option<String>,
     /// Defaults to now.
     pub valid_from: Option<DateTime<Utc>>,
@@ -63,7 +97,7 @@ pub struct ChangeConsent {
         length(min = 1, max = 1000, message = "ange en orsak (högst 1000 tecken)"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 1000, pattern = "$text")]
     pub reason: String,
 }
 
@@ -203,7 +237,8 @@ fn check_new_consent(
 }
 
 /// Records a consent for the case's individual (the owning organisation only).
-#[utoipa::path(post, path = "/api/cases/{id}/consents", tag = "consents", params(("id" = CaseId, Path)), request_body = RecordConsent,
+#[utoipa::path(post, path = "/api/cases/{id}/consents",
+    extensions(("x-field-rules" = json!(RECORD_RULES))), tag = "consents", params(("id" = CaseId, Path)), request_body = RecordConsent,
     responses(
         (status = 201, body = ConsentResponse),
         (status = 403, description = "Bara ägande organisation", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
+use super::rules::FieldRule;
 use super::{text_line, ApiPath, ValidJson};
 use crate::access::policy;
 use crate::access::CurrentUser;
@@ -16,6 +17,11 @@ use crate::domain::{IndividualId, Personnummer};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Outcome;
 use crate::store::individuals::{self, Individual};
+
+/// What registering an individual needs beyond its schema.
+pub const REGISTER_RULES: &[FieldRule] = &[
+    FieldRule::new("personnummer", "invalid_personnummer", "the first eight digits are a real date (the day plus 60 for a samordningsnummer) and the last is the Luhn check digit of the ten digits from the third on"),
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,11 +40,7 @@ pub struct RegisterIndividual {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
-    )]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub name: String,
     /// Skyddade personuppgifter, as my organisation records it. Once set it stays set for my
     /// organisation; other organisations keep their own record.
@@ -74,7 +76,8 @@ impl From<Individual> for IndividualResponse {
 /// individual, but each organisation keeps its own record: the answer is my organisation's
 /// (the id and what we sent; registering again changes nothing but raising our protected
 /// flag), never a name or flag another organisation stored.
-#[utoipa::path(post, path = "/api/individuals", tag = "individuals", request_body = RegisterIndividual, responses(
+#[utoipa::path(post, path = "/api/individuals",
+    extensions(("x-field-rules" = json!(REGISTER_RULES))), tag = "individuals", request_body = RegisterIndividual, responses(
     (status = 201, body = IndividualResponse),
     (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
     crate::http::CommonErrors,

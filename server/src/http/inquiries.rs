@@ -211,7 +211,8 @@ async fn respond(
 
 /// Writes a rehab inquiry about the case's individual, saved as a draft (the owning
 /// organisation's socialsekreterare, rehabansvarig or biträdande enhetschef).
-#[utoipa::path(post, path = "/api/cases/{id}/inquiries", tag = "inquiries", params(("id" = CaseId, Path)), request_body = NewInquiry,
+#[utoipa::path(post, path = "/api/cases/{id}/inquiries",
+    extensions(("x-field-rules" = json!(dto::SENDER_RULES))), tag = "inquiries", params(("id" = CaseId, Path)), request_body = NewInquiry,
     responses(
         (status = 201, body = InquiryResponse),
         (status = 403, description = "Bara ägande organisation och rätt roll", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -268,7 +269,8 @@ async fn get_inquiry(
 }
 
 /// Changes a draft (the sender only).
-#[utoipa::path(patch, path = "/api/inquiries/{id}", tag = "inquiries", params(("id" = InquiryId, Path)), request_body = UpdateInquiry,
+#[utoipa::path(patch, path = "/api/inquiries/{id}",
+    extensions(("x-field-rules" = json!(dto::SENDER_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = UpdateInquiry,
     responses(
         (status = 200, body = InquiryResponse),
         (status = 403, description = "Bara avsändaren", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -332,7 +334,8 @@ async fn delete_inquiry(
 
 /// Sends a draft to the clinic's shared inbox. Needs a consent in force that covers my
 /// organisation and the clinic for `rehabiliteringsforfragan` (409 `consent_missing`).
-#[utoipa::path(post, path = "/api/inquiries/{id}/send", tag = "inquiries", params(("id" = InquiryId, Path)),
+#[utoipa::path(post, path = "/api/inquiries/{id}/send",
+    extensions(("x-field-rules" = json!(dto::SEND_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)),
     responses(
         (status = 200, body = InquiryResponse),
         (status = 403, description = "Bara avsändaren", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -384,7 +387,8 @@ async fn send_inquiry(
 }
 
 /// Assigns (or re-assigns) the inquiry to a rehab coordinator of the receiving organisation.
-#[utoipa::path(post, path = "/api/inquiries/{id}/assign", tag = "inquiries", params(("id" = InquiryId, Path)), request_body = AssignInquiry,
+#[utoipa::path(post, path = "/api/inquiries/{id}/assign",
+    extensions(("x-field-rules" = json!(dto::ASSIGN_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = AssignInquiry,
     responses(
         (status = 200, body = InquiryResponse),
         (status = 403, description = "Bara mottagaren", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -431,7 +435,8 @@ async fn assign_inquiry(
 
 /// Answers the inquiry (a rehab coordinator of the receiving organisation, with the
 /// treating doctor).
-#[utoipa::path(post, path = "/api/inquiries/{id}/answer", tag = "inquiries", params(("id" = InquiryId, Path)), request_body = AnswerInquiry,
+#[utoipa::path(post, path = "/api/inquiries/{id}/answer",
+    extensions(("x-field-rules" = json!(answer::ANSWER_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = AnswerInquiry,
     responses(
         (status = 200, body = InquiryResponse),
         (status = 403, description = "Bara mottagarens rehabkoordinator", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -458,7 +463,8 @@ async fn answer_inquiry(
 }
 
 /// Declines the inquiry (the receiving organisation), with a reason.
-#[utoipa::path(post, path = "/api/inquiries/{id}/decline", tag = "inquiries", params(("id" = InquiryId, Path)), request_body = DeclineInquiry,
+#[utoipa::path(post, path = "/api/inquiries/{id}/decline",
+    extensions(("x-field-rules" = json!(dto::DECLINE_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = DeclineInquiry,
     responses(
         (status = 200, body = InquiryResponse),
         (status = 403, description = "Bara mottagaren", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -101,7 +101,8 @@ async fn respond(
 
 /// Books a meeting, in a case (participants need a consent covering the purpose) or for a
 /// partnership (no case). I organise it and take part, accepted.
-#[utoipa::path(post, path = "/api/meetings", tag = "meetings", request_body = NewMeetingBody,
+#[utoipa::path(post, path = "/api/meetings",
+    extensions(("x-field-rules" = json!(dto::NEW_MEETING_RULES))), tag = "meetings", request_body = NewMeetingBody,
     responses(
         (status = 201, body = MeetingResponse),
         (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -181,7 +182,8 @@ async fn get_meeting(
 
 /// Moves the meeting or changes its place or video link (the organiser). Every real change
 /// raises the sequence so calendars replace the earlier invitation.
-#[utoipa::path(patch, path = "/api/meetings/{id}", tag = "meetings", params(("id" = MeetingId, Path)), request_body = UpdateMeetingBody,
+#[utoipa::path(patch, path = "/api/meetings/{id}",
+    extensions(("x-field-rules" = json!(dto::UPDATE_MEETING_RULES))), tag = "meetings", params(("id" = MeetingId, Path)), request_body = UpdateMeetingBody,
     responses(
         (status = 200, body = MeetingResponse),
         (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -239,7 +241,8 @@ async fn update_meeting(
 
 /// Invites more users (covered by the consent, as when booking) and people outside the hub
 /// (the organiser). Those already invited are left as they are.
-#[utoipa::path(post, path = "/api/meetings/{id}/participants", tag = "meetings", params(("id" = MeetingId, Path)), request_body = InviteBody,
+#[utoipa::path(post, path = "/api/meetings/{id}/participants",
+    extensions(("x-field-rules" = json!(dto::INVITE_RULES))), tag = "meetings", params(("id" = MeetingId, Path)), request_body = InviteBody,
     responses(
         (status = 200, body = MeetingResponse),
         (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -441,7 +444,8 @@ fn list_query(
 
 /// The meetings I organise or am invited to, earliest first: from now on unless `from` says
 /// otherwise. A meeting in a case shows while I see the case for its purpose.
-#[utoipa::path(get, path = "/api/meetings", tag = "meetings", params(MeetingListQuery),
+#[utoipa::path(get, path = "/api/meetings",
+    extensions(("x-field-rules" = json!(dto::LIST_RULES))), tag = "meetings", params(MeetingListQuery),
     responses((status = 200, body = Page<MeetingResponse>), crate::http::CommonErrors))]
 async fn list_my_meetings(
     State(state): State<AppState>,
@@ -481,7 +485,8 @@ async fn list_my_meetings(
 
 /// The case's meetings that I may see (those for purposes my organisation is covered for),
 /// earliest first.
-#[utoipa::path(get, path = "/api/cases/{id}/meetings", tag = "meetings", params(("id" = CaseId, Path), MeetingListQuery),
+#[utoipa::path(get, path = "/api/cases/{id}/meetings",
+    extensions(("x-field-rules" = json!(dto::LIST_RULES))), tag = "meetings", params(("id" = CaseId, Path), MeetingListQuery),
     responses((status = 200, body = Page<MeetingResponse>), crate::http::CommonErrors))]
 async fn list_case_meetings(
     State(state): State<AppState>,

@@ -32,7 +32,7 @@ pub struct NewMessage {
         length(min = 1, max = 10000, message = "1–10000 tecken"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(min_length = 1, max_length = 10000, pattern = "$text")]
     pub body: String,
 }
 

@@ -14,7 +14,10 @@ pub mod meetings;
 pub mod messages;
 pub mod notifications;
 pub mod organisations;
+pub mod rules;
 pub mod users;
+
+pub(crate) use rules::{not_blank, text_line};
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -133,7 +136,7 @@ where
                 }
             })?;
         // PostgreSQL cannot store a NUL character in text; no field of ours has a use for one.
-        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if has_escaped_nul(&bytes) {
             return Err(AppError::field(
                 "",
                 "nul_character",
@@ -164,6 +167,26 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
                 .map(|info| info.0.ip()),
         ))
     }
+}
+
+/// Whether JSON text escapes a NUL (`\u0000`); the text `\\u0000` (an escaped backslash
+/// before `u0000`) is no NUL and passes.
+fn has_escaped_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json
+                .get(i + 1..i + 6)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"u0000"))
+            {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Path parameters; a malformed id is simply not found.
@@ -225,27 +248,32 @@ pub struct Paging {
 
 impl Paging {
     pub fn limit(&self) -> Result<i64, AppError> {
-        match self.limit {
-            None => Ok(50),
-            Some(n @ 1..=200) => Ok(n),
-            Some(_) => Err(AppError::field(
-                "limit",
-                "out_of_range",
-                "limit ska vara 1–200",
-            )),
-        }
+        Ok(in_range("limit", self.limit, 1..=200)?.unwrap_or(50))
     }
 
     pub fn offset(&self) -> Result<i64, AppError> {
-        match self.offset {
-            None => Ok(0),
-            Some(n @ 0..=1_000_000) => Ok(n),
-            Some(_) => Err(AppError::field(
-                "offset",
-                "out_of_range",
-                "offset ska vara 0–1000000",
-            )),
-        }
+        Ok(in_range("offset", self.offset, 0..=1_000_000)?.unwrap_or(0))
+    }
+}
+
+/// A number from the query within `range` (as the document's minimum and maximum say), or a
+/// field error `out_of_range` naming it.
+pub fn in_range(
+    field: &'static str,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, AppError> {
+    match value {
+        Some(n) if !range.contains(&n) => Err(AppError::field(
+            field,
+            "out_of_range",
+            if *range.end() == i64::MAX {
+                format!("{field} ska vara minst {}", range.start())
+            } else {
+                format!("{field} ska vara {}–{}", range.start(), range.end())
+            },
+        )),
+        _ => Ok(value),
     }
 }
 
@@ -259,44 +287,6 @@ pub struct Page<T: ToSchema> {
 
 pub fn rfc3339(at: Timestamp) -> DateTime<Utc> {
     at.to_datetime()
-}
-
-/// A field error with its code and Swedish message, for `validator` custom checks.
-pub(crate) fn text_error(code: &'static str, message: &'static str) -> validator::ValidationError {
-    let mut err = validator::ValidationError::new(code);
-    err.message = Some(message.into());
-    err
-}
-
-/// Validator for free text: not only white space, no control characters but line breaks and tabs.
-pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
-    if value.trim().is_empty() {
-        return Err(text_error("required", "får inte vara tomt"));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(text_error(
-            "control_character",
-            "innehåller otillåtna styrtecken",
-        ));
-    }
-    Ok(())
-}
-
-/// Validator for one-line text such as names and titles: not blank, no control characters.
-pub fn text_line(value: &str) -> Result<(), validator::ValidationError> {
-    if value.trim().is_empty() {
-        return Err(text_error("required", "får inte vara tomt"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(text_error(
-            "control_character",
-            "innehåller otillåtna styrtecken",
-        ));
-    }
-    Ok(())
 }
 
 /// The responses every authenticated route can give, for the OpenAPI document.

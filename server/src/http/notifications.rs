@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::rules::FieldRule;
 use super::{rfc3339, ApiPath, ApiQuery, ValidJson};
 use crate::access::CurrentUser;
 use crate::app::AppState;
@@ -17,6 +18,13 @@ use crate::domain::{CaseId, Timestamp};
 use crate::error::{AppError, AppResult};
 use crate::notifications::{Delivery, NotificationKind};
 use crate::store::notifications::{self as stored, Notification};
+
+/// What changing preferences needs beyond its schema.
+pub const PREFERENCE_RULES: &[FieldRule] = &[FieldRule::new(
+    "preferences[i].kind",
+    "duplicate_kind",
+    "each kind at most once",
+)];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -207,7 +215,8 @@ async fn get_preferences(
 }
 
 /// Changes my e-mail choice for the kinds given: `immediate`, `digest` or `none`.
-#[utoipa::path(put, path = "/api/me/notification-preferences", tag = "notifications", request_body = UpdatePreferences,
+#[utoipa::path(put, path = "/api/me/notification-preferences",
+    extensions(("x-field-rules" = json!(PREFERENCE_RULES))), tag = "notifications", request_body = UpdatePreferences,
     responses((status = 200, body = PreferencesResponse), crate::http::CommonErrors))]
 async fn put_preferences(
     State(state): State<AppState>,

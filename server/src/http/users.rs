@@ -83,20 +83,16 @@ pub struct CreateUser {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
-    )]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub display_name: String,
     #[validate(
         email(message = "ogiltig e-postadress"),
         length(max = 254, message = "högst 254 tecken")
     )]
-    #[schema(format = Email, max_length = 254)]
+    #[schema(format = Email, max_length = 254, pattern = "$email")]
     pub email: String,
     #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
-    #[schema(min_length = 12, max_length = 200)]
+    #[schema(min_length = 12, max_length = 200, pattern = "$no_nul")]
     pub password: String,
     #[validate(custom(function = "valid_roles"))]
     #[schema(min_items = 1)]
@@ -110,17 +106,13 @@ pub struct UpdateUser {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
-    )]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub display_name: Option<String>,
     #[validate(
         email(message = "ogiltig e-postadress"),
         length(max = 254, message = "högst 254 tecken")
     )]
-    #[schema(format = Email, max_length = 254)]
+    #[schema(format = Email, max_length = 254, pattern = "$email")]
     pub email: Option<String>,
     pub active: Option<bool>,
     #[validate(custom(function = "valid_roles"))]
@@ -129,7 +121,7 @@ pub struct UpdateUser {
     /// A new password; ends every session of the user. Changing one's own needs
     /// `current_password` too.
     #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
-    #[schema(min_length = 12, max_length = 200)]
+    #[schema(min_length = 12, max_length = 200, pattern = "$no_nul")]
     pub password: Option<String>,
     /// The caller's present password: required when `password` changes the caller's own.
     #[validate(length(max = 200, message = "högst 200 tecken"))]

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::dto::{free_text, trimmed};
+use super::dto::trimmed;
 use crate::domain::inquiry::{Extent, Icd10};
 use crate::domain::{Timestamp, UserId};
 use crate::error::{AppError, FieldError};
+use crate::http::rules::{self, FieldRule};
 use crate::http::{rfc3339, text_line};
 use crate::store::inquiries::answer::{Answer, Diagnosis};
 
@@ -21,7 +22,7 @@ pub struct DiagnosisBody {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub text: String,
     /// ICD-10-SE code, e.g. `F32.1` or `M54`.
     #[validate(custom(function = "valid_icd10"))]
@@ -45,10 +46,12 @@ pub struct ExtentBody {
     /// Percent of full time, 0-100 (typically 25, 50, 75 or 100).
     #[validate(range(min = 0, max = 100, message = "0–100 procent"))]
     #[schema(minimum = 0, maximum = 100)]
+    #[serde(default, deserialize_with = "rules::whole_number")]
     pub percent: Option<i64>,
     /// Hours per week, 0-40.
     #[validate(range(min = 0, max = 40, message = "0–40 timmar per vecka"))]
     #[schema(minimum = 0, maximum = 40)]
+    #[serde(default, deserialize_with = "rules::whole_number")]
     pub hours_per_week: Option<i64>,
 }
 
@@ -63,9 +66,9 @@ pub struct AnswerInquiry {
     /// Ongoing or planned medical investigation or treatment.
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub ongoing_or_planned_investigation_treatment: Option<String>,
     /// Diagnos. When given, funktionsnedsättning and aktivitetsbegränsning are required too.
     #[serde(default)]
@@ -75,60 +78,79 @@ pub struct AnswerInquiry {
     /// Funktionsnedsättning (impairment).
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub funktionsnedsattning: Option<String>,
     /// Aktivitetsbegränsning (activity limitation).
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub aktivitetsbegransning: Option<String>,
     /// What works despite the impairment.
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub what_works: Option<String>,
     /// Adaptations needed.
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub adaptations: Option<String>,
     #[validate(nested)]
     pub extent: ExtentBody,
     /// What to avoid, e.g. arms above shoulder height.
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub avoid: Option<String>,
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub prognosis: Option<String>,
     #[validate(
         length(max = LONG, message = "högst 4000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
     pub recommendation: Option<String>,
     /// The treating doctor the answer was made with.
     #[validate(
         length(max = 200, message = "högst 200 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "$text_or_blank")]
     pub treating_doctor_name: Option<String>,
 }
+
+/// What an answer needs beyond its schema: the DFA chain hangs together, one measure of extent.
+pub const ANSWER_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "funktionsnedsattning",
+        "required_with_diagnosis",
+        "given (not blank) when diagnoses are given",
+    ),
+    FieldRule::new(
+        "aktivitetsbegransning",
+        "required_with_diagnosis",
+        "given (not blank) when diagnoses are given",
+    ),
+    FieldRule::new(
+        "extent",
+        "exactly_one",
+        "exactly one of percent and hours_per_week",
+    ),
+];
 
 impl AnswerInquiry {
     /// Checks that the DFA chain hangs together and the extent is one measure.

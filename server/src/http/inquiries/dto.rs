@@ -12,7 +12,8 @@ use crate::domain::{
     UserId,
 };
 use crate::error::{AppError, FieldError};
-use crate::http::{not_blank, rfc3339, text_line};
+use crate::http::rules::FieldRule;
+use crate::http::{not_blank, rfc3339, rules, text_line};
 use crate::store::inquiries::thread::Post;
 use crate::store::inquiries::{Inquiry, SenderPart, Stamp};
 
@@ -29,30 +30,17 @@ pub struct ContactBody {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub name: String,
-    #[validate(custom(function = "valid_phone"))]
-    #[schema(max_length = 40)]
+    #[validate(custom(function = "rules::valid_phone"))]
+    #[schema(min_length = 5, max_length = 40, pattern = "$phone")]
     pub phone: Option<String>,
     #[validate(
         email(message = "ogiltig e-postadress"),
         length(max = 254, message = "högst 254 tecken")
     )]
-    #[schema(max_length = 254)]
+    #[schema(format = Email, max_length = 254, pattern = "$email")]
     pub email: Option<String>,
-}
-
-fn valid_phone(value: &str) -> Result<(), validator::ValidationError> {
-    let digits = value.bytes().filter(u8::is_ascii_digit).count();
-    let allowed = value
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'+' | b'-' | b'(' | b')'));
-    if allowed && (5..=20).contains(&digits) && value.len() <= 40 {
-        return Ok(());
-    }
-    let mut err = validator::ValidationError::new("invalid_phone");
-    err.message = Some("ange ett telefonnummer (siffror, mellanslag, +, -)".into());
-    Err(err)
 }
 
 /// A new inquiry (saved as a draft): the upper part of the form.
@@ -64,14 +52,14 @@ pub struct NewInquiry {
     /// Activities the person is expected to take part in, e.g. "Jobbtorg", "arbetsträning"
     /// (each 1-100 characters).
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(schema_with = rules::lines::<100, 20>)]
     pub activities: Vec<String>,
     /// The questions to the clinic.
     #[validate(
         length(min = 1, max = 4000, message = "1–4000 tecken"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(min_length = 1, max_length = 4000, pattern = "$text")]
     pub questions: String,
     #[validate(nested)]
     pub contact: ContactBody,
@@ -85,13 +73,13 @@ pub struct NewInquiry {
 #[serde(deny_unknown_fields)]
 pub struct UpdateInquiry {
     pub recipient_organisation_id: Option<OrganisationId>,
-    #[schema(max_items = 20)]
+    #[schema(schema_with = rules::lines_or_null::<100, 20>)]
     pub activities: Option<Vec<String>>,
     #[validate(
         length(min = 1, max = 4000, message = "1–4000 tecken"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(min_length = 1, max_length = 4000, pattern = "$text")]
     pub questions: Option<String>,
     #[validate(nested)]
     pub contact: Option<ContactBody>,
@@ -145,6 +133,43 @@ impl UpdateInquiry {
         }
     }
 }
+
+const ANSWER_BY_AHEAD: FieldRule = FieldRule::new("answer_by", "in_the_past", "today or later");
+const ANSWER_BY_WITHIN_A_YEAR: FieldRule =
+    FieldRule::new("answer_by", "too_far", "at most 365 days from today");
+
+/// What a draft's sender part needs beyond its schema (create and change).
+pub const SENDER_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "contact",
+        "required",
+        "a phone number or an e-mail address for the contact person",
+    ),
+    ANSWER_BY_AHEAD,
+    ANSWER_BY_WITHIN_A_YEAR,
+    FieldRule::new(
+        "recipient_organisation_id",
+        "invalid_recipient",
+        "another organisation, a vårdcentral or psykiatrisk mottagning",
+    ),
+];
+
+/// What sending needs: the answer date, given or defaulted, is still ahead.
+pub const SEND_RULES: &[FieldRule] = &[ANSWER_BY_AHEAD, ANSWER_BY_WITHIN_A_YEAR];
+
+/// What assigning needs beyond its schema.
+pub const ASSIGN_RULES: &[FieldRule] = &[FieldRule::new(
+    "assignee_user_id",
+    "invalid_assignee",
+    "an active rehabkoordinator of the receiving organisation",
+)];
+
+/// What declining needs beyond its schema.
+pub const DECLINE_RULES: &[FieldRule] = &[FieldRule::new(
+    "text",
+    "required",
+    "given (not blank) when the reason is other",
+)];
 
 /// Checks the sender's part as a whole (and tidies the activities), collecting field errors.
 pub fn check_sender_part(part: &mut SenderPart, today: NaiveDate) -> Result<(), AppError> {
@@ -208,15 +233,6 @@ pub fn check_answer_by(date: NaiveDate, today: NaiveDate) -> Option<FieldError> 
     }
 }
 
-/// Optional free text: may be blank (then left out), but carries no control characters
-/// other than line breaks and tabs.
-pub(super) fn free_text(value: &str) -> Result<(), validator::ValidationError> {
-    if value.trim().is_empty() {
-        return Ok(());
-    }
-    not_blank(value)
-}
-
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignInquiry {
@@ -231,9 +247,9 @@ pub struct DeclineInquiry {
     /// Required when the reason is `other`.
     #[validate(
         length(max = 1000, message = "högst 1000 tecken"),
-        custom(function = "free_text")
+        custom(function = "rules::blank_or_text")
     )]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = "$text_or_blank")]
     pub text: Option<String>,
 }
 
@@ -423,7 +439,7 @@ pub struct NewPost {
         length(min = 1, max = 4000, message = "1–4000 tecken"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(min_length = 1, max_length = 4000, pattern = "$text")]
     pub body: String,
 }
 

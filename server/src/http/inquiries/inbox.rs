@@ -36,6 +36,9 @@ pub struct InquiryListQuery {
     /// `true`: only overdue ones; `false`: only those that are not.
     pub overdue: Option<bool>,
     /// `me` or a user id.
+    #[param(
+        pattern = r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub assignee: Option<String>,
     pub case_id: Option<CaseId>,
     /// At most this many items (1-200, default 50).

@@ -11,38 +11,74 @@ use crate::domain::{
     Purpose, Timestamp, UserId,
 };
 use crate::error::{AppError, FieldError};
-use crate::http::{rfc3339, text_error as error, text_line};
+use crate::http::rules::{self, FieldRule};
+use crate::http::{rfc3339, text_line};
 use crate::store::meetings::{Attendee, Meeting, NewAttendee, Participant, Schedule};
 
-/// A video link: an https address without spaces or control characters.
-fn valid_video_link(value: &str) -> Result<(), validator::ValidationError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(());
-    }
-    let ok = value.len() > "https://".len()
-        && value
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(())
-    } else {
-        Err(error(
-            "invalid_video_link",
-            "ange en länk som börjar med https://",
-        ))
-    }
-}
+const END_AFTER_START: FieldRule = FieldRule::new("ends_at", "end_before_start", "after starts_at");
+const AT_MOST_TEN_HOURS: FieldRule =
+    FieldRule::new("ends_at", "too_long", "at most 10 hours after starts_at");
+const NOT_IN_THE_PAST: FieldRule = FieldRule::new(
+    "starts_at",
+    "in_the_past",
+    "not in the past (checked when the time is set or moved)",
+);
+const WITHIN_TWO_YEARS: FieldRule =
+    FieldRule::new("starts_at", "too_far_ahead", "at most two years ahead");
+const SOMEWHERE: FieldRule = FieldRule::new(
+    "place",
+    "location_required",
+    "a place or a video link (after the change)",
+);
 
-/// A place: one line of text, or empty (meaning none).
-fn valid_place(value: &str) -> Result<(), validator::ValidationError> {
-    if value.trim().is_empty() {
-        Ok(())
-    } else {
-        text_line(value)
-    }
-}
+/// What booking needs beyond its schema.
+pub const NEW_MEETING_RULES: &[FieldRule] = &[
+    END_AFTER_START,
+    AT_MOST_TEN_HOURS,
+    NOT_IN_THE_PAST,
+    WITHIN_TWO_YEARS,
+    SOMEWHERE,
+    FieldRule::new(
+        "participant_user_ids[i]",
+        "invalid_participant",
+        "an active user who works with cases",
+    ),
+    FieldRule::new(
+        "participant_user_ids[i]",
+        "no_access_to_case",
+        "a user of the case's owning organisation who may see the case (protected identity)",
+    ),
+];
+
+/// What moving or changing a meeting needs beyond its schema.
+pub const UPDATE_MEETING_RULES: &[FieldRule] = &[
+    END_AFTER_START,
+    AT_MOST_TEN_HOURS,
+    NOT_IN_THE_PAST,
+    WITHIN_TWO_YEARS,
+    SOMEWHERE,
+];
+
+/// What inviting needs beyond its schema.
+pub const INVITE_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "user_ids[i]",
+        "invalid_participant",
+        "an active user who works with cases",
+    ),
+    FieldRule::new(
+        "user_ids[i]",
+        "no_access_to_case",
+        "a user of the case's owning organisation who may see the case (protected identity)",
+    ),
+];
+
+/// What a list of meetings needs beyond its parameters.
+pub const LIST_RULES: &[FieldRule] = &[FieldRule::new(
+    "to",
+    "before_from",
+    "after from (for my meetings from defaults to now)",
+)];
 
 /// Someone outside the hub, invited by e-mail (the individual, a relative).
 #[derive(Serialize, Deserialize, Validate, ToSchema)]
@@ -52,13 +88,13 @@ pub struct AttendeeBody {
         length(min = 1, max = 200, message = "1–200 tecken"),
         custom(function = "text_line")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub name: String,
     #[validate(
         email(message = "ogiltig e-postadress"),
         length(max = 254, message = "högst 254 tecken")
     )]
-    #[schema(max_length = 254, format = "email")]
+    #[schema(format = Email, max_length = 254, pattern = "$email")]
     pub email: String,
 }
 
@@ -89,16 +125,16 @@ pub struct NewMeetingBody {
     /// nothing about the person.
     #[validate(
         length(max = 200, message = "högst 200 tecken"),
-        custom(function = "valid_place")
+        custom(function = "rules::blank_or_line")
     )]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "$line_or_blank")]
     pub place: Option<String>,
     /// An https link to the video meeting.
     #[validate(
         length(max = 500, message = "högst 500 tecken"),
-        custom(function = "valid_video_link")
+        custom(function = "rules::valid_video_link")
     )]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = "$video_link")]
     pub video_link: Option<String>,
     /// Users to invite: in a case, from organisations a consent in force covers for the
     /// purpose (409 `consent_missing` otherwise).
@@ -121,15 +157,15 @@ pub struct UpdateMeetingBody {
     pub ends_at: Option<DateTime<Utc>>,
     #[validate(
         length(max = 200, message = "högst 200 tecken"),
-        custom(function = "valid_place")
+        custom(function = "rules::blank_or_line")
     )]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "$line_or_blank")]
     pub place: Option<String>,
     #[validate(
         length(max = 500, message = "högst 500 tecken"),
-        custom(function = "valid_video_link")
+        custom(function = "rules::valid_video_link")
     )]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = "$video_link")]
     pub video_link: Option<String>,
 }
 
