@@ -67,8 +67,8 @@ fn warn_postgres_skipped() {
     });
 }
 
-/// A fresh, empty database on the test PostgreSQL server; leftovers of earlier runs are
-/// dropped on first use.
+/// A fresh, empty database on the test PostgreSQL server; leftovers of earlier runs (whose
+/// process is gone) are dropped on first use.
 pub async fn fresh_postgres_database() -> anyhow::Result<Option<String>> {
     let Some(base) = postgres_url() else {
         warn_postgres_skipped();
@@ -84,7 +84,9 @@ pub async fn fresh_postgres_database() -> anyhow::Result<Option<String>> {
             )
             .fetch_all(&admin)
             .await?;
-            for (name,) in rows {
+            // Each name carries its test process's id: a database of a process still running
+            // (another suite beside this one on the same server) is not a leftover.
+            for (name,) in rows.into_iter().filter(|(name,)| leftover(name)) {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                     .execute(&admin)
                     .await;
@@ -92,7 +94,11 @@ pub async fn fresh_postgres_database() -> anyhow::Result<Option<String>> {
             anyhow::Ok(())
         })
         .await?;
-    let name = format!("samverkan_t_{}", uuid::Uuid::new_v4().simple());
+    let name = format!(
+        "samverkan_t_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(&admin)
         .await?;
@@ -101,6 +107,15 @@ pub async fn fresh_postgres_database() -> anyhow::Result<Option<String>> {
         .rsplit_once('/')
         .ok_or_else(|| anyhow::anyhow!("postgres url needs a database"))?;
     Ok(Some(format!("{prefix}/{name}")))
+}
+
+/// Whether a test database was left by a process that is gone (or predates the pid in names).
+fn leftover(name: &str) -> bool {
+    let pid = name
+        .strip_prefix("samverkan_t_")
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(pid, _)| pid.parse::<u32>().ok());
+    pid.is_none_or(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// Settings for a test server: port 0, the given store, the web folder of the repo.
