@@ -43,13 +43,37 @@ pub enum AdminCommand {
     },
     /// Check the audit log's hash chain, reading only; exits non-zero naming the first changed
     /// or missing row, or when there is no store at database.url.
-    VerifyAudit,
+    VerifyAudit {
+        /// A head seen earlier (the hub logs it at start and daily, and shows it on
+        /// /metrics): the chain must still reach row ROW with hash HASH, so a chain
+        /// rewritten from some row on, hashes and all, is caught.
+        #[arg(long, value_name = "ROW:HASH", value_parser = parse_head)]
+        expect_head: Option<(i64, String)>,
+    },
+}
+
+/// `ROW:HASH`: a row number from 1 and a SHA-256 in hex.
+fn parse_head(text: &str) -> Result<(i64, String), String> {
+    let (row, hash) = text
+        .split_once(':')
+        .ok_or("expected ROW:HASH, e.g. 1234:9f86d0…")?;
+    let row = row
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|row| *row >= 1)
+        .ok_or("ROW must be a row number from 1")?;
+    let hash = hash.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("HASH must be 64 hexadecimal digits (SHA-256)".into());
+    }
+    Ok((row, hash))
 }
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     // Checking must not change what it checks: no file created, no migration run.
     let store = match command {
-        AdminCommand::VerifyAudit => Store::open_read_only(&settings.database).await?,
+        AdminCommand::VerifyAudit { .. } => Store::open_read_only(&settings.database).await?,
         _ => Store::connect(&settings.database).await?,
     };
     match command {
@@ -99,10 +123,17 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
             .await?;
             println!("{id}");
         }
-        AdminCommand::VerifyAudit => {
+        AdminCommand::VerifyAudit { expect_head } => {
             let report = verify_audit(&store).await?;
             match report {
-                ChainReport::Intact { rows } => println!("audit log intact: {rows} rows"),
+                ChainReport::Intact { rows } => {
+                    if let Some((row, hash)) = expect_head {
+                        reaches_head(&store, rows, row, &hash).await?;
+                        println!("audit log intact: {rows} rows, reaching row {row} as expected");
+                    } else {
+                        println!("audit log intact: {rows} rows");
+                    }
+                }
                 ChainReport::Changed { seq } => {
                     anyhow::bail!("audit log row {seq} has been changed")
                 }
@@ -156,6 +187,27 @@ pub async fn create_user(
     users::insert(&mut tx, &user, &hash).await?;
     tx.commit().await?;
     Ok(user.id)
+}
+
+/// After an intact chain of `rows` rows: fails, naming the problem, unless row `row` is
+/// there with hash `hash`.
+pub async fn reaches_head(store: &Store, rows: i64, row: i64, hash: &str) -> anyhow::Result<()> {
+    if row > rows {
+        anyhow::bail!(
+            "the audit log ends at row {rows}, before the expected head row {row}: \
+             rows after {rows} were removed or the chain was rebuilt shorter"
+        );
+    }
+    let mut tx = store.begin().await?;
+    let found = audit::hash_of(&mut tx, row).await?;
+    match found {
+        Some(found) if found.eq_ignore_ascii_case(hash) => Ok(()),
+        Some(found) => anyhow::bail!(
+            "audit log row {row} has hash {found}, not the expected {hash}: \
+             the chain was rewritten at or before row {row}"
+        ),
+        None => anyhow::bail!("audit log row {row} is missing"),
+    }
 }
 
 pub async fn verify_audit(store: &Store) -> anyhow::Result<ChainReport> {

@@ -25,6 +25,7 @@ use crate::access::token::{LocalTokens, TokenVerifier};
 use crate::config::Settings;
 use crate::error::{AppError, DeniedAccess};
 use crate::events::hub::Hub;
+use crate::metrics::Metrics;
 use crate::store::{Backend, Store};
 
 #[derive(Clone)]
@@ -37,6 +38,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// The live fan-out hub behind `/api/stream`.
     pub hub: Hub,
+    /// The operators' figures, served on `metrics.bind`.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -46,7 +49,9 @@ impl AppState {
             settings.auth.login_max_failures,
             Duration::from_secs(settings.auth.login_failure_window_seconds),
         ));
+        let metrics = Metrics::new(&store, &hub);
         Self {
+            metrics,
             store,
             verifier: tokens.clone(),
             tokens,
@@ -69,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     let web_dir = web_dir(&state.settings.server.web_dir);
+    let state_metrics = state.metrics.clone();
     let web = mail_links(web_dir.join("404.html"))
         .fallback_service(
             ServeDir::new(&web_dir).not_found_service(ServeFile::new(web_dir.join("404.html"))),
@@ -108,6 +114,10 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(),
                 request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or(""))
         }))
+        .layer(middleware::from_fn_with_state(
+            state_metrics,
+            crate::metrics::track,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
@@ -213,6 +223,22 @@ async fn sweep_idempotency_keys(
     }
 }
 
+/// The metrics listener, unless disabled. A hub whose metrics address is taken (another
+/// hub on the same host) still serves: the error is logged, not fatal.
+async fn bind_metrics(settings: &Settings) -> Option<TcpListener> {
+    if !settings.metrics.enabled {
+        return None;
+    }
+    match TcpListener::bind(settings.metrics.bind).await {
+        Ok(listener) => Some(listener),
+        Err(err) => {
+            tracing::error!(address = %settings.metrics.bind, error = %err,
+                "cannot listen for /metrics; serving without metrics");
+            None
+        }
+    }
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -220,6 +246,8 @@ pub struct Application {
     state: AppState,
     /// `server.node_id`, or the host name and the port listened on.
     node_id: String,
+    /// `metrics.bind`, when enabled and bound.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -244,8 +272,10 @@ impl Application {
             ),
             configured => configured.to_owned(),
         };
+        let metrics_listener = bind_metrics(&settings).await;
         let state = AppState::new(store, settings, hub);
         Ok(Self {
+            metrics_listener,
             listener,
             router: router(state.clone()),
             state,
@@ -255,6 +285,13 @@ impl Application {
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
+    }
+
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -267,10 +304,24 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let hub = self.state.hub.clone();
+        let stop_metrics = tokio_util::sync::CancellationToken::new();
+        let metrics_served = self.metrics_listener.map(|listener| {
+            let router = crate::metrics::router(
+                self.state.metrics.clone(),
+                self.state.store.clone(),
+                hub.clone(),
+            );
+            let settings = self.state.settings.clone();
+            let stop = stop_metrics.clone().cancelled_owned();
+            tokio::spawn(async move {
+                crate::serve::serve(listener, router, &settings.server, stop).await
+            })
+        });
         // Live streams never finish by themselves: close them when shutdown begins.
         let shutdown = async move {
             shutdown.await;
             hub.shutdown();
+            stop_metrics.cancel();
         };
         let background = Background::start(&self.state, &self.node_id)?;
         let served = crate::serve::serve(
@@ -281,6 +332,9 @@ impl Application {
         )
         .await;
         background.stop().await;
+        if let Some(task) = metrics_served {
+            let _ = task.await;
+        }
         self.state.store.close().await;
         Ok(served?)
     }
@@ -302,7 +356,8 @@ impl Background {
                 state.store.clone(),
                 state.settings.clone(),
                 node_id,
-            )?;
+            )?
+            .counted_in(state.metrics.clone());
             tasks.push(worker.spawn(stop.clone()));
         } else {
             tracing::warn!("mail.enabled = false: e-mails stay in the outbox until a hub with mail enabled runs");
@@ -316,9 +371,16 @@ impl Background {
             tasks.push(crate::notifications::scheduler::spawn(
                 state.store.clone(),
                 state.settings.clone(),
+                state.metrics.clone(),
                 stop.clone(),
             ));
         }
+        tasks.push(crate::metrics::anchor::spawn(
+            state.store.clone(),
+            state.metrics.clone(),
+            Duration::from_secs(state.settings.metrics.audit_anchor_hours.max(1) * 3600),
+            stop.clone(),
+        ));
         Ok(Self { stop, tasks })
     }
 

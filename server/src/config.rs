@@ -25,6 +25,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub mail: MailSettings,
     pub notifications: NotificationSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -168,6 +169,15 @@ impl fmt::Debug for MailSettings {
 pub struct IdempotencySettings {
     pub key_lifetime_hours: i64,
     pub sweep_interval_seconds: u64,
+}
+
+/// The operators' `/metrics` listener and the audit head anchor.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    pub bind: SocketAddr,
+    pub audit_anchor_hours: u64,
 }
 
 /// Reminders and digests.

@@ -22,6 +22,8 @@ pub mod events;
 pub mod http;
 /// E-mail: neutral templates, the SMTP outbox worker, calendar invitations.
 pub mod mail;
+/// Operator metrics (`/metrics`, Prometheus text format) and the audit head anchor.
+pub mod metrics;
 /// Notifications (notiser), their e-mail preferences, and the reminder scheduler.
 pub mod notifications;
 /// The HTTP/1.1 connection loop with header read timeouts.

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -86,6 +87,8 @@ struct Inner {
     queue_capacity: usize,
     shutdown: CancellationToken,
     connections: AtomicU64,
+    /// Connections given up on because their queue was full (`/metrics`).
+    drops: Counter,
 }
 
 #[derive(Clone)]
@@ -131,6 +134,7 @@ impl Hub {
             queue_capacity,
             shutdown: CancellationToken::new(),
             connections: AtomicU64::new(0),
+            drops: Counter::default(),
         });
         let hub = Hub { inner };
         let (remote_tx, remote_rx) = mpsc::unbounded_channel::<i64>();
@@ -156,6 +160,11 @@ impl Hub {
     /// Open connections in this process.
     pub fn connections(&self) -> u64 {
         self.inner.connections.load(Ordering::Relaxed)
+    }
+
+    /// Connections disconnected since the start because they did not keep up.
+    pub fn drops(&self) -> Counter {
+        self.inner.drops.clone()
     }
 
     /// Registers a connection; from the returned `from` on, its events come on the queue.
@@ -262,6 +271,7 @@ impl Hub {
             if let Some(subscriber) = registry.remove(id) {
                 subscriber.kicked.cancel();
                 self.inner.connections.fetch_sub(1, Ordering::Relaxed);
+                self.inner.drops.inc();
                 tracing::info!(connection = id, "stream subscriber too slow; disconnected");
             }
         }

@@ -95,6 +95,7 @@ async fn login(
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     if let Err(retry_after_seconds) = state.throttle.check(&body.username, source) {
+        state.metrics.sign_in("password", "throttled");
         return Err(AppError::TooManyRequests {
             retry_after_seconds,
         });
@@ -116,6 +117,7 @@ async fn login(
         Some(c) if matches && c.user.active => c.user,
         _ => {
             state.throttle.record_failure(&body.username, source);
+            state.metrics.sign_in("password", "invalid_credentials");
             tracing::info!("failed login");
             return Err(AppError::Unauthenticated {
                 code: "invalid_credentials",
@@ -132,6 +134,7 @@ async fn login(
     let mut tx = state.store.begin().await?;
     let session = sessions::start(&mut tx, user.id, lifetime).await?;
     tx.commit().await?;
+    state.metrics.sign_in("password", "success");
     token_reply(&state, user, &session).await
 }
 

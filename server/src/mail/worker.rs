@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{MailSettings, Settings, TlsMode};
 use crate::domain::Timestamp;
+use crate::metrics::Metrics;
 use crate::store::outbox::{self, OutgoingMail};
 use crate::store::{Store, StoreResult};
 
@@ -45,6 +46,8 @@ pub struct Worker {
     /// Names this worker's claims: the node id, the same across restarts.
     id: String,
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// Counts what became of each attempt (`/metrics`), once `counted_in` names it.
+    metrics: Option<Metrics>,
 }
 
 /// The SMTP transport the settings describe.
@@ -109,7 +112,20 @@ impl Worker {
             settings,
             id: node_id.to_owned(),
             transport,
+            metrics: None,
         })
+    }
+
+    /// Counts sent, retried and failed e-mails in `metrics`.
+    pub fn counted_in(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    fn count(&self, outcome: &'static str) {
+        if let Some(metrics) = &self.metrics {
+            metrics.mail(outcome);
+        }
     }
 
     /// Takes back what this node held when it last stopped; nothing else of this node runs yet.
@@ -200,10 +216,12 @@ impl Worker {
                 let settle = match result {
                     Ok(()) => {
                         sent += 1;
+                        self.count("sent");
                         Settle::Sent(now)
                     }
                     Err(SendError::Transient(error)) => {
                         outage = true;
+                        self.count("retry");
                         let delay = backoff(mail, item.attempts);
                         let delay_micros = i64::try_from(delay.as_micros()).unwrap_or(i64::MAX);
                         tracing::warn!(outbox_id = %item.id, attempt = item.attempts,
@@ -215,6 +233,7 @@ impl Worker {
                         )
                     }
                     Err(SendError::Permanent(error)) => {
+                        self.count("failed");
                         tracing::error!(outbox_id = %item.id, attempt = item.attempts,
                             "e-mail refused for good; kept as failed");
                         Settle::Failed(now, error)

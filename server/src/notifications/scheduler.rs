@@ -4,7 +4,7 @@
 //! processes run and however often they restart.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Timelike};
 use tokio::task::JoinHandle;
@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::domain::inquiry::AWAITING_ANSWER;
 use crate::domain::{InquiryId, Timestamp};
 use crate::mail::templates;
+use crate::metrics::Metrics;
 use crate::store::notifications as stored;
 use crate::store::{outbox, users, Store, StoreError, StoreResult, Tx};
 
@@ -32,15 +33,27 @@ pub struct Round {
 }
 
 /// Runs rounds every `scheduler_interval_seconds` until `stop`.
-pub fn spawn(store: Store, settings: Arc<Settings>, stop: CancellationToken) -> JoinHandle<()> {
+/// Each finished round reports how late it started to `metrics`.
+pub fn spawn(
+    store: Store,
+    settings: Arc<Settings>,
+    metrics: Metrics,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let interval =
             Duration::from_secs(settings.notifications.scheduler_interval_seconds.max(1));
         tracing::info!("reminder scheduler started");
+        let mut due = Instant::now();
         loop {
-            if let Err(err) = run_once(&store, &settings, Timestamp::now()).await {
-                tracing::warn!(error = %err, "scheduler round failed; trying again next round");
+            let lag = due.elapsed().as_secs_f64();
+            match run_once(&store, &settings, Timestamp::now()).await {
+                Ok(_) => metrics.scheduler_round(lag),
+                Err(err) => {
+                    tracing::warn!(error = %err, "scheduler round failed; trying again next round")
+                }
             }
+            due = Instant::now() + interval;
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = tokio::time::sleep(interval) => {}

@@ -282,6 +282,26 @@ pub enum ChainReport {
     },
 }
 
+/// The chain's head as the store keeps it: the last row's number and hash (0 and the
+/// genesis hash while the log is empty). Published daily as the anchor (`metrics::anchor`).
+pub async fn head(tx: &mut Tx) -> StoreResult<(i64, String)> {
+    let head = Sql::new("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+        .fetch_optional(tx)
+        .await?
+        .ok_or(super::StoreError::NotFound)?;
+    Ok((head.int("last_seq")?, head.text("last_hash")?))
+}
+
+/// The stored hash of row `seq`, if the row is there.
+pub async fn hash_of(tx: &mut Tx, seq: i64) -> StoreResult<Option<String>> {
+    let mut sql = Sql::new("SELECT hash FROM audit_log WHERE seq = ");
+    sql.bind(seq);
+    sql.fetch_optional(tx)
+        .await?
+        .map(|row| row.text("hash"))
+        .transpose()
+}
+
 /// Walks the whole chain in batches and reports the first row that was changed or removed.
 pub async fn verify(tx: &mut Tx) -> StoreResult<ChainReport> {
     const BATCH: i64 = 5_000;

@@ -28,6 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row};
 
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::broadcast;
 
 use crate::config::DatabaseSettings;
@@ -106,6 +107,15 @@ pub struct Store {
     wal: Option<Arc<durable::WalSync>>,
     /// SQLite: stops the background checkpointer when the last clone goes.
     _checkpointer: Option<Arc<tokio_util::sync::DropGuard>>,
+    /// Seconds each writing transaction waited for its connection (`/metrics`).
+    writer_wait: Histogram,
+}
+
+/// Buckets for waits on the store, 0.1 ms to about 6.5 s.
+fn wait_histogram() -> Histogram {
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.0001, 4.0, 9,
+    ))
 }
 
 impl Store {
@@ -195,6 +205,7 @@ impl Store {
             feed,
             wal: wal_sync,
             _checkpointer: checkpointer,
+            writer_wait: wait_histogram(),
         };
         store.migrate().await?;
         Ok(store)
@@ -254,6 +265,7 @@ impl Store {
             feed,
             wal: None,
             _checkpointer: None,
+            writer_wait: wait_histogram(),
         })
     }
 
@@ -272,13 +284,46 @@ impl Store {
     /// A writing transaction. In a request with an `Idempotency-Key` it is the request's
     /// write: its commit waits for the key and the response (`idempotency`).
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Transaction(self.pool.begin().await?), true))
+        Ok(self.tx(Conn::Transaction(self.begin_timed().await?), true))
     }
 
     /// A writing transaction beside the request's own write (bookkeeping such as noting a
     /// session's activity), committed at once even in a keyed request.
     pub async fn begin_beside(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Transaction(self.pool.begin().await?), false))
+        Ok(self.tx(Conn::Transaction(self.begin_timed().await?), false))
+    }
+
+    /// Begins on the writing pool, noting how long the connection took to come.
+    async fn begin_timed(&self) -> StoreResult<sqlx::Transaction<'static, Any>> {
+        let started = std::time::Instant::now();
+        let tx = self.pool.begin().await;
+        self.writer_wait.observe(started.elapsed().as_secs_f64());
+        Ok(tx?)
+    }
+
+    /// The histogram of waits for a writing connection, for `/metrics`.
+    pub fn writer_wait(&self) -> Histogram {
+        self.writer_wait.clone()
+    }
+
+    /// Per pool: its name, connections open and connections idle. SQLite has the writer and
+    /// the readers; PostgreSQL one pool for both.
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        let stats = |pool: &AnyPool| (pool.size(), pool.num_idle());
+        match self.backend {
+            Backend::Sqlite => {
+                let (writer, writer_idle) = stats(&self.pool);
+                let (readers, readers_idle) = stats(&self.readers);
+                vec![
+                    ("writer", writer, writer_idle),
+                    ("readers", readers, readers_idle),
+                ]
+            }
+            Backend::Postgres => {
+                let (open, idle) = stats(&self.pool);
+                vec![("shared", open, idle)]
+            }
+        }
     }
 
     /// A connection for reading only, outside any transaction: each statement sees the

@@ -267,3 +267,19 @@ pub async fn pending_count(tx: &mut Tx) -> StoreResult<i64> {
     .await?
     .map_or(Ok(0), |r| r.int("n"))
 }
+
+/// E-mails waiting (not sent, failed or superseded) and when the oldest of them was written.
+pub async fn backlog(tx: &mut Tx) -> StoreResult<(i64, Option<Timestamp>)> {
+    let row = Sql::new(&format!(
+        "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE {UNSETTLED}"
+    ))
+    .fetch_optional(tx)
+    .await?;
+    match row {
+        Some(row) => Ok((
+            row.int("n")?,
+            row.opt_int("oldest")?.map(Timestamp::from_micros),
+        )),
+        None => Ok((0, None)),
+    }
+}
