@@ -20,6 +20,7 @@ impl DemoHub {
         let dir = tempfile::tempdir()?;
         let mut settings = Settings::defaults()?;
         settings.server.bind = "127.0.0.1:0".parse()?;
+        settings.metrics.bind = "127.0.0.1:0".parse()?;
         settings.server.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
         settings.database.url = format!("sqlite://{}", dir.path().join("demo.db").display());
         settings.auth.jwt_secret = "demo-hub-test-secret-demo-hub-test-secret".into();

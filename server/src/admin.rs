@@ -214,3 +214,19 @@ pub async fn verify_audit(store: &Store) -> anyhow::Result<ChainReport> {
     let mut tx = store.begin().await?;
     Ok(audit::verify(&mut tx).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_head;
+
+    #[test]
+    fn an_expected_head_is_a_row_and_a_sha256() {
+        let hash = "AB".repeat(32);
+        assert_eq!(parse_head(&format!("42:{hash}")), Ok((42, "ab".repeat(32))));
+        assert!(parse_head(&format!("0:{hash}")).is_err());
+        assert!(parse_head(&format!("x:{hash}")).is_err());
+        assert!(parse_head("42:abc").is_err());
+        assert!(parse_head(&"ab".repeat(32)).is_err());
+        assert!(parse_head(&format!("42:{}", "zz".repeat(32))).is_err());
+    }
+}

@@ -124,6 +124,7 @@ pub fn test_settings(database_url: String) -> anyhow::Result<Settings> {
     settings.server.bind = "127.0.0.1:0".parse()?;
     settings.server.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
     settings.database.url = database_url;
+    settings.metrics.bind = "127.0.0.1:0".parse()?;
     settings.auth.jwt_secret = "test-secret-test-secret-test-secret-123".into();
     // Mail tests start their own SMTP server and worker; rounds of reminders are driven by hand.
     settings.mail.enabled = false;
@@ -133,6 +134,8 @@ pub fn test_settings(database_url: String) -> anyhow::Result<Settings> {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served.
+    pub metrics_addr: Option<SocketAddr>,
     pub settings: Settings,
     pub client: reqwest::Client,
     pub state: AppState,
@@ -171,6 +174,7 @@ pub async fn spawn_with_settings(
 ) -> anyhow::Result<TestApp> {
     let app = Application::build(settings.clone()).await?;
     let addr = app.local_addr()?;
+    let metrics_addr = app.metrics_addr();
     let state = app.state().clone();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -178,6 +182,7 @@ pub async fn spawn_with_settings(
     }));
     Ok(TestApp {
         addr,
+        metrics_addr,
         client: reqwest::Client::new(),
         store: state.store.clone(),
         state,

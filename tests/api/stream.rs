@@ -362,6 +362,9 @@ on_both_stores! {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(app.state.hub.connections(), 1, "the slow client was disconnected");
+        let scraped = crate::metrics::scrape(&app).await?;
+        assert_eq!(crate::metrics::sample(&scraped, "samverkan_stream_queue_drops_total", &[]), Some(1.0), "{scraped}");
+        assert_eq!(crate::metrics::sample(&scraped, "samverkan_stream_connections", &[]), Some(1.0), "{scraped}");
         Ok(())
     }
 }
