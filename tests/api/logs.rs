@@ -50,9 +50,12 @@ async fn the_json_log_of_a_full_scenario_names_no_one() -> anyhow::Result<()> {
     CAPTURING.store(true, Ordering::Relaxed);
     let smtp = SmtpServer::start().await?;
     let port = smtp.port;
-    let app = spawn_app_with(Backend::Sqlite, |s| with_smtp(s, port))
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("sqlite always runs"))?;
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        with_smtp(s, port);
+        s.stream.allowed_origins = vec!["http://localhost:8080".into()];
+    })
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("sqlite always runs"))?;
 
     // People with names and addresses of their own, so any trace of them can be found.
     let social = app

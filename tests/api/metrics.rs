@@ -101,6 +101,8 @@ async fn the_figures_move_with_a_small_scenario_and_no_label_names_anyone(
     let port = smtp.port;
     let app = spawn_app_with(backend, |s| {
         with_smtp(s, port);
+        // The test stream client's Origin, which with_smtp's public URL would not allow.
+        s.stream.allowed_origins = vec!["http://localhost:8080".into()];
         s.notifications.scheduler_enabled = true;
         s.notifications.scheduler_interval_seconds = 1;
     })
