@@ -19,23 +19,16 @@ pub async fn scrape(app: &TestApp) -> anyhow::Result<String> {
     let addr = app
         .metrics_addr
         .ok_or_else(|| anyhow::anyhow!("no metrics listener"))?;
-    let response = app
-        .client
-        .get(format!("http://{addr}/metrics"))
-        .send()
+    let reply = app
+        .raw(app.client.get(format!("http://{addr}/metrics")))
         .await?;
-    anyhow::ensure!(response.status() == StatusCode::OK, "{}", response.status());
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    anyhow::ensure!(reply.status == StatusCode::OK, "{}", reply.status);
     anyhow::ensure!(
-        content_type.starts_with("text/plain; version=0.0.4"),
-        "{content_type}"
+        reply.content_type.starts_with("text/plain; version=0.0.4"),
+        "{}",
+        reply.content_type
     );
-    Ok(response.text().await?)
+    Ok(reply.body.as_str().unwrap_or_default().to_owned())
 }
 
 /// The value of the first sample `name` whose labels include every one of `labels`.
