@@ -1,10 +1,12 @@
 //! `samverkan admin …`: create organisations and users, check the audit chain.
 
 use std::io::BufRead;
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
 use crate::access::password;
+use crate::backup;
 use crate::config::Settings;
 use crate::domain::{OrganisationId, OrganisationKind, Role, UserId};
 use crate::store::audit::{self, ChainReport};
@@ -44,9 +46,35 @@ pub enum AdminCommand {
     /// Check the audit log's hash chain, reading only; exits non-zero naming the first changed
     /// or missing row, or when there is no store at database.url.
     VerifyAudit,
+    /// Write a consistent copy of the SQLite store to FILE while the hub serves (PostgreSQL:
+    /// use pg_dump, see the README).
+    Backup { file: PathBuf },
+    /// Replace the SQLite store with the backup FILE, after checking its audit chain; the hub
+    /// must be stopped (refused while any process has the store open).
+    Restore { file: PathBuf },
 }
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
+    // Backup and restore work on the store's file, never through a migrating connection.
+    match &command {
+        AdminCommand::Backup { file } => {
+            let rows = backup::backup(&settings.database, file).await?;
+            println!(
+                "backup written to {}: audit chain intact, {rows} rows",
+                file.display()
+            );
+            return Ok(());
+        }
+        AdminCommand::Restore { file } => {
+            let rows = backup::restore(&settings.database, file).await?;
+            println!(
+                "store replaced by {}: audit chain intact, {rows} rows; start the hub",
+                file.display()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     // Checking must not change what it checks: no file created, no migration run.
     let store = match command {
         AdminCommand::VerifyAudit => Store::open_read_only(&settings.database).await?,
@@ -109,6 +137,7 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                 ChainReport::Missing { seq } => anyhow::bail!("audit log row {seq} is missing"),
             }
         }
+        AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {}
     }
     store.close().await;
     Ok(())

@@ -6,6 +6,8 @@
 pub mod access;
 /// `samverkan admin …`: organisations, users, the audit chain check.
 pub mod admin;
+/// `admin backup` and `admin restore` of the SQLite store.
+pub mod backup;
 /// `AppState`, `router()`, `Application::build` and `run_until_stopped`.
 pub mod app;
 /// Layered settings: defaults, file, `SAMVERKAN_*` environment.
