@@ -52,6 +52,13 @@ pub enum AdminCommand {
     /// Replace the SQLite store with the backup FILE, after checking its audit chain; the hub
     /// must be stopped (refused while any process has the store open).
     Restore { file: PathBuf },
+    /// Purge what the retention periods ([retention]) let go: closed cases' records, settled
+    /// e-mails and the oldest audit rows (leaving a checkpoint). Prints counts per class only.
+    Purge {
+        /// Count what would go; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
@@ -136,6 +143,16 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                 }
                 ChainReport::Missing { seq } => anyhow::bail!("audit log row {seq} is missing"),
             }
+        }
+        AdminCommand::Purge { dry_run } => {
+            let report = crate::retention::purge(
+                &store,
+                &settings.retention,
+                crate::domain::Timestamp::now(),
+                dry_run,
+            )
+            .await?;
+            print!("{}", crate::retention::describe(&report, dry_run));
         }
         AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {}
     }

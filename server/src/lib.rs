@@ -26,6 +26,8 @@ pub mod http;
 pub mod mail;
 /// Notifications (notiser), their e-mail preferences, and the reminder scheduler.
 pub mod notifications;
+/// Retention (gallring): the daily purge and `admin purge`.
+pub mod retention;
 /// The HTTP/1.1 connection loop with header read timeouts.
 pub mod serve;
 /// The storage port over SQLite and PostgreSQL, and its migrations.
