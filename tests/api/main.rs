@@ -26,6 +26,7 @@ mod notifications;
 mod policy_adversarial;
 mod policy_model;
 mod policy_stored;
+mod retention;
 mod sessions;
 mod smtp;
 mod store;
