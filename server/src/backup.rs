@@ -14,7 +14,8 @@ use crate::config::DatabaseSettings;
 use crate::store::audit::{self, ChainReport};
 use crate::store::{sqlite_path, Backend, Store};
 
-const POSTGRES_HINT: &str = "database.url names PostgreSQL: back up with `pg_dump --format=custom` \
+const POSTGRES_HINT: &str =
+    "database.url names PostgreSQL: back up with `pg_dump --format=custom` \
      and restore with `pg_restore` (see the README, \"Backup and restore\")";
 
 /// Writes a consistent copy of the running store to `file` (which must not exist) and checks

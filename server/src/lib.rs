@@ -6,10 +6,10 @@
 pub mod access;
 /// `samverkan admin …`: organisations, users, the audit chain check.
 pub mod admin;
-/// `admin backup` and `admin restore` of the SQLite store.
-pub mod backup;
 /// `AppState`, `router()`, `Application::build` and `run_until_stopped`.
 pub mod app;
+/// `admin backup` and `admin restore` of the SQLite store.
+pub mod backup;
 /// Layered settings: defaults, file, `SAMVERKAN_*` environment.
 pub mod config;
 /// Demo organisations, users, individuals, cases and consents for `serve --demo`.

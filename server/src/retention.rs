@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::config::RetentionSettings;
 use crate::domain::Timestamp;
 use crate::store::retention::{self, PurgeReport};
-use crate::store::{StoreResult, Store};
+use crate::store::{Store, StoreResult};
 
 /// Counts (`dry_run`) or purges what the retention periods let go as of `now`, in one
 /// transaction.
@@ -65,7 +65,9 @@ pub fn spawn(
                         tracing::info!(seq, hash = %hash, "audit checkpoint after purge");
                     }
                 }
-                Err(err) => tracing::warn!(error = %err, "retention purge failed; next round retries"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "retention purge failed; next round retries")
+                }
             }
         }
     })

@@ -123,7 +123,10 @@ async fn a_backup_under_write_load_restores_with_every_acknowledged_write_and_a_
     let dir = tempfile::tempdir()?;
     let live = format!("sqlite://{}", dir.path().join("live.db").display());
     let backup_file = dir.path().join("kopia.db");
-    let restored = format!("sqlite://{}", dir.path().join("ny").join("restored.db").display());
+    let restored = format!(
+        "sqlite://{}",
+        dir.path().join("ny").join("restored.db").display()
+    );
     let hub = Hub::start(&live)?;
     let http = reqwest::Client::new();
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
@@ -159,10 +162,8 @@ async fn a_backup_under_write_load_restores_with_every_acknowledged_write_and_a_
     let before: Vec<String> = acknowledged.lock().unwrap().clone();
     let url = live.clone();
     let file = backup_file.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        admin(&url, &["backup", file.to_str().unwrap()])
-    })
-    .await?;
+    let out = tokio::task::spawn_blocking(move || admin(&url, &["backup", file.to_str().unwrap()]))
+        .await?;
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("audit chain intact"), "{}", text(&out));
     let during = acknowledged.lock().unwrap().len() - before.len();
@@ -224,11 +225,19 @@ async fn a_backup_whose_audit_chain_was_changed_is_not_restored() {
     let url = format!("sqlite://{}", db.display());
     let org = admin(
         &url,
-        &["create-organisation", "--name", "Vc", "--kind", "vardcentral"],
+        &[
+            "create-organisation",
+            "--name",
+            "Vc",
+            "--kind",
+            "vardcentral",
+        ],
     );
     assert!(org.status.success(), "{}", text(&org));
     let copy = dir.path().join("kopia.db");
-    assert!(admin(&url, &["backup", copy.to_str().unwrap()]).status.success());
+    assert!(admin(&url, &["backup", copy.to_str().unwrap()])
+        .status
+        .success());
     // A forged audit row in the copy.
     let forger = sqlx::AnyPool::connect(&format!("sqlite://{}", copy.display()))
         .await

@@ -50,21 +50,39 @@ async fn records(app: &TestApp, case: &str) -> anyhow::Result<[i64; 5]> {
 /// so no longer in force), a message the clinic read, an inquiry with a follow-up post, a SIP
 /// meeting with the clinic's coordinator, and the notifications they caused.
 async fn case_with_records(app: &TestApp, w: &World, digits: &str) -> anyhow::Result<String> {
-    let (_, case) = app.case_for(&w.social_worker, &pnr(digits), "Amina").await?;
+    let (_, case) = app
+        .case_for(&w.social_worker, &pnr(digits), "Amina")
+        .await?;
     let consent = app
-        .consent(&w.social_worker, &case, &[&w.clinic], &["informationsutbyte", "rehabiliteringsforfragan", "sip"])
+        .consent(
+            &w.social_worker,
+            &case,
+            &[&w.clinic],
+            &["informationsutbyte", "rehabiliteringsforfragan", "sip"],
+        )
         .await?;
     let message = app
-        .post(&w.social_worker, &format!("/api/cases/{case}/messages"), json!({"body": "Hej"}))
+        .post(
+            &w.social_worker,
+            &format!("/api/cases/{case}/messages"),
+            json!({"body": "Hej"}),
+        )
         .await?;
     assert_eq!(message.status, StatusCode::CREATED, "{}", message.body);
     let read = app
-        .post_empty(&w.coordinator, &format!("/api/messages/{}/read", message.id()))
+        .post_empty(
+            &w.coordinator,
+            &format!("/api/messages/{}/read", message.id()),
+        )
         .await?;
     assert!(read.status.is_success(), "{} {}", read.status, read.body);
     let inquiry = app.sent_inquiry(&w.social_worker, &case, &w.clinic).await?;
     let post = app
-        .post(&w.social_worker, &format!("/api/inquiries/{inquiry}/thread"), json!({"body": "En fråga till"}))
+        .post(
+            &w.social_worker,
+            &format!("/api/inquiries/{inquiry}/thread"),
+            json!({"body": "En fråga till"}),
+        )
         .await?;
     assert_eq!(post.status, StatusCode::CREATED, "{}", post.body);
     let start = chrono::Utc::now() + chrono::Duration::days(2);
@@ -86,7 +104,11 @@ async fn case_with_records(app: &TestApp, w: &World, digits: &str) -> anyhow::Re
 
 async fn close(app: &TestApp, w: &World, case: &str) -> anyhow::Result<()> {
     let reply = app
-        .patch(&w.social_worker, &format!("/api/cases/{case}"), json!({"status": "closed"}))
+        .patch(
+            &w.social_worker,
+            &format!("/api/cases/{case}"),
+            json!({"status": "closed"}),
+        )
         .await?;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     Ok(())
@@ -95,7 +117,11 @@ async fn close(app: &TestApp, w: &World, case: &str) -> anyhow::Result<()> {
 /// Moves the case's closing `days` back.
 async fn closed_days_ago(app: &TestApp, case: &str, days: i64) -> anyhow::Result<()> {
     let at = Timestamp::now().micros() - days * DAY;
-    exec(app, &format!("UPDATE case_closures SET closed_at = {at} WHERE case_id = '{case}'")).await
+    exec(
+        app,
+        &format!("UPDATE case_closures SET closed_at = {at} WHERE case_id = '{case}'"),
+    )
+    .await
 }
 
 fn periods(days: i64, inquiries_days: i64, audit_days: i64) -> RetentionSettings {
@@ -113,12 +139,21 @@ fn periods(days: i64, inquiries_days: i64, audit_days: i64) -> RetentionSettings
     }
 }
 
-async fn purge(app: &TestApp, settings: &RetentionSettings, now: Timestamp, dry_run: bool) -> anyhow::Result<PurgeReport> {
+async fn purge(
+    app: &TestApp,
+    settings: &RetentionSettings,
+    now: Timestamp,
+    dry_run: bool,
+) -> anyhow::Result<PurgeReport> {
     Ok(samverkan::retention::purge(&app.store, settings, now, dry_run).await?)
 }
 
 fn rows_of(report: &PurgeReport, class: &str) -> i64 {
-    report.classes.iter().find(|p| p.class == class).map_or(-1, |p| p.rows)
+    report
+        .classes
+        .iter()
+        .find(|p| p.class == class)
+        .map_or(-1, |p| p.rows)
 }
 
 on_both_stores! {

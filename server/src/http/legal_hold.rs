@@ -90,8 +90,7 @@ async fn clear_legal_hold(
     ApiPath(id): ApiPath<CaseId>,
 ) -> AppResult<StatusCode> {
     let mut tx = state.store.begin().await?;
-    let access =
-        policy::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.clear").await?;
+    let access = policy::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.clear").await?;
     retention::clear_hold(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, "case.legal_hold.clear"));
     tx.commit().await?;

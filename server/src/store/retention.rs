@@ -57,7 +57,11 @@ pub async fn purge(
     };
     for class in classes {
         let rows = if dry_run {
-            class.count.fetch_optional(tx).await?.map_or(Ok(0), |r| r.int("n"))?
+            class
+                .count
+                .fetch_optional(tx)
+                .await?
+                .map_or(Ok(0), |r| r.int("n"))?
         } else {
             let mut removed = 0;
             for delete in &class.deletes {
@@ -81,11 +85,9 @@ pub async fn purge(
 
 /// `case_id IN (closed before cutoff, not held)`.
 fn push_expired_cases(sql: &mut Sql, cutoff: i64) {
-    sql.push(
-        "(SELECT cc.case_id FROM case_closures cc WHERE cc.closed_at < ",
-    )
-    .bind(cutoff)
-    .push(" AND cc.case_id NOT IN (SELECT h.case_id FROM case_legal_holds h))");
+    sql.push("(SELECT cc.case_id FROM case_closures cc WHERE cc.closed_at < ")
+        .bind(cutoff)
+        .push(" AND cc.case_id NOT IN (SELECT h.case_id FROM case_legal_holds h))");
 }
 
 /// A class of rows in `table` whose `case_id` expired, with the rows of `children` (table,
@@ -96,7 +98,9 @@ fn case_bound(name: &'static str, table: &str, cutoff: i64, children: &[(&str, &
         push_expired_cases(sql, cutoff);
         sql.push(")");
     };
-    let mut count = Sql::new(&format!("SELECT COUNT(*) AS n FROM {table} WHERE case_id IN "));
+    let mut count = Sql::new(&format!(
+        "SELECT COUNT(*) AS n FROM {table} WHERE case_id IN "
+    ));
     push_expired_cases(&mut count, cutoff);
     let mut deletes = Vec::new();
     for (child, column) in children {
@@ -164,7 +168,8 @@ fn consents(cutoff: i64, now: i64) -> Class {
     };
     let mut count = Sql::new("SELECT COUNT(*) AS n FROM consents WHERE id IN ");
     chosen(&mut count);
-    let mut unlink = Sql::new("UPDATE consents SET confirms_consent_id = NULL WHERE confirms_consent_id IN ");
+    let mut unlink =
+        Sql::new("UPDATE consents SET confirms_consent_id = NULL WHERE confirms_consent_id IN ");
     chosen(&mut unlink);
     let mut deletes = vec![unlink];
     for child in ["consent_organisations", "consent_purposes"] {
@@ -242,9 +247,8 @@ async fn purge_audit(
         .await?
         .ok_or(super::StoreError::NotFound)?
         .text("hash")?;
-    let mut checkpoint = Sql::new(
-        "INSERT INTO audit_checkpoint (id, seq, hash, created_at) VALUES (1, ",
-    );
+    let mut checkpoint =
+        Sql::new("INSERT INTO audit_checkpoint (id, seq, hash, created_at) VALUES (1, ");
     checkpoint
         .bind(cut)
         .push(", ")
@@ -259,7 +263,10 @@ async fn purge_audit(
     let mut delete = Sql::new("DELETE FROM audit_log WHERE seq <= ");
     delete.bind(cut);
     let removed = delete.execute(tx).await?;
-    Ok((i64::try_from(removed).unwrap_or(i64::MAX), Some((cut, hash))))
+    Ok((
+        i64::try_from(removed).unwrap_or(i64::MAX),
+        Some((cut, hash)),
+    ))
 }
 
 /// The checkpoint the chain starts from after purged rows: (row, hash), if any were purged.
@@ -285,7 +292,8 @@ pub async fn checkpoint(tx: &mut Tx) -> StoreResult<Option<(i64, String)>> {
     let row = Sql::new("SELECT seq, hash FROM audit_checkpoint WHERE id = 1")
         .fetch_optional(tx)
         .await?;
-    row.map(|r| Ok((r.int("seq")?, r.text("hash")?))).transpose()
+    row.map(|r| Ok((r.int("seq")?, r.text("hash")?)))
+        .transpose()
 }
 
 /// Notes that `case_id` was closed now, unless it already was; a reopened case forgets it.
@@ -320,9 +328,8 @@ pub async fn set_hold(
     access: &crate::access::policy::LegalHoldAccess,
     hold: &LegalHold,
 ) -> StoreResult<()> {
-    let mut sql = Sql::new(
-        "INSERT INTO case_legal_holds (case_id, reason, set_by_user_id, set_at) VALUES (",
-    );
+    let mut sql =
+        Sql::new("INSERT INTO case_legal_holds (case_id, reason, set_by_user_id, set_at) VALUES (");
     sql.bind(access.case_id().to_string())
         .push(", ")
         .bind(hold.reason.as_str())
