@@ -4,8 +4,7 @@
 //! acknowledgement arrived before the backup started.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,47 +15,8 @@ use tokio::time::timeout;
 const CLIENTS: usize = 6;
 const USERS: [&str; 3] = ["soc.sara", "soc.rehab", "soc.chef"];
 
-struct Hub {
-    child: Child,
-    base: String,
-}
-
-impl Hub {
-    fn start(db_url: &str) -> anyhow::Result<Hub> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_samverkan"))
-            .args(["serve", "--demo"])
-            .env("SAMVERKAN_DATABASE__URL", db_url)
-            .env("SAMVERKAN_SERVER__BIND", "127.0.0.1:0")
-            .env("SAMVERKAN_LOG__FILTER", "error")
-            .env("SAMVERKAN_MAIL__ENABLED", "false")
-            .env("SAMVERKAN_NOTIFICATIONS__SCHEDULER_ENABLED", "false")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        let mut lines = BufReader::new(stdout).lines();
-        let base = loop {
-            let Some(line) = lines.next() else {
-                anyhow::bail!("the hub exited before listening");
-            };
-            if let Some(at) = line?.strip_prefix("Samverkan kör på ") {
-                break at.trim().to_owned();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        Ok(Hub { child, base })
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod hub;
+use hub::Hub;
 
 fn admin(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_samverkan"))
