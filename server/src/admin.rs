@@ -1,10 +1,12 @@
 //! `samverkan admin …`: create organisations and users, check the audit chain.
 
 use std::io::BufRead;
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
 use crate::access::password;
+use crate::backup;
 use crate::config::Settings;
 use crate::domain::{OrganisationId, OrganisationKind, Role, UserId};
 use crate::store::audit::{self, ChainReport};
@@ -50,6 +52,19 @@ pub enum AdminCommand {
         #[arg(long, value_name = "ROW:HASH", value_parser = parse_head)]
         expect_head: Option<(i64, String)>,
     },
+    /// Write a consistent copy of the SQLite store to FILE while the hub serves (PostgreSQL:
+    /// use pg_dump, see the README).
+    Backup { file: PathBuf },
+    /// Replace the SQLite store with the backup FILE, after checking its audit chain; the hub
+    /// must be stopped (refused while any process has the store open).
+    Restore { file: PathBuf },
+    /// Purge what the retention periods ([retention]) let go: closed cases' records, settled
+    /// e-mails and the oldest audit rows (leaving a checkpoint). Prints counts per class only.
+    Purge {
+        /// Count what would go; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `ROW:HASH`: a row number from 1 and a SHA-256 in hex.
@@ -71,6 +86,26 @@ fn parse_head(text: &str) -> Result<(i64, String), String> {
 }
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
+    // Backup and restore work on the store's file, never through a migrating connection.
+    match &command {
+        AdminCommand::Backup { file } => {
+            let rows = backup::backup(&settings.database, file).await?;
+            println!(
+                "backup written to {}: audit chain intact, {rows} rows",
+                file.display()
+            );
+            return Ok(());
+        }
+        AdminCommand::Restore { file } => {
+            let rows = backup::restore(&settings.database, file).await?;
+            println!(
+                "store replaced by {}: audit chain intact, {rows} rows; start the hub",
+                file.display()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     // Checking must not change what it checks: no file created, no migration run.
     let store = match command {
         AdminCommand::VerifyAudit { .. } => Store::open_read_only(&settings.database).await?,
@@ -140,6 +175,17 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                 ChainReport::Missing { seq } => anyhow::bail!("audit log row {seq} is missing"),
             }
         }
+        AdminCommand::Purge { dry_run } => {
+            let report = crate::retention::purge(
+                &store,
+                &settings.retention,
+                crate::domain::Timestamp::now(),
+                dry_run,
+            )
+            .await?;
+            print!("{}", crate::retention::describe(&report, dry_run));
+        }
+        AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {}
     }
     store.close().await;
     Ok(())

@@ -367,6 +367,13 @@ impl Background {
             state.settings.idempotency.sweep_interval_seconds,
             stop.clone(),
         )));
+        if state.settings.retention.purge_enabled {
+            tasks.push(crate::retention::spawn(
+                state.store.clone(),
+                state.settings.retention.clone(),
+                stop.clone(),
+            ));
+        }
         if state.settings.notifications.scheduler_enabled {
             tasks.push(crate::notifications::scheduler::spawn(
                 state.store.clone(),

@@ -26,6 +26,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub notifications: NotificationSettings,
     pub metrics: MetricsSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -189,6 +190,23 @@ pub struct NotificationSettings {
     pub digest_hour_utc: u32,
     pub consent_ending_days: i64,
     pub meeting_reminder_hours: i64,
+}
+
+/// Retention (gallring): days after a case is closed before each class of its records is
+/// purged (sent e-mail: days after sending); see config/default.toml for each default's source.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub purge_enabled: bool,
+    pub purge_interval_hours: u64,
+    pub messages_days: i64,
+    pub inquiries_days: i64,
+    pub plans_days: i64,
+    pub meetings_days: i64,
+    pub consents_days: i64,
+    pub notifications_days: i64,
+    pub sent_email_days: i64,
+    pub audit_days: i64,
 }
 
 impl Settings {

@@ -8,6 +8,8 @@ pub mod access;
 pub mod admin;
 /// `AppState`, `router()`, `Application::build` and `run_until_stopped`.
 pub mod app;
+/// `admin backup` and `admin restore` of the SQLite store.
+pub mod backup;
 /// Layered settings: defaults, file, `SAMVERKAN_*` environment.
 pub mod config;
 /// Demo organisations, users, individuals, cases and consents for `serve --demo`.
@@ -26,6 +28,8 @@ pub mod mail;
 pub mod metrics;
 /// Notifications (notiser), their e-mail preferences, and the reminder scheduler.
 pub mod notifications;
+/// Retention (gallring): the daily purge and `admin purge`.
+pub mod retention;
 /// The HTTP/1.1 connection loop with header read timeouts.
 pub mod serve;
 /// The storage port over SQLite and PostgreSQL, and its migrations.

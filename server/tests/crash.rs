@@ -5,8 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,57 +18,8 @@ const USERS: [&str; 3] = ["soc.sara", "soc.rehab", "soc.chef"];
 /// Acknowledged writes after which the hub is killed.
 const KILL_AFTER: usize = 150;
 
-/// A running `samverkan serve` and the address it listens on.
-struct Hub {
-    child: Child,
-    base: String,
-}
-
-impl Hub {
-    fn start(db_url: &str) -> anyhow::Result<Hub> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_samverkan"))
-            .args(["serve", "--demo"])
-            .env("SAMVERKAN_DATABASE__URL", db_url)
-            .env("SAMVERKAN_SERVER__BIND", "127.0.0.1:0")
-            .env("SAMVERKAN_LOG__FILTER", "error")
-            .env("SAMVERKAN_MAIL__ENABLED", "false")
-            .env("SAMVERKAN_NOTIFICATIONS__SCHEDULER_ENABLED", "false")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        // The hub prints its address once it listens (after the demo logins).
-        let mut lines = BufReader::new(stdout).lines();
-        let base = loop {
-            let Some(line) = lines.next() else {
-                anyhow::bail!("the hub exited before listening");
-            };
-            if let Some(at) = line?.strip_prefix("Samverkan kör på ") {
-                break at.trim().to_owned();
-            }
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Ok(Hub { child, base })
-    }
-
-    /// SIGKILL: no graceful shutdown, no drained requests.
-    fn kill(mut self) -> anyhow::Result<()> {
-        self.child.kill()?;
-        self.child.wait()?;
-        Ok(())
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod hub;
+use hub::Hub;
 
 /// One write as the client sent it.
 #[derive(Clone, Debug)]

@@ -163,6 +163,8 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/meetings/{id}/answer", "post"),
         ("/api/meetings/{id}/attendees/{attendee_id}/answer", "post"),
         ("/api/cases/{id}/meetings", "get"),
+        ("/api/cases/{id}/legal-hold", "put"),
+        ("/api/cases/{id}/legal-hold", "delete"),
         ("/api/consents/{id}/confirm", "post"),
         ("/api/ws-ticket", "post"),
         ("/api/stream", "get"),

@@ -34,6 +34,16 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             Some(json!({"title": "kapad"})),
         ),
         (
+            Method::PUT,
+            format!("/api/cases/{}/legal-hold", ids.case),
+            Some(json!({"reason": "kapad"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/cases/{}/legal-hold", ids.case),
+            None,
+        ),
+        (
             Method::POST,
             format!("/api/cases/{}/consents", ids.case),
             Some(

@@ -29,6 +29,7 @@ mod notifications;
 mod policy_adversarial;
 mod policy_model;
 mod policy_stored;
+mod retention;
 mod sessions;
 mod smtp;
 mod store;

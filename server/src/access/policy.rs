@@ -643,3 +643,7 @@ pub use audit::*;
 /// Meetings: the case rule for the meeting's purpose, or organiser and participants.
 mod meetings;
 pub use meetings::*;
+
+/// Legal hold: the owning organisation's leads and administrators keep a case from purging.
+mod retention;
+pub use retention::*;

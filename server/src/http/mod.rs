@@ -9,6 +9,7 @@ pub mod health;
 pub mod idempotency;
 pub mod individuals;
 pub mod inquiries;
+pub mod legal_hold;
 pub mod limits;
 pub mod meetings;
 pub mod messages;
@@ -88,6 +89,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(individuals::router())
         .merge(cases::router())
+        .merge(legal_hold::router())
         .merge(consents::router())
         .merge(inquiries::router())
         .merge(messages::router())

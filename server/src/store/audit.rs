@@ -303,10 +303,14 @@ pub async fn hash_of(tx: &mut Tx, seq: i64) -> StoreResult<Option<String>> {
 }
 
 /// Walks the whole chain in batches and reports the first row that was changed or removed.
+/// After retention purged the oldest rows it starts from their checkpoint (the last purged
+/// row's number and hash), so the first kept row must still chain onto it.
 pub async fn verify(tx: &mut Tx) -> StoreResult<ChainReport> {
     const BATCH: i64 = 5_000;
-    let mut expected_seq = 1;
-    let mut prev_hash = GENESIS_HASH.to_owned();
+    let (start, mut prev_hash) = super::retention::checkpoint(tx)
+        .await?
+        .unwrap_or((0, GENESIS_HASH.to_owned()));
+    let mut expected_seq = start + 1;
     loop {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= "));
         sql.bind(expected_seq)
@@ -341,6 +345,6 @@ pub async fn verify(tx: &mut Tx) -> StoreResult<ChainReport> {
         return Ok(ChainReport::Changed { seq: last_seq });
     }
     Ok(ChainReport::Intact {
-        rows: expected_seq - 1,
+        rows: expected_seq - 1 - start,
     })
 }

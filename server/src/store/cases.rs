@@ -164,10 +164,14 @@ pub async fn update(
     }
     sql.push(" WHERE id = ")
         .bind(write.access().case_id().to_string());
-    match sql.execute(tx).await? {
-        0 => Err(StoreError::NotFound),
-        _ => Ok(()),
+    if sql.execute(tx).await? == 0 {
+        return Err(StoreError::NotFound);
     }
+    if let Some(status) = status {
+        let closed = status == CaseStatus::Closed;
+        super::retention::note_status(tx, write.access().case_id(), closed).await?;
+    }
+    Ok(())
 }
 
 const FACTS: &str = "SELECT c.id, c.individual_id, c.owner_organisation_id, c.responsible_user_id, i.protected_identity \

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod notifications;
 pub mod organisations;
 pub mod outbox;
+pub mod retention;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
@@ -373,7 +374,7 @@ impl Store {
 }
 
 /// Which store a `database.url` names.
-fn backend_of(url: &str) -> anyhow::Result<Backend> {
+pub(crate) fn backend_of(url: &str) -> anyhow::Result<Backend> {
     if url.starts_with("sqlite:") {
         Ok(Backend::Sqlite)
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -384,7 +385,7 @@ fn backend_of(url: &str) -> anyhow::Result<Backend> {
 }
 
 /// The file a `sqlite:` URL names, without its options.
-fn sqlite_path(url: &str) -> &str {
+pub(crate) fn sqlite_path(url: &str) -> &str {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
