@@ -14,6 +14,7 @@ pub mod meetings;
 pub mod messages;
 pub mod notifications;
 pub mod organisations;
+pub mod responsibility;
 pub mod outbox;
 pub mod sessions;
 pub mod tickets;
