@@ -42,6 +42,13 @@ on_both_stores! {
         assert_eq!(handed[0]["case_id"], case.as_str());
         assert!(!app.notification_kinds(&world.social_worker).await?.contains(&"case_handed_over".to_owned()),
             "the one handing over is not told");
+
+        // A partner under consent sees who has been responsible, not the internal notes.
+        app.consent(&world.social_worker, &case, &[&world.clinic], &["informationsutbyte"]).await?;
+        let partner = app.get(&world.coordinator, &format!("/api/cases/{case}/responsibility?purpose=informationsutbyte")).await?;
+        assert_eq!(partner.status, StatusCode::OK, "{}", partner.body);
+        assert_eq!(partner.body[1]["user_id"], world.colleague.id.to_string());
+        assert!(partner.body[1]["note"].is_null(), "{}", partner.body);
         Ok(())
     }
 

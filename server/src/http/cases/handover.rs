@@ -126,7 +126,8 @@ pub(super) async fn record(
     Ok(())
 }
 
-/// Who has been responsible for the case, from when to when, with each handover note.
+/// Who has been responsible for the case, from when to when, with each handover note (the
+/// notes for the owning organisation only; others see `null`).
 #[utoipa::path(get, path = "/api/cases/{id}/responsibility", tag = "cases", params(("id" = CaseId, Path), PurposeQuery),
     responses((status = 200, body = Vec<ResponsibilityPeriod>), crate::http::CommonErrors))]
 pub(super) async fn responsibility_history(
@@ -138,7 +139,10 @@ pub(super) async fn responsibility_history(
     let mut tx = state.store.begin().await?;
     let access =
         policy::authorize_case(&mut tx, &actor, id, query.need(), "case.responsibility").await?;
-    let periods = responsibility::history(&mut tx, &access).await?;
+    let mut periods = responsibility::history(&mut tx, &access).await?;
+    if !access.sees_handover_notes() {
+        periods.iter_mut().for_each(|p| p.note = None);
+    }
     tx.audit(access.audit(&actor, "case.responsibility"));
     tx.commit().await?;
     Ok(Json(periods.into_iter().map(Into::into).collect()))
