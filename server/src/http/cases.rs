@@ -17,7 +17,8 @@ use crate::access::policy::{self, Need};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
 use crate::domain::{
-    CaseId, CaseStatus, CloseReason, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId,
+    CaseId, CaseStatus, CloseReason, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp,
+    UserId,
 };
 use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
@@ -60,16 +61,8 @@ pub const UPDATE_CASE_RULES: &[FieldRule] = &[
         "required",
         "required when status changes to closed",
     ),
-    FieldRule::new(
-        "close_reason",
-        "not_closing",
-        "only with status closed",
-    ),
-    FieldRule::new(
-        "close_text",
-        "not_closing",
-        "only with status closed",
-    ),
+    FieldRule::new("close_reason", "not_closing", "only with status closed"),
+    FieldRule::new("close_text", "not_closing", "only with status closed"),
     FieldRule::new(
         "close_text",
         "required",

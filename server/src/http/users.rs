@@ -283,7 +283,9 @@ async fn get_user(
     let user = own_user(&mut tx, &actor, id).await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
-    Ok(Json(UserResponse::new(user, &organisation).signed_in(&last)))
+    Ok(Json(
+        UserResponse::new(user, &organisation).signed_in(&last),
+    ))
 }
 
 /// Changes a user of my organisation: name, e-mail, roles, active, password (organisation admin).
@@ -349,5 +351,7 @@ async fn update_user(
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "user updated");
-    Ok(Json(UserResponse::new(user, &organisation).signed_in(&last)))
+    Ok(Json(
+        UserResponse::new(user, &organisation).signed_in(&last),
+    ))
 }

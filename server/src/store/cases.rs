@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use crate::access::policy::{CaseAccess, CaseFacts, CaseFilter, CaseWrite, ConsentFacts};
 use crate::domain::{
-    CaseId, CaseStatus, CloseReason, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose, Timestamp,
-    UserId,
+    CaseId, CaseStatus, CloseReason, ConsentId, ConsentStatus, IndividualId, OrganisationId,
+    Purpose, Timestamp, UserId,
 };
 
 /// A case as shown to someone allowed to see it, with its individual.

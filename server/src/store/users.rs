@@ -174,6 +174,11 @@ pub async fn last_sign_ins(
     sql.fetch_all(tx)
         .await?
         .iter()
-        .map(|row| Ok((row.id("id")?, Timestamp::from_micros(row.int("last_sign_in_at")?))))
+        .map(|row| {
+            Ok((
+                row.id("id")?,
+                Timestamp::from_micros(row.int("last_sign_in_at")?),
+            ))
+        })
         .collect()
 }

@@ -54,7 +54,7 @@ test('the admin creates a user, changes their roles, deactivates and reactivates
   await edit.getByRole('checkbox', { name: 'Rehabansvarig' }).check();
   await axe(page, 'change user dialog');
   await edit.getByRole('button', { name: 'Spara ändringarna' }).click();
-  await userRow(page).getByText('Socialsekreterare, Rehabansvarig').waitFor();
+  await userRow(page).getByText('Rehabansvarig, Socialsekreterare').waitFor();
 
   await userRow(page).getByRole('button', { name: /^Inaktivera/ }).click();
   const off = page.getByRole('dialog', { name: `Inaktivera ${NAME}` });
