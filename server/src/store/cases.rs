@@ -159,12 +159,15 @@ pub async fn insert(tx: &mut Tx, case: &NewCase) -> StoreResult<()> {
     .await
 }
 
+/// Why a case is closed: the reason and its optional text (`None` when not closing).
+pub type CloseWhy<'a> = Option<(CloseReason, Option<&'a str>)>;
+
 /// What a change of a case sets; `None` leaves a column as it is.
 #[derive(Default)]
 pub struct CaseChange<'a> {
     pub title: Option<&'a str>,
     /// Closing takes its reason; reopening clears it.
-    pub status: Option<(CaseStatus, Option<(CloseReason, Option<&'a str>)>)>,
+    pub status: Option<(CaseStatus, CloseWhy<'a>)>,
     pub responsible: Option<UserId>,
 }
 

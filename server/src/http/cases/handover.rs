@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
 use crate::http::{rfc3339, ApiPath, ApiQuery};
 use crate::notifications::triggers;
+use crate::store::cases::CloseWhy;
 use crate::store::responsibility::{self, Period};
 use crate::store::Tx;
 
@@ -53,10 +54,7 @@ fn blank_to_none(text: Option<&str>) -> Option<&str> {
 
 /// The status change a body asks for, with its close reason; field errors when the reason
 /// is missing, comes without closing, or is `other` without a text.
-#[allow(clippy::type_complexity)]
-pub(super) fn closing(
-    body: &UpdateCase,
-) -> AppResult<Option<(CaseStatus, Option<(CloseReason, Option<&str>)>)>> {
+pub(super) fn closing(body: &UpdateCase) -> AppResult<Option<(CaseStatus, CloseWhy<'_>)>> {
     let text = blank_to_none(body.close_text.as_deref());
     match body.status {
         Some(CaseStatus::Closed) => {
