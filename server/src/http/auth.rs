@@ -188,7 +188,8 @@ pub struct ChangeOwnPassword {
 
 /// Changes my own password, given the present one. Every other session of mine ends (and
 /// its live streams close); this one goes on.
-#[utoipa::path(post, path = "/api/me/password", tag = "auth", request_body = ChangeOwnPassword, responses(
+#[utoipa::path(post, path = "/api/me/password", tag = "auth",
+    extensions(("x-field-rules" = json!(super::users::OWN_PASSWORD_RULES))), request_body = ChangeOwnPassword, responses(
     (status = 204, description = "Lösenordet är bytt"),
     (status = 429, description = "För många misslyckade försök", body = crate::error::Problem, content_type = "application/problem+json"),
     crate::http::CommonErrors,

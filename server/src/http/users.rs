@@ -161,6 +161,20 @@ async fn own_user(tx: &mut Tx, actor: &Actor, id: UserId) -> AppResult<User> {
     }
 }
 
+/// The rules of changing one's own password that no schema states (x-field-rules).
+pub const OWN_PASSWORD_RULES: &[super::rules::FieldRule] = &[
+    super::rules::FieldRule::new(
+        "current_password",
+        "required",
+        "when the password changed is the caller's own, the present password must be given",
+    ),
+    super::rules::FieldRule::new(
+        "current_password",
+        "wrong_password",
+        "the present password given must be the caller's present password",
+    ),
+];
+
 /// Checks the password a user gives for their own account before it is changed: a field
 /// error on `current_password` when it is missing or wrong. Failures count towards the
 /// login throttle, so a stolen token cannot be used to guess the password.
@@ -289,7 +303,8 @@ async fn get_user(
 }
 
 /// Changes a user of my organisation: name, e-mail, roles, active, password (organisation admin).
-#[utoipa::path(patch, path = "/api/users/{id}", tag = "organisations", params(("id" = UserId, Path)), request_body = UpdateUser,
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "organisations",
+    extensions(("x-field-rules" = json!(OWN_PASSWORD_RULES))), params(("id" = UserId, Path)), request_body = UpdateUser,
     responses(
         (status = 200, body = UserResponse),
         (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
