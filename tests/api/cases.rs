@@ -52,7 +52,7 @@ on_both_stores! {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(reply.body["responsible_user_id"], world.colleague.id.to_string());
         assert_eq!(reply.body["title"], "Ny rubrik");
-        let closed = app.patch(&world.colleague, &format!("/api/cases/{case}"), json!({"status": "closed"})).await?;
+        let closed = app.patch(&world.colleague, &format!("/api/cases/{case}"), json!({"status": "closed", "close_reason": "goal_reached"})).await?;
         assert_eq!(closed.body["status"], "closed");
         let listed = app.get(&world.colleague, &format!("/api/cases?status=closed&responsible_user_id={}", world.colleague.id)).await?;
         assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);

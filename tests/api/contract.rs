@@ -125,6 +125,7 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/cases", "post"),
         ("/api/cases/{id}", "get"),
         ("/api/cases/{id}", "patch"),
+        ("/api/cases/{id}/responsibility", "get"),
         ("/api/cases/{id}/consents", "get"),
         ("/api/cases/{id}/consents", "post"),
         ("/api/consents/{id}", "get"),

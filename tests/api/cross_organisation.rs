@@ -29,6 +29,11 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             None,
         ),
         (
+            Method::GET,
+            format!("/api/cases/{}/responsibility?purpose={purpose}", ids.case),
+            None,
+        ),
+        (
             Method::PATCH,
             format!("/api/cases/{}", ids.case),
             Some(json!({"title": "kapad"})),

@@ -194,10 +194,11 @@ on_both_stores! {
         let w = &s.world;
         let reply = ok(app.get(&w.coordinator, "/api/me/notification-preferences").await?);
         let prefs = reply.body["preferences"].as_array().unwrap().clone();
-        assert_eq!(prefs.len(), 13);
+        assert_eq!(prefs.len(), 14);
         let of = |prefs: &[Value], kind: &str| prefs.iter().find(|p| p["kind"] == kind).cloned().unwrap();
         assert_eq!(of(&prefs, "message_received"), json!({"kind": "message_received", "delivery": "digest", "is_default": true}));
         assert_eq!(of(&prefs, "inquiry_received")["delivery"], "immediate");
+        assert_eq!(of(&prefs, "case_handed_over")["delivery"], "immediate");
 
         let bad = app.put(&w.coordinator, "/api/me/notification-preferences", json!({"preferences": [{"kind": "gossip", "delivery": "none"}]})).await?;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);

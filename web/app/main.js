@@ -9,7 +9,8 @@ import { CasesPage, NewCasePage } from './pages/cases.js';
 import { CasePage } from './pages/case.js';
 import { NewInquiryPage, InquiryPage } from './pages/inquiry.js';
 import { InboxPage } from './pages/inbox.js';
-import { UsersPage, AuditPage, ExtractPage } from './pages/admin.js';
+import { AuditPage, ExtractPage } from './pages/admin.js';
+import { UsersPage } from './pages/users.js';
 import { MyMeetingsPage, MeetingPage } from './pages/meetings.js';
 import { NewMeetingPage } from './pages/meeting-form.js';
 import { CalendarPage } from './pages/calendar.js';
@@ -57,6 +58,7 @@ function route(path, user) {
   if (a === 'utkorg') return html`<${InboxPage} user=${user} outbox />`;
   if (a === 'moten' && !b && worksCases(user)) return html`<${MyMeetingsPage} user=${user} />`;
   if (a === 'moten' && b) return html`<${MeetingPage} user=${user} id=${b} />`;
+  if (a === 'kalender' && b === 'nytt-mote' && worksCases(user)) return html`<${NewMeetingPage} user=${user} />`;
   if (a === 'kalender' && worksCases(user)) return html`<${CalendarPage} user=${user} />`;
   if (a === 'notiser' && !b) return html`<${NotificationsPage} user=${user} />`;
   if (a === 'notiser' && b) return html`<${NotificationPage} user=${user} id=${b} />`;

@@ -231,6 +231,7 @@ export const DECLINE_REASONS = {
 };
 export const ACTIONS = {
   'case.read': 'Läste ärendet', 'case.list': 'Listade ärenden', 'case.create': 'Öppnade ärendet', 'case.update': 'Ändrade ärendet',
+  'case.handover': 'Lämnade över ärendet', 'case.responsibility': 'Läste ärendets ansvarshistorik',
   'consent.create': 'Registrerade samtycke', 'consent.read': 'Läste samtycke', 'consent.list': 'Listade samtycken',
   'consent.end': 'Återkallade samtycke', 'consent.annul': 'Makulerade samtycke',
   'individual.register': 'Registrerade individen', 'individual.read': 'Läste individens uppgifter',

@@ -153,6 +153,11 @@ impl CaseAccess {
     pub fn is_owner(&self) -> bool {
         self.grant == Grant::Owner
     }
+    /// Handover notes are the owning organisation's internal working notes: an organisation
+    /// that sees the case under a consent sees who was responsible, not what they wrote.
+    pub fn sees_handover_notes(&self) -> bool {
+        self.is_owner()
+    }
 
     /// An allowed-access audit entry naming the case, individual, purpose and consent.
     pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {

@@ -146,6 +146,22 @@ code_enum! {
 }
 
 code_enum! {
+    /// Why a case was closed (avslutsorsak).
+    CloseReason {
+        /// Målet med samverkan är nått (e.g. in work or studies).
+        GoalReached = "goal_reached",
+        /// Another body (huvudman) or effort takes over.
+        Transferred = "transferred",
+        /// The person no longer wants the collaboration.
+        PersonDeclined = "person_declined",
+        /// The person moved out of the area.
+        Moved = "moved",
+        /// Something else; say what in the text.
+        Other = "other",
+    }
+}
+
+code_enum! {
     /// Where a rehab inquiry (rehabiliteringsförfrågan) is in its life; see `domain::inquiry`.
     InquiryState {
         /// Being written by the sender; invisible to the recipient.

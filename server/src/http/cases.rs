@@ -1,4 +1,6 @@
-//! Cases (ärenden): open, list, read, change.
+//! Cases (ärenden): open, list, read, change (hand over with a note, close with a reason).
+
+mod handover;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,11 +17,12 @@ use crate::access::policy::{self, Need};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
 use crate::domain::{
-    CaseId, CaseStatus, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId,
+    CaseId, CaseStatus, CloseReason, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp,
+    UserId,
 };
 use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
-use crate::store::cases::{self, CaseQuery, CaseView, NewCase};
+use crate::store::cases::{self, CaseChange, CaseQuery, CaseView, NewCase};
 use crate::store::{individuals, users, StoreError, Tx};
 
 /// What opening a case needs beyond its schema.
@@ -42,16 +45,36 @@ pub const OPEN_CASE_RULES: &[FieldRule] = &[
 ];
 
 /// What changing a case needs beyond its schema.
-pub const UPDATE_CASE_RULES: &[FieldRule] = &[FieldRule::new(
-    "responsible_user_id",
-    "invalid_user",
-    "an active user of my organisation who works with cases",
-)];
+pub const UPDATE_CASE_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "responsible_user_id",
+        "invalid_user",
+        "an active user of my organisation who works with cases",
+    ),
+    FieldRule::new(
+        "handover_note",
+        "not_a_handover",
+        "only with a responsible_user_id other than the present responsible",
+    ),
+    FieldRule::new(
+        "close_reason",
+        "required",
+        "required when status changes to closed",
+    ),
+    FieldRule::new("close_reason", "not_closing", "only with status closed"),
+    FieldRule::new("close_text", "not_closing", "only with status closed"),
+    FieldRule::new(
+        "close_text",
+        "required",
+        "required when close_reason is other",
+    ),
+];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_cases, open_case))
         .routes(routes!(get_case, update_case))
+        .routes(routes!(handover::responsibility_history))
 }
 
 /// Why the caller sees the case.
@@ -79,6 +102,9 @@ pub struct CaseResponse {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub access: CaseAccessInfo,
+    /// Why the case was closed, while it is closed.
+    pub close_reason: Option<CloseReason>,
+    pub close_text: Option<String>,
 }
 
 impl From<CaseView> for CaseResponse {
@@ -105,6 +131,8 @@ impl From<CaseView> for CaseResponse {
                 },
                 consent_id: c.via_consent,
             },
+            close_reason: c.close_reason,
+            close_text: c.close_text,
         }
     }
 }
@@ -133,9 +161,27 @@ pub struct UpdateCase {
     )]
     #[schema(min_length = 1, max_length = 200, pattern = "$line")]
     pub title: Option<String>,
+    /// Closing (`closed`) needs a `close_reason`; reopening clears it.
     pub status: Option<CaseStatus>,
     /// Hand the case over to another user of the owning organisation.
     pub responsible_user_id: Option<UserId>,
+    /// A note for the new responsible (överlämningsanteckning), kept in the case's history
+    /// of responsibility.
+    #[validate(
+        length(max = 4000, message = "högst 4000 tecken"),
+        custom(function = "super::rules::blank_or_text")
+    )]
+    #[schema(max_length = 4000, pattern = "$text_or_blank")]
+    pub handover_note: Option<String>,
+    /// Why the case is closed (with `status: closed`).
+    pub close_reason: Option<CloseReason>,
+    /// More about why, in words; required with `close_reason: other`.
+    #[validate(
+        length(max = 1000, message = "högst 1000 tecken"),
+        custom(function = "super::rules::blank_or_text")
+    )]
+    #[schema(max_length = 1000, pattern = "$text_or_blank")]
+    pub close_text: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -321,18 +367,24 @@ async fn update_case(
 ) -> AppResult<Json<CaseResponse>> {
     let mut tx = state.store.begin().await?;
     let write = policy::authorize_case_write(&mut tx, &actor, id, "case.update").await?;
+    let status = handover::closing(&body)?;
+    let before = cases::get(&mut tx, write.access()).await?;
+    let handover_to = body
+        .responsible_user_id
+        .filter(|user| *user != before.responsible_user_id);
     if let Some(user) = body.responsible_user_id {
         caseworker_of_my_organisation(&mut tx, &actor, user).await?;
     }
-    let title = body.title.as_deref().map(str::trim);
-    cases::update(
-        &mut tx,
-        &write,
-        title,
-        body.status,
-        body.responsible_user_id,
-    )
-    .await?;
+    let note = handover::note(&body, handover_to.is_some())?;
+    let change = CaseChange {
+        title: body.title.as_deref().map(str::trim),
+        status,
+        responsible: handover_to,
+    };
+    cases::update(&mut tx, &write, &change).await?;
+    if let Some(user) = handover_to {
+        handover::record(&state, &mut tx, &actor, &write, user, note).await?;
+    }
     // Answered under the access held when the change began, even if a handover just ended it.
     let view = cases::get(&mut tx, write.access()).await?;
     tx.event(case_event("case.updated", write.access()));

@@ -8,7 +8,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use super::{text_line, ApiPath, Source, ValidJson};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{rfc3339, text_line, ApiPath, Source, ValidJson};
 use crate::access::{password, Actor, CurrentUser, SignedIn};
 use crate::app::AppState;
 use crate::domain::{OrganisationId, Role, Timestamp, UserId};
@@ -34,6 +38,8 @@ pub struct UserResponse {
     pub roles: Vec<Role>,
     pub organisation_id: OrganisationId,
     pub organisation_name: String,
+    /// When the user last signed in; `null` if never (filled in by the users API).
+    pub last_sign_in_at: Option<DateTime<Utc>>,
 }
 
 impl UserResponse {
@@ -47,7 +53,13 @@ impl UserResponse {
             roles: user.roles,
             organisation_id: organisation.id,
             organisation_name: organisation.name.clone(),
+            last_sign_in_at: None,
         }
+    }
+
+    fn signed_in(mut self, last: &HashMap<UserId, Timestamp>) -> Self {
+        self.last_sign_in_at = last.get(&self.id).copied().map(rfc3339);
+        self
     }
 }
 
@@ -222,9 +234,10 @@ async fn list_users(
     let mut tx = state.store.begin().await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let list = users::list_by_organisation(&mut tx, actor.organisation_id).await?;
+    let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
     Ok(Json(
         list.into_iter()
-            .map(|u| UserResponse::new(u, &organisation))
+            .map(|u| UserResponse::new(u, &organisation).signed_in(&last))
             .collect(),
     ))
 }
@@ -283,7 +296,10 @@ async fn get_user(
     let mut tx = state.store.begin().await?;
     let user = own_user(&mut tx, &actor, id).await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
-    Ok(Json(UserResponse::new(user, &organisation)))
+    let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
+    Ok(Json(
+        UserResponse::new(user, &organisation).signed_in(&last),
+    ))
 }
 
 /// Changes a user of my organisation: name, e-mail, roles, active, password (organisation admin).
@@ -347,7 +363,10 @@ async fn update_user(
         sessions::end_all(&mut tx, user.id, keep, Timestamp::now()).await?;
     }
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
+    let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "user updated");
-    Ok(Json(UserResponse::new(user, &organisation)))
+    Ok(Json(
+        UserResponse::new(user, &organisation).signed_in(&last),
+    ))
 }

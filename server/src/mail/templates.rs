@@ -65,6 +65,10 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Ett samtycke har återkallats eller makulerats",
             "Ett samtycke som du har registrerat har återkallats eller makulerats av någon annan.",
         ),
+        CaseHandedOver => (
+            "Ett ärende har lämnats över till dig",
+            "Du är ny ansvarig för ett ärende i Samverkan. Läs överlämningsanteckningen i ärendet.",
+        ),
     }
 }
 
@@ -85,6 +89,7 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         ConsentEnding => "samtycken som upphör snart",
         AccessRevoked => "ärenden där åtkomsten upphört",
         ConsentChanged => "samtycken som återkallats eller makulerats",
+        CaseHandedOver => "ärenden som lämnats över till dig",
     }
 }
 

@@ -46,6 +46,8 @@ code_enum! {
         AccessRevoked = "access_revoked",
         /// A consent I recorded was ended or annulled by someone else.
         ConsentChanged = "consent_changed",
+        /// A case was handed over to me (I am its new responsible).
+        CaseHandedOver = "case_handed_over",
     }
 }
 

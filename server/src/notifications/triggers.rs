@@ -193,6 +193,24 @@ pub async fn consent_changed(
     Ok(())
 }
 
+/// A case handed over: its new responsible is told (if they may see the case).
+pub async fn case_handed_over(
+    tx: &mut Tx,
+    settings: &Settings,
+    case_id: CaseId,
+    to: UserId,
+) -> StoreResult<()> {
+    let notice = Notice {
+        kind: NotificationKind::CaseHandedOver,
+        case_id: Some(case_id),
+        subject_id: Some(case_id.to_string()),
+        need: Some(Need::Case),
+        calendar: None,
+    };
+    notify(tx, settings, &notice, &[to]).await?;
+    Ok(())
+}
+
 /// What happened to a meeting, for its invitations.
 #[derive(Clone, Debug)]
 pub enum MeetingChange {

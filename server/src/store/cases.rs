@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use crate::access::policy::{CaseAccess, CaseFacts, CaseFilter, CaseWrite, ConsentFacts};
 use crate::domain::{
-    CaseId, CaseStatus, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose, Timestamp,
-    UserId,
+    CaseId, CaseStatus, CloseReason, ConsentId, ConsentStatus, IndividualId, OrganisationId,
+    Purpose, Timestamp, UserId,
 };
 
 /// A case as shown to someone allowed to see it, with its individual.
@@ -28,12 +28,16 @@ pub struct CaseView {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub via_consent: Option<ConsentId>,
+    /// Why it was closed, while it is.
+    pub close_reason: Option<CloseReason>,
+    pub close_text: Option<String>,
 }
 
 const VIEW_FROM: &str =
     "SELECT c.id, c.title, c.status, c.individual_id, i.personnummer, i.name AS individual_name, \
      i.protected_identity, c.owner_organisation_id, o.name AS owner_organisation_name, \
-     c.responsible_user_id, u.display_name AS responsible_user_name, c.created_at, c.updated_at";
+     c.responsible_user_id, u.display_name AS responsible_user_name, c.created_at, c.updated_at, \
+     c.close_reason, c.close_text";
 const VIEW_JOIN: &str = " FROM cases c JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
      JOIN organisations o ON o.id = c.owner_organisation_id JOIN users u ON u.id = c.responsible_user_id";
 
@@ -53,6 +57,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<CaseView> {
         created_at: Timestamp::from_micros(row.int("created_at")?),
         updated_at: Timestamp::from_micros(row.int("updated_at")?),
         via_consent: row.opt_id("via_consent")?,
+        close_reason: match row.opt_text("close_reason")? {
+            Some(code) => Some(decode_code(&code, CloseReason::from_code)?),
+            None => None,
+        },
+        close_text: row.opt_text("close_text")?,
     })
 }
 
@@ -141,25 +150,41 @@ pub async fn insert(tx: &mut Tx, case: &NewCase) -> StoreResult<()> {
         .bind(now)
         .push(")");
     sql.execute(tx).await?;
-    Ok(())
+    super::responsibility::start(
+        tx,
+        case.id,
+        case.responsible_user_id,
+        Timestamp::from_micros(now),
+    )
+    .await
 }
 
-pub async fn update(
-    tx: &mut Tx,
-    write: &CaseWrite,
-    title: Option<&str>,
-    status: Option<CaseStatus>,
-    responsible: Option<UserId>,
-) -> StoreResult<()> {
+/// Why a case is closed: the reason and its optional text (`None` when not closing).
+pub type CloseWhy<'a> = Option<(CloseReason, Option<&'a str>)>;
+
+/// What a change of a case sets; `None` leaves a column as it is.
+#[derive(Default)]
+pub struct CaseChange<'a> {
+    pub title: Option<&'a str>,
+    /// Closing takes its reason; reopening clears it.
+    pub status: Option<(CaseStatus, CloseWhy<'a>)>,
+    pub responsible: Option<UserId>,
+}
+
+pub async fn update(tx: &mut Tx, write: &CaseWrite, change: &CaseChange<'_>) -> StoreResult<()> {
     let mut sql = Sql::new("UPDATE cases SET updated_at = ");
     sql.bind(Timestamp::now().micros());
-    if let Some(title) = title {
+    if let Some(title) = change.title {
         sql.push(", title = ").bind(title);
     }
-    if let Some(status) = status {
+    if let Some((status, reason)) = change.status {
         sql.push(", status = ").bind(status.code());
+        sql.push(", close_reason = ")
+            .bind(reason.map(|(code, _)| code.code()))
+            .push(", close_text = ")
+            .bind(reason.and_then(|(_, text)| text));
     }
-    if let Some(user) = responsible {
+    if let Some(user) = change.responsible {
         sql.push(", responsible_user_id = ").bind(user.to_string());
     }
     sql.push(" WHERE id = ")

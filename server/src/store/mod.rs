@@ -15,6 +15,7 @@ pub mod messages;
 pub mod notifications;
 pub mod organisations;
 pub mod outbox;
+pub mod responsibility;
 pub mod retention;
 pub mod sessions;
 pub mod tickets;

@@ -50,6 +50,12 @@ pub async fn start(tx: &mut Tx, user: UserId, lifetime_micros: i64) -> StoreResu
         .bind(expires_at.micros())
         .push(")");
     sql.execute(tx).await?;
+    // A new session is a sign-in, however it was made: the admin sees when it last happened.
+    let mut seen = Sql::new("UPDATE users SET last_sign_in_at = ");
+    seen.bind(now.micros())
+        .push(" WHERE id = ")
+        .bind(user.to_string());
+    seen.execute(tx).await?;
     Ok(session)
 }
 

@@ -162,3 +162,23 @@ pub async fn list_by_organisation(tx: &mut Tx, org: OrganisationId) -> StoreResu
     }
     Ok(users)
 }
+
+/// When each user of `org` last signed in (users who never did are left out).
+pub async fn last_sign_ins(
+    tx: &mut Tx,
+    org: OrganisationId,
+) -> StoreResult<std::collections::HashMap<UserId, Timestamp>> {
+    let mut sql =
+        Sql::new("SELECT id, last_sign_in_at FROM users WHERE last_sign_in_at IS NOT NULL AND organisation_id = ");
+    sql.bind(org.to_string());
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.id("id")?,
+                Timestamp::from_micros(row.int("last_sign_in_at")?),
+            ))
+        })
+        .collect()
+}

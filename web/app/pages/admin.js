@@ -1,26 +1,8 @@
 import { html, useState, useRef } from '../lib.js';
 import { api } from '../api.js';
 import {
-  Field, Select, ErrorSummary, useForm, useTitle, useLoad, Loading, LoadError, ROLES, ACTIONS, fmt, fmtPnr,
+  Field, Select, ErrorSummary, useForm, useTitle, useLoad, Loading, LoadError, ACTIONS, fmt, fmtPnr,
 } from '../ui.js';
-
-export function UsersPage({ user }) {
-  useTitle('Användare');
-  const [{ loading, data, error }] = useLoad(() => api('GET', '/api/users?limit=200'), []);
-  const items = data ? data.items || data : [];
-  return html`<h1 tabindex="-1">Användare i ${user.organisation_name}</h1>
-    ${loading && html`<${Loading} />`}
-    ${error && html`<${LoadError} error=${error} />`}
-    ${data && items.length === 0 && html`<p class="empty">Organisationen har inga användare.</p>`}
-    ${data && items.length > 0 && html`<table id="anvandare">
-      <caption class="sr-only">Användare</caption>
-      <thead><tr><th scope="col">Namn</th><th scope="col">Användarnamn</th><th scope="col">E-post</th><th scope="col">Roller</th><th scope="col">Status</th></tr></thead>
-      <tbody>${items.map((u) => html`<tr>
-        <td>${u.display_name}</td><td>${u.username}</td><td>${u.email}</td>
-        <td>${u.roles.map((r) => ROLES[r] || r).join(', ')}</td><td>${u.active ? 'Aktiv' : 'Inaktiverad'}</td>
-      </tr>`)}</tbody>
-    </table>`}`;
-}
 
 function AuditTable({ entries, extract }) {
   return html`<table class="audit">

@@ -62,6 +62,7 @@ export function CalendarPage({ user }) {
   });
   return html`<h1 tabindex="-1">Kalender</h1>
     <p>Dina möten vecka för vecka, fyra veckor i taget. Inställda möten visas inte.</p>
+    <p><a class="button" href="#/kalender/nytt-mote">Boka möte utan ärende</a></p>
     <div class="actions calendar-nav" role="group" aria-label="Byt vecka">
       <button type="button" onClick=${() => setOffset(offset - 1)}>Föregående vecka</button>
       <button type="button" onClick=${() => setOffset(0)} aria-pressed=${offset === 0 ? 'true' : 'false'}>Den här veckan</button>

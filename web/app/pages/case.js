@@ -5,19 +5,21 @@ import {
   organisations, PURPOSES, FORMS, CONSENT_STATUS, STATES, fmt, fmtDate, fmtPnr,
 } from '../ui.js';
 import { CaseMeetings } from './meetings.js';
+import { Responsibility, closeText } from './case-responsibility.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
   const c = await api('GET', `/api/cases/${id}`, undefined, opts);
   const owner = c.owner_organisation_id === user.organisation_id;
-  const [consents, inquiries, messages, meetings, orgs] = await Promise.all([
+  const [consents, inquiries, messages, meetings, orgs, history] = await Promise.all([
     api('GET', `/api/cases/${id}/consents`, undefined, opts),
     api('GET', `/api/inquiries?box=${owner ? 'outbox' : 'inbox'}&case_id=${id}`, undefined, opts).catch(() => ({ items: [] })),
     api('GET', `/api/cases/${id}/messages?limit=200`, undefined, opts).catch(() => null),
     api('GET', `/api/cases/${id}/meetings?include_cancelled=true&limit=200`, undefined, opts).catch(() => ({ items: [] })),
     organisations(),
+    api('GET', `/api/cases/${id}/responsibility`, undefined, opts).catch(() => []),
   ]);
-  return { c, owner, consents: consents.items || consents, inquiries: inquiries.items, messages, meetings: meetings.items, orgs };
+  return { c, owner, consents: consents.items || consents, inquiries: inquiries.items, messages, meetings: meetings.items, orgs, history };
 }
 
 export function CasePage({ user, id }) {
@@ -39,7 +41,7 @@ export function CasePage({ user, id }) {
       ${revoked && html`<div class="notice" role="status"><p>Samtycket som delade ärendet med din organisation gäller inte längre.</p></div>`}
       <${LoadError} error=${error} /><p><a href="#/arenden">Till ärendelistan</a></p>`;
   }
-  const { c, owner, consents, inquiries, messages, meetings, orgs } = data;
+  const { c, owner, consents, inquiries, messages, meetings, orgs, history } = data;
   const orgName = (oid) => (orgs.find((o) => o.id === oid) || {}).name || oid;
   return html`<h1 tabindex="-1">Ärende: ${c.individual_name}</h1>
     <dl class="facts">
@@ -47,9 +49,10 @@ export function CasePage({ user, id }) {
       <dt>Ärende</dt><dd>${c.title}</dd>
       <dt>Ägs av</dt><dd>${c.owner_organisation_name}</dd>
       <dt>Ansvarig</dt><dd>${c.responsible_user_name}</dd>
-      <dt>Status</dt><dd>${c.status === 'open' ? 'Öppet' : 'Avslutat'}</dd>
+      <dt>Status</dt><dd id="arendestatus">${c.status === 'open' ? 'Öppet' : `Avslutat. ${closeText(c)}`}</dd>
       ${!owner && html`<dt>Varför jag ser ärendet</dt><dd>Ett samtycke som omfattar min organisation</dd>`}
     </dl>
+    <${Responsibility} c=${c} owner=${owner} history=${history} user=${user} reload=${reload} />
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
     <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />

@@ -1,4 +1,5 @@
-// Booking a meeting from a case, and the organiser's dialogs: move, invite more, cancel.
+// Booking a meeting from a case or, for a partnership's network or steering-group meeting,
+// without one (from the calendar), and the organiser's dialogs: move, invite more, cancel.
 // Participants are picked from the organisations a consent in force covers; whether it
 // covers them for the meeting's purpose the API decides (409 consent_missing), and that
 // refusal is shown on the participants field.
@@ -126,8 +127,10 @@ function ParticipantPicker({ groups, error, exclude = [], hint }) {
 
 const PICKER_HINT = 'Du kan bjuda in personer i din organisation och i organisationer som ett gällande samtycke i ärendet omfattar. Samtycket måste omfatta mötets ändamål.';
 
+const NO_CASE_HINT = 'Ett möte utan ärende handlar inte om en enskild person, t.ex. ett nätverksmöte eller en styrgrupp. Du kan bjuda in personer i alla organisationer.';
+
 async function loadBooking(caseId, user) {
-  const [c, groups] = await Promise.all([api('GET', `/api/cases/${caseId}`), inviteable(caseId, user)]);
+  const [c, groups] = await Promise.all([caseId ? api('GET', `/api/cases/${caseId}`) : null, inviteable(caseId, user)]);
   return { c, groups };
 }
 
@@ -152,7 +155,7 @@ export function NewMeetingPage({ user, caseId }) {
     if (external.email && !external.name) local['external.name'] = 'Ange namnet på den externa deltagaren.';
     if (Object.keys(local).length) return setErrors(local);
     const body = {
-      case_id: caseId,
+      case_id: caseId || null,
       kind: text('kind'),
       starts_at: time.starts_at,
       ends_at: time.ends_at,
@@ -174,17 +177,20 @@ export function NewMeetingPage({ user, caseId }) {
     return undefined;
   };
   const purpose = meetingPurpose(kind);
-  return html`<h1 tabindex="-1">Boka möte</h1>
-    <p>Ärende: <a href=${`#/arenden/${caseId}`}>${data.c.individual_name}</a>. Deltagarna får en inbjudan i Samverkan och en
-      kalenderinbjudan med e-post. E-posten säger inget om vem mötet gäller.</p>
+  const back = caseId ? `#/arenden/${caseId}` : '#/kalender';
+  return html`<h1 tabindex="-1">${caseId ? 'Boka möte' : 'Boka möte utan ärende'}</h1>
+    ${caseId
+      ? html`<p>Ärende: <a href=${back}>${data.c.individual_name}</a>. Deltagarna får en inbjudan i Samverkan och en
+      kalenderinbjudan med e-post. E-posten säger inget om vem mötet gäller.</p>`
+      : html`<p>${NO_CASE_HINT} Deltagarna får en inbjudan i Samverkan och en kalenderinbjudan med e-post.</p>`}
     <${ErrorSummary} errors=${errors} labels=${MEETING_LABELS} />
     <form ref=${form} onSubmit=${submit} novalidate>
       <${Select} name="kind" label="Typ av möte" required value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}
         error=${errors.kind} options=${Object.entries(MEETING_KINDS)} />
-      <p class="hint" id="andamal" aria-live="polite">Ändamål i samtycket som krävs för deltagare från andra organisationer: ${PURPOSES[purpose]}.</p>
+      ${caseId && html`<p class="hint" id="andamal" aria-live="polite">Ändamål i samtycket som krävs för deltagare från andra organisationer: ${PURPOSES[purpose]}.</p>`}
       <${TimeFields} errors=${errors} />
       <${PlaceFields} errors=${errors} />
-      <${ParticipantPicker} groups=${data.groups} error=${errors.participant_user_ids} hint=${PICKER_HINT} />
+      <${ParticipantPicker} groups=${data.groups} error=${errors.participant_user_ids} hint=${caseId ? PICKER_HINT : 'Välj vilka som ska bjudas in.'} />
       <fieldset class="field">
         <legend>Extern deltagare (valfritt)</legend>
         <p class="hint">T.ex. individen eller en anhörig, som får inbjudan med e-post.</p>
@@ -193,7 +199,7 @@ export function NewMeetingPage({ user, caseId }) {
       </fieldset>
       <div class="actions">
         <button class="primary" type="submit" disabled=${busy}>Boka mötet</button>
-        <a href=${`#/arenden/${caseId}`}>Avbryt</a>
+        <a href=${back}>Avbryt</a>
       </div>
     </form>`;
 }

@@ -23,6 +23,7 @@ const KINDS = {
   consent_ending: ['Ett samtycke upphör inom två veckor', 'case'],
   access_revoked: ['Er organisations åtkomst till ett ärende har upphört', null],
   consent_changed: ['Ett samtycke du registrerat har återkallats eller makulerats', 'case'],
+  case_handed_over: ['Ett ärende har lämnats över till dig', 'case'],
 };
 
 /** The kinds as choices on the settings page, in the order of the list above. */
@@ -40,6 +41,7 @@ const PREFERENCE_LABELS = {
   consent_ending: 'Samtycken som upphör snart',
   access_revoked: 'Ärenden där åtkomsten har upphört',
   consent_changed: 'Samtycken som återkallats eller makulerats',
+  case_handed_over: 'Ärenden som lämnas över till mig',
 };
 
 const DELIVERIES = [['immediate', 'Direkt, ett e-brev per notis'], ['digest', 'I en daglig sammanfattning'], ['none', 'Inget e-brev']];
