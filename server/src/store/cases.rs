@@ -192,7 +192,7 @@ pub async fn update(tx: &mut Tx, write: &CaseWrite, change: &CaseChange<'_>) -> 
     if sql.execute(tx).await? == 0 {
         return Err(StoreError::NotFound);
     }
-    if let Some(status) = status {
+    if let Some((status, _)) = change.status {
         let closed = status == CaseStatus::Closed;
         super::retention::note_status(tx, write.access().case_id(), closed).await?;
     }
