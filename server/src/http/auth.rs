@@ -182,10 +182,10 @@ async fn me(
 pub struct ChangeOwnPassword {
     /// The present password; a missing or wrong one is a field error on this field.
     #[validate(length(max = 200, message = "högst 200 tecken"))]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "$no_nul")]
     pub current_password: Option<String>,
     #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
-    #[schema(min_length = 12, max_length = 200)]
+    #[schema(min_length = 12, max_length = 200, pattern = "$no_nul")]
     pub new_password: String,
 }
 

@@ -137,7 +137,7 @@ pub struct UpdateUser {
     pub password: Option<String>,
     /// The caller's present password: required when `password` changes the caller's own.
     #[validate(length(max = 200, message = "högst 200 tecken"))]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "$no_nul")]
     pub current_password: Option<String>,
 }
 
