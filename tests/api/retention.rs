@@ -107,7 +107,7 @@ async fn close(app: &TestApp, w: &World, case: &str) -> anyhow::Result<()> {
         .patch(
             &w.social_worker,
             &format!("/api/cases/{case}"),
-            json!({"status": "closed"}),
+            json!({"status": "closed", "close_reason": "goal_reached"}),
         )
         .await?;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
