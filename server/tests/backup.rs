@@ -16,7 +16,7 @@ const CLIENTS: usize = 6;
 const USERS: [&str; 3] = ["soc.sara", "soc.rehab", "soc.chef"];
 
 mod hub;
-use hub::Hub;
+use hub::{login, Hub};
 
 fn admin(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_samverkan"))
@@ -34,20 +34,6 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-async fn login(http: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
-    let reply: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": username, "password": "samverkan-demo"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    reply["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("login failed: {reply}"))
 }
 
 /// Posts messages until `stop`, noting each acknowledged body in `acknowledged`.

@@ -19,7 +19,7 @@ const USERS: [&str; 3] = ["soc.sara", "soc.rehab", "soc.chef"];
 const KILL_AFTER: usize = 150;
 
 mod hub;
-use hub::Hub;
+use hub::{login, Hub};
 
 /// One write as the client sent it.
 #[derive(Clone, Debug)]
@@ -42,20 +42,6 @@ impl Write {
         let status = response.status().as_u16();
         Ok((status, response.json().await?))
     }
-}
-
-async fn login(http: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
-    let reply: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": username, "password": "samverkan-demo"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    reply["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("login failed: {reply}"))
 }
 
 /// What one client saw: acknowledged (key -> message id), and the write it never heard back on.

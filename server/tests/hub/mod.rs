@@ -55,3 +55,18 @@ impl Drop for Hub {
         let _ = self.child.wait();
     }
 }
+
+/// Signs a demo user in (password `samverkan-demo`) and returns the access token.
+pub async fn login(http: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
+    let reply: serde_json::Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": "samverkan-demo"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    reply["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("login failed: {reply}"))
+}
