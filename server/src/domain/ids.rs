@@ -77,4 +77,12 @@ typed_id! {
     MeetingId,
     /// An external attendee of a meeting (the individual, a relative), invited by e-mail.
     AttendeeId,
+    /// A joint plan (samverkansplan) of a case, of any kind.
+    PlanId,
+    /// A goal (huvudmål or delmål) of a plan; stable across the plan's versions.
+    PlanGoalId,
+    /// An action (insats) of a plan; stable across the plan's versions.
+    PlanActionId,
+    /// A call to a SIP (kallelse till SIP).
+    SipCallId,
 }

@@ -5,6 +5,8 @@ pub mod inquiry;
 pub(crate) mod kinds;
 pub mod meeting;
 mod personnummer;
+pub mod plan;
+pub mod sip;
 mod time;
 
 pub use ids::*;
