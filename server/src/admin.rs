@@ -237,15 +237,27 @@ pub async fn create_user(
 
 /// After an intact chain of `rows` rows: fails, naming the problem, unless row `row` is
 /// there with hash `hash`.
+/// Does the intact chain of `rows` rows still reach row `row` with `hash`? After retention
+/// purged the oldest rows, the chain starts after its checkpoint: a head at the checkpoint is
+/// checked against it, and an older one can no longer be proven either way.
 pub async fn reaches_head(store: &Store, rows: i64, row: i64, hash: &str) -> anyhow::Result<()> {
-    if row > rows {
+    let mut tx = store.begin().await?;
+    let checkpoint = crate::store::retention::checkpoint(&mut tx).await?;
+    let last = checkpoint.as_ref().map_or(0, |(seq, _)| *seq) + rows;
+    if row > last {
         anyhow::bail!(
-            "the audit log ends at row {rows}, before the expected head row {row}: \
-             rows after {rows} were removed or the chain was rebuilt shorter"
+            "the audit log ends at row {last}, before the expected head row {row}: \
+             rows after {last} were removed or the chain was rebuilt shorter"
         );
     }
-    let mut tx = store.begin().await?;
-    let found = audit::hash_of(&mut tx, row).await?;
+    let found = match checkpoint {
+        Some((seq, _)) if row < seq => anyhow::bail!(
+            "audit log row {row} was purged by retention (the chain now starts after its \
+             checkpoint at row {seq}): check against a head recorded at or after row {seq}"
+        ),
+        Some((seq, checkpoint_hash)) if row == seq => Some(checkpoint_hash),
+        _ => audit::hash_of(&mut tx, row).await?,
+    };
     match found {
         Some(found) if found.eq_ignore_ascii_case(hash) => Ok(()),
         Some(found) => anyhow::bail!(

@@ -337,10 +337,14 @@ pub fn router(metrics: Metrics, store: Store, hub: Hub) -> Router {
             let (metrics, store, hub) = (metrics.clone(), store.clone(), hub.clone());
             async move {
                 let text = metrics.render(&store, &hub).await;
+                // prometheus-client writes OpenMetrics (`# EOF` at the end); say so, and
+                // Prometheus parses it as such.
                 (
                     [(
                         header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                        HeaderValue::from_static(
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        ),
                     )],
                     text,
                 )

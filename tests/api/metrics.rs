@@ -24,7 +24,10 @@ pub async fn scrape(app: &TestApp) -> anyhow::Result<String> {
         .await?;
     anyhow::ensure!(reply.status == StatusCode::OK, "{}", reply.status);
     anyhow::ensure!(
-        reply.content_type.starts_with("text/plain; version=0.0.4"),
+        reply
+            .content_type
+            .starts_with("application/openmetrics-text; version=1.0.0")
+            && reply.body.as_str().is_some_and(|t| t.ends_with("# EOF\n")),
         "{}",
         reply.content_type
     );

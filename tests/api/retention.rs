@@ -4,7 +4,7 @@
 //! legal hold API: who may set and clear it, audited.
 
 use reqwest::StatusCode;
-use samverkan::admin::verify_audit;
+use samverkan::admin::{self, verify_audit, AdminCommand};
 use samverkan::config::RetentionSettings;
 use samverkan::domain::Timestamp;
 use samverkan::store::audit::ChainReport;
@@ -269,6 +269,22 @@ on_both_stores! {
         assert_eq!(count(&app, "SELECT MIN(seq) FROM audit_log").await?, cut + 1);
         let report = verify_audit(&app.store).await?;
         assert!(matches!(report, ChainReport::Intact { .. }), "{report:?}");
+
+        // A head anchored before the purge: the current head and the checkpoint row are still
+        // proven; a head older than the checkpoint is named as purged, not as missing.
+        let head = rows.last().map(|r| (r.seq, r.hash.clone())).unwrap();
+        let at_cut = (cut, rows[(cut - 1) as usize].hash.clone());
+        let older = (cut - 1, rows[(cut - 2) as usize].hash.clone());
+        let verify = |expect_head| admin::run(&app.settings, AdminCommand::VerifyAudit { expect_head });
+        verify(Some(head)).await?;
+        verify(Some(at_cut.clone())).await?;
+        let wrong = verify(Some((cut, "ab".repeat(32)))).await.err().map(|e| e.to_string());
+        assert!(wrong.as_deref().is_some_and(|e| e.contains("rewritten")), "{wrong:?}");
+        let err = verify(Some(older)).await.err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains(&format!("row {} was purged by retention", cut - 1))),
+            "{err:?}"
+        );
 
         // A forged checkpoint is caught at the first kept row, a row changed after the cut
         // at that row.
