@@ -431,33 +431,55 @@ async fn deliver(hub: &Hub, cache: &mut FactsCache, event: &Event) {
 }
 
 /// Pokes the sequencer whenever any node commits events (PostgreSQL only).
+///
+/// sqlx's `PgListener::recv` reconnects silently when the connection drops, and a
+/// notification sent while no LISTEN was in place is lost: events another node commits in
+/// that gap would reach this node's clients only with some later event. So the listener uses
+/// `try_recv`, which reports the drop, reconnects itself, and once LISTEN is in place again
+/// makes the sequencer read the table for whatever was committed meanwhile.
 async fn listen_postgres(
     url: String,
     pokes: mpsc::UnboundedSender<i64>,
     shutdown: CancellationToken,
 ) {
+    // Retry quickly at first: a restarted server is usually back within a second.
+    let mut backoff = Duration::from_millis(100);
     loop {
         let attempt = async {
-            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-            listener.listen(store::events::CHANNEL).await?;
-            loop {
-                let notification = listener.recv().await?;
-                if let Ok(seq) = notification.payload().parse::<i64>() {
-                    if pokes.send(seq).is_err() {
-                        return anyhow::Ok(());
+            let mut listening = false;
+            let outcome = async {
+                let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                listener.listen(store::events::CHANNEL).await?;
+                listening = true;
+                // Listening (again): anything committed while we were not is in the table.
+                if pokes.send(i64::MAX).is_err() {
+                    return anyhow::Ok(());
+                }
+                loop {
+                    let Some(notification) = listener.try_recv().await? else {
+                        anyhow::bail!("the LISTEN connection was closed");
+                    };
+                    if let Ok(seq) = notification.payload().parse::<i64>() {
+                        if pokes.send(seq).is_err() {
+                            return anyhow::Ok(());
+                        }
                     }
                 }
             }
+            .await;
+            (listening, outcome)
         };
         tokio::select! {
             () = shutdown.cancelled() => return,
-            result = attempt => {
-                if let Err(err) = result {
-                    tracing::warn!(error = %err, "event listener lost PostgreSQL; reconnecting");
+            (listening, outcome) = attempt => {
+                // Ok: the sequencer is gone, so is the hub.
+                let Err(err) = outcome else { return };
+                tracing::warn!(error = %err, "event listener lost PostgreSQL; reconnecting");
+                if listening {
+                    backoff = Duration::from_millis(100);
                 }
-                // A reconnect may have missed notifications: make the sequencer check the table.
-                let _ = pokes.send(i64::MAX);
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
             }
         }
     }
