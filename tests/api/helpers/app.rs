@@ -22,6 +22,15 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// Whether the PostgreSQL runs run; when not, says so once.
+pub fn postgres_configured() -> bool {
+    let configured = postgres_url().is_some();
+    if !configured {
+        warn_postgres_skipped();
+    }
+    configured
+}
+
 /// Said once per run, straight to the terminal (past the test harness's capture).
 fn warn_postgres_skipped() {
     static ONCE: Once = Once::new();

@@ -1,46 +1,47 @@
-//! The macros that run a test once per store.
+//! The one macro that runs a test once per store.
 
-/// Runs each test body once per store: `name::sqlite` and `name::postgres`.
+/// Runs each test once per store, as `name::sqlite` and `name::postgres` (the PostgreSQL
+/// run passes without running when `SAMVERKAN_TEST_POSTGRES_URL` is not set). Two forms:
+///
+/// - `on_both_stores! { async fn name(app) { … } … }`: the body gets a `TestApp` started on
+///   a fresh store of each kind;
+/// - `on_both_stores!(name, …)`: runs `async fn name(backend: Backend)` defined beside it,
+///   for tests that start their app themselves (an SMTP server first, several hub
+///   processes), on a runtime with two worker threads.
 #[macro_export]
 macro_rules! on_both_stores {
+    (@runs $run:path, $($test:tt)+) => {
+        #[$($test)+]
+        async fn sqlite() -> anyhow::Result<()> {
+            $run($crate::helpers::Backend::Sqlite).await
+        }
+        #[$($test)+]
+        async fn postgres() -> anyhow::Result<()> {
+            if !$crate::helpers::postgres_configured() {
+                return Ok(());
+            }
+            $run($crate::helpers::Backend::Postgres).await
+        }
+    };
     ($(async fn $name:ident($app:ident) $body:block)*) => {$(
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            async fn run($app: $crate::helpers::TestApp) -> anyhow::Result<()> $body
-            #[tokio::test]
-            async fn sqlite() -> anyhow::Result<()> {
-                run($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await?.expect("sqlite always runs")).await
+            async fn run(backend: $crate::helpers::Backend) -> anyhow::Result<()> {
+                let Some($app) = $crate::helpers::spawn_app(backend).await? else {
+                    return Ok(());
+                };
+                $body
             }
-            #[tokio::test]
-            async fn postgres() -> anyhow::Result<()> {
-                match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await? {
-                    Some(app) => run(app).await,
-                    None => Ok(()),
-                }
-            }
+            $crate::on_both_stores!(@runs run, tokio::test);
         }
     )*};
-}
-
-/// Runs `async fn name(backend: Backend)` once per store, as `name::sqlite` and
-/// `name::postgres` (skipped without `SAMVERKAN_TEST_POSTGRES_URL`); for tests that start
-/// their app themselves (an SMTP server first, several hub processes).
-#[macro_export]
-macro_rules! per_backend {
-    ($($name:ident),* $(,)?) => {$(
+    ($($name:ident),+ $(,)?) => {$(
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() -> anyhow::Result<()> {
-                super::$name($crate::helpers::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() -> anyhow::Result<()> {
-                if $crate::helpers::postgres_url().is_none() {
-                    return Ok(());
-                }
-                super::$name($crate::helpers::Backend::Postgres).await
-            }
+            $crate::on_both_stores!(
+                @runs super::$name,
+                tokio::test(flavor = "multi_thread", worker_threads = 2)
+            );
         }
     )*};
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{app_with_smtp, WAIT};
 use crate::helpers::*;
 use crate::inquiries::ok;
-use crate::per_backend;
+use crate::on_both_stores;
 use crate::smtp::{Received, SmtpServer};
 
 /// The iCalendar part's properties (unfolded; parameters dropped), in order.
@@ -151,4 +151,4 @@ async fn meeting_emails_carry_an_ics_with_a_stable_uid_and_a_rising_sequence(
     Ok(())
 }
 
-per_backend!(meeting_emails_carry_an_ics_with_a_stable_uid_and_a_rising_sequence);
+on_both_stores!(meeting_emails_carry_an_ics_with_a_stable_uid_and_a_rising_sequence);

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 use crate::inquiries::{ok, setup};
-use crate::per_backend;
+use crate::on_both_stores;
 use crate::smtp::{Received, SmtpServer};
 
 mod calendar;
@@ -336,7 +336,7 @@ async fn a_permanently_refused_email_is_kept_as_failed_and_not_retried(
     Ok(())
 }
 
-per_backend!(
+on_both_stores!(
     a_message_resent_after_a_broken_connection_keeps_its_message_id,
     a_permanently_refused_email_is_kept_as_failed_and_not_retried,
     an_email_says_only_that_something_waits_in_swedish_text_and_html,

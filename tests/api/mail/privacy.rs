@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{app_with_smtp, wait_until_sent, WAIT};
 use crate::helpers::*;
 use crate::inquiries::{answer_body, ok};
-use crate::per_backend;
+use crate::on_both_stores;
 use crate::smtp::{Received, SmtpServer};
 
 /// Canaries: everything about an individual and their case that must never be in an e-mail.
@@ -248,4 +248,4 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
     Ok(())
 }
 
-per_backend!(no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail);
+on_both_stores!(no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail);

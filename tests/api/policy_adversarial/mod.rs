@@ -16,6 +16,7 @@ use samverkan::domain::{OrganisationKind, Role};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
+use crate::on_both_stores;
 
 mod sweep;
 use sweep::check_everything;
@@ -324,7 +325,9 @@ async fn check_lists(app: &TestApp, o: &[Org], m: &Model) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn run(backend: Backend) -> anyhow::Result<()> {
+async fn random_sequences_by_three_organisations_never_reveal_anothers_data(
+    backend: Backend,
+) -> anyhow::Result<()> {
     let Some(app) = spawn_app(backend).await? else {
         return Ok(());
     };
@@ -354,14 +357,4 @@ async fn run(backend: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_sequences_by_three_organisations_never_reveal_anothers_data_on_sqlite(
-) -> anyhow::Result<()> {
-    run(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_sequences_by_three_organisations_never_reveal_anothers_data_on_postgres(
-) -> anyhow::Result<()> {
-    run(Backend::Postgres).await
-}
+on_both_stores!(random_sequences_by_three_organisations_never_reveal_anothers_data);
