@@ -318,25 +318,17 @@ pub async fn list(
     filter: &MeetingFilter,
     query: &MeetingQuery,
 ) -> StoreResult<Vec<Meeting>> {
-    let mut sql = Sql::new(VIEW);
-    sql.push(", ");
-    filter.push_grant(&mut sql);
-    sql.push(" AS via_consent").push(VIEW_JOIN).push(" WHERE ");
-    filter.push_visible(&mut sql);
-    if let Some(from) = query.from {
-        sql.push(" AND m.ends_at > ").bind(from.micros());
-    }
-    if let Some(to) = query.to {
-        sql.push(" AND m.starts_at < ").bind(to.micros());
-    }
-    if !query.include_cancelled {
-        sql.push(" AND m.status = ")
-            .bind(MeetingStatus::Scheduled.code());
-    }
-    sql.push(" ORDER BY m.starts_at, m.id LIMIT ")
-        .bind(query.limit)
-        .push(" OFFSET ")
-        .bind(query.offset);
+    let mut sql = Sql::visible_list(
+        VIEW,
+        VIEW_JOIN,
+        |sql| filter.push_grant(sql),
+        |sql| filter.push_visible(sql),
+    );
+    let scheduled = (!query.include_cancelled).then(|| MeetingStatus::Scheduled.code());
+    sql.and_if(" AND m.ends_at > ", query.from.map(|t| t.micros()))
+        .and_if(" AND m.starts_at < ", query.to.map(|t| t.micros()))
+        .and_if(" AND m.status = ", scheduled)
+        .page("m.starts_at, m.id", query.limit, query.offset);
     let meetings = sql
         .fetch_all(tx)
         .await?
