@@ -1,6 +1,6 @@
 //! Typed requests: each sends with a user's token (or none) and reads status and JSON body.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use super::{TestApp, TestUser};
@@ -15,6 +15,17 @@ pub struct Reply {
 impl Reply {
     pub fn id(&self) -> String {
         self.body["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// An error naming `what`, the status and the body, unless the status is `expected`.
+    pub fn ensure_status(&self, expected: StatusCode, what: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.status == expected,
+            "{what}: {} {}",
+            self.status,
+            self.body
+        );
+        Ok(())
     }
 }
 
@@ -118,4 +129,22 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// A request with any method and an optional JSON body, as `user`.
+pub async fn call(
+    app: &TestApp,
+    user: &TestUser,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<Reply> {
+    let mut builder = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(&user.token);
+    if let Some(body) = body {
+        builder = builder.json(&body);
+    }
+    app.raw(builder).await
 }

@@ -142,12 +142,7 @@ impl TestApp {
                 json!({"personnummer": personnummer, "name": name}),
             )
             .await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::CREATED,
-            "register: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::CREATED, "register")?;
         Ok(reply.id())
     }
 
@@ -166,12 +161,7 @@ impl TestApp {
                 json!({"individual_id": individual, "title": "Stöd mot arbete"}),
             )
             .await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::CREATED,
-            "open case: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::CREATED, "open case")?;
         Ok((individual, reply.id()))
     }
 
@@ -193,12 +183,7 @@ impl TestApp {
         let reply = self
             .post(user, &format!("/api/cases/{case_id}/consents"), body)
             .await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::CREATED,
-            "consent: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::CREATED, "consent")?;
         Ok(reply.id())
     }
 
@@ -244,12 +229,7 @@ impl TestApp {
                 Self::inquiry_body(recipient),
             )
             .await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::CREATED,
-            "draft: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::CREATED, "draft")?;
         Ok(reply.id())
     }
 
@@ -264,12 +244,7 @@ impl TestApp {
         let reply = self
             .post_empty(user, &format!("/api/inquiries/{id}/send"))
             .await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::OK,
-            "send: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::OK, "send")?;
         Ok(id)
     }
 
@@ -317,12 +292,7 @@ impl TestApp {
     ) -> anyhow::Result<String> {
         let body = Self::meeting_body(case_id, kind, 48, participants);
         let reply = self.post(organiser, "/api/meetings", body).await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::CREATED,
-            "meeting: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::CREATED, "meeting")?;
         Ok(reply.id())
     }
 }

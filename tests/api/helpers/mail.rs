@@ -41,24 +41,14 @@ impl TestApp {
                 json!({"preferences": preferences}),
             )
             .await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::OK,
-            "prefer: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::OK, "prefer")?;
         Ok(())
     }
 
     /// `user`'s notifications, newest first, as the API lists them.
     pub async fn notifications(&self, user: &TestUser) -> anyhow::Result<Vec<Value>> {
         let reply = self.get(user, "/api/notifications?limit=200").await?;
-        anyhow::ensure!(
-            reply.status == StatusCode::OK,
-            "notifications: {} {}",
-            reply.status,
-            reply.body
-        );
+        reply.ensure_status(StatusCode::OK, "notifications")?;
         Ok(reply.body["items"].as_array().cloned().unwrap_or_default())
     }
 

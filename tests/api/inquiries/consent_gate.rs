@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{attempt, call, inquiry_in, ok, setup};
+use super::{attempt, inquiry_in, ok, setup};
 use crate::helpers::*;
 use crate::on_both_stores;
 

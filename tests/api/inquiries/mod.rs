@@ -145,23 +145,6 @@ fn attempt(w: &World, step: &str) -> (bool, Method, &'static str, Option<Value>)
     }
 }
 
-pub async fn call(
-    app: &TestApp,
-    user: &TestUser,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> anyhow::Result<Reply> {
-    let mut builder = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(&user.token);
-    if let Some(body) = body {
-        builder = builder.json(&body);
-    }
-    app.raw(builder).await
-}
-
 on_both_stores! {
     async fn a_draft_is_written_changed_and_deleted_by_the_sender_and_never_seen_by_the_clinic(app) {
         let s = setup(&app).await?;
