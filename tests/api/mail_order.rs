@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::per_backend;
+use crate::on_both_stores;
 use crate::smtp::{Received, SmtpServer};
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -246,7 +246,7 @@ async fn a_restarted_hub_takes_back_its_own_claims_at_once(backend: Backend) -> 
     Ok(())
 }
 
-per_backend!(
+on_both_stores!(
     invitations_reach_each_attendee_in_sequence_order_through_an_smtp_outage,
     a_restarted_hub_takes_back_its_own_claims_at_once,
 );

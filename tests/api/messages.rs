@@ -23,23 +23,6 @@ async fn case_with_exchange(app: &TestApp) -> anyhow::Result<(World, String, Str
     Ok((world, individual, case, consent))
 }
 
-async fn call(
-    app: &TestApp,
-    user: &TestUser,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> anyhow::Result<Reply> {
-    let mut builder = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(&user.token);
-    if let Some(body) = body {
-        builder = builder.json(&body);
-    }
-    app.raw(builder).await
-}
-
 /// Every message route: (method, path, body).
 fn routes(case: &str, message: &str) -> Vec<(Method, String, Option<Value>)> {
     vec![

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::per_backend;
+use crate::on_both_stores;
 use crate::smtp::SmtpServer;
 use crate::stream::StreamClient;
 
@@ -86,7 +86,7 @@ async fn login(app: &TestApp, username: &str, password: &str) -> anyhow::Result<
     Ok(reply.status)
 }
 
-per_backend!(the_figures_move_with_a_small_scenario_and_no_label_names_anyone);
+on_both_stores!(the_figures_move_with_a_small_scenario_and_no_label_names_anyone);
 
 async fn the_figures_move_with_a_small_scenario_and_no_label_names_anyone(
     backend: Backend,

@@ -7,6 +7,7 @@ use sqlx::migrate::Migrator;
 use uuid::Uuid;
 
 use crate::helpers::*;
+use crate::on_both_stores;
 
 const BEFORE: i64 = 8;
 
@@ -76,7 +77,9 @@ async fn migrate_to_before(url: &str, folder: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(backend: Backend) -> anyhow::Result<()> {
+async fn stored_consents_keep_working_for_their_recorders_cases_after_migration(
+    backend: Backend,
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (url, folder) = match backend {
         Backend::Sqlite => (
@@ -138,14 +141,4 @@ async fn run(backend: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn stored_consents_keep_working_for_their_recorders_cases_after_migration_on_sqlite(
-) -> anyhow::Result<()> {
-    run(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn stored_consents_keep_working_for_their_recorders_cases_after_migration_on_postgres(
-) -> anyhow::Result<()> {
-    run(Backend::Postgres).await
-}
+on_both_stores!(stored_consents_keep_working_for_their_recorders_cases_after_migration);

@@ -16,6 +16,7 @@ use samverkan::store::{individuals, organisations, users, Tx};
 use uuid::Uuid;
 
 use crate::helpers::*;
+use crate::on_both_stores;
 use crate::policy_model::*;
 
 const WORLDS: usize = 200;
@@ -201,7 +202,7 @@ async fn compare_world(tx: &mut Tx, n: usize, w: &MWorld, s: &Stored) -> anyhow:
     Ok(())
 }
 
-async fn run(backend: Backend) -> anyhow::Result<()> {
+async fn the_stored_path_agrees_with_the_model(backend: Backend) -> anyhow::Result<()> {
     let Some(app) = spawn_app(backend).await? else {
         return Ok(());
     };
@@ -216,12 +217,4 @@ async fn run(backend: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn the_stored_path_agrees_with_the_model_on_sqlite() -> anyhow::Result<()> {
-    run(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn the_stored_path_agrees_with_the_model_on_postgres() -> anyhow::Result<()> {
-    run(Backend::Postgres).await
-}
+on_both_stores!(the_stored_path_agrees_with_the_model);

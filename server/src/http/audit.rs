@@ -146,7 +146,7 @@ fn require_admin(actor: &Actor) -> AppResult<()> {
 /// did, and every attempt, allowed or denied, by anyone on its cases and consents.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditSearch), responses(
     (status = 200, body = Vec<AuditEntryResponse>),
-    (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::AdminOnly,
     crate::http::CommonErrors,
 ))]
 async fn search_audit(
@@ -187,7 +187,7 @@ async fn search_audit(
 #[utoipa::path(get, path = "/api/individuals/{id}/access-log", tag = "audit", params(("id" = IndividualId, Path)),
     responses(
         (status = 200, body = AccessExtract),
-        (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::AdminOnly,
         crate::http::CommonErrors,
     ))]
 async fn access_extract(

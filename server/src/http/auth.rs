@@ -85,8 +85,8 @@ async fn token_reply(
 /// Signs in with username and password and returns a short-lived access token.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", security(()), request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
-    (status = 401, description = "Fel användarnamn eller lösenord", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 429, description = "För många misslyckade försök", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::WrongCredentials,
+    crate::http::problem::TooManyAttempts,
     crate::http::CommonErrors,
 ))]
 async fn login(
@@ -194,7 +194,7 @@ pub struct ChangeOwnPassword {
 #[utoipa::path(post, path = "/api/me/password", tag = "auth",
     extensions(("x-field-rules" = json!(super::users::OWN_PASSWORD_RULES))), request_body = ChangeOwnPassword, responses(
     (status = 204, description = "Lösenordet är bytt"),
-    (status = 429, description = "För många misslyckade försök", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::TooManyAttempts,
     crate::http::CommonErrors,
 ))]
 async fn change_own_password(

@@ -286,7 +286,7 @@ async fn list_cases(
 #[utoipa::path(post, path = "/api/cases",
     extensions(("x-field-rules" = json!(OPEN_CASE_RULES))), tag = "cases", request_body = OpenCase, responses(
     (status = 201, body = CaseResponse),
-    (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::NotCaseWork,
     crate::http::CommonErrors,
 ))]
 async fn open_case(
@@ -356,7 +356,7 @@ async fn get_case(
     extensions(("x-field-rules" = json!(UPDATE_CASE_RULES))), tag = "cases", params(("id" = CaseId, Path)), request_body = UpdateCase,
     responses(
         (status = 200, body = CaseResponse),
-        (status = 403, description = "Bara ägande organisation", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OwnerOnly,
         crate::http::CommonErrors,
     ))]
 async fn update_case(

@@ -241,7 +241,7 @@ fn check_new_consent(
     extensions(("x-field-rules" = json!(RECORD_RULES))), tag = "consents", params(("id" = CaseId, Path)), request_body = RecordConsent,
     responses(
         (status = 201, body = ConsentResponse),
-        (status = 403, description = "Bara ägande organisation", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OwnerOnly,
         crate::http::CommonErrors,
     ))]
 async fn record_consent(
@@ -349,8 +349,8 @@ async fn insert_recorded(
 #[utoipa::path(post, path = "/api/consents/{id}/confirm", tag = "consents", params(("id" = ConsentId, Path)), request_body = ConfirmConsent,
     responses(
         (status = 201, body = ConsentResponse),
-        (status = 403, description = "Samtycket är ert eget (`consent_recorded_by_you`) eller gäller inte er organisation nu (`consent_not_confirmable`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Redan registrerat för er del (`consent_already_confirmed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::NotConfirmable,
+        crate::http::problem::AlreadyConfirmed,
         crate::http::CommonErrors,
     ))]
 async fn confirm_consent(
@@ -462,7 +462,7 @@ fn state_conflict(code: &'static str, current: ConsentStatus) -> AppError {
 #[utoipa::path(post, path = "/api/consents/{id}/end", tag = "consents", params(("id" = ConsentId, Path)), request_body = ChangeConsent,
     responses(
         (status = 200, body = ConsentResponse),
-        (status = 409, description = "Samtycket är inte aktivt", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::ConsentNotActive,
         crate::http::CommonErrors,
     ))]
 async fn end_consent(
@@ -485,8 +485,8 @@ async fn end_consent(
 #[utoipa::path(post, path = "/api/consents/{id}/annul", tag = "consents", params(("id" = ConsentId, Path)), request_body = ChangeConsent,
     responses(
         (status = 200, body = ConsentResponse),
-        (status = 403, description = "Bara organisationen som registrerade samtycket", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Redan makulerat", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::RecorderOnly,
+        crate::http::problem::AlreadyAnnulled,
         crate::http::CommonErrors,
     ))]
 async fn annul_consent(

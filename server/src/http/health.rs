@@ -30,7 +30,7 @@ async fn healthz() -> Json<Health> {
 /// The store answers.
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses(
     (status = 200, body = Health),
-    (status = 503, description = "Lagringen svarar inte", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::StoreDown,
 ))]
 async fn readyz(State(state): State<AppState>) -> AppResult<Json<Health>> {
     state.store.ping().await?;

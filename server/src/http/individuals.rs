@@ -79,7 +79,7 @@ impl From<Individual> for IndividualResponse {
 #[utoipa::path(post, path = "/api/individuals",
     extensions(("x-field-rules" = json!(REGISTER_RULES))), tag = "individuals", request_body = RegisterIndividual, responses(
     (status = 201, body = IndividualResponse),
-    (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::NotCaseWork,
     crate::http::CommonErrors,
 ))]
 async fn register_individual(

@@ -215,7 +215,7 @@ async fn respond(
     extensions(("x-field-rules" = json!(dto::SENDER_RULES))), tag = "inquiries", params(("id" = CaseId, Path)), request_body = NewInquiry,
     responses(
         (status = 201, body = InquiryResponse),
-        (status = 403, description = "Bara ägande organisation och rätt roll", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OwnerWithRole,
         crate::http::CommonErrors,
     ))]
 async fn create_inquiry(
@@ -273,8 +273,8 @@ async fn get_inquiry(
     extensions(("x-field-rules" = json!(dto::SENDER_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = UpdateInquiry,
     responses(
         (status = 200, body = InquiryResponse),
-        (status = 403, description = "Bara avsändaren", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Inte ett utkast (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::SenderOnly,
+        crate::http::problem::NotDraft,
         crate::http::CommonErrors,
     ))]
 async fn update_inquiry(
@@ -307,8 +307,8 @@ async fn update_inquiry(
 #[utoipa::path(delete, path = "/api/inquiries/{id}", tag = "inquiries", params(("id" = InquiryId, Path)),
     responses(
         (status = 204, description = "Utkastet är borttaget"),
-        (status = 403, description = "Bara avsändaren", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Inte ett utkast (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::SenderOnly,
+        crate::http::problem::NotDraft,
         crate::http::CommonErrors,
     ))]
 async fn delete_inquiry(
@@ -338,8 +338,8 @@ async fn delete_inquiry(
     extensions(("x-field-rules" = json!(dto::SEND_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)),
     responses(
         (status = 200, body = InquiryResponse),
-        (status = 403, description = "Bara avsändaren", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Fel status (invalid_transition) eller samtycke saknas (consent_missing)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::SenderOnly,
+        crate::http::problem::WrongStateOrConsentMissing,
         crate::http::CommonErrors,
     ))]
 async fn send_inquiry(
@@ -391,8 +391,8 @@ async fn send_inquiry(
     extensions(("x-field-rules" = json!(dto::ASSIGN_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = AssignInquiry,
     responses(
         (status = 200, body = InquiryResponse),
-        (status = 403, description = "Bara mottagaren", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Fel status (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::RecipientOnly,
+        crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
 async fn assign_inquiry(
@@ -439,8 +439,8 @@ async fn assign_inquiry(
     extensions(("x-field-rules" = json!(answer::ANSWER_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = AnswerInquiry,
     responses(
         (status = 200, body = InquiryResponse),
-        (status = 403, description = "Bara mottagarens rehabkoordinator", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Fel status (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::RecipientCoordinatorOnly,
+        crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
 async fn answer_inquiry(
@@ -467,8 +467,8 @@ async fn answer_inquiry(
     extensions(("x-field-rules" = json!(dto::DECLINE_RULES))), tag = "inquiries", params(("id" = InquiryId, Path)), request_body = DeclineInquiry,
     responses(
         (status = 200, body = InquiryResponse),
-        (status = 403, description = "Bara mottagaren", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Fel status (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::RecipientOnly,
+        crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
 async fn decline_inquiry(
@@ -512,8 +512,8 @@ async fn sender_step(
 #[utoipa::path(post, path = "/api/inquiries/{id}/withdraw", tag = "inquiries", params(("id" = InquiryId, Path)),
     responses(
         (status = 200, body = InquiryResponse),
-        (status = 403, description = "Bara avsändaren", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Fel status (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::SenderOnly,
+        crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
 async fn withdraw_inquiry(
@@ -528,8 +528,8 @@ async fn withdraw_inquiry(
 #[utoipa::path(post, path = "/api/inquiries/{id}/close", tag = "inquiries", params(("id" = InquiryId, Path)),
     responses(
         (status = 200, body = InquiryResponse),
-        (status = 403, description = "Bara avsändaren", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Fel status (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::SenderOnly,
+        crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
 async fn close_inquiry(

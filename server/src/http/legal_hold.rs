@@ -48,7 +48,7 @@ pub struct LegalHoldResponse {
     params(("id" = CaseId, Path)), request_body = SetLegalHold,
     responses(
         (status = 200, body = LegalHoldResponse),
-        (status = 403, description = "Bara ägande organisations ansvariga chefer och administratörer", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OwnerManagersOnly,
         crate::http::CommonErrors,
     ))]
 async fn set_legal_hold(
@@ -81,7 +81,7 @@ async fn set_legal_hold(
     params(("id" = CaseId, Path)),
     responses(
         (status = 204, description = "Bevarandet är hävt"),
-        (status = 403, description = "Bara ägande organisations ansvariga chefer och administratörer", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OwnerManagersOnly,
         crate::http::CommonErrors,
     ))]
 async fn clear_legal_hold(

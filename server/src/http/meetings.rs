@@ -105,8 +105,8 @@ async fn respond(
     extensions(("x-field-rules" = json!(dto::NEW_MEETING_RULES))), tag = "meetings", request_body = NewMeetingBody,
     responses(
         (status = 201, body = MeetingResponse),
-        (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Samtycke saknas för en deltagares organisation (consent_missing)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::NotCaseWork,
+        crate::http::problem::ParticipantConsentMissing,
         crate::http::CommonErrors,
     ))]
 async fn create_meeting(
@@ -186,8 +186,8 @@ async fn get_meeting(
     extensions(("x-field-rules" = json!(dto::UPDATE_MEETING_RULES))), tag = "meetings", params(("id" = MeetingId, Path)), request_body = UpdateMeetingBody,
     responses(
         (status = 200, body = MeetingResponse),
-        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OrganiserOnly,
+        crate::http::problem::MeetingCancelled,
         crate::http::CommonErrors,
     ))]
 async fn update_meeting(
@@ -245,8 +245,8 @@ async fn update_meeting(
     extensions(("x-field-rules" = json!(dto::INVITE_RULES))), tag = "meetings", params(("id" = MeetingId, Path)), request_body = InviteBody,
     responses(
         (status = 200, body = MeetingResponse),
-        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Samtycke saknas (consent_missing) eller mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OrganiserOnly,
+        crate::http::problem::ConsentMissingOrCancelled,
         crate::http::CommonErrors,
     ))]
 async fn invite_to_meeting(
@@ -305,8 +305,8 @@ async fn invite_to_meeting(
 #[utoipa::path(post, path = "/api/meetings/{id}/cancel", tag = "meetings", params(("id" = MeetingId, Path)),
     responses(
         (status = 200, body = MeetingResponse),
-        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Redan inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OrganiserOnly,
+        crate::http::problem::AlreadyCancelled,
         crate::http::CommonErrors,
     ))]
 async fn cancel_meeting(
@@ -352,8 +352,8 @@ async fn answered(
 #[utoipa::path(post, path = "/api/meetings/{id}/answer", tag = "meetings", params(("id" = MeetingId, Path)), request_body = AnswerBody,
     responses(
         (status = 200, body = MeetingResponse),
-        (status = 403, description = "Bara kallade deltagare", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::InviteesOnly,
+        crate::http::problem::MeetingCancelled,
         crate::http::CommonErrors,
     ))]
 async fn answer_meeting(
@@ -388,8 +388,8 @@ async fn answer_meeting(
     params(("id" = MeetingId, Path), ("attendee_id" = AttendeeId, Path)), request_body = AnswerBody,
     responses(
         (status = 200, body = MeetingResponse),
-        (status = 403, description = "Bara den som kallat", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Mötet är inställt (meeting_cancelled)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::OrganiserOnly,
+        crate::http::problem::MeetingCancelled,
         crate::http::CommonErrors,
     ))]
 async fn answer_for_attendee(

@@ -15,6 +15,7 @@ pub mod meetings;
 pub mod messages;
 pub mod notifications;
 pub mod organisations;
+pub mod problem;
 pub mod rules;
 pub mod users;
 

@@ -85,7 +85,7 @@ pub struct PersonResponse {
 #[utoipa::path(get, path = "/api/organisations/{id}/people", tag = "organisations", params(("id" = OrganisationId, Path)),
     responses(
         (status = 200, body = Vec<PersonResponse>),
-        (status = 403, description = "Rollen arbetar inte med ärenden", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::NotCaseWork,
         crate::http::CommonErrors,
     ))]
 async fn list_people(

@@ -245,8 +245,8 @@ async fn list_users(
 /// Creates a user in my organisation (organisation admin).
 #[utoipa::path(post, path = "/api/users", tag = "organisations", request_body = CreateUser, responses(
     (status = 201, body = UserResponse),
-    (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Användarnamnet är upptaget", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::AdminOnly,
+    crate::http::problem::UsernameTaken,
     crate::http::CommonErrors,
 ))]
 async fn create_user(
@@ -307,8 +307,8 @@ async fn get_user(
     extensions(("x-field-rules" = json!(OWN_PASSWORD_RULES))), params(("id" = UserId, Path)), request_body = UpdateUser,
     responses(
         (status = 200, body = UserResponse),
-        (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Skulle lämna organisationen utan administratör", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::AdminOnly,
+        crate::http::problem::LastAdmin,
         crate::http::CommonErrors,
     ))]
 async fn update_user(

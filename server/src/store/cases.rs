@@ -1,7 +1,7 @@
 //! Cases (ärenden). Every read takes a policy value: a `CaseFilter` for lists, a
 //! `CaseAccess` for one case.
 
-use super::{consents, decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{consents, decode_code, Arg, RowExt, Sql, StoreError, StoreResult, Tx};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
@@ -82,28 +82,23 @@ pub async fn list(
     filter: &CaseFilter,
     query: &CaseQuery,
 ) -> StoreResult<Vec<CaseView>> {
-    let mut sql = Sql::new(VIEW_FROM);
-    sql.push(", ");
-    filter.push_grant(&mut sql);
-    sql.push(" AS via_consent").push(VIEW_JOIN).push(" WHERE ");
-    filter.push_visible(&mut sql);
-    if let Some(status) = query.status {
-        sql.push(" AND c.status = ").bind(status.code());
-    }
-    if let Some(user) = query.responsible_user_id {
-        sql.push(" AND c.responsible_user_id = ")
-            .bind(user.to_string());
-    }
-    if let Some(individual) = query.individual_id {
-        sql.push(" AND c.individual_id = ")
-            .bind(individual.to_string());
-    }
-    if let Some(case) = query.case_id {
-        sql.push(" AND c.id = ").bind(case.to_string());
-    }
-    sql.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ")
-        .bind(query.limit);
-    sql.push(" OFFSET ").bind(query.offset);
+    let mut sql = Sql::visible_list(
+        VIEW_FROM,
+        VIEW_JOIN,
+        |sql| filter.push_grant(sql),
+        |sql| filter.push_visible(sql),
+    );
+    sql.and_if(" AND c.status = ", query.status.map(|s| s.code()))
+        .and_if(
+            " AND c.responsible_user_id = ",
+            query.responsible_user_id.map(|u| u.to_string()),
+        )
+        .and_if(
+            " AND c.individual_id = ",
+            query.individual_id.map(|i| i.to_string()),
+        )
+        .and_if(" AND c.id = ", query.case_id.map(|c| c.to_string()))
+        .page("c.updated_at DESC, c.id DESC", query.limit, query.offset);
     sql.fetch_all(tx).await?.iter().map(from_row).collect()
 }
 
@@ -305,4 +300,42 @@ pub async fn facts_for_individual(
         .push(" ORDER BY c.id");
     let rows = sql.fetch_all(tx).await?;
     facts_from_rows(tx, rows).await
+}
+
+/// The scaffolding every list through a policy filter shares (cases here, inquiries,
+/// meetings): the view's columns with the grant that let each row through, only the rows
+/// the filter lets through, then the caller's own filters and a page.
+impl Sql {
+    /// `SELECT <columns>, <grant> AS via_consent <from> WHERE <visible>`.
+    pub(crate) fn visible_list(
+        columns: &str,
+        from: &str,
+        grant: impl FnOnce(&mut Sql),
+        visible: impl FnOnce(&mut Sql),
+    ) -> Sql {
+        let mut sql = Sql::new(columns);
+        sql.push(", ");
+        grant(&mut sql);
+        sql.push(" AS via_consent").push(from).push(" WHERE ");
+        visible(&mut sql);
+        sql
+    }
+
+    /// `<condition>` bound to the value, when there is one (`" AND c.status = "`).
+    pub(crate) fn and_if(&mut self, condition: &str, value: Option<impl Into<Arg>>) -> &mut Self {
+        if let Some(value) = value {
+            self.push(condition).bind(value);
+        }
+        self
+    }
+
+    /// ` ORDER BY <order> LIMIT <limit> OFFSET <offset>`.
+    pub(crate) fn page(&mut self, order: &str, limit: i64, offset: i64) -> &mut Self {
+        self.push(" ORDER BY ")
+            .push(order)
+            .push(" LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset)
+    }
 }

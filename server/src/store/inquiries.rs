@@ -391,29 +391,27 @@ pub async fn list(
     filter: &InquiryFilter,
     query: &InquiryQuery,
 ) -> StoreResult<Vec<Inquiry>> {
-    let mut sql = Sql::new(VIEW);
-    sql.push(", ");
-    filter.push_grant(&mut sql);
-    sql.push(" AS via_consent").push(FROM).push(" WHERE ");
-    filter.push_visible(&mut sql);
-    if let Some(state) = query.state {
-        sql.push(" AND q.state = ").bind(state.code());
-    }
-    if let Some(user) = query.assignee {
-        sql.push(" AND q.assignee_user_id = ")
-            .bind(user.to_string());
-    }
-    if let Some(case) = query.case_id {
-        sql.push(" AND q.case_id = ").bind(case.to_string());
-    }
+    let mut sql = Sql::visible_list(
+        VIEW,
+        FROM,
+        |sql| filter.push_grant(sql),
+        |sql| filter.push_visible(sql),
+    );
+    sql.and_if(" AND q.state = ", query.state.map(|s| s.code()))
+        .and_if(
+            " AND q.assignee_user_id = ",
+            query.assignee.map(|u| u.to_string()),
+        )
+        .and_if(" AND q.case_id = ", query.case_id.map(|c| c.to_string()));
     if let (Some(overdue), Some(today)) = (query.overdue, query.today) {
         sql.push(if overdue { " AND " } else { " AND NOT " });
         push_overdue(&mut sql, today);
     }
-    sql.push(" ORDER BY COALESCE(q.sent_at, q.created_at) DESC, q.id DESC LIMIT ")
-        .bind(query.limit)
-        .push(" OFFSET ")
-        .bind(query.offset);
+    sql.page(
+        "COALESCE(q.sent_at, q.created_at) DESC, q.id DESC",
+        query.limit,
+        query.offset,
+    );
     let rows = sql.fetch_all(tx).await?;
     rows.iter()
         .map(|row| {

@@ -43,7 +43,7 @@ async fn list_posts(
 #[utoipa::path(post, path = "/api/inquiries/{id}/thread", tag = "inquiries", params(("id" = InquiryId, Path)), request_body = NewPost,
     responses(
         (status = 201, body = PostResponse),
-        (status = 409, description = "Tråden är stängd (invalid_transition)", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::http::problem::ThreadClosed,
         crate::http::CommonErrors,
     ))]
 async fn add_post(

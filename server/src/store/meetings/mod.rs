@@ -5,11 +5,19 @@
 use std::collections::BTreeMap;
 
 use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
-use crate::access::policy::{Invitees, MeetingAccess, MeetingFacts, MeetingFilter, MeetingScope};
+use crate::access::policy::{MeetingAccess, MeetingFacts, MeetingFilter, MeetingScope};
 use crate::domain::{
     AttendeeId, CaseId, ConsentId, IndividualId, MeetingAnswer, MeetingId, MeetingKind,
     MeetingStatus, OrganisationId, Purpose, Timestamp, UserId,
 };
+
+mod attendance;
+mod clashes;
+mod invitation;
+
+pub use attendance::{add_attendees, answer, answer_attendee, invite, Target};
+pub use clashes::{clashes, Clash};
+pub use invitation::{invitation, Invitation, Recipient};
 
 /// A user taking part, with their answer.
 #[derive(Clone, Debug)]
@@ -174,86 +182,6 @@ pub async fn insert(
     Ok(())
 }
 
-async fn add_participants(
-    tx: &mut Tx,
-    meeting: MeetingId,
-    invitees: &Invitees,
-    at: Timestamp,
-) -> StoreResult<Vec<UserId>> {
-    let mut added = Vec::new();
-    for invitee in invitees.users() {
-        let mut sql = Sql::new(
-            "INSERT INTO meeting_participants (meeting_id, user_id, organisation_id, invited_at) VALUES (",
-        );
-        sql.bind(meeting.to_string())
-            .push(", ")
-            .bind(invitee.user_id.to_string())
-            .push(", ");
-        sql.bind(invitee.organisation_id.to_string())
-            .push(", ")
-            .bind(at.micros())
-            .push(") ON CONFLICT (meeting_id, user_id) DO NOTHING");
-        if sql.execute(tx).await? == 1 {
-            added.push(invitee.user_id);
-        }
-    }
-    Ok(added)
-}
-
-/// The meeting a new participant list belongs to: one just inserted under `scope`, or one
-/// the actor may see.
-pub enum Target<'a> {
-    New(&'a MeetingScope, MeetingId),
-    Existing(&'a MeetingAccess),
-}
-
-impl Target<'_> {
-    fn id(&self) -> MeetingId {
-        match self {
-            Target::New(_, id) => *id,
-            Target::Existing(access) => access.meeting_id(),
-        }
-    }
-}
-
-/// Invites checked users to a meeting; returns those who were not already taking part.
-pub async fn invite(
-    tx: &mut Tx,
-    target: &Target<'_>,
-    invitees: &Invitees,
-    at: Timestamp,
-) -> StoreResult<Vec<UserId>> {
-    add_participants(tx, target.id(), invitees, at).await
-}
-
-/// Invites people outside the hub by e-mail; returns their new ids.
-pub async fn add_attendees(
-    tx: &mut Tx,
-    target: &Target<'_>,
-    attendees: &[NewAttendee],
-    at: Timestamp,
-) -> StoreResult<Vec<AttendeeId>> {
-    let mut ids = Vec::new();
-    for attendee in attendees {
-        let id = AttendeeId::new();
-        let mut sql = Sql::new(
-            "INSERT INTO meeting_attendees (id, meeting_id, name, email, invited_at) VALUES (",
-        );
-        sql.bind(id.to_string())
-            .push(", ")
-            .bind(target.id().to_string())
-            .push(", ");
-        sql.bind(attendee.name.as_str())
-            .push(", ")
-            .bind(attendee.email.as_str())
-            .push(", ");
-        sql.bind(at.micros()).push(")");
-        sql.execute(tx).await?;
-        ids.push(id);
-    }
-    Ok(ids)
-}
-
 const VIEW: &str =
     "SELECT m.id, m.case_id, m.individual_id, m.kind, m.purpose, m.starts_at, m.ends_at, \
      m.place, m.video_link, m.organiser_user_id, u.display_name AS organiser_name, \
@@ -390,25 +318,17 @@ pub async fn list(
     filter: &MeetingFilter,
     query: &MeetingQuery,
 ) -> StoreResult<Vec<Meeting>> {
-    let mut sql = Sql::new(VIEW);
-    sql.push(", ");
-    filter.push_grant(&mut sql);
-    sql.push(" AS via_consent").push(VIEW_JOIN).push(" WHERE ");
-    filter.push_visible(&mut sql);
-    if let Some(from) = query.from {
-        sql.push(" AND m.ends_at > ").bind(from.micros());
-    }
-    if let Some(to) = query.to {
-        sql.push(" AND m.starts_at < ").bind(to.micros());
-    }
-    if !query.include_cancelled {
-        sql.push(" AND m.status = ")
-            .bind(MeetingStatus::Scheduled.code());
-    }
-    sql.push(" ORDER BY m.starts_at, m.id LIMIT ")
-        .bind(query.limit)
-        .push(" OFFSET ")
-        .bind(query.offset);
+    let mut sql = Sql::visible_list(
+        VIEW,
+        VIEW_JOIN,
+        |sql| filter.push_grant(sql),
+        |sql| filter.push_visible(sql),
+    );
+    let scheduled = (!query.include_cancelled).then(|| MeetingStatus::Scheduled.code());
+    sql.and_if(" AND m.ends_at > ", query.from.map(|t| t.micros()))
+        .and_if(" AND m.starts_at < ", query.to.map(|t| t.micros()))
+        .and_if(" AND m.status = ", scheduled)
+        .page("m.starts_at, m.id", query.limit, query.offset);
     let meetings = sql
         .fetch_all(tx)
         .await?
@@ -472,186 +392,4 @@ pub async fn cancel(
         .bind(at.micros());
     push_scheduled(&mut sql, access);
     Ok(sql.execute(tx).await? == 1)
-}
-
-/// Records a participant's own answer; false when they are not invited.
-pub async fn answer(
-    tx: &mut Tx,
-    access: &MeetingAccess,
-    user: UserId,
-    answer: MeetingAnswer,
-    at: Timestamp,
-) -> StoreResult<bool> {
-    let mut sql = Sql::new("UPDATE meeting_participants SET answer = ");
-    sql.bind(answer.code())
-        .push(", answered_at = ")
-        .bind(at.micros());
-    sql.push(" WHERE meeting_id = ")
-        .bind(access.meeting_id().to_string())
-        .push(" AND user_id = ")
-        .bind(user.to_string());
-    Ok(sql.execute(tx).await? == 1)
-}
-
-/// Records an external attendee's answer (given to the organiser); false for an unknown one.
-pub async fn answer_attendee(
-    tx: &mut Tx,
-    access: &MeetingAccess,
-    attendee: AttendeeId,
-    answer: MeetingAnswer,
-    by: UserId,
-    at: Timestamp,
-) -> StoreResult<bool> {
-    let mut sql = Sql::new("UPDATE meeting_attendees SET answer = ");
-    sql.bind(answer.code())
-        .push(", answered_at = ")
-        .bind(at.micros());
-    sql.push(", answer_recorded_by_user_id = ")
-        .bind(by.to_string())
-        .push(" WHERE meeting_id = ")
-        .bind(access.meeting_id().to_string());
-    sql.push(" AND id = ").bind(attendee.to_string());
-    Ok(sql.execute(tx).await? == 1)
-}
-
-/// One clash: `user` is booked in `meeting` at an overlapping time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Clash {
-    pub user_id: UserId,
-    pub meeting_id: MeetingId,
-    /// Whether `asker` takes part in the other meeting too (and so may be told which it is).
-    pub asker_takes_part: bool,
-}
-
-/// Other scheduled meetings overlapping `[starts_at, ends_at)` that these users have not
-/// declined. Returns ids only: nothing about the other meetings' cases.
-pub async fn clashes(
-    tx: &mut Tx,
-    users: &[UserId],
-    starts_at: Timestamp,
-    ends_at: Timestamp,
-    except: MeetingId,
-    asker: UserId,
-) -> StoreResult<Vec<Clash>> {
-    if users.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::new(
-        "SELECT p.user_id, m.id, (SELECT COUNT(*) FROM meeting_participants q WHERE q.meeting_id = m.id AND q.user_id = ",
-    );
-    sql.bind(asker.to_string()).push(
-        ") AS asker_takes_part FROM meeting_participants p JOIN meetings m ON m.id = p.meeting_id WHERE p.user_id IN (",
-    );
-    for (n, user) in users.iter().enumerate() {
-        sql.push(if n == 0 { "" } else { ", " })
-            .bind(user.to_string());
-    }
-    sql.push(") AND m.id <> ")
-        .bind(except.to_string())
-        .push(" AND m.status = ")
-        .bind(MeetingStatus::Scheduled.code());
-    sql.push(" AND (p.answer IS NULL OR p.answer <> ")
-        .bind(MeetingAnswer::Declined.code())
-        .push(")");
-    sql.push(" AND m.starts_at < ")
-        .bind(ends_at.micros())
-        .push(" AND m.ends_at > ")
-        .bind(starts_at.micros());
-    sql.push(" ORDER BY p.user_id, m.starts_at, m.id");
-    sql.fetch_all(tx)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Clash {
-                user_id: row.id("user_id")?,
-                meeting_id: row.id("id")?,
-                asker_takes_part: row.int("asker_takes_part")? != 0,
-            })
-        })
-        .collect()
-}
-
-/// Someone an invitation is sent to.
-#[derive(Clone, Debug)]
-pub struct Recipient {
-    /// A participating user, or `None` for an external attendee.
-    pub user_id: Option<UserId>,
-    pub attendee_id: Option<AttendeeId>,
-    pub email: String,
-}
-
-/// What an invitation e-mail may carry about a meeting, for the mail outbox: time, place,
-/// sequence, status, the organiser and the recipients' addresses. Nothing about the case.
-#[derive(Clone, Debug)]
-pub struct Invitation {
-    pub meeting_id: MeetingId,
-    pub case_id: Option<CaseId>,
-    pub purpose: Purpose,
-    pub status: MeetingStatus,
-    pub sequence: i64,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    /// The place or, without one, the video link.
-    pub location: Option<String>,
-    pub organiser_user_id: UserId,
-    pub organiser_email: String,
-    pub organiser_name: String,
-    pub updated_at: Timestamp,
-    /// Participants (the organiser left out) and external attendees.
-    pub recipients: Vec<Recipient>,
-}
-
-/// The invitation facts of a meeting, for the mail outbox (which re-checks the case rule
-/// for each user before sending). Not for display.
-pub async fn invitation(tx: &mut Tx, id: MeetingId) -> StoreResult<Option<Invitation>> {
-    let mut sql = Sql::new(
-        "SELECT m.id, m.case_id, m.purpose, m.status, m.sequence, m.starts_at, m.ends_at, m.place, m.video_link, \
-         m.organiser_user_id, u.email, u.display_name, m.updated_at FROM meetings m \
-         JOIN users u ON u.id = m.organiser_user_id WHERE m.id = ",
-    );
-    sql.bind(id.to_string());
-    let Some(row) = sql.fetch_optional(tx).await? else {
-        return Ok(None);
-    };
-    let organiser: UserId = row.id("organiser_user_id")?;
-    let mut recipients = Vec::new();
-    let mut sql = Sql::new(
-        "SELECT p.user_id, u.email FROM meeting_participants p JOIN users u ON u.id = p.user_id WHERE p.meeting_id = ",
-    );
-    sql.bind(id.to_string())
-        .push(" ORDER BY p.invited_at, p.user_id");
-    for r in sql.fetch_all(tx).await? {
-        let user: UserId = r.id("user_id")?;
-        if user != organiser {
-            recipients.push(Recipient {
-                user_id: Some(user),
-                attendee_id: None,
-                email: r.text("email")?,
-            });
-        }
-    }
-    let mut sql = Sql::new("SELECT id, email FROM meeting_attendees WHERE meeting_id = ");
-    sql.bind(id.to_string()).push(" ORDER BY invited_at, id");
-    for r in sql.fetch_all(tx).await? {
-        recipients.push(Recipient {
-            user_id: None,
-            attendee_id: Some(r.id("id")?),
-            email: r.text("email")?,
-        });
-    }
-    Ok(Some(Invitation {
-        meeting_id: row.id("id")?,
-        case_id: row.opt_id("case_id")?,
-        purpose: decode_code(&row.text("purpose")?, Purpose::from_code)?,
-        status: decode_code(&row.text("status")?, MeetingStatus::from_code)?,
-        sequence: row.int("sequence")?,
-        starts_at: Timestamp::from_micros(row.int("starts_at")?),
-        ends_at: Timestamp::from_micros(row.int("ends_at")?),
-        location: row.opt_text("place")?.or(row.opt_text("video_link")?),
-        organiser_user_id: organiser,
-        organiser_email: row.text("email")?,
-        organiser_name: row.text("display_name")?,
-        updated_at: Timestamp::from_micros(row.int("updated_at")?),
-        recipients,
-    }))
 }

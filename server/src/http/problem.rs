@@ -1,0 +1,73 @@
+//! The problem+json responses operations name in their OpenAPI `responses(...)`, each a
+//! status with the description the document shows, stated once. An operation lists the
+//! ones it can give beside [`super::CommonErrors`]: `responses((status = 200, body = X),
+//! problem::SenderOnly, problem::WrongState, CommonErrors)`.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::ToSchema;
+
+use crate::error::Problem;
+
+/// Declares one `IntoResponses` type per problem response: `Name = (status, "description")`.
+macro_rules! problems {
+    ($($name:ident = ($status:literal, $description:literal),)*) => {$(
+        #[doc = concat!("`", $status, "`: ", $description, ".")]
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                problem($status, $description)
+            }
+        }
+    )*};
+}
+
+/// One status answered with a problem+json body, the `Problem` schema by reference.
+fn problem(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {
+    let body = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(Problem::name())))
+        .build();
+    let response = ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", body)
+        .build();
+    BTreeMap::from([(status.to_string(), response.into())])
+}
+
+problems! {
+    // 401, 429, 503
+    WrongCredentials = (401, "Fel användarnamn eller lösenord"),
+    TooManyAttempts = (429, "För många misslyckade försök"),
+    StoreDown = (503, "Lagringen svarar inte"),
+    // 403: who may
+    NotCaseWork = (403, "Rollen arbetar inte med ärenden"),
+    AdminOnly = (403, "Kräver administratör"),
+    OwnerOnly = (403, "Bara ägande organisation"),
+    OwnerWithRole = (403, "Bara ägande organisation och rätt roll"),
+    OwnerManagersOnly = (403, "Bara ägande organisations ansvariga chefer och administratörer"),
+    RecorderOnly = (403, "Bara organisationen som registrerade samtycket"),
+    NotConfirmable = (403, "Samtycket är ert eget (`consent_recorded_by_you`) eller gäller inte er organisation nu (`consent_not_confirmable`)"),
+    SenderOnly = (403, "Bara avsändaren"),
+    RecipientOnly = (403, "Bara mottagaren"),
+    RecipientCoordinatorOnly = (403, "Bara mottagarens rehabkoordinator"),
+    OrganiserOnly = (403, "Bara den som kallat"),
+    InviteesOnly = (403, "Bara kallade deltagare"),
+    // 409: not now
+    UsernameTaken = (409, "Användarnamnet är upptaget"),
+    LastAdmin = (409, "Skulle lämna organisationen utan administratör"),
+    ConsentNotActive = (409, "Samtycket är inte aktivt"),
+    AlreadyConfirmed = (409, "Redan registrerat för er del (`consent_already_confirmed`)"),
+    AlreadyAnnulled = (409, "Redan makulerat"),
+    NotDraft = (409, "Inte ett utkast (invalid_transition)"),
+    WrongState = (409, "Fel status (invalid_transition)"),
+    WrongStateOrConsentMissing = (409, "Fel status (invalid_transition) eller samtycke saknas (consent_missing)"),
+    ThreadClosed = (409, "Tråden är stängd (invalid_transition)"),
+    ParticipantConsentMissing = (409, "Samtycke saknas för en deltagares organisation (consent_missing)"),
+    MeetingCancelled = (409, "Mötet är inställt (meeting_cancelled)"),
+    ConsentMissingOrCancelled = (409, "Samtycke saknas (consent_missing) eller mötet är inställt (meeting_cancelled)"),
+    AlreadyCancelled = (409, "Redan inställt (meeting_cancelled)"),
+}
