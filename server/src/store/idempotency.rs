@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use sqlx::Any;
 use tokio::sync::broadcast;
 
-use super::{durable, finish_commit, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::tx::finish_commit;
+use super::{durable, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{Timestamp, UserId};
 use crate::events::Event;
 
