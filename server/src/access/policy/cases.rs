@@ -1,0 +1,258 @@
+//! Capabilities over one case and its individual: read, write, the record, the loggutdrag.
+
+use super::{decide_case, denied, AuditScope, CaseFacts, Grant, Need};
+use crate::access::Actor;
+use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp};
+use crate::error::AppError;
+use crate::store::audit::{AuditEntry, Outcome};
+use crate::store::{self, Tx};
+
+/// Proof that the actor may read a case for a need. Only `authorize_case` makes one.
+#[derive(Clone, Debug)]
+pub struct CaseAccess {
+    pub(super) case_id: CaseId,
+    pub(super) individual_id: IndividualId,
+    pub(super) owner: OrganisationId,
+    pub(super) grant: Grant,
+    pub(super) need: Need,
+}
+
+impl CaseAccess {
+    pub fn case_id(&self) -> CaseId {
+        self.case_id
+    }
+    pub fn individual_id(&self) -> IndividualId {
+        self.individual_id
+    }
+    pub fn owner(&self) -> OrganisationId {
+        self.owner
+    }
+    pub fn grant(&self) -> Grant {
+        self.grant
+    }
+    pub fn is_owner(&self) -> bool {
+        self.grant == Grant::Owner
+    }
+    /// Handover notes are the owning organisation's internal working notes: an organisation
+    /// that sees the case under a consent sees who was responsible, not what they wrote.
+    pub fn sees_handover_notes(&self) -> bool {
+        self.is_owner()
+    }
+
+    /// An allowed-access audit entry naming the case, individual, purpose and consent.
+    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+        let mut entry = actor.audit(action, Outcome::Allowed);
+        entry.case_id = Some(self.case_id);
+        entry.individual_id = Some(self.individual_id);
+        entry.purpose = self.need.purpose();
+        entry.consent_id = match self.grant {
+            Grant::Consent(id) => Some(id),
+            Grant::Owner => None,
+        };
+        entry
+    }
+}
+
+/// Proof that the actor may change a case: they see it as a member of the owning organisation.
+#[derive(Clone, Debug)]
+pub struct CaseWrite(pub(super) CaseAccess);
+
+impl CaseWrite {
+    pub fn access(&self) -> &CaseAccess {
+        &self.0
+    }
+}
+
+/// Loads the case's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_case(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    need: Need,
+    action: &'static str,
+) -> Result<CaseAccess, AppError> {
+    authorize_case_at(tx, actor, case_id, need, action, Timestamp::now()).await
+}
+
+/// `authorize_case` at a given instant (tests drive the clock through this).
+pub async fn authorize_case_at(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    need: Need,
+    action: &'static str,
+    now: Timestamp,
+) -> Result<CaseAccess, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    case_access(actor, case_id, facts, need, action, now)
+}
+
+/// The decision of `authorize_case_at` over facts the caller has already read (in the same
+/// transaction as what it will do with the access).
+pub(crate) fn case_access(
+    actor: &Actor,
+    case_id: CaseId,
+    facts: Option<CaseFacts>,
+    need: Need,
+    action: &'static str,
+    now: Timestamp,
+) -> Result<CaseAccess, AppError> {
+    let grant = facts
+        .as_ref()
+        .and_then(|f| decide_case(actor, f, need, now));
+    match (facts, grant) {
+        (Some(facts), Some(grant)) => Ok(CaseAccess {
+            case_id,
+            individual_id: facts.individual_id,
+            owner: facts.owner,
+            grant,
+            need,
+        }),
+        _ => Err(denied(actor, action, |e| {
+            e.case_id = Some(case_id);
+            e.purpose = need.purpose();
+        })),
+    }
+}
+
+/// Like `authorize_case`, but only for members of the owning organisation.
+pub async fn authorize_case_write(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: &'static str,
+) -> Result<CaseWrite, AppError> {
+    let access = authorize_case(tx, actor, case_id, Need::Case, action).await?;
+    if access.is_owner() {
+        Ok(CaseWrite(access))
+    } else {
+        let mut entry = access.audit(actor, action);
+        entry.outcome = Outcome::Denied;
+        Err(AppError::Refused {
+            code: "not_case_owner",
+            detail: "Bara den organisation som äger ärendet kan ändra det.",
+            entry: Box::new(entry),
+        })
+    }
+}
+
+/// Proof that the actor may read an individual: their organisation registered them (and
+/// reads its own record), or they see one of the individual's cases (and read the case
+/// owner's record).
+#[derive(Clone, Debug)]
+pub struct IndividualAccess {
+    individual_id: IndividualId,
+    record_of: OrganisationId,
+    via_case: Option<CaseAccess>,
+}
+
+impl IndividualAccess {
+    pub fn individual_id(&self) -> IndividualId {
+        self.individual_id
+    }
+    /// Whose record of the individual the caller may read.
+    pub fn record_of(&self) -> OrganisationId {
+        self.record_of
+    }
+
+    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+        match &self.via_case {
+            Some(access) => access.audit(actor, action),
+            None => {
+                let mut entry = actor.audit(action, Outcome::Allowed);
+                entry.individual_id = Some(self.individual_id);
+                entry
+            }
+        }
+    }
+}
+
+pub async fn authorize_individual(
+    tx: &mut Tx,
+    actor: &Actor,
+    individual_id: IndividualId,
+    action: &'static str,
+) -> Result<IndividualAccess, AppError> {
+    let deny = || denied(actor, action, |e| e.individual_id = Some(individual_id));
+    if !actor.works_cases() {
+        return Err(deny());
+    }
+    if store::individuals::registered_by(tx, individual_id, actor.organisation_id).await? {
+        return Ok(IndividualAccess {
+            individual_id,
+            record_of: actor.organisation_id,
+            via_case: None,
+        });
+    }
+    let now = Timestamp::now();
+    for facts in store::cases::facts_for_individual(tx, individual_id).await? {
+        if let Some(grant) = decide_case(actor, &facts, Need::Case, now) {
+            let via = CaseAccess {
+                case_id: facts.case_id,
+                individual_id,
+                owner: facts.owner,
+                grant,
+                need: Need::Case,
+            };
+            return Ok(IndividualAccess {
+                individual_id,
+                record_of: facts.owner,
+                via_case: Some(via),
+            });
+        }
+    }
+    Err(deny())
+}
+
+/// Proof that an organisation administrator may produce the individual's access extract
+/// (loggutdrag): their organisation registered the individual or owns a case for them. The
+/// extract is that organisation's own (see `AuditScope::Extract`).
+pub struct ExtractAccess {
+    individual_id: IndividualId,
+    organisation: OrganisationId,
+}
+
+impl ExtractAccess {
+    pub fn individual_id(&self) -> IndividualId {
+        self.individual_id
+    }
+    /// The audit rows this extract may hold.
+    pub fn scope(&self) -> AuditScope {
+        AuditScope::Extract {
+            organisation: self.organisation,
+            individual: self.individual_id,
+        }
+    }
+}
+
+pub async fn authorize_access_extract(
+    tx: &mut Tx,
+    actor: &Actor,
+    individual_id: IndividualId,
+) -> Result<ExtractAccess, AppError> {
+    if !actor.is_admin() {
+        let mut entry = actor.audit("individual.access_extract", Outcome::Denied);
+        entry.individual_id = Some(individual_id);
+        return Err(AppError::Refused {
+            code: "admin_required",
+            detail: "Loggutdrag tas fram av organisationens administratör.",
+            entry: Box::new(entry),
+        });
+    }
+    let related = store::individuals::registered_by(tx, individual_id, actor.organisation_id)
+        .await?
+        || store::cases::facts_for_individual(tx, individual_id)
+            .await?
+            .iter()
+            .any(|f| f.owner == actor.organisation_id);
+    if related {
+        Ok(ExtractAccess {
+            individual_id,
+            organisation: actor.organisation_id,
+        })
+    } else {
+        Err(denied(actor, "individual.access_extract", |e| {
+            e.individual_id = Some(individual_id)
+        }))
+    }
+}
