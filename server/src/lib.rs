@@ -32,6 +32,8 @@ pub mod notifications;
 pub mod retention;
 /// The HTTP/1.1 connection loop with header read timeouts.
 pub mod serve;
+/// SQL text with numbered placeholders, written by the store and the policy's list filters.
+pub mod sql;
 /// The storage port over SQLite and PostgreSQL, and its migrations.
 pub mod store;
 /// Tracing set-up that never logs personal data.

@@ -23,7 +23,8 @@ pub mod tickets;
 mod tx;
 pub mod users;
 
-pub use sql::{decode_code, Arg, RowExt, Sql};
+pub use crate::sql::{Arg, Sql};
+pub use sql::{decode_code, RowExt};
 pub(crate) use sql::{insert_rows, push_values};
 use tx::Conn;
 pub use tx::Tx;
@@ -41,6 +42,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::broadcast;
 
 use crate::config::DatabaseSettings;
+use crate::error::AppError;
 use crate::events::Event;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -102,6 +104,23 @@ impl From<sqlx::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(constraint) => AppError::Conflict {
+                code: "conflict",
+                detail: format!("Uppgiften krockar med befintliga uppgifter ({constraint})."),
+            },
+            StoreError::Unavailable(_) => AppError::Unavailable,
+            StoreError::InvalidInput => {
+                AppError::field("", "invalid_input", "ett värde kunde inte lagras")
+            }
+            StoreError::Other(err) => AppError::Internal(err),
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Store {

@@ -1,4 +1,4 @@
-//! SQL text with numbered placeholders, multi-row inserts and typed column access.
+//! Running `Sql` on a unit of work, multi-row inserts and typed column access.
 
 use std::str::FromStr;
 
@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
 use super::{StoreError, StoreResult, Tx};
+use crate::sql::{Arg, Sql};
 
 /// Rows per multi-row INSERT: both databases cap the bind parameters of one statement.
 const ROWS_PER_INSERT: usize = 500;
@@ -42,77 +43,11 @@ pub(crate) fn push_values<T>(
     }
 }
 
-/// A query under construction with numbered `$n` placeholders, which both SQLite and
-/// PostgreSQL accept.
-#[derive(Default)]
-pub struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-#[derive(Clone, Debug)]
-pub enum Arg {
-    Text(String),
-    Int(i64),
-    /// A NULL must carry its type: PostgreSQL will not put a text NULL in a bigint column.
-    NullText,
-    NullInt,
-}
-
-impl From<&str> for Arg {
-    fn from(value: &str) -> Self {
-        Arg::Text(value.to_owned())
-    }
-}
-impl From<String> for Arg {
-    fn from(value: String) -> Self {
-        Arg::Text(value)
-    }
-}
-impl From<i64> for Arg {
-    fn from(value: i64) -> Self {
-        Arg::Int(value)
-    }
-}
-impl From<Option<String>> for Arg {
-    fn from(value: Option<String>) -> Self {
-        value.map_or(Arg::NullText, Arg::Text)
-    }
-}
-impl From<Option<&str>> for Arg {
-    fn from(value: Option<&str>) -> Self {
-        value.map_or(Arg::NullText, Into::into)
-    }
-}
-impl From<Option<i64>> for Arg {
-    fn from(value: Option<i64>) -> Self {
-        value.map_or(Arg::NullInt, Arg::Int)
-    }
-}
-
 impl Sql {
-    pub fn new(text: &str) -> Self {
-        Self {
-            text: text.to_owned(),
-            args: Vec::new(),
-        }
-    }
-
-    pub fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    /// Appends a placeholder bound to `value`.
-    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
-        self.args.push(value.into());
-        self.text.push_str(&format!("${}", self.args.len()));
-        self
-    }
-
     pub(super) fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
-        for arg in &self.args {
+        let (text, args) = self.parts();
+        let mut query = sqlx::query(text);
+        for arg in args {
             query = match arg {
                 Arg::Text(text) => query.bind(text.as_str()),
                 Arg::Int(int) => query.bind(*int),

@@ -14,14 +14,6 @@ pub struct User {
     pub roles: Vec<Role>,
 }
 
-impl User {
-    /// Active, in a role that works with cases: may be made responsible for a case or invited
-    /// to a meeting.
-    pub fn is_active_caseworker(&self) -> bool {
-        self.active && self.roles.iter().any(|r| r.works_cases())
-    }
-}
-
 /// A user with the stored password hash, for login only.
 pub struct Credentials {
     pub user: User,

@@ -1,11 +1,10 @@
 //! Capabilities over one case and its individual: read, write, the record, the loggutdrag.
 
-use super::{decide_case, denied, AuditScope, CaseFacts, Grant, Need};
-use crate::access::Actor;
+use super::Actor;
+use super::{decide_case, denied, may_administer, AuditScope, CaseFacts, Grant, Need};
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp};
 use crate::error::AppError;
-use crate::store::audit::{AuditEntry, Outcome};
-use crate::store::{self, Tx};
 
 /// Proof that the actor may read a case for a need. Only `authorize_case` makes one.
 #[derive(Clone, Debug)]
@@ -63,33 +62,9 @@ impl CaseWrite {
     }
 }
 
-/// Loads the case's facts and applies the rule; unknown and forbidden look the same.
-pub async fn authorize_case(
-    tx: &mut Tx,
-    actor: &Actor,
-    case_id: CaseId,
-    need: Need,
-    action: &'static str,
-) -> Result<CaseAccess, AppError> {
-    authorize_case_at(tx, actor, case_id, need, action, Timestamp::now()).await
-}
-
-/// `authorize_case` at a given instant (tests drive the clock through this).
-pub async fn authorize_case_at(
-    tx: &mut Tx,
-    actor: &Actor,
-    case_id: CaseId,
-    need: Need,
-    action: &'static str,
-    now: Timestamp,
-) -> Result<CaseAccess, AppError> {
-    let facts = store::cases::facts(tx, case_id).await?;
-    case_access(actor, case_id, facts, need, action, now)
-}
-
-/// The decision of `authorize_case_at` over facts the caller has already read (in the same
-/// transaction as what it will do with the access).
-pub(crate) fn case_access(
+/// May `actor` see the case for `need` at `now`, given its facts as loaded (`None`: no such
+/// case)? Unknown and forbidden look the same: a denial naming the case.
+pub fn case_access(
     actor: &Actor,
     case_id: CaseId,
     facts: Option<CaseFacts>,
@@ -115,14 +90,15 @@ pub(crate) fn case_access(
     }
 }
 
-/// Like `authorize_case`, but only for members of the owning organisation.
-pub async fn authorize_case_write(
-    tx: &mut Tx,
+/// Like `case_access`, but only for members of the owning organisation.
+pub fn case_write(
     actor: &Actor,
     case_id: CaseId,
+    facts: Option<CaseFacts>,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<CaseWrite, AppError> {
-    let access = authorize_case(tx, actor, case_id, Need::Case, action).await?;
+    let access = case_access(actor, case_id, facts, Need::Case, action, now)?;
     if access.is_owner() {
         Ok(CaseWrite(access))
     } else {
@@ -167,26 +143,29 @@ impl IndividualAccess {
     }
 }
 
-pub async fn authorize_individual(
-    tx: &mut Tx,
+/// May `actor` read the individual? `registered_here`: the actor's organisation registered
+/// them; `cases`: the individual's cases' facts (needed only when it did not).
+pub fn individual_access(
     actor: &Actor,
     individual_id: IndividualId,
+    registered_here: bool,
+    cases: &[CaseFacts],
     action: &'static str,
+    now: Timestamp,
 ) -> Result<IndividualAccess, AppError> {
     let deny = || denied(actor, action, |e| e.individual_id = Some(individual_id));
     if !actor.works_cases() {
         return Err(deny());
     }
-    if store::individuals::registered_by(tx, individual_id, actor.organisation_id).await? {
+    if registered_here {
         return Ok(IndividualAccess {
             individual_id,
             record_of: actor.organisation_id,
             via_case: None,
         });
     }
-    let now = Timestamp::now();
-    for facts in store::cases::facts_for_individual(tx, individual_id).await? {
-        if let Some(grant) = decide_case(actor, &facts, Need::Case, now) {
+    for facts in cases {
+        if let Some(grant) = decide_case(actor, facts, Need::Case, now) {
             let via = CaseAccess {
                 case_id: facts.case_id,
                 individual_id,
@@ -225,12 +204,15 @@ impl ExtractAccess {
     }
 }
 
-pub async fn authorize_access_extract(
-    tx: &mut Tx,
+/// May `actor` (an administrator) produce the individual's loggutdrag? `registered_here` and
+/// `cases` as for `individual_access`.
+pub fn extract_access(
     actor: &Actor,
     individual_id: IndividualId,
+    registered_here: bool,
+    cases: &[CaseFacts],
 ) -> Result<ExtractAccess, AppError> {
-    if !actor.is_admin() {
+    if !may_administer(actor) {
         let mut entry = actor.audit("individual.access_extract", Outcome::Denied);
         entry.individual_id = Some(individual_id);
         return Err(AppError::Refused {
@@ -239,12 +221,7 @@ pub async fn authorize_access_extract(
             entry: Box::new(entry),
         });
     }
-    let related = store::individuals::registered_by(tx, individual_id, actor.organisation_id)
-        .await?
-        || store::cases::facts_for_individual(tx, individual_id)
-            .await?
-            .iter()
-            .any(|f| f.owner == actor.organisation_id);
+    let related = registered_here || cases.iter().any(|f| f.owner == actor.organisation_id);
     if related {
         Ok(ExtractAccess {
             individual_id,

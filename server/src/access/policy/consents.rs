@@ -1,11 +1,10 @@
 //! The capability over one consent record.
 
+use super::Actor;
 use super::{decide_consent, denied, ConsentFacts};
-use crate::access::Actor;
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::{ConsentId, IndividualId, Timestamp};
 use crate::error::AppError;
-use crate::store::audit::{AuditEntry, Outcome};
-use crate::store::{self, Tx};
 
 /// Proof that the actor may read a consent record.
 pub struct ConsentAccess {
@@ -75,14 +74,15 @@ impl ConsentAccess {
     }
 }
 
-pub async fn authorize_consent(
-    tx: &mut Tx,
+/// May `actor` see the consent record, given its facts as loaded (`None`: no such record)?
+pub fn consent_access(
     actor: &Actor,
     consent_id: ConsentId,
+    facts: Option<(IndividualId, ConsentFacts)>,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<ConsentAccess, AppError> {
-    let now = Timestamp::now();
-    match store::consents::facts(tx, consent_id).await? {
+    match facts {
         Some((individual_id, facts)) if decide_consent(actor, &facts, now) => Ok(ConsentAccess {
             facts,
             individual_id,

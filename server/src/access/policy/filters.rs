@@ -1,9 +1,9 @@
 //! The list filters: the case and consent rules as SQL predicates.
 
+use super::Actor;
 use super::{CaseAccess, Grant, Need};
-use crate::access::Actor;
 use crate::domain::{CaseId, ConsentId, IndividualId, OrganisationId, Timestamp, UserId};
-use crate::store::Sql;
+use crate::sql::Sql;
 
 /// The case-list filter for an actor: the same rule as `decide_case`, as SQL over
 /// `cases c JOIN individual_records i` (the owner's record). `None` when the actor sees no cases at all.

@@ -22,12 +22,11 @@
 //! the query. Both are checked against one reference model by property tests. Only this module
 //! can construct the capabilities (`CaseAccess`, `CaseFilter`, ...) the store demands.
 
-use crate::access::Actor;
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::{
     CaseId, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose, Timestamp, UserId,
 };
 use crate::error::AppError;
-use crate::store::audit::{AuditEntry, Outcome};
 
 /// What part of a case the caller wants: the case itself, or content shared for a purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +198,10 @@ pub use meetings::*;
 mod retention;
 pub use retention::*;
 
+/// Who acts.
+mod actor;
+pub use actor::Actor;
+
 /// Capabilities over a case, its individual and the loggutdrag.
 mod cases;
 pub use cases::*;
@@ -206,6 +209,10 @@ pub use cases::*;
 /// Capabilities over a consent record.
 mod consents;
 pub use consents::*;
+
+/// Role rules, named after what they allow.
+mod roles;
+pub use roles::*;
 
 /// The case and consent rules as SQL for lists.
 mod filters;
