@@ -5,7 +5,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use super::{insert_rows, push_values, RowExt, Sql, StoreResult, Tx};
+use super::{insert_rows, push_values, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::AuditScope;
 pub use crate::domain::audit::{AuditEntry, Outcome};
 
@@ -252,7 +252,7 @@ pub enum ChainReport {
 
 /// The chain's head as the store keeps it: the last row's number and hash (0 and the
 /// genesis hash while the log is empty). Published daily as the anchor (`metrics::anchor`).
-pub async fn head(tx: &mut Tx) -> StoreResult<(i64, String)> {
+pub async fn head(tx: &mut impl Reads) -> StoreResult<(i64, String)> {
     let head = Sql::new("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
         .fetch_optional(tx)
         .await?

@@ -11,7 +11,7 @@ use sqlx::Any;
 use tokio::sync::broadcast;
 
 use super::tx::finish_commit;
-use super::{durable, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{durable, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{Timestamp, UserId};
 use crate::events::Event;
 
@@ -141,7 +141,7 @@ impl Parked {
 }
 
 /// The unexpired key `key` of `user`, if stored.
-pub async fn find(tx: &mut Tx, user: UserId, key: &str) -> StoreResult<Option<StoredKey>> {
+pub async fn find(tx: &mut impl Reads, user: UserId, key: &str) -> StoreResult<Option<StoredKey>> {
     let mut sql = Sql::new(
         "SELECT fingerprint, status, content_type, body FROM idempotency_keys \
          WHERE user_id = ",

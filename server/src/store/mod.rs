@@ -26,8 +26,7 @@ pub mod users;
 pub use crate::sql::{Arg, Sql};
 pub use sql::{decode_code, RowExt};
 pub(crate) use sql::{insert_rows, push_values};
-use tx::Conn;
-pub use tx::Tx;
+pub use tx::{ReadTx, Reads, Tx};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -312,13 +311,13 @@ impl Store {
     /// A writing transaction. In a request with an `Idempotency-Key` it is the request's
     /// write: its commit waits for the key and the response (`idempotency`).
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Transaction(self.begin_timed().await?), true))
+        Ok(self.tx(self.begin_timed().await?, true))
     }
 
     /// A writing transaction beside the request's own write (bookkeeping such as noting a
     /// session's activity), committed at once even in a keyed request.
     pub async fn begin_beside(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Transaction(self.begin_timed().await?), false))
+        Ok(self.tx(self.begin_timed().await?, false))
     }
 
     /// Begins on the writing pool, noting how long the connection took to come.
@@ -355,13 +354,15 @@ impl Store {
     }
 
     /// A connection for reading only, outside any transaction: each statement sees the
-    /// latest commit. On SQLite it runs beside the writer. It cannot commit, so it must not
-    /// carry audit entries or events.
-    pub async fn read(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Reader(self.readers.acquire().await?), false))
+    /// latest commit. On SQLite it runs beside the writer. Its type has no audit, event or
+    /// commit: what must be audited is read in a `begin` transaction.
+    pub async fn read(&self) -> StoreResult<ReadTx> {
+        Ok(ReadTx {
+            conn: self.readers.acquire().await?,
+        })
     }
 
-    fn tx(&self, inner: Conn, keyed: bool) -> Tx {
+    fn tx(&self, inner: sqlx::Transaction<'static, Any>, keyed: bool) -> Tx {
         Tx {
             inner,
             keyed,

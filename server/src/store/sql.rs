@@ -5,7 +5,7 @@ use std::str::FromStr;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
-use super::{StoreError, StoreResult, Tx};
+use super::{Reads, StoreError, StoreResult, Tx};
 use crate::sql::{Arg, Sql};
 
 /// Rows per multi-row INSERT: both databases cap the bind parameters of one statement.
@@ -58,11 +58,11 @@ impl Sql {
         query
     }
 
-    pub async fn fetch_all(&self, tx: &mut Tx) -> StoreResult<Vec<AnyRow>> {
+    pub async fn fetch_all(&self, tx: &mut impl Reads) -> StoreResult<Vec<AnyRow>> {
         Ok(self.query().fetch_all(tx.conn()).await?)
     }
 
-    pub async fn fetch_optional(&self, tx: &mut Tx) -> StoreResult<Option<AnyRow>> {
+    pub async fn fetch_optional(&self, tx: &mut impl Reads) -> StoreResult<Option<AnyRow>> {
         Ok(self.query().fetch_optional(tx.conn()).await?)
     }
 

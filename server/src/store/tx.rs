@@ -8,10 +8,10 @@ use tokio::sync::broadcast;
 use super::{audit, durable, events, idempotency, Backend, RowExt, Sql, StoreError, StoreResult};
 use crate::events::{Event, NewEvent};
 
-/// A transaction. Audit entries gathered during it are written, hash-chained, at commit,
-/// so the chain's head is locked only for the last moment of the transaction.
+/// A writing transaction. Audit entries gathered during it are written, hash-chained, at
+/// commit, so the chain's head is locked only for the last moment of the transaction.
 pub struct Tx {
-    pub(super) inner: Conn,
+    pub(super) inner: sqlx::Transaction<'static, Any>,
     /// Whether a keyed request's commit parks this transaction (see `idempotency`).
     pub(super) keyed: bool,
     pub(super) backend: Backend,
@@ -21,19 +21,54 @@ pub struct Tx {
     pub(super) wal: Option<Arc<durable::WalSync>>,
 }
 
-/// A writing transaction, or a reader's connection on which each statement sees the latest
-/// commit (no BEGIN and ROLLBACK round trips for what is mostly a single query).
-pub(super) enum Conn {
-    Transaction(sqlx::Transaction<'static, Any>),
-    Reader(sqlx::pool::PoolConnection<Any>),
+/// A read-only unit of work: a reader's connection on which each statement sees the latest
+/// commit (no BEGIN and ROLLBACK round trips for what is mostly a single query). It has no
+/// `audit`, `event` or `commit`, so a read cannot record a change; reads of a person's data
+/// that must be audited run in a `Tx`.
+///
+/// ```compile_fail
+/// async fn read_then_commit(store: &samverkan::store::Store) {
+///     let read = store.read().await.ok().unwrap();
+///     let _ = read.commit().await;
+/// }
+/// ```
+///
+/// ```compile_fail
+/// async fn read_then_emit(store: &samverkan::store::Store, e: samverkan::events::NewEvent) {
+///     let mut read = store.read().await.ok().unwrap();
+///     read.event(e);
+/// }
+/// ```
+pub struct ReadTx {
+    pub(super) conn: sqlx::pool::PoolConnection<Any>,
+}
+
+/// What a query that only reads runs on: a `Tx` (reading what it wrote) or a `ReadTx`.
+pub trait Reads: Send {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection;
+}
+
+impl Reads for Tx {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl ReadTx {
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Reads for ReadTx {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.conn
+    }
 }
 
 impl Tx {
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        match &mut self.inner {
-            Conn::Transaction(tx) => tx,
-            Conn::Reader(conn) => conn,
-        }
+        &mut self.inner
     }
 
     /// Records an access or change of individual data; written in this transaction.
@@ -53,11 +88,7 @@ impl Tx {
     /// Appends events, then audit rows (always in that order, so the two head locks are
     /// taken in one order by every transaction), commits, and pushes the events live.
     pub async fn commit(mut self) -> StoreResult<Vec<Event>> {
-        let Conn::Transaction(mut inner) = self.inner else {
-            return Err(StoreError::Other(anyhow::anyhow!(
-                "a reader's connection has nothing to commit"
-            )));
-        };
+        let mut inner = self.inner;
         let new_events = std::mem::take(&mut self.events);
         let entries = std::mem::take(&mut self.audit);
         let events = if self.backend == Backend::Sqlite
