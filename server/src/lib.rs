@@ -18,9 +18,9 @@ pub mod demo;
 pub mod domain;
 /// `AppError` and RFC 9457 problem+json.
 pub mod error;
-/// The event log, the live fan-out hub and the WebSocket stream.
+/// The event log, the live fan-out hub and its cross-node bus.
 pub mod events;
-/// One module per API resource, and the OpenAPI document.
+/// One module per API resource, the WebSocket stream, and the OpenAPI document.
 pub mod http;
 /// E-mail: neutral templates, the SMTP outbox worker, calendar invitations.
 pub mod mail;
