@@ -22,6 +22,9 @@ pub mod error;
 pub mod events;
 /// One module per API resource, the WebSocket stream, and the OpenAPI document.
 pub mod http;
+/// The module graph has no circle (a test over the source).
+#[cfg(test)]
+mod import_graph;
 /// E-mail: neutral templates, the SMTP outbox worker, calendar invitations.
 pub mod mail;
 /// Operator metrics (`/metrics`, Prometheus text format) and the audit head anchor.
