@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::audit::AuditEntry;
 use crate::domain::Purpose;
-use crate::store::audit::AuditEntry;
-use crate::store::StoreError;
 
 /// Carried from a denied request to the `record_denials` layer, which audits it.
 #[derive(Clone, Debug)]
@@ -262,23 +261,6 @@ impl IntoResponse for AppError {
             response.extensions_mut().insert(denial);
         }
         response
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(constraint) => AppError::Conflict {
-                code: "conflict",
-                detail: format!("Uppgiften krockar med befintliga uppgifter ({constraint})."),
-            },
-            StoreError::Unavailable(_) => AppError::Unavailable,
-            StoreError::InvalidInput => {
-                AppError::field("", "invalid_input", "ett värde kunde inte lagras")
-            }
-            StoreError::Other(err) => AppError::Internal(err),
-        }
     }
 }
 

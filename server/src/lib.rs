@@ -18,10 +18,13 @@ pub mod demo;
 pub mod domain;
 /// `AppError` and RFC 9457 problem+json.
 pub mod error;
-/// The event log, the live fan-out hub and the WebSocket stream.
+/// The event log, the live fan-out hub and its cross-node bus.
 pub mod events;
-/// One module per API resource, and the OpenAPI document.
+/// One module per API resource, the WebSocket stream, and the OpenAPI document.
 pub mod http;
+/// The module graph has no circle (a test over the source).
+#[cfg(test)]
+mod import_graph;
 /// E-mail: neutral templates, the SMTP outbox worker, calendar invitations.
 pub mod mail;
 /// Operator metrics (`/metrics`, Prometheus text format) and the audit head anchor.
@@ -32,6 +35,8 @@ pub mod notifications;
 pub mod retention;
 /// The HTTP/1.1 connection loop with header read timeouts.
 pub mod serve;
+/// SQL text with numbered placeholders, written by the store and the policy's list filters.
+pub mod sql;
 /// The storage port over SQLite and PostgreSQL, and its migrations.
 pub mod store;
 /// Tracing set-up that never logs personal data.

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use samverkan::access::authorize;
 use samverkan::access::policy::{self, case_filter, consent_filter, Grant};
 use samverkan::domain::{
     CaseId, ConsentForm, ConsentId, IndividualId, OrganisationId, OrganisationKind, Personnummer,
@@ -152,7 +153,7 @@ async fn compare_world(tx: &mut Tx, n: usize, w: &MWorld, s: &Stored) -> anyhow:
                 "world {n}, user {u}, {need:?}: list query disagrees with the model\n{w:#?}"
             );
             for (c, case_id) in s.cases.iter().enumerate() {
-                let got = policy::authorize_case_at(tx, &actor, *case_id, need, "test", now)
+                let got = authorize::authorize_case_at(tx, &actor, *case_id, need, "test", now)
                     .await
                     .ok()
                     .map(|a| a.grant());
@@ -163,7 +164,7 @@ async fn compare_world(tx: &mut Tx, n: usize, w: &MWorld, s: &Stored) -> anyhow:
                     "world {n}, user {u}, case {c}, {need:?}: stored get disagrees\n{w:#?}"
                 );
                 if let (Some(access), Some(filter)) = (
-                    policy::authorize_case_at(tx, &actor, *case_id, need, "test", now)
+                    authorize::authorize_case_at(tx, &actor, *case_id, need, "test", now)
                         .await
                         .ok(),
                     consent_filter(&actor, now),

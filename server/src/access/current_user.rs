@@ -1,18 +1,21 @@
 //! The `CurrentUser` extractor: a bearer token, verified, resolved to an active user in a
 //! live sign-in session.
 
-use axum::extract::FromRequestParts;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Duration;
 
-use super::token::TokenError;
+use super::token::{TokenError, TokenVerifier};
 use super::Actor;
-use crate::app::AppState;
+use crate::config::Settings;
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::store::sessions::{self, Session};
 use crate::store::users::User;
+use crate::store::Store;
 
 /// The signed-in user; every `/api` handler but login takes one.
 pub struct CurrentUser(pub Actor);
@@ -29,10 +32,16 @@ fn unauthenticated(code: &'static str, detail: &'static str) -> AppError {
     AppError::Unauthenticated { code, detail }
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    Store: FromRef<S>,
+    Arc<dyn TokenVerifier>: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let SignedIn(actor, _, _) = SignedIn::from_request_parts(parts, state).await?;
         Ok(CurrentUser(actor))
     }
@@ -62,10 +71,21 @@ pub fn session_end(session: &Session, now: Timestamp, idle: Duration) -> Option<
     None
 }
 
-impl FromRequestParts<AppState> for SignedIn {
+/// Generic over the application's state: it needs only the store, the token verifier and
+/// the settings, each taken from the state with `FromRef`.
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    Store: FromRef<S>,
+    Arc<dyn TokenVerifier>: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let store = Store::from_ref(state);
+        let verifier = Arc::<dyn TokenVerifier>::from_ref(state);
+        let settings = Arc::<Settings>::from_ref(state);
         let token = parts
             .headers
             .get(AUTHORIZATION)
@@ -78,21 +98,18 @@ impl FromRequestParts<AppState> for SignedIn {
             .ok_or_else(|| {
                 unauthenticated("missing_token", "Logga in och skicka din token som Bearer.")
             })?;
-        let identity = state
-            .verifier
-            .verify(token.trim())
-            .map_err(|err| match err {
-                TokenError::Expired => unauthenticated(
-                    "token_expired",
-                    "Din inloggning har gått ut. Logga in igen.",
-                ),
-                TokenError::Invalid => {
-                    unauthenticated("invalid_token", "Token är ogiltig. Logga in igen.")
-                }
-            })?;
+        let identity = verifier.verify(token.trim()).map_err(|err| match err {
+            TokenError::Expired => unauthenticated(
+                "token_expired",
+                "Din inloggning har gått ut. Logga in igen.",
+            ),
+            TokenError::Invalid => {
+                unauthenticated("invalid_token", "Token är ogiltig. Logga in igen.")
+            }
+        })?;
         let background = parts.headers.contains_key(BACKGROUND_HEADER);
         let now = Timestamp::now();
-        let mut tx = state.store.read().await?;
+        let mut tx = store.read().await?;
         let (session, user) = match sessions::get_with_user(&mut tx, identity.session_id).await? {
             Some((session, user)) if session.user_id == identity.user_id => (session, user),
             _ => {
@@ -102,7 +119,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 ))
             }
         };
-        let idle = Duration::minutes(state.settings.auth.session_idle_minutes);
+        let idle = Duration::minutes(settings.auth.session_idle_minutes);
         if let Some(ended) = session_end(&session, now, idle) {
             return Err(ended);
         }
@@ -116,7 +133,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let recently_touched = now.micros() - session.last_active_at.micros() < 5_000_000;
         drop(tx);
         if !(background || recently_touched) {
-            let mut tx = state.store.begin_beside().await?;
+            let mut tx = store.begin_beside().await?;
             sessions::touch(&mut tx, session.id, now).await?;
             tx.commit().await?;
         }

@@ -1,5 +1,6 @@
 //! Domain values: typed ids, the personnummer, the enumerations the hub speaks in.
 
+pub mod audit;
 mod ids;
 pub mod inquiry;
 pub(crate) mod kinds;

@@ -74,7 +74,6 @@ impl Event {
 }
 
 pub mod hub;
-pub mod stream;
 
 /// A sign-in session ended (`subject_id`: the session). Never sent to a client: the hub
 /// closes the streams opened in that session instead.

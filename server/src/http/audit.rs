@@ -10,10 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{in_range, rfc3339, ApiPath, ApiQuery};
-use crate::access::{policy, Actor, CurrentUser};
+use crate::access::authorize;
+use crate::access::{policy, CurrentUser};
 use crate::app::AppState;
 use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp, UserId};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::audit::{self, AuditQuery, AuditRow, Outcome};
 use crate::store::{organisations, users, StoreError, Tx};
 
@@ -131,17 +132,6 @@ async fn with_names(tx: &mut Tx, rows: Vec<AuditRow>) -> AppResult<Vec<AuditEntr
     Ok(out)
 }
 
-fn require_admin(actor: &Actor) -> AppResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden {
-            code: "admin_required",
-            detail: "Kräver rollen organisationsadministratör.",
-        })
-    }
-}
-
 /// Searches my organisation's audit rows (organisation admin), newest first: what its staff
 /// did, and every attempt, allowed or denied, by anyone on its cases and consents.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditSearch), responses(
@@ -154,7 +144,7 @@ async fn search_audit(
     CurrentUser(actor): CurrentUser,
     ApiQuery(search): ApiQuery<AuditSearch>,
 ) -> AppResult<Json<Vec<AuditEntryResponse>>> {
-    require_admin(&actor)?;
+    policy::require_administrator(&actor)?;
     let limit = in_range("limit", search.limit, 1..=500)?.unwrap_or(100);
     let before_seq = in_range("before_seq", search.before_seq, 1..=i64::MAX)?;
     let query = AuditQuery {
@@ -196,7 +186,7 @@ async fn access_extract(
     ApiPath(id): ApiPath<IndividualId>,
 ) -> AppResult<Json<AccessExtract>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_access_extract(&mut tx, &actor, id).await?;
+    let access = authorize::authorize_access_extract(&mut tx, &actor, id).await?;
     let query = AuditQuery {
         scope: Some(access.scope()),
         limit: 10_000,

@@ -13,6 +13,7 @@ use validator::Validate;
 
 use super::rules::FieldRule;
 use super::{rfc3339, text_line, ApiPath, ApiQuery, Page, Paging, ValidJson};
+use crate::access::authorize;
 use crate::access::policy::{self, Need};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
@@ -224,7 +225,12 @@ async fn caseworker_of_my_organisation(tx: &mut Tx, actor: &Actor, id: UserId) -
         )
     };
     match users::get(tx, id).await {
-        Ok(u) if u.organisation_id == actor.organisation_id && u.is_active_caseworker() => Ok(()),
+        Ok(u)
+            if u.organisation_id == actor.organisation_id
+                && policy::is_active_caseworker(u.active, &u.roles) =>
+        {
+            Ok(())
+        }
         Ok(_) | Err(StoreError::NotFound) => Err(invalid()),
         Err(err) => Err(err.into()),
     }
@@ -318,7 +324,7 @@ async fn open_case(
     )
     .await?;
     // A protected identity may hide the new case even from its creator; say so clearly.
-    let access = policy::authorize_case(&mut tx, &actor, id, Need::Case, "case.create")
+    let access = authorize::authorize_case(&mut tx, &actor, id, Need::Case, "case.create")
         .await
         .map_err(|_| {
             AppError::field(
@@ -344,7 +350,7 @@ async fn get_case(
     ApiQuery(query): ApiQuery<PurposeQuery>,
 ) -> AppResult<Json<CaseResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_case(&mut tx, &actor, id, query.need(), "case.read").await?;
+    let access = authorize::authorize_case(&mut tx, &actor, id, query.need(), "case.read").await?;
     let view = cases::get(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, "case.read"));
     tx.commit().await?;
@@ -366,7 +372,7 @@ async fn update_case(
     ValidJson(body): ValidJson<UpdateCase>,
 ) -> AppResult<Json<CaseResponse>> {
     let mut tx = state.store.begin().await?;
-    let write = policy::authorize_case_write(&mut tx, &actor, id, "case.update").await?;
+    let write = authorize::authorize_case_write(&mut tx, &actor, id, "case.update").await?;
     let status = handover::closing(&body)?;
     let before = cases::get(&mut tx, write.access()).await?;
     let handover_to = body

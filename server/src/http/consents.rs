@@ -14,6 +14,7 @@ use validator::Validate;
 use super::cases::PurposeQuery;
 use super::rules::{self, FieldRule};
 use super::{not_blank, rfc3339, ApiPath, ApiQuery, ValidJson};
+use crate::access::authorize;
 use crate::access::policy;
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
@@ -252,7 +253,7 @@ async fn record_consent(
 ) -> AppResult<(StatusCode, Json<ConsentResponse>)> {
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
-    let write = policy::authorize_case_write(&mut tx, &actor, case_id, "consent.create").await?;
+    let write = authorize::authorize_case_write(&mut tx, &actor, case_id, "consent.create").await?;
     let (valid_from, valid_until) =
         check_new_consent(&body, now, state.settings.consent.max_validity_days)?;
     let mut unknown = Vec::new();
@@ -362,7 +363,7 @@ async fn confirm_consent(
     const ACTION: &str = "consent.confirm";
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_consent(&mut tx, &actor, id, ACTION).await?;
+    let access = authorize::authorize_consent(&mut tx, &actor, id, ACTION).await?;
     access.require_confirmable(&actor, ACTION, now)?;
     let individual = access.individual_id();
     let case_id = match body.case_id {
@@ -376,7 +377,7 @@ async fn confirm_consent(
     };
     let write = match case_id {
         Some(case_id) => {
-            Some(policy::authorize_case_write(&mut tx, &actor, case_id, ACTION).await?)
+            Some(authorize::authorize_case_write(&mut tx, &actor, case_id, ACTION).await?)
         }
         None => None,
     };
@@ -424,7 +425,7 @@ async fn list_consents(
 ) -> AppResult<Json<Vec<ConsentResponse>>> {
     let mut tx = state.store.begin().await?;
     let access =
-        policy::authorize_case(&mut tx, &actor, case_id, query.need(), "consent.list").await?;
+        authorize::authorize_case(&mut tx, &actor, case_id, query.need(), "consent.list").await?;
     let list = match policy::consent_filter(&actor, Timestamp::now()) {
         Some(filter) => consents::list_for_case(&mut tx, &access, &filter).await?,
         None => Vec::new(),
@@ -443,7 +444,7 @@ async fn get_consent(
     ApiPath(id): ApiPath<ConsentId>,
 ) -> AppResult<Json<ConsentResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_consent(&mut tx, &actor, id, "consent.read").await?;
+    let access = authorize::authorize_consent(&mut tx, &actor, id, "consent.read").await?;
     let consent = consents::get(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, "consent.read"));
     tx.commit().await?;
@@ -525,7 +526,7 @@ async fn change_status(
 ) -> AppResult<Json<ConsentResponse>> {
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_consent(&mut tx, actor, id, change.action).await?;
+    let access = authorize::authorize_consent(&mut tx, actor, id, change.action).await?;
     if change.to == ConsentStatus::Annulled {
         access.require_recorder(actor, change.action)?;
     }

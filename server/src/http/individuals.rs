@@ -10,6 +10,7 @@ use validator::Validate;
 
 use super::rules::FieldRule;
 use super::{text_line, ApiPath, ValidJson};
+use crate::access::authorize;
 use crate::access::policy;
 use crate::access::CurrentUser;
 use crate::app::AppState;
@@ -117,7 +118,7 @@ async fn get_individual(
     ApiPath(id): ApiPath<IndividualId>,
 ) -> AppResult<Json<IndividualResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_individual(&mut tx, &actor, id, "individual.read").await?;
+    let access = authorize::authorize_individual(&mut tx, &actor, id, "individual.read").await?;
     let individual = individuals::get(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, "individual.read"));
     tx.commit().await?;

@@ -18,17 +18,17 @@ pub use answer::*;
 pub use dto::*;
 
 use super::{ApiPath, ValidJson};
-use crate::access::policy::{self, CaseAccess, InquiryAccess};
+use crate::access::authorize;
+use crate::access::policy::{self, InquiryAccess};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
 use crate::domain::inquiry::{InvalidTransition, Party, Step};
 use crate::domain::{
-    CaseId, InquiryId, InquiryState, OrganisationId, OrganisationKind, Purpose, Role, Timestamp,
+    CaseId, InquiryId, InquiryState, OrganisationId, OrganisationKind, Purpose, Timestamp,
 };
 use crate::error::{AppError, AppResult};
 use crate::events::{Audience, NewEvent};
 use crate::notifications;
-use crate::store::audit::Outcome;
 use crate::store::inquiries::{self, SenderPart, StepDetail};
 use crate::store::{organisations, users, StoreError, Tx};
 
@@ -46,15 +46,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(thread::router())
 }
 
-/// Roles that write and send inquiries for social services.
-const SENDER_ROLES: &[Role] = &[
-    Role::Socialsekreterare,
-    Role::Rehabansvarig,
-    Role::BitradandeEnhetschef,
-];
-/// Roles that answer inquiries at a clinic.
-const ANSWER_ROLES: &[Role] = &[Role::Rehabkoordinator];
-
 impl From<InvalidTransition> for AppError {
     fn from(err: InvalidTransition) -> Self {
         AppError::Conflict {
@@ -68,29 +59,6 @@ impl From<InvalidTransition> for AppError {
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
-
-/// Refuses (403, audited) a caller without one of `roles`.
-fn require_role(
-    actor: &Actor,
-    roles: &[Role],
-    case: &CaseAccess,
-    action: &'static str,
-    detail: &'static str,
-) -> AppResult<()> {
-    if actor.roles.iter().any(|r| roles.contains(r)) {
-        return Ok(());
-    }
-    let mut entry = case.audit(actor, action);
-    entry.outcome = Outcome::Denied;
-    Err(AppError::Refused {
-        code: "role_not_allowed",
-        detail,
-        entry: Box::new(entry),
-    })
-}
-
-const SENDER_ROLE_DETAIL: &str =
-    "Förfrågningar skrivs av socialsekreterare, rehabansvariga och biträdande enhetschefer.";
 
 /// The recipient must be another organisation, a vårdcentral or psykiatrisk mottagning.
 async fn check_recipient(tx: &mut Tx, actor: &Actor, id: OrganisationId) -> AppResult<()> {
@@ -181,19 +149,9 @@ async fn authorize_step(
     step: Step,
     action: &'static str,
 ) -> AppResult<InquiryAccess> {
-    let access = policy::authorize_inquiry(tx, actor, id, action).await?;
+    let access = authorize::authorize_inquiry(tx, actor, id, action).await?;
     access.require_party(actor, step, action)?;
-    let roles = match access.party() {
-        Party::Sender => Some((SENDER_ROLES, SENDER_ROLE_DETAIL)),
-        Party::Recipient if step == Step::Answer => Some((
-            ANSWER_ROLES,
-            "Förfrågningar besvaras av en rehabkoordinator.",
-        )),
-        Party::Recipient => None,
-    };
-    if let Some((roles, detail)) = roles {
-        require_role(actor, roles, access.case(), action, detail)?;
-    }
+    policy::require_inquiry_step_role(actor, &access, step, action)?;
     step.apply(access.state())?;
     Ok(access)
 }
@@ -226,20 +184,14 @@ async fn create_inquiry(
 ) -> AppResult<(StatusCode, Json<InquiryResponse>)> {
     let action = "inquiry.create";
     let mut tx = state.store.begin().await?;
-    let write = policy::authorize_case_write(&mut tx, &actor, case_id, action).await?;
-    require_role(
-        &actor,
-        SENDER_ROLES,
-        write.access(),
-        action,
-        SENDER_ROLE_DETAIL,
-    )?;
+    let write = authorize::authorize_case_write(&mut tx, &actor, case_id, action).await?;
+    policy::require_may_send_inquiry(&actor, write.access(), action)?;
     let mut part = body.into_part();
     check_sender_part(&mut part, today())?;
     check_recipient(&mut tx, &actor, part.recipient_organisation_id).await?;
     let id = InquiryId::new();
     inquiries::insert(&mut tx, &write, id, actor.user_id, &part).await?;
-    let access = policy::authorize_inquiry(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_inquiry(&mut tx, &actor, id, action).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(response)))
@@ -254,7 +206,7 @@ async fn get_inquiry(
     ApiPath(id): ApiPath<InquiryId>,
 ) -> AppResult<Json<InquiryResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_inquiry(&mut tx, &actor, id, "inquiry.read").await?;
+    let access = authorize::authorize_inquiry(&mut tx, &actor, id, "inquiry.read").await?;
     if access.party() == Party::Recipient && access.state() == InquiryState::Sent {
         // Two people opening it at once: one receives it, the other just reads.
         match take_step(&mut tx, &actor, &access, Step::Receive, StepDetail::None).await {
@@ -359,7 +311,7 @@ async fn send_inquiry(
         return Err(AppError::Validation(vec![error]));
     }
     let Some(consent) =
-        policy::bridging_consent(&mut tx, access.case(), access.recipient(), now).await?
+        authorize::bridging_consent(&mut tx, access.case(), access.recipient(), now).await?
     else {
         let clinic = organisations::get(&mut tx, access.recipient()).await?;
         return Err(AppError::consent_missing(
@@ -408,8 +360,7 @@ async fn assign_inquiry(
     match users::get(&mut tx, assignee).await {
         Ok(u)
             if u.organisation_id == access.recipient()
-                && u.active
-                && u.roles.contains(&Role::Rehabkoordinator) => {}
+                && policy::may_be_assigned_inquiry(u.active, &u.roles) => {}
         Ok(_) | Err(StoreError::NotFound) => {
             return Err(AppError::field(
                 "assignee_user_id",

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use super::{rfc3339, text_line, ApiPath, ValidJson};
-use crate::access::policy;
+use crate::access::authorize;
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::{CaseId, Timestamp, UserId};
@@ -58,7 +58,8 @@ async fn set_legal_hold(
     ValidJson(body): ValidJson<SetLegalHold>,
 ) -> AppResult<Json<LegalHoldResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.set").await?;
+    let access =
+        authorize::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.set").await?;
     let hold = LegalHold {
         reason: body.reason.trim().to_owned(),
         set_by: actor.user_id,
@@ -90,7 +91,8 @@ async fn clear_legal_hold(
     ApiPath(id): ApiPath<CaseId>,
 ) -> AppResult<StatusCode> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.clear").await?;
+    let access =
+        authorize::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.clear").await?;
     retention::clear_hold(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, "case.legal_hold.clear"));
     tx.commit().await?;

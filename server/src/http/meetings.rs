@@ -14,6 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub use dto::*;
 
 use super::{ApiPath, ApiQuery, Page, Paging, ValidJson};
+use crate::access::authorize;
 use crate::access::policy::{self, MeetingAccess, Need};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
@@ -120,9 +121,9 @@ async fn create_meeting(
     let purpose = body.purpose.unwrap_or(body.kind.default_purpose());
     let mut tx = state.store.begin().await?;
     let scope =
-        policy::authorize_meeting_scope(&mut tx, &actor, body.case_id, purpose, action).await?;
+        authorize::authorize_meeting_scope(&mut tx, &actor, body.case_id, purpose, action).await?;
     check_schedule(&schedule, true, now)?;
-    let invitees = policy::check_invitees(
+    let invitees = authorize::check_invitees(
         &mut tx,
         &scope,
         &body.participant_user_ids,
@@ -146,7 +147,7 @@ async fn create_meeting(
     let target = Target::New(&scope, id);
     let invited = meetings::invite(&mut tx, &target, &invitees, now).await?;
     let attendees = meetings::add_attendees(&mut tx, &target, &body.attendees(), now).await?;
-    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     let change = MeetingChange::Invited {
         users: invited,
         attendees,
@@ -174,7 +175,7 @@ async fn get_meeting(
     ApiPath(id): ApiPath<MeetingId>,
 ) -> AppResult<Json<MeetingResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_meeting(&mut tx, &actor, id, "meeting.read").await?;
+    let access = authorize::authorize_meeting(&mut tx, &actor, id, "meeting.read").await?;
     let response = respond(&mut tx, &actor, &access, "meeting.read", Vec::new()).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -199,7 +200,7 @@ async fn update_meeting(
     let action = "meeting.update";
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_organiser(&actor, action)?;
     require_scheduled(&access)?;
     let current = meetings::get(&mut tx, &access).await?;
@@ -258,10 +259,10 @@ async fn invite_to_meeting(
     let action = "meeting.invite";
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_organiser(&actor, action)?;
     require_scheduled(&access)?;
-    let invitees = policy::check_invitees(
+    let invitees = authorize::check_invitees(
         &mut tx,
         &access.scope(),
         &body.user_ids,
@@ -316,7 +317,7 @@ async fn cancel_meeting(
 ) -> AppResult<Json<MeetingResponse>> {
     let action = "meeting.cancel";
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_organiser(&actor, action)?;
     require_scheduled(&access)?;
     if !meetings::cancel(&mut tx, &access, actor.user_id, Timestamp::now()).await? {
@@ -364,7 +365,7 @@ async fn answer_meeting(
 ) -> AppResult<Json<MeetingResponse>> {
     let action = "meeting.answer";
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_participant(&actor, action)?;
     require_scheduled(&access)?;
     if !meetings::answer(
@@ -400,7 +401,7 @@ async fn answer_for_attendee(
 ) -> AppResult<Json<MeetingResponse>> {
     let action = "meeting.answer_attendee";
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_organiser(&actor, action)?;
     require_scheduled(&access)?;
     let now = Timestamp::now();
@@ -499,7 +500,7 @@ async fn list_case_meetings(
     let query = list_query(&query, None)?;
     let (limit, offset) = (query.limit, query.offset);
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_case(&mut tx, &actor, case_id, Need::Case, action).await?;
+    let access = authorize::authorize_case(&mut tx, &actor, case_id, Need::Case, action).await?;
     let rows = match policy::case_meetings_filter(&actor, &access, now) {
         Some(filter) => meetings::list(&mut tx, &filter, &query).await?,
         None => Vec::new(),

@@ -11,7 +11,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use super::{not_blank, rfc3339, ApiPath, ApiQuery, Page, Paging, ValidJson};
-use crate::access::policy::{self, MessageAccess, MessagesAccess};
+use crate::access::authorize;
+use crate::access::policy::{MessageAccess, MessagesAccess};
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::{CaseId, MessageId, OrganisationId, Purpose, Timestamp, UserId};
@@ -111,7 +112,7 @@ async fn create_message(
 ) -> AppResult<(StatusCode, Json<MessageResponse>)> {
     let action = "message.create";
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_messages(&mut tx, &actor, case_id, action).await?;
+    let access = authorize::authorize_messages(&mut tx, &actor, case_id, action).await?;
     let id = MessageId::new();
     messages::insert(
         &mut tx,
@@ -123,7 +124,7 @@ async fn create_message(
         Timestamp::now(),
     )
     .await?;
-    let message = policy::authorize_message(&mut tx, &actor, id, action).await?;
+    let message = authorize::authorize_message(&mut tx, &actor, id, action).await?;
     let created = messages::get(&mut tx, &message).await?;
     tx.event(message_event(&access, "message.created", id));
     crate::notifications::triggers::message_created(
@@ -150,7 +151,7 @@ async fn list_messages(
 ) -> AppResult<Json<Page<MessageResponse>>> {
     let (limit, offset) = (paging.limit()?, paging.offset()?);
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_messages(&mut tx, &actor, case_id, "message.list").await?;
+    let access = authorize::authorize_messages(&mut tx, &actor, case_id, "message.list").await?;
     let list = messages::list(&mut tx, &access, limit, offset).await?;
     tx.audit(access.audit(&actor, "message.list"));
     tx.commit().await?;
@@ -171,7 +172,7 @@ async fn read_message(
 ) -> AppResult<Json<MessageResponse>> {
     let action = "message.read";
     let mut tx = state.store.begin().await?;
-    let access: MessageAccess = policy::authorize_message(&mut tx, &actor, id, action).await?;
+    let access: MessageAccess = authorize::authorize_message(&mut tx, &actor, id, action).await?;
     let message = messages::get(&mut tx, &access).await?;
     let is_author = message.author_user_id == actor.user_id;
     if !is_author

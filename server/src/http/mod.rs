@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod organisations;
 pub mod problem;
 pub mod rules;
+pub mod stream;
 pub mod users;
 
 pub(crate) use rules::{not_blank, text_line};
@@ -97,7 +98,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(meetings::router())
         .merge(audit::router())
-        .merge(crate::events::stream::router());
+        .merge(stream::router());
     idempotency::document(api.get_openapi_mut());
     api
 }

@@ -100,7 +100,7 @@ async fn list_people(
     Ok(Json(
         people
             .into_iter()
-            .filter(users::User::is_active_caseworker)
+            .filter(|u| policy::is_active_caseworker(u.active, &u.roles))
             .map(|u| PersonResponse {
                 id: u.id,
                 display_name: u.display_name,

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{rfc3339, text_line, ApiPath, Source, ValidJson};
-use crate::access::{password, Actor, CurrentUser, SignedIn};
+use crate::access::{password, policy, Actor, CurrentUser, SignedIn};
 use crate::app::AppState;
 use crate::domain::{OrganisationId, Role, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
@@ -141,17 +141,6 @@ pub struct UpdateUser {
     pub current_password: Option<String>,
 }
 
-fn require_admin(actor: &Actor) -> AppResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden {
-            code: "admin_required",
-            detail: "Kräver rollen organisationsadministratör.",
-        })
-    }
-}
-
 /// A user of the caller's own organisation; others are not found.
 async fn own_user(tx: &mut Tx, actor: &Actor, id: UserId) -> AppResult<User> {
     match users::get(tx, id).await {
@@ -254,7 +243,7 @@ async fn create_user(
     CurrentUser(actor): CurrentUser,
     ValidJson(body): ValidJson<CreateUser>,
 ) -> AppResult<(StatusCode, Json<UserResponse>)> {
-    require_admin(&actor)?;
+    policy::require_administrator(&actor)?;
     let password_hash = hash_password(body.password).await?;
     let mut tx = state.store.begin().await?;
     if users::username_taken(&mut tx, &body.username).await? {
@@ -318,7 +307,7 @@ async fn update_user(
     ApiPath(id): ApiPath<UserId>,
     ValidJson(body): ValidJson<UpdateUser>,
 ) -> AppResult<Json<UserResponse>> {
-    require_admin(&actor)?;
+    policy::require_administrator(&actor)?;
     let own = id == actor.user_id;
     if own && body.password.is_some() {
         check_current_password(&state, &me, source.0, body.current_password).await?;
@@ -344,7 +333,7 @@ async fn update_user(
         roles.dedup();
         user.roles = roles;
     }
-    if user.id == actor.user_id && !(user.active && user.roles.contains(&Role::OrgAdmin)) {
+    if user.id == actor.user_id && !policy::keeps_administration(user.active, &user.roles) {
         return Err(AppError::Conflict {
             code: "last_admin_lockout",
             detail: "Du kan inte ta bort din egen administratörsbehörighet.".into(),

@@ -5,43 +5,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use super::{insert_rows, push_values, RowExt, Sql, StoreResult, Tx};
+use super::{insert_rows, push_values, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::AuditScope;
-use crate::domain::{CaseId, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp, UserId};
+pub use crate::domain::audit::{AuditEntry, Outcome};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Whether the attempt was let through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Allowed,
-    Denied,
-}
-
-impl Outcome {
-    pub fn code(self) -> &'static str {
-        match self {
-            Outcome::Allowed => "allowed",
-            Outcome::Denied => "denied",
-        }
-    }
-}
-
-/// One access or change to record. `action` is a stable dotted code, e.g. `case.read`.
-#[derive(Clone, Debug)]
-pub struct AuditEntry {
-    pub at: Timestamp,
-    pub user_id: Option<UserId>,
-    pub organisation_id: Option<OrganisationId>,
-    pub roles: String,
-    pub action: &'static str,
-    pub outcome: Outcome,
-    pub individual_id: Option<IndividualId>,
-    pub case_id: Option<CaseId>,
-    pub purpose: Option<Purpose>,
-    pub consent_id: Option<ConsentId>,
-    pub request_id: Option<String>,
-}
 
 /// A stored audit row.
 #[derive(Clone, Debug, Serialize)]
@@ -284,7 +252,7 @@ pub enum ChainReport {
 
 /// The chain's head as the store keeps it: the last row's number and hash (0 and the
 /// genesis hash while the log is empty). Published daily as the anchor (`metrics::anchor`).
-pub async fn head(tx: &mut Tx) -> StoreResult<(i64, String)> {
+pub async fn head(tx: &mut impl Reads) -> StoreResult<(i64, String)> {
     let head = Sql::new("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
         .fetch_optional(tx)
         .await?

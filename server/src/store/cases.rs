@@ -1,7 +1,7 @@
 //! Cases (ärenden). Every read takes a policy value: a `CaseFilter` for lists, a
 //! `CaseAccess` for one case.
 
-use super::{consents, decode_code, Arg, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{consents, decode_code, Arg, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
@@ -217,7 +217,7 @@ async fn facts_from_rows(tx: &mut Tx, rows: Vec<sqlx::any::AnyRow>) -> StoreResu
 }
 
 /// What the policy needs to decide on one case. Not for display.
-pub async fn facts(tx: &mut Tx, id: CaseId) -> StoreResult<Option<CaseFacts>> {
+pub async fn facts(tx: &mut impl Reads, id: CaseId) -> StoreResult<Option<CaseFacts>> {
     let mut sql = Sql::new(&format!("SELECT {ONE_CASE_FACTS} FROM cases c"));
     sql.push(ONE_CASE_FACTS_JOIN)
         .push(" WHERE c.id = ")

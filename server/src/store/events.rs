@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{decode_code, insert_rows, push_values, Backend, RowExt, Sql, StoreResult, Tx};
+use super::{decode_code, insert_rows, push_values, Backend, Reads, RowExt, Sql, StoreResult};
 use crate::domain::{OrganisationId, Purpose, Timestamp};
 use crate::events::{Audience, Event, NewEvent};
 
@@ -155,14 +155,14 @@ fn bind_row(sql: &mut Sql, event: &Event) {
 }
 
 /// Events after `after`, oldest first, at most `limit`.
-pub async fn since(tx: &mut Tx, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
+pub async fn since(tx: &mut impl Reads, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM events WHERE seq > "));
     sql.bind(after).push(" ORDER BY seq LIMIT ").bind(limit);
     sql.fetch_all(tx).await?.iter().map(from_row).collect()
 }
 
 /// The last committed sequence number.
-pub async fn head(tx: &mut Tx) -> StoreResult<i64> {
+pub async fn head(tx: &mut impl Reads) -> StoreResult<i64> {
     let row = Sql::new("SELECT last_seq FROM event_head WHERE id = 1")
         .fetch_optional(tx)
         .await?;

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use sqlx::Any;
 use tokio::sync::broadcast;
 
-use super::{durable, finish_commit, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::tx::finish_commit;
+use super::{durable, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{Timestamp, UserId};
 use crate::events::Event;
 
@@ -140,7 +141,7 @@ impl Parked {
 }
 
 /// The unexpired key `key` of `user`, if stored.
-pub async fn find(tx: &mut Tx, user: UserId, key: &str) -> StoreResult<Option<StoredKey>> {
+pub async fn find(tx: &mut impl Reads, user: UserId, key: &str) -> StoreResult<Option<StoredKey>> {
     let mut sql = Sql::new(
         "SELECT fingerprint, status, content_type, body FROM idempotency_keys \
          WHERE user_id = ",

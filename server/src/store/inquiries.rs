@@ -8,21 +8,12 @@ pub mod thread;
 use chrono::NaiveDate;
 
 use super::{cases, decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
-use crate::access::policy::{CaseFacts, CaseWrite, InquiryAccess, InquiryFilter};
+use crate::access::policy::{CaseFacts, CaseWrite, InquiryAccess, InquiryFacts, InquiryFilter};
 use crate::domain::inquiry::{Step, AWAITING_ANSWER};
 use crate::domain::{
     CaseId, ConsentId, DeclineReason, IndividualId, InquiryId, InquiryState, OrganisationId,
     Timestamp, UserId,
 };
-
-/// What the policy needs to decide on one inquiry. Not for display.
-#[derive(Clone, Copy, Debug)]
-pub struct InquiryFacts {
-    pub case_id: CaseId,
-    pub sender: OrganisationId,
-    pub recipient: OrganisationId,
-    pub state: InquiryState,
-}
 
 /// An inquiry's facts and its case's, in one round trip. Not for display.
 pub async fn facts_with_case(

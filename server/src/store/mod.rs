@@ -18,23 +18,31 @@ pub mod outbox;
 pub mod responsibility;
 pub mod retention;
 pub mod sessions;
+mod sql;
 pub mod tickets;
+mod tx;
 pub mod users;
+
+pub use crate::sql::{Arg, Sql};
+pub use sql::{decode_code, RowExt};
+pub(crate) use sql::{insert_rows, push_values};
+pub use tx::{ReadTx, Reads, Tx};
 
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Row};
+use sqlx::{Any, AnyPool, Executor};
 
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::broadcast;
 
 use crate::config::DatabaseSettings;
-use crate::events::{Event, NewEvent};
+use crate::error::AppError;
+use crate::events::Event;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -95,6 +103,23 @@ impl From<sqlx::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(constraint) => AppError::Conflict {
+                code: "conflict",
+                detail: format!("Uppgiften krockar med befintliga uppgifter ({constraint})."),
+            },
+            StoreError::Unavailable(_) => AppError::Unavailable,
+            StoreError::InvalidInput => {
+                AppError::field("", "invalid_input", "ett värde kunde inte lagras")
+            }
+            StoreError::Other(err) => AppError::Internal(err),
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -286,13 +311,13 @@ impl Store {
     /// A writing transaction. In a request with an `Idempotency-Key` it is the request's
     /// write: its commit waits for the key and the response (`idempotency`).
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Transaction(self.begin_timed().await?), true))
+        Ok(self.tx(self.begin_timed().await?, true))
     }
 
     /// A writing transaction beside the request's own write (bookkeeping such as noting a
     /// session's activity), committed at once even in a keyed request.
     pub async fn begin_beside(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Transaction(self.begin_timed().await?), false))
+        Ok(self.tx(self.begin_timed().await?, false))
     }
 
     /// Begins on the writing pool, noting how long the connection took to come.
@@ -329,13 +354,15 @@ impl Store {
     }
 
     /// A connection for reading only, outside any transaction: each statement sees the
-    /// latest commit. On SQLite it runs beside the writer. It cannot commit, so it must not
-    /// carry audit entries or events.
-    pub async fn read(&self) -> StoreResult<Tx> {
-        Ok(self.tx(Conn::Reader(self.readers.acquire().await?), false))
+    /// latest commit. On SQLite it runs beside the writer. Its type has no audit, event or
+    /// commit: what must be audited is read in a `begin` transaction.
+    pub async fn read(&self) -> StoreResult<ReadTx> {
+        Ok(ReadTx {
+            conn: self.readers.acquire().await?,
+        })
     }
 
-    fn tx(&self, inner: Conn, keyed: bool) -> Tx {
+    fn tx(&self, inner: sqlx::Transaction<'static, Any>, keyed: bool) -> Tx {
         Tx {
             inner,
             keyed,
@@ -393,95 +420,6 @@ pub(crate) fn sqlite_path(url: &str) -> &str {
     path.split('?').next().unwrap_or(path)
 }
 
-/// A transaction. Audit entries gathered during it are written, hash-chained, at commit,
-/// so the chain's head is locked only for the last moment of the transaction.
-pub struct Tx {
-    inner: Conn,
-    /// Whether a keyed request's commit parks this transaction (see `idempotency`).
-    keyed: bool,
-    backend: Backend,
-    audit: Vec<audit::AuditEntry>,
-    events: Vec<NewEvent>,
-    feed: broadcast::Sender<Arc<Vec<Event>>>,
-    wal: Option<Arc<durable::WalSync>>,
-}
-
-/// A writing transaction, or a reader's connection on which each statement sees the latest
-/// commit (no BEGIN and ROLLBACK round trips for what is mostly a single query).
-enum Conn {
-    Transaction(sqlx::Transaction<'static, Any>),
-    Reader(sqlx::pool::PoolConnection<Any>),
-}
-
-impl Tx {
-    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        match &mut self.inner {
-            Conn::Transaction(tx) => tx,
-            Conn::Reader(conn) => conn,
-        }
-    }
-
-    /// Records an access or change of individual data; written in this transaction.
-    pub fn audit(&mut self, entry: audit::AuditEntry) {
-        self.audit.push(entry);
-    }
-
-    /// Records a change for the event log; appended, numbered, in this transaction.
-    pub fn event(&mut self, event: NewEvent) {
-        self.events.push(event);
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    /// Appends events, then audit rows (always in that order, so the two head locks are
-    /// taken in one order by every transaction), commits, and pushes the events live.
-    pub async fn commit(mut self) -> StoreResult<Vec<Event>> {
-        let Conn::Transaction(mut inner) = self.inner else {
-            return Err(StoreError::Other(anyhow::anyhow!(
-                "a reader's connection has nothing to commit"
-            )));
-        };
-        let new_events = std::mem::take(&mut self.events);
-        let entries = std::mem::take(&mut self.audit);
-        let events = if self.backend == Backend::Sqlite
-            && new_events.len() <= BATCHED_ROWS
-            && entries.len() <= BATCHED_ROWS
-        {
-            append_batched(&mut inner, new_events, entries).await?
-        } else {
-            let events = events::append(&mut inner, self.backend, new_events).await?;
-            audit::append(&mut inner, entries).await?;
-            events
-        };
-        if !self.keyed {
-            return finish_commit(inner, events, &self.wal, &self.feed).await;
-        }
-        match idempotency::park(inner, events.clone(), &self.feed, &self.wal)? {
-            Some(inner) => finish_commit(inner, events, &self.wal, &self.feed).await,
-            None => Ok(events),
-        }
-    }
-}
-
-/// Commits, makes the commit durable (SQLite's group commit) and pushes the events live.
-async fn finish_commit(
-    inner: sqlx::Transaction<'static, Any>,
-    events: Vec<Event>,
-    wal: &Option<Arc<durable::WalSync>>,
-    feed: &broadcast::Sender<Arc<Vec<Event>>>,
-) -> StoreResult<Vec<Event>> {
-    inner.commit().await?;
-    if let Some(wal) = wal {
-        wal.after_commit().await?;
-    }
-    if !events.is_empty() {
-        let _ = feed.send(Arc::new(events.clone()));
-    }
-    Ok(events)
-}
-
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
@@ -501,241 +439,4 @@ async fn checkpoint_wal(pool: AnyPool, stop: tokio_util::sync::CancellationToken
         }
     }
     pool.close().await;
-}
-
-/// Events and audit rows up to which SQLite's commit sends them as one command.
-const BATCHED_ROWS: usize = 100;
-
-/// SQLite's usual commit: the event log and the audit chain in two round trips to the
-/// database's thread instead of five, because the single writer holds the database for as
-/// long as its transaction takes. First both heads are locked and read (the event head
-/// before the audit head, as everywhere), then every row and the audit head are written.
-/// SQLite runs several statements of one command in order, binding `$n` across them.
-async fn append_batched(
-    conn: &mut sqlx::AnyConnection,
-    new_events: Vec<NewEvent>,
-    entries: Vec<audit::AuditEntry>,
-) -> StoreResult<Vec<Event>> {
-    if new_events.is_empty() && entries.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut heads = Sql::new("");
-    if !new_events.is_empty() {
-        events::push_lock_head(&mut heads, new_events.len());
-    }
-    if !entries.is_empty() {
-        if !new_events.is_empty() {
-            heads.push("; ");
-        }
-        audit::push_lock_head(&mut heads);
-    }
-    let mut event_head = None;
-    let mut audit_head = None;
-    for row in heads.query().fetch_all(&mut *conn).await? {
-        match row.text("head")?.as_str() {
-            "event" => event_head = Some(row.int("last_seq")?),
-            _ => audit_head = Some((row.int("last_seq")?, row.text("last_hash")?)),
-        }
-    }
-    let missing = || StoreError::Other(anyhow::anyhow!("a log head row is missing"));
-    let events = match event_head {
-        Some(last) => events::numbered(new_events, last),
-        None if new_events.is_empty() => Vec::new(),
-        None => return Err(missing()),
-    };
-    let rows = match audit_head {
-        Some((seq, hash)) => audit::chain(seq, hash, entries),
-        None if entries.is_empty() => Vec::new(),
-        None => return Err(missing()),
-    };
-    let mut writes = Sql::new("");
-    if !events.is_empty() {
-        events::push_insert(&mut writes, &events);
-    }
-    if !rows.is_empty() {
-        if !events.is_empty() {
-            writes.push("; ");
-        }
-        audit::push_insert(&mut writes, &rows);
-        writes.push("; ");
-        audit::push_head_update(&mut writes, &rows);
-    }
-    writes.query().execute(&mut *conn).await?;
-    Ok(events)
-}
-
-/// Rows per multi-row INSERT: both databases cap the bind parameters of one statement.
-const ROWS_PER_INSERT: usize = 500;
-
-/// Inserts `rows` in multi-row statements of at most `ROWS_PER_INSERT` rows. `insert` ends in
-/// `VALUES `; `values` binds one row's values, comma-separated, without the parentheses.
-pub(crate) async fn insert_rows<T>(
-    conn: &mut sqlx::AnyConnection,
-    insert: &str,
-    rows: &[T],
-    values: impl Fn(&mut Sql, &T),
-) -> StoreResult<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = Sql::new("");
-        push_values(&mut sql, insert, chunk, &values);
-        sql.query().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Appends one multi-row INSERT: `insert` (ending in `VALUES `), then a parenthesised row
-/// of `values` per row.
-pub(crate) fn push_values<T>(
-    sql: &mut Sql,
-    insert: &str,
-    rows: &[T],
-    values: impl Fn(&mut Sql, &T),
-) {
-    sql.push(insert);
-    for (i, row) in rows.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        values(sql, row);
-        sql.push(")");
-    }
-}
-
-/// A query under construction with numbered `$n` placeholders, which both SQLite and
-/// PostgreSQL accept.
-#[derive(Default)]
-pub struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-#[derive(Clone, Debug)]
-pub enum Arg {
-    Text(String),
-    Int(i64),
-    /// A NULL must carry its type: PostgreSQL will not put a text NULL in a bigint column.
-    NullText,
-    NullInt,
-}
-
-impl From<&str> for Arg {
-    fn from(value: &str) -> Self {
-        Arg::Text(value.to_owned())
-    }
-}
-impl From<String> for Arg {
-    fn from(value: String) -> Self {
-        Arg::Text(value)
-    }
-}
-impl From<i64> for Arg {
-    fn from(value: i64) -> Self {
-        Arg::Int(value)
-    }
-}
-impl From<Option<String>> for Arg {
-    fn from(value: Option<String>) -> Self {
-        value.map_or(Arg::NullText, Arg::Text)
-    }
-}
-impl From<Option<&str>> for Arg {
-    fn from(value: Option<&str>) -> Self {
-        value.map_or(Arg::NullText, Into::into)
-    }
-}
-impl From<Option<i64>> for Arg {
-    fn from(value: Option<i64>) -> Self {
-        value.map_or(Arg::NullInt, Arg::Int)
-    }
-}
-
-impl Sql {
-    pub fn new(text: &str) -> Self {
-        Self {
-            text: text.to_owned(),
-            args: Vec::new(),
-        }
-    }
-
-    pub fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    /// Appends a placeholder bound to `value`.
-    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
-        self.args.push(value.into());
-        self.text.push_str(&format!("${}", self.args.len()));
-        self
-    }
-
-    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
-        for arg in &self.args {
-            query = match arg {
-                Arg::Text(text) => query.bind(text.as_str()),
-                Arg::Int(int) => query.bind(*int),
-                Arg::NullText => query.bind(Option::<String>::None),
-                Arg::NullInt => query.bind(Option::<i64>::None),
-            };
-        }
-        query
-    }
-
-    pub async fn fetch_all(&self, tx: &mut Tx) -> StoreResult<Vec<AnyRow>> {
-        Ok(self.query().fetch_all(tx.conn()).await?)
-    }
-
-    pub async fn fetch_optional(&self, tx: &mut Tx) -> StoreResult<Option<AnyRow>> {
-        Ok(self.query().fetch_optional(tx.conn()).await?)
-    }
-
-    pub async fn execute(&self, tx: &mut Tx) -> StoreResult<u64> {
-        Ok(self.query().execute(tx.conn()).await?.rows_affected())
-    }
-}
-
-/// Typed column access that turns decode failures into `StoreError::Other`.
-pub trait RowExt {
-    fn text(&self, column: &str) -> StoreResult<String>;
-    fn opt_text(&self, column: &str) -> StoreResult<Option<String>>;
-    fn int(&self, column: &str) -> StoreResult<i64>;
-    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>>;
-    fn id<T: FromStr>(&self, column: &str) -> StoreResult<T>;
-    fn opt_id<T: FromStr>(&self, column: &str) -> StoreResult<Option<T>>;
-}
-
-impl RowExt for AnyRow {
-    fn text(&self, column: &str) -> StoreResult<String> {
-        self.try_get(column)
-            .map_err(|e| StoreError::Other(e.into()))
-    }
-    fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
-        self.try_get(column)
-            .map_err(|e| StoreError::Other(e.into()))
-    }
-    fn int(&self, column: &str) -> StoreResult<i64> {
-        self.try_get(column)
-            .map_err(|e| StoreError::Other(e.into()))
-    }
-    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
-        self.try_get(column)
-            .map_err(|e| StoreError::Other(e.into()))
-    }
-    fn id<T: FromStr>(&self, column: &str) -> StoreResult<T> {
-        let text = self.text(column)?;
-        text.parse()
-            .map_err(|_| StoreError::Other(anyhow::anyhow!("column {column} holds no valid id")))
-    }
-    fn opt_id<T: FromStr>(&self, column: &str) -> StoreResult<Option<T>> {
-        match self.opt_text(column)? {
-            None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| {
-                StoreError::Other(anyhow::anyhow!("column {column} holds no valid id"))
-            }),
-        }
-    }
-}
-
-/// Parses a stored code into its enum, or reports the corrupt row.
-pub fn decode_code<T>(code: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    parse(code).ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown stored code {code:?}")))
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
     CaseId, ConsentId, InquiryId, InquiryState, MeetingId, OrganisationId, Role, Timestamp, UserId,
 };
@@ -320,7 +320,7 @@ pub async fn inquiry_people(tx: &mut Tx, id: InquiryId) -> StoreResult<InquiryPe
 
 /// Inquiries owed an answer whose answer date is before `today`: (id, answer date).
 pub async fn overdue_inquiries(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     today: chrono::NaiveDate,
     states: &[InquiryState],
     limit: i64,
@@ -353,7 +353,7 @@ pub struct EndingConsent {
 
 /// Active consents in force that end between `now` and `until`, not yet reminded of.
 pub async fn ending_consents(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     now: Timestamp,
     until: Timestamp,
     limit: i64,
@@ -388,7 +388,7 @@ pub async fn ending_consents(
 /// Scheduled meetings starting after `now` and by `until`, not yet reminded of for that
 /// start: (id, start as the reminder's due key).
 pub async fn meetings_starting(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     now: Timestamp,
     until: Timestamp,
     limit: i64,

@@ -1,6 +1,6 @@
 //! Organisations: a directory, not personal data.
 
-use super::{decode_code, RowExt, Sql, StoreResult, Tx};
+use super::{decode_code, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{OrganisationId, OrganisationKind, Timestamp};
 
 #[derive(Clone, Debug)]
@@ -46,7 +46,7 @@ pub async fn list(tx: &mut Tx) -> StoreResult<Vec<Organisation>> {
     sql.fetch_all(tx).await?.iter().map(from_row).collect()
 }
 
-pub async fn get(tx: &mut Tx, id: OrganisationId) -> StoreResult<Organisation> {
+pub async fn get(tx: &mut impl Reads, id: OrganisationId) -> StoreResult<Organisation> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM organisations WHERE id = "));
     sql.bind(id.to_string());
     from_row(

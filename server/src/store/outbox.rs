@@ -10,7 +10,7 @@
 
 use uuid::Uuid;
 
-use super::{Backend, RowExt, Sql, StoreResult, Tx};
+use super::{Backend, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::domain::Timestamp;
 
 /// An e-mail to send, fully rendered when enqueued.
@@ -269,7 +269,7 @@ pub async fn pending_count(tx: &mut Tx) -> StoreResult<i64> {
 }
 
 /// E-mails waiting (not sent, failed or superseded) and when the oldest of them was written.
-pub async fn backlog(tx: &mut Tx) -> StoreResult<(i64, Option<Timestamp>)> {
+pub async fn backlog(tx: &mut impl Reads) -> StoreResult<(i64, Option<Timestamp>)> {
     let row = Sql::new(&format!(
         "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE {UNSETTLED}"
     ))

@@ -4,7 +4,7 @@
 //! live streams opened in them.
 
 use super::users::{self, User};
-use super::{decode_code, RowExt, Sql, StoreResult, Tx};
+use super::{decode_code, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::domain::{Role, SessionId, Timestamp, UserId};
 use crate::events::{Audience, NewEvent, SESSION_ENDED};
 
@@ -72,7 +72,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Session> {
 
 /// A session with its user (and the user's roles), in one round trip: what every signed-in
 /// request checks.
-pub async fn get_with_user(tx: &mut Tx, id: SessionId) -> StoreResult<Option<(Session, User)>> {
+pub async fn get_with_user(
+    tx: &mut impl Reads,
+    id: SessionId,
+) -> StoreResult<Option<(Session, User)>> {
     let mut sql = Sql::new(
         "SELECT s.id, s.user_id, s.started_at, s.last_active_at, s.expires_at, s.ended_at, \
          u.organisation_id, u.username, u.display_name, u.email, u.active, r.role \
@@ -142,7 +145,7 @@ pub async fn end_all(
 }
 
 /// Is the session still admitting requests (not signed out, not past its hard end)?
-pub async fn is_open(tx: &mut Tx, id: SessionId, now: Timestamp) -> StoreResult<bool> {
+pub async fn is_open(tx: &mut impl Reads, id: SessionId, now: Timestamp) -> StoreResult<bool> {
     let mut sql = Sql::new("SELECT id FROM sessions WHERE id = ");
     sql.bind(id.to_string())
         .push(" AND ended_at IS NULL AND expires_at > ")

@@ -1,6 +1,6 @@
 //! User accounts and their roles.
 
-use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{OrganisationId, Role, Timestamp, UserId};
 
 #[derive(Clone, Debug)]
@@ -14,14 +14,6 @@ pub struct User {
     pub roles: Vec<Role>,
 }
 
-impl User {
-    /// Active, in a role that works with cases: may be made responsible for a case or invited
-    /// to a meeting.
-    pub fn is_active_caseworker(&self) -> bool {
-        self.active && self.roles.iter().any(|r| r.works_cases())
-    }
-}
-
 /// A user with the stored password hash, for login only.
 pub struct Credentials {
     pub user: User,
@@ -30,7 +22,7 @@ pub struct Credentials {
 
 const COLUMNS: &str = "u.id, u.organisation_id, u.username, u.display_name, u.email, u.active";
 
-async fn hydrate(tx: &mut Tx, row: &sqlx::any::AnyRow) -> StoreResult<User> {
+async fn hydrate(tx: &mut impl Reads, row: &sqlx::any::AnyRow) -> StoreResult<User> {
     let id: UserId = row.id("id")?;
     let mut sql = Sql::new("SELECT role FROM user_roles WHERE user_id = ");
     sql.bind(id.to_string()).push(" ORDER BY role");
@@ -128,7 +120,7 @@ pub async fn get(tx: &mut Tx, id: UserId) -> StoreResult<User> {
     hydrate(tx, &row).await
 }
 
-pub async fn credentials(tx: &mut Tx, username: &str) -> StoreResult<Option<Credentials>> {
+pub async fn credentials(tx: &mut impl Reads, username: &str) -> StoreResult<Option<Credentials>> {
     let mut sql = Sql::new(&format!(
         "SELECT {COLUMNS}, u.password_hash FROM users u WHERE u.username = "
     ));

@@ -10,7 +10,7 @@
 
 use super::Actor;
 use crate::domain::{IndividualId, OrganisationId};
-use crate::store::Sql;
+use crate::sql::Sql;
 
 /// The audit rows a reader may see, as SQL over `audit_log` (columns unqualified).
 #[derive(Clone, Copy, Debug)]

@@ -5,16 +5,15 @@
 //! only while a consent for `rehabiliteringsforfragan` bridges the clinic and the owner.
 //! Case messages are seen by everyone who sees the case for `informationsutbyte`.
 
-use super::{authorize_case, case_access, case_filter, denied, CaseAccess, CaseFilter, Need};
-use crate::access::Actor;
+use super::{case_access, case_filter, denied, Actor, CaseAccess, CaseFacts, CaseFilter, Need};
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::inquiry::{Party, Step};
 use crate::domain::{
     CaseId, ConsentId, IndividualId, InquiryBox, InquiryId, InquiryState, MessageId,
     OrganisationId, Purpose, Timestamp,
 };
 use crate::error::AppError;
-use crate::store::audit::{AuditEntry, Outcome};
-use crate::store::{self, Sql, Tx};
+use crate::sql::Sql;
 
 const INQUIRY_NEED: Need = Need::Purpose(Purpose::Rehabiliteringsforfragan);
 const MESSAGE_NEED: Need = Need::Purpose(Purpose::Informationsutbyte);
@@ -79,17 +78,25 @@ impl InquiryAccess {
     }
 }
 
-/// Loads the inquiry's facts and applies the rule; unknown and forbidden look the same.
-pub async fn authorize_inquiry(
-    tx: &mut Tx,
+/// What the policy needs to decide on one inquiry. Not for display.
+#[derive(Clone, Copy, Debug)]
+pub struct InquiryFacts {
+    pub case_id: CaseId,
+    pub sender: OrganisationId,
+    pub recipient: OrganisationId,
+    pub state: InquiryState,
+}
+
+/// May `actor` see the inquiry, given its facts and its case's as loaded (`None`: no such
+/// inquiry)? Unknown and forbidden look the same.
+pub fn inquiry_access(
     actor: &Actor,
     id: InquiryId,
+    facts: Option<InquiryFacts>,
+    case_facts: Option<CaseFacts>,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<InquiryAccess, AppError> {
-    let (facts, case_facts) = match store::inquiries::facts_with_case(tx, id).await? {
-        Some((inquiry, case)) => (Some(inquiry), case),
-        None => (None, None),
-    };
     let party = facts.as_ref().and_then(|f| {
         if f.sender == actor.organisation_id {
             Some(Party::Sender)
@@ -106,14 +113,7 @@ pub async fn authorize_inquiry(
             e.case_id = facts.map(|f| f.case_id);
         }));
     };
-    let case = case_access(
-        actor,
-        facts.case_id,
-        case_facts,
-        INQUIRY_NEED,
-        action,
-        Timestamp::now(),
-    )?;
+    let case = case_access(actor, facts.case_id, case_facts, INQUIRY_NEED, action, now)?;
     Ok(InquiryAccess {
         case,
         inquiry_id: id,
@@ -126,20 +126,19 @@ pub async fn authorize_inquiry(
 
 /// The consent that would let `recipient` see the case for a rehab inquiry now: active, in
 /// its period, naming the recipient and the case owner, covering the purpose.
-pub async fn bridging_consent(
-    tx: &mut Tx,
-    case: &CaseAccess,
+/// `facts` are the case's, as loaded.
+pub fn bridging_consent(
+    facts: Option<&CaseFacts>,
     recipient: OrganisationId,
     now: Timestamp,
-) -> Result<Option<ConsentId>, AppError> {
-    let facts = store::cases::facts(tx, case.case_id()).await?;
-    Ok(facts.and_then(|f| {
+) -> Option<ConsentId> {
+    facts.and_then(|f| {
         f.consents
             .iter()
             .filter(|c| c.bridges(recipient, f.owner, INQUIRY_NEED, now))
             .map(|c| c.id)
             .min()
-    }))
+    })
 }
 
 /// The inquiry-list filter: one box of the actor's organisation, and within it only
@@ -218,15 +217,15 @@ impl MessagesAccess {
     }
 }
 
-pub async fn authorize_messages(
-    tx: &mut Tx,
+/// May `actor` read and write the case's messages, given its facts as loaded?
+pub fn messages_access(
     actor: &Actor,
     case_id: CaseId,
+    facts: Option<CaseFacts>,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<MessagesAccess, AppError> {
-    authorize_case(tx, actor, case_id, MESSAGE_NEED, action)
-        .await
-        .map(MessagesAccess)
+    case_access(actor, case_id, facts, MESSAGE_NEED, action, now).map(MessagesAccess)
 }
 
 /// Proof that the actor may see one message.
@@ -245,15 +244,18 @@ impl MessageAccess {
     }
 }
 
-pub async fn authorize_message(
-    tx: &mut Tx,
+/// May `actor` see the message, given the case it was written in and that case's facts as
+/// loaded (`None`: no such message)?
+pub fn message_access(
     actor: &Actor,
     id: MessageId,
+    case: Option<(CaseId, Option<CaseFacts>)>,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<MessageAccess, AppError> {
-    match store::messages::case_of(tx, id).await? {
-        Some(case_id) => Ok(MessageAccess {
-            messages: authorize_messages(tx, actor, case_id, action).await?,
+    match case {
+        Some((case_id, facts)) => Ok(MessageAccess {
+            messages: messages_access(actor, case_id, facts, action, now)?,
             message_id: id,
         }),
         None => Err(denied(actor, action, |e| {

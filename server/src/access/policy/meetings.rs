@@ -7,17 +7,16 @@
 //! organiser changes or cancels a meeting; each participant answers for themself.
 
 use super::{
-    authorize_case, case_filter, decide_case, denied, require_works_cases, CaseAccess, CaseFilter,
-    Need,
+    case_access, case_filter, decide_case, denied, is_active_caseworker, require_works_cases,
+    Actor, CaseAccess, CaseFacts, CaseFilter, Need,
 };
-use crate::access::Actor;
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::{
     CaseId, ConsentId, IndividualId, MeetingId, MeetingStatus, OrganisationId, Purpose, Timestamp,
     UserId,
 };
 use crate::error::{AppError, FieldError};
-use crate::store::audit::{AuditEntry, Outcome};
-use crate::store::{self, Sql, StoreError, Tx};
+use crate::sql::Sql;
 
 /// The facts the rule reads about one meeting.
 #[derive(Clone, Debug)]
@@ -59,19 +58,27 @@ impl MeetingScope {
 
 /// May the actor organise a meeting for `purpose` in this case (or in none)? In a case they
 /// must see it for the purpose; anyone who works with cases may call a general meeting.
-pub async fn authorize_meeting_scope(
-    tx: &mut Tx,
+/// `case` is the case named and its facts as loaded.
+pub fn meeting_scope(
     actor: &Actor,
-    case_id: Option<CaseId>,
+    case: Option<(CaseId, Option<CaseFacts>)>,
     purpose: Purpose,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<MeetingScope, AppError> {
     require_works_cases(
         actor,
         "Din roll arbetar inte med ärenden och kan inte boka möten.",
     )?;
-    let case = match case_id {
-        Some(id) => Some(authorize_case(tx, actor, id, Need::Purpose(purpose), action).await?),
+    let case = match case {
+        Some((id, facts)) => Some(case_access(
+            actor,
+            id,
+            facts,
+            Need::Purpose(purpose),
+            action,
+            now,
+        )?),
         None => None,
     };
     Ok(MeetingScope { case, purpose })
@@ -97,40 +104,52 @@ impl Invitees {
     }
 }
 
+/// A user someone wants to invite, as loaded (`None` in `check_invitees`: no such user).
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// The user as they would act in the meeting.
+    pub user: Actor,
+    pub active: bool,
+}
+
+/// What checking the invitees found: all may take part, or these organisations lack a
+/// consent covering the meeting's purpose (to be named in a 409 `consent_missing`).
+pub enum InviteeCheck {
+    Allowed(Invitees),
+    Uncovered(Vec<OrganisationId>),
+}
+
 /// Checks the users to invite: each must be an active user who works with cases and, for a
 /// meeting in a case, see the case for the meeting's purpose — which for another
-/// organisation means a consent in force covering it (409 `consent_missing` naming the
-/// organisations without one). Unknown users are field errors under `field`. The organiser
-/// and repeats are left out.
-pub async fn check_invitees(
-    tx: &mut Tx,
+/// organisation means a consent in force covering it (`Uncovered`, naming the organisations
+/// without one). Unknown users are field errors under `field`. The organiser and repeats are
+/// left out. `facts` are the scope's case's (required when the scope has a case);
+/// `candidates` are the users as loaded, in the order of `users`.
+pub fn check_invitees(
     scope: &MeetingScope,
+    facts: Option<&CaseFacts>,
     users: &[UserId],
+    candidates: &[Option<Candidate>],
     organiser: UserId,
     field: &str,
     now: Timestamp,
-) -> Result<Invitees, AppError> {
-    let facts = match &scope.case {
-        Some(case) => Some(
-            store::cases::facts(tx, case.case_id())
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => None,
-    };
+) -> Result<InviteeCheck, AppError> {
+    if scope.case.is_some() && facts.is_none() {
+        return Err(AppError::NotFound);
+    }
     let need = Need::Purpose(scope.purpose);
     let mut errors = Vec::new();
     let mut uncovered: Vec<OrganisationId> = Vec::new();
     let mut invitees: Vec<Invitee> = Vec::new();
-    for (index, id) in users.iter().enumerate() {
+    for (index, (id, candidate)) in users.iter().zip(candidates).enumerate() {
         // The organiser takes part anyway; a repeat is invited once. Errors keep the
         // position the client sent.
         if *id == organiser || users[..index].contains(id) {
             continue;
         }
-        let user = match store::users::get(tx, *id).await {
-            Ok(user) if user.is_active_caseworker() => user,
-            Ok(_) | Err(StoreError::NotFound) => {
+        let user = match candidate {
+            Some(c) if is_active_caseworker(c.active, &c.user.roles) => &c.user,
+            _ => {
                 errors.push(FieldError::new(
                     format!("{field}[{index}]"),
                     "invalid_participant",
@@ -138,11 +157,9 @@ pub async fn check_invitees(
                 ));
                 continue;
             }
-            Err(err) => return Err(err.into()),
         };
-        if let Some(facts) = &facts {
-            let participant = Actor::of(&user, None);
-            if decide_case(&participant, facts, need, now).is_none() {
+        if let Some(facts) = facts {
+            if decide_case(user, facts, need, now).is_none() {
                 if user.organisation_id == facts.owner {
                     errors.push(FieldError::new(
                         format!("{field}[{index}]"),
@@ -156,7 +173,7 @@ pub async fn check_invitees(
             }
         }
         invitees.push(Invitee {
-            user_id: user.id,
+            user_id: user.user_id,
             organisation_id: user.organisation_id,
         });
     }
@@ -164,13 +181,9 @@ pub async fn check_invitees(
         return Err(AppError::Validation(errors));
     }
     if !uncovered.is_empty() {
-        let mut names = Vec::new();
-        for org in uncovered {
-            names.push(store::organisations::get(tx, org).await?.name);
-        }
-        return Err(AppError::consent_missing(&names, scope.purpose));
+        return Ok(InviteeCheck::Uncovered(uncovered));
     }
-    Ok(Invitees(invitees))
+    Ok(InviteeCheck::Allowed(Invitees(invitees)))
 }
 
 /// Proof that the actor may see one meeting. Only `authorize_meeting` makes one.
@@ -261,19 +274,22 @@ impl MeetingAccess {
 }
 
 /// Loads the meeting's facts and applies the rule; unknown and forbidden look the same.
-pub async fn authorize_meeting(
-    tx: &mut Tx,
+/// May `actor` see the meeting, given its facts and (for a meeting in a case) the case's as
+/// loaded? Unknown and forbidden look the same.
+pub fn meeting_access(
     actor: &Actor,
-    id: MeetingId,
+    facts: Option<MeetingFacts>,
+    case_facts: Option<CaseFacts>,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<MeetingAccess, AppError> {
-    let Some(facts) = store::meetings::facts(tx, id).await? else {
+    let Some(facts) = facts else {
         return Err(denied(actor, action, |_| {}));
     };
     match facts.case_id {
         Some(case_id) => {
             let need = Need::Purpose(facts.purpose);
-            let case = authorize_case(tx, actor, case_id, need, action).await?;
+            let case = case_access(actor, case_id, case_facts, need, action, now)?;
             Ok(MeetingAccess {
                 facts,
                 case: Some(case),

@@ -4,12 +4,11 @@
 //! (rehabansvarig, biträdande enhetschef) and its administrators set or clear a hold.
 //! Others who see the case get 403; those who do not see it get 404, as everywhere.
 
-use super::{decide_case, denied, Need};
-use crate::access::Actor;
+use super::Actor;
+use super::{decide_case, denied, may_administer, CaseFacts, Need};
+use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::{CaseId, IndividualId, Timestamp};
 use crate::error::AppError;
-use crate::store::audit::{AuditEntry, Outcome};
-use crate::store::{self, Tx};
 
 /// Proof that the actor may set or clear the legal hold of a case.
 #[derive(Clone, Debug)]
@@ -31,14 +30,14 @@ impl LegalHoldAccess {
     }
 }
 
-/// May `actor` set or clear `case_id`'s legal hold?
-pub async fn authorize_legal_hold(
-    tx: &mut Tx,
+/// May `actor` set or clear `case_id`'s legal hold, given the case's facts as loaded?
+pub fn legal_hold_access(
     actor: &Actor,
     case_id: CaseId,
+    facts: Option<CaseFacts>,
     action: &'static str,
+    now: Timestamp,
 ) -> Result<LegalHoldAccess, AppError> {
-    let facts = store::cases::facts(tx, case_id).await?;
     let Some(facts) = facts else {
         return Err(denied(actor, action, |e| e.case_id = Some(case_id)));
     };
@@ -46,10 +45,10 @@ pub async fn authorize_legal_hold(
         case_id,
         individual_id: facts.individual_id,
     };
-    if facts.owner == actor.organisation_id && (actor.is_lead() || actor.is_admin()) {
+    if facts.owner == actor.organisation_id && (actor.is_lead() || may_administer(actor)) {
         return Ok(access);
     }
-    if decide_case(actor, &facts, Need::Case, Timestamp::now()).is_some() {
+    if decide_case(actor, &facts, Need::Case, now).is_some() {
         let mut entry = access.audit(actor, action);
         entry.outcome = Outcome::Denied;
         return Err(AppError::Refused {

@@ -8,7 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{PurposeQuery, UpdateCase};
-use crate::access::policy::{self, CaseWrite};
+use crate::access::authorize;
+use crate::access::policy::CaseWrite;
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
 use crate::domain::{CaseId, CaseStatus, CloseReason, UserId};
@@ -136,7 +137,7 @@ pub(super) async fn responsibility_history(
 ) -> AppResult<Json<Vec<ResponsibilityPeriod>>> {
     let mut tx = state.store.begin().await?;
     let access =
-        policy::authorize_case(&mut tx, &actor, id, query.need(), "case.responsibility").await?;
+        authorize::authorize_case(&mut tx, &actor, id, query.need(), "case.responsibility").await?;
     let mut periods = responsibility::history(&mut tx, &access).await?;
     if !access.sees_handover_notes() {
         periods.iter_mut().for_each(|p| p.note = None);

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{event_kind, inquiry_event, NewPost, PostResponse};
-use crate::access::policy;
+use crate::access::authorize;
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::inquiry::{InvalidTransition, Step};
@@ -30,7 +30,7 @@ async fn list_posts(
 ) -> AppResult<Json<Vec<PostResponse>>> {
     let action = "inquiry.thread_read";
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_inquiry(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_inquiry(&mut tx, &actor, id, action).await?;
     let posts = thread::list(&mut tx, &access).await?;
     thread::mark_seen(&mut tx, &access, actor.organisation_id, Timestamp::now()).await?;
     tx.audit(access.audit(&actor, action));
@@ -55,7 +55,7 @@ async fn add_post(
     let action = "inquiry.thread_post";
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_inquiry(&mut tx, &actor, id, action).await?;
+    let access = authorize::authorize_inquiry(&mut tx, &actor, id, action).await?;
     access.require_party(&actor, Step::Post, action)?;
     Step::Post.apply(access.state())?;
     let post_id = InquiryPostId::new();

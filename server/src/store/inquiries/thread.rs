@@ -3,7 +3,7 @@
 
 use crate::access::policy::{InquiryAccess, InquiryFilter};
 use crate::domain::{InquiryId, InquiryPostId, InquiryState, OrganisationId, Timestamp, UserId};
-use crate::store::{RowExt, Sql, StoreResult, Tx};
+use crate::store::{Reads, RowExt, Sql, StoreResult, Tx};
 
 #[derive(Clone, Debug)]
 pub struct Post {
@@ -71,7 +71,11 @@ pub async fn list(tx: &mut Tx, access: &InquiryAccess) -> StoreResult<Vec<Post>>
 }
 
 /// One post of the thread.
-pub async fn get(tx: &mut Tx, access: &InquiryAccess, id: InquiryPostId) -> StoreResult<Post> {
+pub async fn get(
+    tx: &mut impl Reads,
+    access: &InquiryAccess,
+    id: InquiryPostId,
+) -> StoreResult<Post> {
     let mut sql = Sql::new(SELECT_POSTS);
     sql.bind(access.inquiry_id().to_string())
         .push(" AND p.id = ")
@@ -83,7 +87,7 @@ pub async fn get(tx: &mut Tx, access: &InquiryAccess, id: InquiryPostId) -> Stor
         .ok_or(crate::store::StoreError::NotFound)
 }
 
-async fn posts(tx: &mut Tx, sql: Sql) -> StoreResult<Vec<Post>> {
+async fn posts(tx: &mut impl Reads, sql: Sql) -> StoreResult<Vec<Post>> {
     sql.fetch_all(tx)
         .await?
         .iter()

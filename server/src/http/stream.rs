@@ -20,12 +20,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::visible_to;
 use crate::access::policy::CaseFacts;
 use crate::access::{Actor, SignedIn};
 use crate::app::AppState;
 use crate::domain::{CaseId, SessionId, Timestamp};
 use crate::error::{AppError, AppResult};
+use crate::events::visible_to;
 use crate::http::ApiQuery;
 use crate::store::{self, sessions, users, StoreError};
 
@@ -190,7 +190,7 @@ async fn open_stream(
 
 async fn run(
     socket: WebSocket,
-    hub: super::hub::Hub,
+    hub: crate::events::hub::Hub,
     actor: Actor,
     session: SessionId,
     since: Option<i64>,
@@ -270,7 +270,7 @@ pub const SESSION_ENDED_CLOSE: u16 = 4001;
 
 /// Is the session the stream was opened in still open? A store error counts as open: the
 /// hub still closes the stream on the session's event.
-async fn still_open(hub: &super::hub::Hub, session: SessionId) -> bool {
+async fn still_open(hub: &crate::events::hub::Hub, session: SessionId) -> bool {
     let open = async {
         let mut tx = hub.store().read().await?;
         sessions::is_open(&mut tx, session, Timestamp::now()).await
@@ -285,7 +285,7 @@ struct Replay {
 
 /// The next page of stored events after `after` (up to `until`) that `actor` may see now.
 async fn replay_batch(
-    hub: &super::hub::Hub,
+    hub: &crate::events::hub::Hub,
     actor: &Actor,
     after: i64,
     until: i64,

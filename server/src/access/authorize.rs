@@ -1,0 +1,238 @@
+//! The thin layer between the store and the policy: each function loads the facts one
+//! decision reads, in the caller's unit of work, and hands them to the policy's pure
+//! decision, which alone makes the capability. Nothing here decides anything.
+
+use crate::access::policy::{
+    self, Candidate, CaseAccess, CaseWrite, ConsentAccess, ExtractAccess, IndividualAccess,
+    InquiryAccess, InviteeCheck, Invitees, LegalHoldAccess, MeetingAccess, MeetingScope,
+    MessageAccess, MessagesAccess, Need,
+};
+use crate::access::Actor;
+use crate::domain::{
+    CaseId, ConsentId, IndividualId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose,
+    Timestamp, UserId,
+};
+use crate::error::AppError;
+use crate::store::{self, StoreError, Tx};
+
+/// Loads the case's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_case(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    need: Need,
+    action: &'static str,
+) -> Result<CaseAccess, AppError> {
+    authorize_case_at(tx, actor, case_id, need, action, Timestamp::now()).await
+}
+
+/// `authorize_case` at a given instant (tests drive the clock through this).
+pub async fn authorize_case_at(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    need: Need,
+    action: &'static str,
+    now: Timestamp,
+) -> Result<CaseAccess, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    policy::case_access(actor, case_id, facts, need, action, now)
+}
+
+/// Like `authorize_case`, but only for members of the owning organisation.
+pub async fn authorize_case_write(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: &'static str,
+) -> Result<CaseWrite, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    policy::case_write(actor, case_id, facts, action, Timestamp::now())
+}
+
+/// Whether the actor's organisation registered the individual and, if not, the individual's
+/// cases' facts.
+async fn individual_facts(
+    tx: &mut Tx,
+    actor: &Actor,
+    individual_id: IndividualId,
+) -> Result<(bool, Vec<policy::CaseFacts>), AppError> {
+    if store::individuals::registered_by(tx, individual_id, actor.organisation_id).await? {
+        return Ok((true, Vec::new()));
+    }
+    Ok((
+        false,
+        store::cases::facts_for_individual(tx, individual_id).await?,
+    ))
+}
+
+pub async fn authorize_individual(
+    tx: &mut Tx,
+    actor: &Actor,
+    individual_id: IndividualId,
+    action: &'static str,
+) -> Result<IndividualAccess, AppError> {
+    let (registered, cases) = individual_facts(tx, actor, individual_id).await?;
+    policy::individual_access(
+        actor,
+        individual_id,
+        registered,
+        &cases,
+        action,
+        Timestamp::now(),
+    )
+}
+
+pub async fn authorize_access_extract(
+    tx: &mut Tx,
+    actor: &Actor,
+    individual_id: IndividualId,
+) -> Result<ExtractAccess, AppError> {
+    let (registered, cases) = individual_facts(tx, actor, individual_id).await?;
+    policy::extract_access(actor, individual_id, registered, &cases)
+}
+
+pub async fn authorize_consent(
+    tx: &mut Tx,
+    actor: &Actor,
+    consent_id: ConsentId,
+    action: &'static str,
+) -> Result<ConsentAccess, AppError> {
+    let facts = store::consents::facts(tx, consent_id).await?;
+    policy::consent_access(actor, consent_id, facts, action, Timestamp::now())
+}
+
+/// Loads the inquiry's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_inquiry(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: InquiryId,
+    action: &'static str,
+) -> Result<InquiryAccess, AppError> {
+    let (facts, case_facts) = match store::inquiries::facts_with_case(tx, id).await? {
+        Some((inquiry, case)) => (Some(inquiry), case),
+        None => (None, None),
+    };
+    policy::inquiry_access(actor, id, facts, case_facts, action, Timestamp::now())
+}
+
+/// The consent that would let `recipient` see the case for a rehab inquiry now: active, in
+/// its period, naming the recipient and the case owner, covering the purpose.
+pub async fn bridging_consent(
+    tx: &mut Tx,
+    case: &CaseAccess,
+    recipient: OrganisationId,
+    now: Timestamp,
+) -> Result<Option<ConsentId>, AppError> {
+    let facts = store::cases::facts(tx, case.case_id()).await?;
+    Ok(policy::bridging_consent(facts.as_ref(), recipient, now))
+}
+
+pub async fn authorize_messages(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: &'static str,
+) -> Result<MessagesAccess, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    policy::messages_access(actor, case_id, facts, action, Timestamp::now())
+}
+
+pub async fn authorize_message(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: MessageId,
+    action: &'static str,
+) -> Result<MessageAccess, AppError> {
+    let case = match store::messages::case_of(tx, id).await? {
+        Some(case_id) => Some((case_id, store::cases::facts(tx, case_id).await?)),
+        None => None,
+    };
+    policy::message_access(actor, id, case, action, Timestamp::now())
+}
+
+/// May the actor organise a meeting for `purpose` in this case (or in none)?
+pub async fn authorize_meeting_scope(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: Option<CaseId>,
+    purpose: Purpose,
+    action: &'static str,
+) -> Result<MeetingScope, AppError> {
+    let case = match case_id {
+        Some(id) => Some((id, store::cases::facts(tx, id).await?)),
+        None => None,
+    };
+    policy::meeting_scope(actor, case, purpose, action, Timestamp::now())
+}
+
+/// Loads the users to invite and checks them against the scope (`authorize::check_invitees`);
+/// organisations without a covering consent are named in a 409 `consent_missing`.
+pub async fn check_invitees(
+    tx: &mut Tx,
+    scope: &MeetingScope,
+    users: &[UserId],
+    organiser: UserId,
+    field: &str,
+    now: Timestamp,
+) -> Result<Invitees, AppError> {
+    let facts = match scope.case() {
+        Some(case) => store::cases::facts(tx, case.case_id()).await?,
+        None => None,
+    };
+    let mut candidates = Vec::with_capacity(users.len());
+    for id in users {
+        candidates.push(match store::users::get(tx, *id).await {
+            Ok(user) => Some(Candidate {
+                user: Actor::of(&user, None),
+                active: user.active,
+            }),
+            Err(StoreError::NotFound) => None,
+            Err(err) => return Err(err.into()),
+        });
+    }
+    match policy::check_invitees(
+        scope,
+        facts.as_ref(),
+        users,
+        &candidates,
+        organiser,
+        field,
+        now,
+    )? {
+        InviteeCheck::Allowed(invitees) => Ok(invitees),
+        InviteeCheck::Uncovered(organisations) => {
+            let mut names = Vec::new();
+            for org in organisations {
+                names.push(store::organisations::get(tx, org).await?.name);
+            }
+            Err(AppError::consent_missing(&names, scope.purpose()))
+        }
+    }
+}
+
+/// Loads the meeting's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_meeting(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: MeetingId,
+    action: &'static str,
+) -> Result<MeetingAccess, AppError> {
+    let facts = store::meetings::facts(tx, id).await?;
+    let case_facts = match facts.as_ref().and_then(|f| f.case_id) {
+        Some(case_id) => store::cases::facts(tx, case_id).await?,
+        None => None,
+    };
+    policy::meeting_access(actor, facts, case_facts, action, Timestamp::now())
+}
+
+/// May `actor` set or clear `case_id`'s legal hold?
+pub async fn authorize_legal_hold(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: &'static str,
+) -> Result<LegalHoldAccess, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    policy::legal_hold_access(actor, case_id, facts, action, Timestamp::now())
+}

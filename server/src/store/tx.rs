@@ -1,0 +1,190 @@
+//! The unit of work: a writing transaction or a reader's connection, and its commit.
+
+use std::sync::Arc;
+
+use sqlx::Any;
+use tokio::sync::broadcast;
+
+use super::{audit, durable, events, idempotency, Backend, RowExt, Sql, StoreError, StoreResult};
+use crate::events::{Event, NewEvent};
+
+/// A writing transaction. Audit entries gathered during it are written, hash-chained, at
+/// commit, so the chain's head is locked only for the last moment of the transaction.
+pub struct Tx {
+    pub(super) inner: sqlx::Transaction<'static, Any>,
+    /// Whether a keyed request's commit parks this transaction (see `idempotency`).
+    pub(super) keyed: bool,
+    pub(super) backend: Backend,
+    pub(super) audit: Vec<audit::AuditEntry>,
+    pub(super) events: Vec<NewEvent>,
+    pub(super) feed: broadcast::Sender<Arc<Vec<Event>>>,
+    pub(super) wal: Option<Arc<durable::WalSync>>,
+}
+
+/// A read-only unit of work: a reader's connection on which each statement sees the latest
+/// commit (no BEGIN and ROLLBACK round trips for what is mostly a single query). It has no
+/// `audit`, `event` or `commit`, so a read cannot record a change; reads of a person's data
+/// that must be audited run in a `Tx`.
+///
+/// ```compile_fail
+/// async fn read_then_commit(store: &samverkan::store::Store) {
+///     let read = store.read().await.ok().unwrap();
+///     let _ = read.commit().await;
+/// }
+/// ```
+///
+/// ```compile_fail
+/// async fn read_then_emit(store: &samverkan::store::Store, e: samverkan::events::NewEvent) {
+///     let mut read = store.read().await.ok().unwrap();
+///     read.event(e);
+/// }
+/// ```
+pub struct ReadTx {
+    pub(super) conn: sqlx::pool::PoolConnection<Any>,
+}
+
+/// What a query that only reads runs on: a `Tx` (reading what it wrote) or a `ReadTx`.
+pub trait Reads: Send {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection;
+}
+
+impl Reads for Tx {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl ReadTx {
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Reads for ReadTx {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+
+    /// Records an access or change of individual data; written in this transaction.
+    pub fn audit(&mut self, entry: audit::AuditEntry) {
+        self.audit.push(entry);
+    }
+
+    /// Records a change for the event log; appended, numbered, in this transaction.
+    pub fn event(&mut self, event: NewEvent) {
+        self.events.push(event);
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Appends events, then audit rows (always in that order, so the two head locks are
+    /// taken in one order by every transaction), commits, and pushes the events live.
+    pub async fn commit(mut self) -> StoreResult<Vec<Event>> {
+        let mut inner = self.inner;
+        let new_events = std::mem::take(&mut self.events);
+        let entries = std::mem::take(&mut self.audit);
+        let events = if self.backend == Backend::Sqlite
+            && new_events.len() <= BATCHED_ROWS
+            && entries.len() <= BATCHED_ROWS
+        {
+            append_batched(&mut inner, new_events, entries).await?
+        } else {
+            let events = events::append(&mut inner, self.backend, new_events).await?;
+            audit::append(&mut inner, entries).await?;
+            events
+        };
+        if !self.keyed {
+            return finish_commit(inner, events, &self.wal, &self.feed).await;
+        }
+        match idempotency::park(inner, events.clone(), &self.feed, &self.wal)? {
+            Some(inner) => finish_commit(inner, events, &self.wal, &self.feed).await,
+            None => Ok(events),
+        }
+    }
+}
+
+/// Commits, makes the commit durable (SQLite's group commit) and pushes the events live.
+pub(super) async fn finish_commit(
+    inner: sqlx::Transaction<'static, Any>,
+    events: Vec<Event>,
+    wal: &Option<Arc<durable::WalSync>>,
+    feed: &broadcast::Sender<Arc<Vec<Event>>>,
+) -> StoreResult<Vec<Event>> {
+    inner.commit().await?;
+    if let Some(wal) = wal {
+        wal.after_commit().await?;
+    }
+    if !events.is_empty() {
+        let _ = feed.send(Arc::new(events.clone()));
+    }
+    Ok(events)
+}
+
+/// Events and audit rows up to which SQLite's commit sends them as one command.
+const BATCHED_ROWS: usize = 100;
+
+/// SQLite's usual commit: the event log and the audit chain in two round trips to the
+/// database's thread instead of five, because the single writer holds the database for as
+/// long as its transaction takes. First both heads are locked and read (the event head
+/// before the audit head, as everywhere), then every row and the audit head are written.
+/// SQLite runs several statements of one command in order, binding `$n` across them.
+async fn append_batched(
+    conn: &mut sqlx::AnyConnection,
+    new_events: Vec<NewEvent>,
+    entries: Vec<audit::AuditEntry>,
+) -> StoreResult<Vec<Event>> {
+    if new_events.is_empty() && entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut heads = Sql::new("");
+    if !new_events.is_empty() {
+        events::push_lock_head(&mut heads, new_events.len());
+    }
+    if !entries.is_empty() {
+        if !new_events.is_empty() {
+            heads.push("; ");
+        }
+        audit::push_lock_head(&mut heads);
+    }
+    let mut event_head = None;
+    let mut audit_head = None;
+    for row in heads.query().fetch_all(&mut *conn).await? {
+        match row.text("head")?.as_str() {
+            "event" => event_head = Some(row.int("last_seq")?),
+            _ => audit_head = Some((row.int("last_seq")?, row.text("last_hash")?)),
+        }
+    }
+    let missing = || StoreError::Other(anyhow::anyhow!("a log head row is missing"));
+    let events = match event_head {
+        Some(last) => events::numbered(new_events, last),
+        None if new_events.is_empty() => Vec::new(),
+        None => return Err(missing()),
+    };
+    let rows = match audit_head {
+        Some((seq, hash)) => audit::chain(seq, hash, entries),
+        None if entries.is_empty() => Vec::new(),
+        None => return Err(missing()),
+    };
+    let mut writes = Sql::new("");
+    if !events.is_empty() {
+        events::push_insert(&mut writes, &events);
+    }
+    if !rows.is_empty() {
+        if !events.is_empty() {
+            writes.push("; ");
+        }
+        audit::push_insert(&mut writes, &rows);
+        writes.push("; ");
+        audit::push_head_update(&mut writes, &rows);
+    }
+    writes.query().execute(&mut *conn).await?;
+    Ok(events)
+}
