@@ -1,6 +1,7 @@
 //! Who is asking (authentication) and what they may see (the policy).
 
 mod current_user;
+pub mod oidc;
 pub mod password;
 pub mod policy;
 pub mod throttle;
