@@ -49,12 +49,13 @@ export function UsersPage({ user }) {
     ${data && items.length === 0 && html`<p class="empty">Organisationen har inga användare.</p>`}
     ${data && items.length > 0 && html`<table id="anvandare">
       <caption class="sr-only">Användare</caption>
-      <thead><tr><th scope="col">Namn</th><th scope="col">Användarnamn</th><th scope="col">E-post</th><th scope="col">Roller</th><th scope="col">Identitet</th>
-        <th scope="col">Status</th><th scope="col">Senast inloggad</th><th scope="col"><span class="sr-only">Åtgärder</span></th></tr></thead>
+      <thead><tr><th scope="col">Namn</th><th scope="col">Användarnamn</th><th scope="col">E-post</th><th scope="col">Roller</th>
+        <th scope="col">Status</th><th scope="col">Senast inloggad</th><th scope="col">Identitet</th><th scope="col"><span class="sr-only">Åtgärder</span></th></tr></thead>
       <tbody>${items.map((u) => html`<tr>
         <td>${u.display_name}</td><td>${u.username}</td><td>${u.email}</td>
-        <td>${u.roles.map((r) => ROLES[r] || r).join(', ')}</td><td>${u.oidc_identifier || '–'}</td><td>${u.active ? 'Aktiv' : 'Inaktiverad'}</td>
+        <td>${u.roles.map((r) => ROLES[r] || r).join(', ')}</td><td>${u.active ? 'Aktiv' : 'Inaktiverad'}</td>
         <td>${u.last_sign_in_at ? fmt(u.last_sign_in_at) : 'Aldrig'}</td>
+        <td>${u.oidc_identifier || '–'}</td>
         <td><div class="row-actions">
           <button type="button" onClick=${() => setDialog({ kind: 'edit', u })}>Ändra<span class="sr-only"> ${u.display_name}</span></button>
           ${u.id !== user.id && html`<button type="button" onClick=${() => setDialog({ kind: 'active', u })}>${u.active ? 'Inaktivera' : 'Aktivera'}<span class="sr-only"> ${u.display_name}</span></button>`}
