@@ -104,7 +104,7 @@ fn random_hex() -> String {
 async fn start(
     State(state): State<AppState>,
     Path(issuer): Path<String>,
-    axum::extract::Query(query): axum::extract::Query<StartQuery>,
+    super::ApiQuery(query): super::ApiQuery<StartQuery>,
 ) -> AppResult<Response> {
     let Some(issuer) = state.oidc.issuer(&issuer).cloned() else {
         return Err(AppError::NotFound);
