@@ -136,7 +136,7 @@ pub async fn session_issuer(tx: &mut Tx, session: SessionId) -> StoreResult<Opti
         .transpose()
 }
 
-/// The active-or-not user of one of `organisations` with `identifier`, and which organisation.
+/// The user of `organisation` with `identifier` (active or not).
 pub async fn find_user(
     tx: &mut Tx,
     organisation: OrganisationId,
