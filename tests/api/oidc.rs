@@ -314,22 +314,22 @@ with_providers! {
         let callback = browser.to_callback(&s.start_url("region", &s.region), "anna").await?;
         // Another browser bringing the same URL (login CSRF): refused, and the state is spent.
         let (status, _, body) = Browser::new()?.callback(&callback).await?;
-        assert_page(status, &body, StatusCode::BAD_REQUEST, "state_invalid");
+        assert_page(status, &body, StatusCode::FORBIDDEN, "state_invalid");
         let (status, _, body) = browser.callback(&callback).await?;
-        assert_page(status, &body, StatusCode::BAD_REQUEST, "state_invalid");
+        assert_page(status, &body, StatusCode::FORBIDDEN, "state_invalid");
 
         // A good one, then the same URL again (replay): refused.
         let callback = browser.to_callback(&s.start_url("region", &s.region), "anna").await?;
         let (status, _, _) = browser.callback(&callback).await?;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (status, _, body) = browser.callback(&callback).await?;
-        assert_page(status, &body, StatusCode::BAD_REQUEST, "state_invalid");
+        assert_page(status, &body, StatusCode::FORBIDDEN, "state_invalid");
 
         // A made-up state, and none.
         for path in ["/auth/oidc/callback?state=made-up&code=x", "/auth/oidc/callback"] {
             let reply = browser.client.get(s.app.url(path)).send().await?;
             let status = reply.status();
-            assert_page(status, &reply.text().await?, StatusCode::BAD_REQUEST, "state_invalid");
+            assert_page(status, &reply.text().await?, StatusCode::FORBIDDEN, "state_invalid");
         }
         // Only a stored state's row is gone: the table holds nothing from these sign-ins.
         let mut tx = s.app.store.begin().await?;

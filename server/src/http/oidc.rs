@@ -194,19 +194,29 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// What the provider sends back (read leniently by the handler; this states it for the
+/// document).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CallbackParams {
+    /// The state this hub sent with the sign-in; it must be one it issued, unused and recent.
+    #[param(min_length = 1, max_length = 500)]
+    state: String,
+    /// The authorization code.
+    code: Option<String>,
+    /// The provider's error code (e.g. `access_denied`).
+    error: Option<String>,
+}
+
 /// The provider sends the browser back here. A good sign-in: 303 to the web app with a
 /// one-time code in the fragment. Anything else: a Swedish page saying what to do.
 #[utoipa::path(get, path = "/auth/oidc/callback", tag = "auth", security(()),
-    params(
-        ("state" = Option<String>, Query, description = "The state sent to the provider"),
-        ("code" = Option<String>, Query, description = "The authorization code"),
-        ("error" = Option<String>, Query, description = "The provider's error code"),
-    ),
+    params(CallbackParams),
     responses(
         (status = 303, description = "Inloggad: vidare till webbappen med en engångskod i fragmentet"),
-        (status = 400, description = "Ogiltig, använd eller gammal inloggning (svensk sida)", content_type = "text/html", body = String),
         (status = 401, description = "ID-token utgången eller ogiltig (svensk sida)", content_type = "text/html", body = String),
-        (status = 403, description = "Nekad, fel tillitsnivå, okänd eller avstängd användare (svensk sida)", content_type = "text/html", body = String),
+        (status = 403, description = "Okänd, använd, gammal eller annan webbläsares inloggning (state); nekad, fel tillitsnivå, okänd eller avstängd användare (svensk sida)", content_type = "text/html", body = String),
         (status = 502, description = "Identitetsleverantören svarade inte som väntat (svensk sida)", content_type = "text/html", body = String),
         crate::http::CommonErrors,
     ))]

@@ -11,7 +11,7 @@ use crate::access::oidc::Failure;
 fn text(failure: Failure) -> (StatusCode, &'static str, &'static str, &'static str) {
     match failure {
         Failure::StateInvalid => (
-            StatusCode::BAD_REQUEST,
+            StatusCode::FORBIDDEN,
             "Inloggningen kunde inte slutföras",
             "Inloggningen hade gått ut, hade redan använts eller startades i en annan webbläsare.",
             "Börja om från inloggningssidan i samma webbläsare och slutför inloggningen inom tio minuter.",

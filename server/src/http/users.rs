@@ -334,6 +334,7 @@ async fn get_user(
         (status = 200, body = UserResponse),
         (status = 403, description = "Kräver administratör", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Skulle lämna organisationen utan administratör, eller OIDC-identiteten är upptagen", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "För många fel nuvarande lösenord (eget lösenord)", body = crate::error::Problem, content_type = "application/problem+json"),
         crate::http::CommonErrors,
     ))]
 async fn update_user(
