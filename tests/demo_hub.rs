@@ -16,7 +16,13 @@ pub struct DemoHub {
 }
 
 impl DemoHub {
+    #[allow(dead_code)] // the browser tests start it with identity providers
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// `start` with settings changed first (the browser tests' identity providers).
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut settings = Settings::defaults()?;
         settings.server.bind = "127.0.0.1:0".parse()?;
@@ -24,6 +30,7 @@ impl DemoHub {
         settings.server.web_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web").into();
         settings.database.url = format!("sqlite://{}", dir.path().join("demo.db").display());
         settings.auth.jwt_secret = "demo-hub-test-secret-demo-hub-test-secret".into();
+        configure(&mut settings);
         let app = Application::build(settings).await?;
         let addr = app.local_addr()?;
         samverkan::demo::seed_if_empty(&app.state().store).await?;

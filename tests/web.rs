@@ -14,6 +14,53 @@ use tokio::process::Command;
 mod demo_hub;
 use demo_hub::DemoHub;
 
+// The two test identity providers of tests/oidc, shared with the API tests.
+#[allow(dead_code)]
+#[path = "api/oidc/provider.rs"]
+mod provider;
+
+const LOA3: &str = "http://id.elegnamnden.se/loa/1.0/loa3";
+
+/// The journey of sign-in through identity providers (9-identity-provider.test.js): the
+/// region's IdP for Rinkeby vårdcentral (HSA-id, LoA 3), the municipality's for the social
+/// services (employee number). Their accounts are chosen on the provider's test page.
+fn with_identity_providers(settings: &mut samverkan::config::Settings, idp: &provider::Providers) {
+    use samverkan::config::{OidcIssuer, OidcOrganisation};
+    let issuer = |name: &str, display: &str, url: &str| OidcIssuer {
+        name: name.into(),
+        display_name: display.into(),
+        issuer_url: url.into(),
+        client_id: format!("samverkan-{name}"),
+        client_secret: provider::CLIENT_SECRET.into(),
+        scopes: vec!["profile".into()],
+    };
+    settings.server.public_url = "http://127.0.0.1:0".into();
+    settings.oidc.issuers = vec![
+        issuer("region", "SITHS (Region Test)", &idp.region),
+        issuer("kommun", "Järva kommun-inloggning", &idp.kommun),
+    ];
+    settings.oidc.organisations = vec![
+        OidcOrganisation {
+            organisation: "Rinkeby vårdcentral".into(),
+            issuers: vec!["region".into()],
+            claim: "hsa_id".into(),
+            acr: LOA3.into(),
+            oidc_only: false,
+            create_users: false,
+            default_roles: vec![],
+        },
+        OidcOrganisation {
+            organisation: "Socialtjänsten Järva, ekonomiskt bistånd".into(),
+            issuers: vec!["kommun".into()],
+            claim: "employee_id".into(),
+            acr: String::new(),
+            oidc_only: false,
+            create_users: false,
+            default_roles: vec![],
+        },
+    ];
+}
+
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
 }
@@ -73,7 +120,19 @@ async fn the_web_interface_works_in_a_real_browser() -> anyhow::Result<()> {
     ensure_node().await?;
     let chromium = ensure_chromium().await?;
 
-    let hub = DemoHub::start().await?;
+    let idp = provider::Providers::start(
+        serde_json::json!({
+            "maria-siths": {"acr": LOA3, "claims": {"hsa_id": "SE2321000016-RKBY1"}},
+            "kommun-anstalld": {"claims": {"employee_id": "70001"}},
+        }),
+        0,
+    )
+    .await?;
+    let hub = DemoHub::start_with(|s| with_identity_providers(s, &idp)).await?;
+    idp.register(&idp.region, "samverkan-region", &hub.url())
+        .await?;
+    idp.register(&idp.kommun, "samverkan-kommun", &hub.url())
+        .await?;
 
     let status = Command::new("node")
         .args(["--test", "--test-concurrency=1", "journeys/"])

@@ -40,6 +40,8 @@ pub struct AppState {
     pub hub: Hub,
     /// The operators' figures, served on `metrics.bind`.
     pub metrics: Metrics,
+    /// The organisations' identity providers (OpenID Connect).
+    pub oidc: Arc<crate::access::oidc::Providers>,
 }
 
 // What the extractors in `access` take from the state, so that they need not know `AppState`.
@@ -70,6 +72,7 @@ impl AppState {
         ));
         let metrics = Metrics::new(&store, &hub);
         Self {
+            oidc: Arc::new(crate::access::oidc::Providers::new(&settings)),
             metrics,
             store,
             verifier: tokens.clone(),
@@ -292,6 +295,11 @@ impl Application {
             configured => configured.to_owned(),
         };
         let metrics_listener = bind_metrics(&settings).await;
+        let mut settings = settings;
+        // A public URL with port 0 (the tests) means the port just bound.
+        if let Some(base) = settings.server.public_url.strip_suffix(":0") {
+            settings.server.public_url = format!("{base}:{}", listener.local_addr()?.port());
+        }
         let state = AppState::new(store, settings, hub);
         Ok(Self {
             metrics_listener,

@@ -27,6 +27,7 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     pub metrics: MetricsSettings,
     pub retention: RetentionSettings,
+    pub oidc: OidcSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -209,6 +210,72 @@ pub struct RetentionSettings {
     pub audit_days: i64,
 }
 
+/// Sign-in through organisations' identity providers (OpenID Connect); see the README's
+/// "Signing in through an organisation's identity provider".
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    /// Seconds a started sign-in (its state, nonce and PKCE verifier) stays usable.
+    pub login_ttl_seconds: i64,
+    /// Seconds of clock difference tolerated when checking an ID token's times.
+    pub clock_skew_seconds: i64,
+    pub issuers: Vec<OidcIssuer>,
+    pub organisations: Vec<OidcOrganisation>,
+}
+
+/// One identity provider (issuer) and this hub's client registration there.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcIssuer {
+    /// Short name used in the hub's URLs (`/auth/oidc/{name}/start`): a–z, 0–9, `-`.
+    pub name: String,
+    /// What the sign-in button says after "Logga in med".
+    pub display_name: String,
+    /// The issuer identifier; discovery reads `{issuer_url}/.well-known/openid-configuration`.
+    pub issuer_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Scopes asked for beside `openid`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for OidcIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcIssuer")
+            .field("name", &self.name)
+            .field("display_name", &self.display_name)
+            .field("issuer_url", &self.issuer_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// How one organisation's users sign in through its identity provider(s).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcOrganisation {
+    /// The organisation's name as stored in the hub.
+    pub organisation: String,
+    /// Names of the issuers (above) its users sign in through.
+    pub issuers: Vec<String>,
+    /// The ID token claim that identifies a user: matched against the user's `oidc_identifier`.
+    pub claim: String,
+    /// The assurance level (`acr`) the ID token must carry; empty: none required.
+    #[serde(default)]
+    pub acr: String,
+    /// Refuse local passwords for this organisation's users.
+    #[serde(default)]
+    pub oidc_only: bool,
+    /// Create a user at first sign-in when none has the identifier, with `default_roles`.
+    #[serde(default)]
+    pub create_users: bool,
+    #[serde(default)]
+    pub default_roles: Vec<crate::domain::Role>,
+}
+
 impl Settings {
     /// Defaults, then `file` if given, then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
@@ -280,9 +347,18 @@ mod tests {
         let mut settings = Settings::defaults()?;
         settings.database.url = "postgres://user:hunter2@db:5432/x".into();
         settings.mail.password = "smtp-hunter3".into();
+        settings.oidc.issuers.push(OidcIssuer {
+            name: "region".into(),
+            display_name: "Region".into(),
+            issuer_url: "https://idp.example".into(),
+            client_id: "hub".into(),
+            client_secret: "oidc-hunter4".into(),
+            scopes: vec![],
+        });
         let shown = format!("{settings:?}");
         assert!(!shown.contains("smtp-hunter3"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("oidc-hunter4"), "{shown}");
         assert!(!shown.contains(DEV_JWT_SECRET), "{shown}");
         assert!(shown.contains("[redacted]@db:5432/x"), "{shown}");
         Ok(())

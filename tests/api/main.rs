@@ -27,6 +27,7 @@ mod messages;
 mod metrics;
 mod migration;
 mod notifications;
+mod oidc;
 mod pg_restart;
 mod policy_adversarial;
 mod policy_model;

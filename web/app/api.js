@@ -52,8 +52,9 @@ export class ApiError extends Error {
 
 const ENDED = new Set(['session_idle', 'session_expired', 'session_ended', 'token_expired', 'invalid_token', 'account_inactive']);
 
-function accept(body) {
+function accept(body, oidc = false) {
   current = {
+    oidc,
     token: body.access_token,
     tokenExpires: Date.parse(body.expires_at),
     user: body.user,
@@ -66,13 +67,18 @@ function accept(body) {
   save();
 }
 
-/** Ends the session in this tab; `reason` is an API code or 'logout'. */
-export function endLocally(reason) {
+/**
+ * Ends the session in this tab; `reason` is an API code or 'logout'. `endSession` is the
+ * identity provider's end-session URL, offered on the sign-in page.
+ */
+export function endLocally(reason, endSession = null) {
   if (!current) return;
   const { idleMinutes, startedAt, sessionEnds } = current;
   current = null;
   save();
-  sessionStorage.setItem('samverkan.ended', JSON.stringify({ reason, idleMinutes, hours: Math.round((sessionEnds - startedAt) / 3600000) }));
+  sessionStorage.setItem('samverkan.ended', JSON.stringify({
+    reason, idleMinutes, hours: Math.round((sessionEnds - startedAt) / 3600000), endSession,
+  }));
   listeners.forEach((fn) => fn(current));
 }
 
@@ -155,13 +161,26 @@ export async function refresh() {
   accept(body);
 }
 
+/** Takes the session of a finished identity-provider sign-in by its one-time code. */
+export async function loginWithCode(code) {
+  const body = await api('POST', '/api/auth/oidc/session', { code });
+  accept(body, true);
+  return current;
+}
+
 export async function logout() {
+  let endSession = null;
   try {
-    await api('POST', '/api/auth/logout');
+    if (current && current.oidc) {
+      const out = await api('POST', '/api/auth/oidc/logout');
+      endSession = out && out.end_session_url;
+    } else {
+      await api('POST', '/api/auth/logout');
+    }
   } catch {
     // Signed out here either way.
   }
-  endLocally('logout');
+  endLocally('logout', endSession);
 }
 
 /** Swedish text for why a session ended. */

@@ -2,6 +2,7 @@
 
 pub mod authorize;
 mod current_user;
+pub mod oidc;
 pub mod password;
 pub mod policy;
 pub mod throttle;

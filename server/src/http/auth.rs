@@ -59,7 +59,7 @@ pub struct SessionResponse {
 }
 
 /// A fresh access token for `session`, with the user and the session's limits.
-async fn token_reply(
+pub(super) async fn token_reply(
     state: &AppState,
     user: users::User,
     session: &Session,
@@ -86,6 +86,7 @@ async fn token_reply(
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", security(()), request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     crate::http::problem::WrongCredentials,
+    crate::http::problem::OidcRequired,
     crate::http::problem::TooManyAttempts,
     crate::http::CommonErrors,
 ))]
@@ -126,6 +127,7 @@ async fn login(
         }
     };
     state.throttle.record_success(&body.username, source);
+    super::oidc::check_password_allowed(&state, &user).await?;
     let lifetime = state
         .settings
         .auth

@@ -14,6 +14,9 @@ pub mod limits;
 pub mod meetings;
 pub mod messages;
 pub mod notifications;
+pub mod oidc;
+mod oidc_login;
+mod oidc_page;
 pub mod organisations;
 pub mod problem;
 pub mod rules;
@@ -87,6 +90,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
+        .merge(oidc::router())
         .merge(organisations::router())
         .merge(users::router())
         .merge(individuals::router())

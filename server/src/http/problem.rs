@@ -41,11 +41,14 @@ fn problem(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> 
 problems! {
     // 401, 429, 503
     WrongCredentials = (401, "Fel användarnamn eller lösenord"),
+    SignInCodeInvalid = (401, "Koden är okänd, använd eller för gammal"),
     TooManyAttempts = (429, "För många misslyckade försök"),
+    TooManyOwnPasswordAttempts = (429, "För många fel nuvarande lösenord (eget lösenord)"),
     StoreDown = (503, "Lagringen svarar inte"),
     // 403: who may
     NotCaseWork = (403, "Rollen arbetar inte med ärenden"),
     AdminOnly = (403, "Kräver administratör"),
+    OidcRequired = (403, "Organisationen loggar bara in via sin identitetsleverantör (oidc_required)"),
     OwnerOnly = (403, "Bara ägande organisation"),
     OwnerWithRole = (403, "Bara ägande organisation och rätt roll"),
     OwnerManagersOnly = (403, "Bara ägande organisations ansvariga chefer och administratörer"),
@@ -57,8 +60,8 @@ problems! {
     OrganiserOnly = (403, "Bara den som kallat"),
     InviteesOnly = (403, "Bara kallade deltagare"),
     // 409: not now
-    UsernameTaken = (409, "Användarnamnet är upptaget"),
-    LastAdmin = (409, "Skulle lämna organisationen utan administratör"),
+    UsernameOrIdentityTaken = (409, "Användarnamnet eller OIDC-identiteten är upptagen"),
+    LastAdminOrIdentityTaken = (409, "Skulle lämna organisationen utan administratör, eller OIDC-identiteten är upptagen"),
     ConsentNotActive = (409, "Samtycket är inte aktivt"),
     AlreadyConfirmed = (409, "Redan registrerat för er del (`consent_already_confirmed`)"),
     AlreadyAnnulled = (409, "Redan makulerat"),

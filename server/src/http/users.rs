@@ -40,6 +40,9 @@ pub struct UserResponse {
     pub organisation_name: String,
     /// When the user last signed in; `null` if never (filled in by the users API).
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// The user's identifier at the organisation's identity provider (the configured claim's
+    /// value, e.g. an HSA-id); `null`: none (filled in by the users API).
+    pub oidc_identifier: Option<String>,
 }
 
 impl UserResponse {
@@ -54,6 +57,7 @@ impl UserResponse {
             organisation_id: organisation.id,
             organisation_name: organisation.name.clone(),
             last_sign_in_at: None,
+            oidc_identifier: None,
         }
     }
 
@@ -109,6 +113,14 @@ pub struct CreateUser {
     #[validate(custom(function = "valid_roles"))]
     #[schema(min_items = 1)]
     pub roles: Vec<Role>,
+    /// The user's identifier at the organisation's identity provider; blank: none.
+    #[serde(default)]
+    #[validate(
+        length(max = 200, message = "högst 200 tecken"),
+        custom(function = "super::rules::blank_or_line")
+    )]
+    #[schema(max_length = 200, pattern = "$line_or_blank")]
+    pub oidc_identifier: Option<String>,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -139,6 +151,13 @@ pub struct UpdateUser {
     #[validate(length(max = 200, message = "högst 200 tecken"))]
     #[schema(max_length = 200, pattern = "$no_nul")]
     pub current_password: Option<String>,
+    /// The user's identifier at the organisation's identity provider; blank removes it.
+    #[validate(
+        length(max = 200, message = "högst 200 tecken"),
+        custom(function = "super::rules::blank_or_line")
+    )]
+    #[schema(max_length = 200, pattern = "$line_or_blank")]
+    pub oidc_identifier: Option<String>,
 }
 
 /// A user of the caller's own organisation; others are not found.
@@ -224,9 +243,12 @@ async fn list_users(
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let list = users::list_by_organisation(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
+    let ids = crate::store::oidc::identifiers(&mut tx, actor.organisation_id).await?;
     Ok(Json(
         list.into_iter()
-            .map(|u| UserResponse::new(u, &organisation).signed_in(&last))
+            .map(|u| {
+                super::oidc::identified(UserResponse::new(u, &organisation).signed_in(&last), &ids)
+            })
             .collect(),
     ))
 }
@@ -235,7 +257,7 @@ async fn list_users(
 #[utoipa::path(post, path = "/api/users", tag = "organisations", request_body = CreateUser, responses(
     (status = 201, body = UserResponse),
     crate::http::problem::AdminOnly,
-    crate::http::problem::UsernameTaken,
+    crate::http::problem::UsernameOrIdentityTaken,
     crate::http::CommonErrors,
 ))]
 async fn create_user(
@@ -265,13 +287,14 @@ async fn create_user(
         roles,
     };
     users::insert(&mut tx, &user, &password_hash).await?;
+    let identifier =
+        super::oidc::set_identifier(&mut tx, &user, body.oidc_identifier.as_deref()).await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "user created");
-    Ok((
-        StatusCode::CREATED,
-        Json(UserResponse::new(user, &organisation)),
-    ))
+    let mut response = UserResponse::new(user, &organisation);
+    response.oidc_identifier = identifier;
+    Ok((StatusCode::CREATED, Json(response)))
 }
 
 /// One user of my organisation.
@@ -286,9 +309,11 @@ async fn get_user(
     let user = own_user(&mut tx, &actor, id).await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
-    Ok(Json(
+    let ids = crate::store::oidc::identifiers(&mut tx, actor.organisation_id).await?;
+    Ok(Json(super::oidc::identified(
         UserResponse::new(user, &organisation).signed_in(&last),
-    ))
+        &ids,
+    )))
 }
 
 /// Changes a user of my organisation: name, e-mail, roles, active, password (organisation admin).
@@ -297,7 +322,8 @@ async fn get_user(
     responses(
         (status = 200, body = UserResponse),
         crate::http::problem::AdminOnly,
-        crate::http::problem::LastAdmin,
+        crate::http::problem::LastAdminOrIdentityTaken,
+        crate::http::problem::TooManyOwnPasswordAttempts,
         crate::http::CommonErrors,
     ))]
 async fn update_user(
@@ -340,6 +366,9 @@ async fn update_user(
         });
     }
     users::update_profile(&mut tx, &user).await?;
+    if let Some(identifier) = body.oidc_identifier.as_deref() {
+        super::oidc::set_identifier(&mut tx, &user, Some(identifier)).await?;
+    }
     let password_changed = password_hash.is_some();
     if let Some(hash) = password_hash {
         users::set_password_hash(&mut tx, user.id, &hash).await?;
@@ -353,9 +382,11 @@ async fn update_user(
     }
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
+    let ids = crate::store::oidc::identifiers(&mut tx, actor.organisation_id).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "user updated");
-    Ok(Json(
+    Ok(Json(super::oidc::identified(
         UserResponse::new(user, &organisation).signed_in(&last),
-    ))
+        &ids,
+    )))
 }

@@ -13,6 +13,7 @@ pub mod inquiries;
 pub mod meetings;
 pub mod messages;
 pub mod notifications;
+pub mod oidc;
 pub mod organisations;
 pub mod outbox;
 pub mod responsibility;

@@ -56,7 +56,7 @@ pub async fn get(tx: &mut impl Reads, id: OrganisationId) -> StoreResult<Organis
     )
 }
 
-pub async fn find_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<Organisation>> {
+pub async fn find_by_name(tx: &mut impl Reads, name: &str) -> StoreResult<Option<Organisation>> {
     let mut sql = Sql::new(&format!(
         "SELECT {COLUMNS} FROM organisations WHERE name = "
     ));

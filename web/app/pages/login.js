@@ -1,11 +1,40 @@
-import { html, useState, useRef } from '../lib.js';
-import { login, takeEndReason, endMessage } from '../api.js';
+import { html, useState, useRef, useEffect } from '../lib.js';
+import {
+  api, login, loginWithCode, takeEndReason, endMessage,
+} from '../api.js';
 import { Field, ErrorSummary, useForm, useTitle } from '../ui.js';
+
+/** "Logga in med …" per organisation and identity provider, when any are configured. */
+function Providers() {
+  const [list, setList] = useState([]);
+  useEffect(() => {
+    api('GET', '/api/auth/providers').then(setList).catch(() => setList([]));
+  }, []);
+  if (!list.length) return null;
+  return html`<section aria-labelledby="idp-rubrik" class="providers">
+    <h2 id="idp-rubrik">Logga in via din organisation</h2>
+    <ul>${list.map((p) => html`<li><a class="button primary" href=${p.start_url}>Logga in med ${p.label}<span class="sr-only"> (${p.organisation_name})</span></a>
+      <span class="hint"> ${p.organisation_name}</span></li>`)}</ul>
+    <h2>Logga in med lösenord</h2>
+  </section>`;
+}
 
 export function LoginPage() {
   useTitle('Logga in');
-  const [ended] = useState(() => endMessage(takeEndReason()));
+  const [endedRaw] = useState(() => takeEndReason());
+  const ended = endMessage(endedRaw);
+  const endSession = endedRaw && endedRaw.endSession;
   const { errors, setErrors, busy, run } = useForm();
+  // Back from an identity provider: the one-time code in the fragment becomes the session.
+  const handoff = /^#\/inloggning\/([0-9a-f]{16,200})$/.exec(location.hash);
+  useEffect(() => {
+    if (!handoff) return;
+    history.replaceState(null, '', `${location.pathname}#/`);
+    run(async () => {
+      await loginWithCode(handoff[1]);
+      location.hash = '#/';
+    });
+  }, []);
   const form = useRef(null);
   const submit = (e) => {
     e.preventDefault();
@@ -29,7 +58,10 @@ export function LoginPage() {
       <h1>Logga in</h1>
       <p class="ingress">Samverkan kring rehabilitering: en gemensam plats för socialtjänst, vårdcentraler,
         psykiatri, Jobbtorg, Försäkringskassan, Arbetsförmedlingen och samordningsförbundet.</p>
-      ${ended && html`<div class="notice" role="status" id="utloggad"><p>${ended}</p></div>`}
+      ${ended && html`<div class="notice" role="status" id="utloggad"><p>${ended}</p>
+        ${endSession && html`<p><a href=${endSession} id="logga-ut-idp">Logga ut även hos din organisations inloggningstjänst</a></p>`}</div>`}
+      ${handoff && busy && html`<p role="status">Loggar in …</p>`}
+      <${Providers} />
       <${ErrorSummary} errors=${errors} labels=${{ username: 'Användarnamn', password: 'Lösenord' }} />
       <form ref=${form} onSubmit=${submit} novalidate>
         <${Field} name="username" label="Användarnamn" autocomplete="username" required error=${errors.username} />

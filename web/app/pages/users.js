@@ -10,12 +10,15 @@ import {
 
 const LABELS = {
   username: 'Användarnamn', display_name: 'Namn', email: 'E-post', password: 'Lösenord', roles: 'Roller',
+  oidc_identifier: 'Identitet hos identitetsleverantören',
 };
 
 function readUser(form, withAccount) {
   const data = new FormData(form);
   const text = (k) => String(data.get(k) || '').trim();
-  const body = { display_name: text('display_name'), email: text('email'), roles: all(form, 'roles') };
+  const body = {
+    display_name: text('display_name'), email: text('email'), roles: all(form, 'roles'), oidc_identifier: text('oidc_identifier'),
+  };
   const local = {};
   if (withAccount) {
     body.username = text('username');
@@ -47,11 +50,12 @@ export function UsersPage({ user }) {
     ${data && items.length > 0 && html`<table id="anvandare">
       <caption class="sr-only">Användare</caption>
       <thead><tr><th scope="col">Namn</th><th scope="col">Användarnamn</th><th scope="col">E-post</th><th scope="col">Roller</th>
-        <th scope="col">Status</th><th scope="col">Senast inloggad</th><th scope="col"><span class="sr-only">Åtgärder</span></th></tr></thead>
+        <th scope="col">Status</th><th scope="col">Senast inloggad</th><th scope="col">Identitet</th><th scope="col"><span class="sr-only">Åtgärder</span></th></tr></thead>
       <tbody>${items.map((u) => html`<tr>
         <td>${u.display_name}</td><td>${u.username}</td><td>${u.email}</td>
         <td>${u.roles.map((r) => ROLES[r] || r).join(', ')}</td><td>${u.active ? 'Aktiv' : 'Inaktiverad'}</td>
         <td>${u.last_sign_in_at ? fmt(u.last_sign_in_at) : 'Aldrig'}</td>
+        <td>${u.oidc_identifier || '–'}</td>
         <td><div class="row-actions">
           <button type="button" onClick=${() => setDialog({ kind: 'edit', u })}>Ändra<span class="sr-only"> ${u.display_name}</span></button>
           ${u.id !== user.id && html`<button type="button" onClick=${() => setDialog({ kind: 'active', u })}>${u.active ? 'Inaktivera' : 'Aktivera'}<span class="sr-only"> ${u.display_name}</span></button>`}
@@ -87,6 +91,9 @@ function UserDialog({ u, onClose, onDone }) {
       <${Field} name="email" label="E-post" type="email" required error=${errors.email} defaultValue=${u ? u.email : ''} autocomplete="off" />
       ${!u && html`<${Field} name="password" label="Lösenord" type="password" required error=${errors.password} autocomplete="new-password"
         hint="Minst 12 tecken. Ge det till användaren på ett säkert sätt." />`}
+      <${Field} name="oidc_identifier" label="Identitet hos identitetsleverantören" error=${errors.oidc_identifier}
+        defaultValue=${u ? u.oidc_identifier || '' : ''} autocomplete="off"
+        hint="Till exempel HSA-id eller anställningsnummer, som organisationens inloggning skickar. Lämna tomt för enbart lösenord." />
       <${Choices} name="roles" legend="Roller" required error=${errors.roles} options=${Object.entries(ROLES)} checked=${u ? u.roles : []}
         hint=${u ? 'Ändrade roller loggar ut användaren överallt.' : undefined} />
       <div class="actions">
