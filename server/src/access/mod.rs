@@ -8,6 +8,7 @@ pub mod token;
 
 pub use current_user::{CurrentUser, SignedIn, BACKGROUND_HEADER};
 
+use crate::domain::AuditAction;
 use crate::domain::{OrganisationId, Role, Timestamp, UserId};
 use crate::store::audit::{AuditEntry, Outcome};
 
@@ -45,7 +46,7 @@ impl Actor {
     }
 
     /// An audit entry for this actor; fill in what was touched with the builder methods.
-    pub fn audit(&self, action: &'static str, outcome: Outcome) -> AuditEntry {
+    pub fn audit(&self, action: AuditAction, outcome: Outcome) -> AuditEntry {
         AuditEntry {
             at: Timestamp::now(),
             user_id: Some(self.user_id),

@@ -23,6 +23,7 @@
 //! can construct the capabilities (`CaseAccess`, `CaseFilter`, ...) the store demands.
 
 use crate::access::Actor;
+use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose, Timestamp, UserId,
 };
@@ -160,7 +161,7 @@ impl CaseAccess {
     }
 
     /// An allowed-access audit entry naming the case, individual, purpose and consent.
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         let mut entry = actor.audit(action, Outcome::Allowed);
         entry.case_id = Some(self.case_id);
         entry.individual_id = Some(self.individual_id);
@@ -198,7 +199,7 @@ pub fn require_works_cases(actor: &Actor, detail: &'static str) -> Result<(), Ap
     }
 }
 
-fn denied(actor: &Actor, action: &'static str, fill: impl FnOnce(&mut AuditEntry)) -> AppError {
+fn denied(actor: &Actor, action: AuditAction, fill: impl FnOnce(&mut AuditEntry)) -> AppError {
     let mut entry = actor.audit(action, Outcome::Denied);
     fill(&mut entry);
     AppError::Denied(Box::new(entry))
@@ -210,7 +211,7 @@ pub async fn authorize_case(
     actor: &Actor,
     case_id: CaseId,
     need: Need,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<CaseAccess, AppError> {
     authorize_case_at(tx, actor, case_id, need, action, Timestamp::now()).await
 }
@@ -221,7 +222,7 @@ pub async fn authorize_case_at(
     actor: &Actor,
     case_id: CaseId,
     need: Need,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<CaseAccess, AppError> {
     let facts = store::cases::facts(tx, case_id).await?;
@@ -235,7 +236,7 @@ pub(crate) fn case_access(
     case_id: CaseId,
     facts: Option<CaseFacts>,
     need: Need,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<CaseAccess, AppError> {
     let grant = facts
@@ -261,7 +262,7 @@ pub async fn authorize_case_write(
     tx: &mut Tx,
     actor: &Actor,
     case_id: CaseId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<CaseWrite, AppError> {
     let access = authorize_case(tx, actor, case_id, Need::Case, action).await?;
     if access.is_owner() {
@@ -296,7 +297,7 @@ impl IndividualAccess {
         self.record_of
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         match &self.via_case {
             Some(access) => access.audit(actor, action),
             None => {
@@ -312,7 +313,7 @@ pub async fn authorize_individual(
     tx: &mut Tx,
     actor: &Actor,
     individual_id: IndividualId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<IndividualAccess, AppError> {
     let deny = || denied(actor, action, |e| e.individual_id = Some(individual_id));
     if !actor.works_cases() {
@@ -372,7 +373,7 @@ pub async fn authorize_access_extract(
     individual_id: IndividualId,
 ) -> Result<ExtractAccess, AppError> {
     if !actor.is_admin() {
-        let mut entry = actor.audit("individual.access_extract", Outcome::Denied);
+        let mut entry = actor.audit(AuditAction::IndividualAccessExtract, Outcome::Denied);
         entry.individual_id = Some(individual_id);
         return Err(AppError::Refused {
             code: "admin_required",
@@ -392,7 +393,7 @@ pub async fn authorize_access_extract(
             organisation: actor.organisation_id,
         })
     } else {
-        Err(denied(actor, "individual.access_extract", |e| {
+        Err(denied(actor, AuditAction::IndividualAccessExtract, |e| {
             e.individual_id = Some(individual_id)
         }))
     }
@@ -415,7 +416,7 @@ impl ConsentAccess {
         self.individual_id
     }
     /// Only the recording organisation may annul (makulera) a consent.
-    pub fn require_recorder(&self, actor: &Actor, action: &'static str) -> Result<(), AppError> {
+    pub fn require_recorder(&self, actor: &Actor, action: AuditAction) -> Result<(), AppError> {
         if self.facts.recorded_by_organisation == actor.organisation_id {
             return Ok(());
         }
@@ -432,7 +433,7 @@ impl ConsentAccess {
     pub fn require_confirmable(
         &self,
         actor: &Actor,
-        action: &'static str,
+        action: AuditAction,
         now: Timestamp,
     ) -> Result<(), AppError> {
         let refuse = |code, detail| {
@@ -458,7 +459,7 @@ impl ConsentAccess {
         }
         Ok(())
     }
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         let mut entry = actor.audit(action, Outcome::Allowed);
         entry.individual_id = Some(self.individual_id);
         entry.consent_id = Some(self.facts.id);
@@ -470,7 +471,7 @@ pub async fn authorize_consent(
     tx: &mut Tx,
     actor: &Actor,
     consent_id: ConsentId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<ConsentAccess, AppError> {
     let now = Timestamp::now();
     match store::consents::facts(tx, consent_id).await? {

@@ -12,6 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{in_range, rfc3339, ApiPath, ApiQuery};
 use crate::access::{policy, Actor, CurrentUser};
 use crate::app::AppState;
+use crate::domain::AuditAction;
 use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditQuery, AuditRow, Outcome};
@@ -34,6 +35,7 @@ pub struct AuditEntryResponse {
     /// The user's roles at the time, comma separated.
     pub roles: String,
     /// What was done, e.g. `case.read`, `consent.end`.
+    #[schema(value_type = AuditAction)]
     pub action: String,
     /// `allowed` or `denied`.
     pub outcome: String,
@@ -53,8 +55,7 @@ pub struct AuditSearch {
     pub individual_id: Option<IndividualId>,
     pub case_id: Option<CaseId>,
     /// Exact action code, e.g. `case.read`.
-    #[param(max_length = 200, pattern = "$no_nul")]
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     /// From this instant (inclusive).
     pub from: Option<DateTime<Utc>>,
     /// Up to this instant (exclusive).
@@ -171,7 +172,7 @@ async fn search_audit(
     let mut tx = state.store.begin().await?;
     let rows = audit::search(&mut tx, &query).await?;
     let entries = with_names(&mut tx, rows).await?;
-    let mut entry = actor.audit("audit.search", Outcome::Allowed);
+    let mut entry = actor.audit(AuditAction::AuditSearch, Outcome::Allowed);
     entry.individual_id = search.individual_id;
     entry.case_id = search.case_id;
     tx.audit(entry);
@@ -204,7 +205,7 @@ async fn access_extract(
     };
     let rows = audit::search(&mut tx, &query).await?;
     let entries = with_names(&mut tx, rows).await?;
-    let mut entry = actor.audit("individual.access_extract", Outcome::Allowed);
+    let mut entry = actor.audit(AuditAction::IndividualAccessExtract, Outcome::Allowed);
     entry.individual_id = Some(id);
     tx.audit(entry);
     tx.commit().await?;

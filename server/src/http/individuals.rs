@@ -13,6 +13,7 @@ use super::{text_line, ApiPath, ValidJson};
 use crate::access::policy;
 use crate::access::CurrentUser;
 use crate::app::AppState;
+use crate::domain::AuditAction;
 use crate::domain::{IndividualId, Personnummer};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Outcome;
@@ -100,7 +101,7 @@ async fn register_individual(
         actor.user_id,
     )
     .await?;
-    let mut entry = actor.audit("individual.register", Outcome::Allowed);
+    let mut entry = actor.audit(AuditAction::IndividualRegister, Outcome::Allowed);
     entry.individual_id = Some(individual.id);
     tx.audit(entry);
     tx.commit().await?;
@@ -117,9 +118,10 @@ async fn get_individual(
     ApiPath(id): ApiPath<IndividualId>,
 ) -> AppResult<Json<IndividualResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_individual(&mut tx, &actor, id, "individual.read").await?;
+    let access =
+        policy::authorize_individual(&mut tx, &actor, id, AuditAction::IndividualRead).await?;
     let individual = individuals::get(&mut tx, &access).await?;
-    tx.audit(access.audit(&actor, "individual.read"));
+    tx.audit(access.audit(&actor, AuditAction::IndividualRead));
     tx.commit().await?;
     Ok(Json(individual.into()))
 }

@@ -14,6 +14,7 @@ use super::{rfc3339, text_line, ApiPath, ValidJson};
 use crate::access::policy;
 use crate::access::CurrentUser;
 use crate::app::AppState;
+use crate::domain::AuditAction;
 use crate::domain::{CaseId, Timestamp, UserId};
 use crate::error::AppResult;
 use crate::store::retention::{self, LegalHold};
@@ -58,14 +59,15 @@ async fn set_legal_hold(
     ValidJson(body): ValidJson<SetLegalHold>,
 ) -> AppResult<Json<LegalHoldResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.set").await?;
+    let access =
+        policy::authorize_legal_hold(&mut tx, &actor, id, AuditAction::CaseLegalHoldSet).await?;
     let hold = LegalHold {
         reason: body.reason.trim().to_owned(),
         set_by: actor.user_id,
         set_at: Timestamp::now(),
     };
     retention::set_hold(&mut tx, &access, &hold).await?;
-    tx.audit(access.audit(&actor, "case.legal_hold.set"));
+    tx.audit(access.audit(&actor, AuditAction::CaseLegalHoldSet));
     tx.commit().await?;
     Ok(Json(LegalHoldResponse {
         case_id: id,
@@ -90,9 +92,10 @@ async fn clear_legal_hold(
     ApiPath(id): ApiPath<CaseId>,
 ) -> AppResult<StatusCode> {
     let mut tx = state.store.begin().await?;
-    let access = policy::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.clear").await?;
+    let access =
+        policy::authorize_legal_hold(&mut tx, &actor, id, AuditAction::CaseLegalHoldClear).await?;
     retention::clear_hold(&mut tx, &access).await?;
-    tx.audit(access.audit(&actor, "case.legal_hold.clear"));
+    tx.audit(access.audit(&actor, AuditAction::CaseLegalHoldClear));
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

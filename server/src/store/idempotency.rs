@@ -11,8 +11,8 @@ use sqlx::Any;
 use tokio::sync::broadcast;
 
 use super::{durable, finish_commit, RowExt, Sql, StoreError, StoreResult, Tx};
+use crate::domain::event::Event;
 use crate::domain::{Timestamp, UserId};
-use crate::events::Event;
 
 tokio::task_local! {
     /// Where a keyed request's write waits for its response.

@@ -34,7 +34,9 @@ use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::broadcast;
 
 use crate::config::DatabaseSettings;
-use crate::events::{Event, NewEvent};
+use crate::domain::event::{Event, NewEvent};
+
+pub use events::CommitHook;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -111,6 +113,8 @@ pub struct Store {
     _checkpointer: Option<Arc<tokio_util::sync::DropGuard>>,
     /// Seconds each writing transaction waited for its connection (`/metrics`).
     writer_wait: Histogram,
+    /// Runs in each commit over the transaction's events (the notification rules).
+    commit_hook: Option<Arc<dyn CommitHook>>,
 }
 
 /// Buckets for waits on the store, 0.1 ms to about 6.5 s.
@@ -208,6 +212,7 @@ impl Store {
             wal: wal_sync,
             _checkpointer: checkpointer,
             writer_wait: wait_histogram(),
+            commit_hook: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -268,6 +273,7 @@ impl Store {
             wal: None,
             _checkpointer: None,
             writer_wait: wait_histogram(),
+            commit_hook: None,
         })
     }
 
@@ -281,6 +287,12 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This store, with `hook` run in the commit of every transaction begun from it.
+    pub fn with_commit_hook(mut self, hook: Arc<dyn CommitHook>) -> Self {
+        self.commit_hook = Some(hook);
+        self
     }
 
     /// A writing transaction. In a request with an `Idempotency-Key` it is the request's
@@ -344,6 +356,7 @@ impl Store {
             events: Vec::new(),
             feed: self.feed.clone(),
             wal: self.wal.clone(),
+            commit_hook: self.commit_hook.clone(),
         }
     }
 
@@ -404,6 +417,7 @@ pub struct Tx {
     events: Vec<NewEvent>,
     feed: broadcast::Sender<Arc<Vec<Event>>>,
     wal: Option<Arc<durable::WalSync>>,
+    commit_hook: Option<Arc<dyn CommitHook>>,
 }
 
 /// A writing transaction, or a reader's connection on which each statement sees the latest
@@ -426,7 +440,8 @@ impl Tx {
         self.audit.push(entry);
     }
 
-    /// Records a change for the event log; appended, numbered, in this transaction.
+    /// Records a change for the event log; appended, numbered, in this transaction. At
+    /// commit the notification rules read it (`CommitHook`): who is told follows from it.
     pub fn event(&mut self, event: NewEvent) {
         self.events.push(event);
     }
@@ -435,13 +450,27 @@ impl Tx {
         self.backend
     }
 
-    /// Appends events, then audit rows (always in that order, so the two head locks are
-    /// taken in one order by every transaction), commits, and pushes the events live.
+    /// Runs the commit hook over the recorded events, appends events, then audit rows
+    /// (always in that order, so the two head locks are taken in one order by every
+    /// transaction), commits, and pushes the events live. In a keyed request the commit is
+    /// parked after the appends, so the hook has run exactly once, in this transaction.
     pub async fn commit(mut self) -> StoreResult<Vec<Event>> {
-        let Conn::Transaction(mut inner) = self.inner else {
-            return Err(StoreError::Other(anyhow::anyhow!(
+        let nothing = || {
+            StoreError::Other(anyhow::anyhow!(
                 "a reader's connection has nothing to commit"
-            )));
+            ))
+        };
+        if matches!(self.inner, Conn::Reader(_)) {
+            return Err(nothing());
+        }
+        if let Some(hook) = self.commit_hook.take() {
+            if !self.events.is_empty() {
+                let recorded = self.events.clone();
+                hook.before_commit(&mut self, &recorded).await?;
+            }
+        }
+        let Conn::Transaction(mut inner) = self.inner else {
+            return Err(nothing());
         };
         let new_events = std::mem::take(&mut self.events);
         let entries = std::mem::take(&mut self.audit);

@@ -8,6 +8,7 @@
 use super::{authorize_case, case_access, case_filter, denied, CaseAccess, CaseFilter, Need};
 use crate::access::Actor;
 use crate::domain::inquiry::{Party, Step};
+use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentId, IndividualId, InquiryBox, InquiryId, InquiryState, MessageId,
     OrganisationId, Purpose, Timestamp,
@@ -52,7 +53,7 @@ impl InquiryAccess {
         self.recipient
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         self.case.audit(actor, action)
     }
 
@@ -61,7 +62,7 @@ impl InquiryAccess {
         &self,
         actor: &Actor,
         step: Step,
-        action: &'static str,
+        action: AuditAction,
     ) -> Result<(), AppError> {
         if step.allowed_for(self.party) {
             return Ok(());
@@ -84,7 +85,7 @@ pub async fn authorize_inquiry(
     tx: &mut Tx,
     actor: &Actor,
     id: InquiryId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<InquiryAccess, AppError> {
     let (facts, case_facts) = match store::inquiries::facts_with_case(tx, id).await? {
         Some((inquiry, case)) => (Some(inquiry), case),
@@ -213,7 +214,7 @@ impl MessagesAccess {
     pub fn case(&self) -> &CaseAccess {
         &self.0
     }
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         self.0.audit(actor, action)
     }
 }
@@ -222,7 +223,7 @@ pub async fn authorize_messages(
     tx: &mut Tx,
     actor: &Actor,
     case_id: CaseId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MessagesAccess, AppError> {
     authorize_case(tx, actor, case_id, MESSAGE_NEED, action)
         .await
@@ -249,7 +250,7 @@ pub async fn authorize_message(
     tx: &mut Tx,
     actor: &Actor,
     id: MessageId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MessageAccess, AppError> {
     match store::messages::case_of(tx, id).await? {
         Some(case_id) => Ok(MessageAccess {

@@ -11,6 +11,7 @@ use super::{
     Need,
 };
 use crate::access::Actor;
+use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentId, IndividualId, MeetingId, MeetingStatus, OrganisationId, Purpose, Timestamp,
     UserId,
@@ -45,7 +46,7 @@ impl MeetingScope {
     pub fn purpose(&self) -> Purpose {
         self.purpose
     }
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         match &self.case {
             Some(case) => case.audit(actor, action),
             None => {
@@ -64,7 +65,7 @@ pub async fn authorize_meeting_scope(
     actor: &Actor,
     case_id: Option<CaseId>,
     purpose: Purpose,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MeetingScope, AppError> {
     require_works_cases(
         actor,
@@ -213,14 +214,14 @@ impl MeetingAccess {
         }
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         self.scope().audit(actor, action)
     }
 
     fn refuse(
         &self,
         actor: &Actor,
-        action: &'static str,
+        action: AuditAction,
         code: &'static str,
         detail: &'static str,
     ) -> AppError {
@@ -234,7 +235,7 @@ impl MeetingAccess {
     }
 
     /// Refuses (403, audited) anyone but the organiser.
-    pub fn require_organiser(&self, actor: &Actor, action: &'static str) -> Result<(), AppError> {
+    pub fn require_organiser(&self, actor: &Actor, action: AuditAction) -> Result<(), AppError> {
         if actor.user_id == self.facts.organiser {
             return Ok(());
         }
@@ -247,7 +248,7 @@ impl MeetingAccess {
     }
 
     /// Refuses (403, audited) anyone who is not invited.
-    pub fn require_participant(&self, actor: &Actor, action: &'static str) -> Result<(), AppError> {
+    pub fn require_participant(&self, actor: &Actor, action: AuditAction) -> Result<(), AppError> {
         if self.is_participant(actor.user_id) {
             return Ok(());
         }
@@ -265,7 +266,7 @@ pub async fn authorize_meeting(
     tx: &mut Tx,
     actor: &Actor,
     id: MeetingId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MeetingAccess, AppError> {
     let Some(facts) = store::meetings::facts(tx, id).await? else {
         return Err(denied(actor, action, |_| {}));

@@ -6,6 +6,7 @@
 
 use super::{decide_case, denied, Need};
 use crate::access::Actor;
+use crate::domain::AuditAction;
 use crate::domain::{CaseId, IndividualId, Timestamp};
 use crate::error::AppError;
 use crate::store::audit::{AuditEntry, Outcome};
@@ -23,7 +24,7 @@ impl LegalHoldAccess {
         self.case_id
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         let mut entry = actor.audit(action, Outcome::Allowed);
         entry.case_id = Some(self.case_id);
         entry.individual_id = Some(self.individual_id);
@@ -36,7 +37,7 @@ pub async fn authorize_legal_hold(
     tx: &mut Tx,
     actor: &Actor,
     case_id: CaseId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<LegalHoldAccess, AppError> {
     let facts = store::cases::facts(tx, case_id).await?;
     let Some(facts) = facts else {
