@@ -54,7 +54,9 @@ on_both_stores! {
             }
             let audited = audit.iter().any(|row| {
                 actions.iter().any(|a| a.code() == row.action)
-                    && (event.case_id.is_none() || row.case_id == event.case_id)
+                    && (event.case_id.is_none()
+                        || row.case_id == event.case_id
+                        || row.individual_id == event.individual_id)
             });
             assert!(audited, "{} (seq {}) has no audit row of {actions:?}", event.kind, event.seq);
         }
@@ -99,6 +101,23 @@ on_both_stores! {
         let after = events_with_time(&app).await?;
         assert_eq!(after.last().map(|e| e.1.as_str()), Some("inquiry.received"));
         assert_eq!(app.notification_kinds(&w.coordinator).await?, ["inquiry_received"]);
+        Ok(())
+    }
+
+    async fn the_audit_search_takes_only_actions_that_exist(app) {
+        let world = app.world().await?;
+        let admin = &world.social_admin;
+        let typo = app.get(admin, "/api/audit?action=case.reed").await?;
+        assert_eq!(typo.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{}", typo.body);
+        assert_eq!(typo.content_type, "application/problem+json");
+        assert_eq!(typo.body["errors"][0]["field"], "query");
+        assert_eq!(typo.body["errors"][0]["code"], "invalid_query");
+        app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
+        let found = ok(app.get(admin, "/api/audit?action=case.create").await?);
+        let actions: Vec<&str> = found.body.as_array().map_or(Vec::new(), |rows| {
+            rows.iter().filter_map(|r| r["action"].as_str()).collect()
+        });
+        assert_eq!(actions, ["case.create"]);
         Ok(())
     }
 }
