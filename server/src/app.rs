@@ -26,6 +26,7 @@ use crate::config::Settings;
 use crate::error::{AppError, DeniedAccess};
 use crate::events::hub::Hub;
 use crate::metrics::Metrics;
+use crate::notifications::NotificationRules;
 use crate::store::{Backend, Store};
 
 #[derive(Clone)]
@@ -65,6 +66,9 @@ impl FromRef<AppState> for Arc<Settings> {
 
 impl AppState {
     pub fn new(store: Store, settings: Settings, hub: Hub) -> Self {
+        let settings = Arc::new(settings);
+        // Every change's commit runs the notification rules over its events.
+        let store = store.with_commit_hook(Arc::new(NotificationRules::new(settings.clone())));
         let tokens = Arc::new(LocalTokens::new(&settings.auth));
         let throttle = Arc::new(LoginThrottle::new(
             settings.auth.login_max_failures,
@@ -79,7 +83,7 @@ impl AppState {
             tokens,
             throttle,
             hub,
-            settings: Arc::new(settings),
+            settings,
         }
     }
 }

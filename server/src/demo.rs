@@ -2,6 +2,7 @@
 //! every role, a few individuals (fictitious, valid-looking numbers), cases and consents.
 
 use crate::admin::{create_organisation, create_user};
+use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentForm, ConsentId, ConsentStatus, OrganisationId, OrganisationKind, Personnummer,
     Purpose, Role, Timestamp, UserId,
@@ -259,7 +260,7 @@ async fn seed_case(
         user_id: None,
         organisation_id: Some(owner),
         roles: "system".into(),
-        action: "demo.seed",
+        action: AuditAction::DemoSeed,
         outcome: Outcome::Allowed,
         individual_id: Some(individual.id),
         case_id: Some(case_id),

@@ -96,7 +96,12 @@ async fn admin_commands_create_accounts_and_verify_audit_reports_tampering() -> 
     settings.database.url = url.clone();
     let store = Store::connect(&settings.database).await?;
     let mut tx = store.begin().await?;
-    for action in ["case.read", "case.list", "consent.read"] {
+    use samverkan::domain::AuditAction;
+    for action in [
+        AuditAction::CaseRead,
+        AuditAction::CaseList,
+        AuditAction::ConsentRead,
+    ] {
         tx.audit(samverkan::store::audit::AuditEntry {
             at: samverkan::domain::Timestamp::now(),
             user_id: None,

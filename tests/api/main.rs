@@ -14,6 +14,7 @@ mod consents;
 mod contract;
 mod cross_organisation;
 mod document_rules;
+mod event_rules;
 mod handover;
 mod idempotency;
 mod individuals;

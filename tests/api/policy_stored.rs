@@ -153,10 +153,17 @@ async fn compare_world(tx: &mut Tx, n: usize, w: &MWorld, s: &Stored) -> anyhow:
                 "world {n}, user {u}, {need:?}: list query disagrees with the model\n{w:#?}"
             );
             for (c, case_id) in s.cases.iter().enumerate() {
-                let got = authorize::authorize_case_at(tx, &actor, *case_id, need, "test", now)
-                    .await
-                    .ok()
-                    .map(|a| a.grant());
+                let got = authorize::authorize_case_at(
+                    tx,
+                    &actor,
+                    *case_id,
+                    need,
+                    samverkan::domain::AuditAction::CaseRead,
+                    now,
+                )
+                .await
+                .ok()
+                .map(|a| a.grant());
                 let want = model_case(w, u, c, need)
                     .map(|via| via.map_or(Grant::Owner, |k| Grant::Consent(s.consents[k])));
                 assert_eq!(
@@ -164,9 +171,16 @@ async fn compare_world(tx: &mut Tx, n: usize, w: &MWorld, s: &Stored) -> anyhow:
                     "world {n}, user {u}, case {c}, {need:?}: stored get disagrees\n{w:#?}"
                 );
                 if let (Some(access), Some(filter)) = (
-                    authorize::authorize_case_at(tx, &actor, *case_id, need, "test", now)
-                        .await
-                        .ok(),
+                    authorize::authorize_case_at(
+                        tx,
+                        &actor,
+                        *case_id,
+                        need,
+                        samverkan::domain::AuditAction::CaseRead,
+                        now,
+                    )
+                    .await
+                    .ok(),
                     consent_filter(&actor, now),
                 ) {
                     let seen: BTreeSet<ConsentId> = consents::list_for_case(tx, &access, &filter)

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use samverkan::domain::{ConsentStatus, OrganisationId, OrganisationKind, Timestamp};
+use samverkan::domain::event::Detail;
+use samverkan::domain::{
+    AuditAction, ConsentStatus, EventKind, OrganisationId, OrganisationKind, Timestamp,
+};
 use samverkan::store::audit::{AuditEntry, ChainReport, Outcome};
 use samverkan::store::organisations::{self, Organisation};
 use samverkan::store::{Backend as StoreBackend, StoreError};
@@ -10,7 +13,7 @@ use samverkan::store::{Backend as StoreBackend, StoreError};
 use crate::helpers::*;
 use crate::on_both_stores;
 
-fn entry(action: &'static str) -> AuditEntry {
+fn entry(action: AuditAction) -> AuditEntry {
     AuditEntry {
         at: Timestamp::now(),
         user_id: None,
@@ -41,7 +44,7 @@ on_both_stores! {
         drop(tx);
         let mut tx = app.store.begin().await?;
         for audience in &audiences {
-            tx.event(NewEvent { kind: "test.audience", case_id: Some(CaseId::new()), individual_id: None, subject_id: Some("x".into()), purpose: Some(Purpose::Sip), audience: audience.clone() });
+            tx.event(NewEvent { kind: EventKind::CaseUpdated, case_id: Some(CaseId::new()), individual_id: None, subject_id: Some("x".into()), purpose: Some(Purpose::Sip), audience: audience.clone(), detail: Detail::None });
         }
         let committed = tx.commit().await?;
         let mut tx = app.store.begin().await?;
@@ -81,8 +84,8 @@ on_both_stores! {
             tasks.push(tokio::spawn(async move {
                 for _ in 0..10 {
                     let mut tx = store.begin().await?;
-                    tx.audit(entry("test.one"));
-                    tx.audit(entry("test.two"));
+                    tx.audit(entry(AuditAction::CaseRead));
+                    tx.audit(entry(AuditAction::CaseRead));
                     tx.commit().await?;
                 }
                 anyhow::Ok(())
@@ -107,8 +110,8 @@ on_both_stores! {
         drop(tx);
         let mut tx = app.store.begin().await?;
         for _ in 0..1_201 {
-            tx.audit(entry("test.bulk"));
-            tx.event(NewEvent { kind: "test.bulk", case_id: None, individual_id: None, subject_id: None, purpose: None, audience: Audience::Revoked(vec![]) });
+            tx.audit(entry(AuditAction::CaseRead));
+            tx.event(NewEvent { kind: EventKind::CaseUpdated, case_id: None, individual_id: None, subject_id: None, purpose: None, audience: Audience::Revoked(vec![]), detail: Detail::None });
         }
         let events = tx.commit().await?;
         assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (before + 1..=before + 1_201).collect::<Vec<_>>());
@@ -122,7 +125,7 @@ on_both_stores! {
     async fn an_uncommitted_transaction_leaves_no_audit_row(app) {
         {
             let mut tx = app.store.begin().await?;
-            tx.audit(entry("test.lost"));
+            tx.audit(entry(AuditAction::CaseRead));
         }
         assert!(app.audit_rows().await?.is_empty());
         Ok(())
@@ -186,7 +189,7 @@ async fn sqlite_runs_in_wal_mode_with_group_synced_commits_and_foreign_keys() ->
     // A commit made alone is synced before it is acknowledged: one more commit, one more sync.
     let (commits, syncs) = app.store.group_commits().expect("SQLite commits in groups");
     let mut tx = app.store.begin().await?;
-    tx.audit(entry("test.synced"));
+    tx.audit(entry(AuditAction::CaseRead));
     tx.commit().await?;
     assert_eq!(app.store.group_commits(), Some((commits + 1, syncs + 1)));
     Ok(())
@@ -207,7 +210,7 @@ async fn sqlite_checkpoints_the_wal_beside_the_writer_so_it_stops_growing() -> a
         async move {
             for _ in 0..n {
                 let mut tx = store.begin().await?;
-                tx.audit(entry("test.checkpoint"));
+                tx.audit(entry(AuditAction::CaseRead));
                 tx.commit().await?;
             }
             anyhow::Ok(())

@@ -339,12 +339,13 @@ on_both_stores! {
         let mut tx = app.store.begin().await?;
         for _ in 0..count {
             tx.event(samverkan::events::NewEvent {
-                kind: "case.updated",
+                kind: samverkan::domain::EventKind::CaseUpdated,
                 case_id: Some(case.parse()?),
                 individual_id: Some(individual.parse()?),
                 subject_id: None,
                 purpose: None,
                 audience: samverkan::events::Audience::Case,
+                detail: samverkan::events::Detail::None,
             });
         }
         tx.commit().await?;

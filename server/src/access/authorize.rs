@@ -8,6 +8,7 @@ use crate::access::policy::{
     MessageAccess, MessagesAccess, Need,
 };
 use crate::access::Actor;
+use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentId, IndividualId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose,
     Timestamp, UserId,
@@ -21,7 +22,7 @@ pub async fn authorize_case(
     actor: &Actor,
     case_id: CaseId,
     need: Need,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<CaseAccess, AppError> {
     authorize_case_at(tx, actor, case_id, need, action, Timestamp::now()).await
 }
@@ -32,7 +33,7 @@ pub async fn authorize_case_at(
     actor: &Actor,
     case_id: CaseId,
     need: Need,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<CaseAccess, AppError> {
     let facts = store::cases::facts(tx, case_id).await?;
@@ -44,7 +45,7 @@ pub async fn authorize_case_write(
     tx: &mut Tx,
     actor: &Actor,
     case_id: CaseId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<CaseWrite, AppError> {
     let facts = store::cases::facts(tx, case_id).await?;
     policy::case_write(actor, case_id, facts, action, Timestamp::now())
@@ -70,7 +71,7 @@ pub async fn authorize_individual(
     tx: &mut Tx,
     actor: &Actor,
     individual_id: IndividualId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<IndividualAccess, AppError> {
     let (registered, cases) = individual_facts(tx, actor, individual_id).await?;
     policy::individual_access(
@@ -96,7 +97,7 @@ pub async fn authorize_consent(
     tx: &mut Tx,
     actor: &Actor,
     consent_id: ConsentId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<ConsentAccess, AppError> {
     let facts = store::consents::facts(tx, consent_id).await?;
     policy::consent_access(actor, consent_id, facts, action, Timestamp::now())
@@ -107,7 +108,7 @@ pub async fn authorize_inquiry(
     tx: &mut Tx,
     actor: &Actor,
     id: InquiryId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<InquiryAccess, AppError> {
     let (facts, case_facts) = match store::inquiries::facts_with_case(tx, id).await? {
         Some((inquiry, case)) => (Some(inquiry), case),
@@ -132,7 +133,7 @@ pub async fn authorize_messages(
     tx: &mut Tx,
     actor: &Actor,
     case_id: CaseId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MessagesAccess, AppError> {
     let facts = store::cases::facts(tx, case_id).await?;
     policy::messages_access(actor, case_id, facts, action, Timestamp::now())
@@ -142,7 +143,7 @@ pub async fn authorize_message(
     tx: &mut Tx,
     actor: &Actor,
     id: MessageId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MessageAccess, AppError> {
     let case = match store::messages::case_of(tx, id).await? {
         Some(case_id) => Some((case_id, store::cases::facts(tx, case_id).await?)),
@@ -157,7 +158,7 @@ pub async fn authorize_meeting_scope(
     actor: &Actor,
     case_id: Option<CaseId>,
     purpose: Purpose,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MeetingScope, AppError> {
     let case = match case_id {
         Some(id) => Some((id, store::cases::facts(tx, id).await?)),
@@ -216,7 +217,7 @@ pub async fn authorize_meeting(
     tx: &mut Tx,
     actor: &Actor,
     id: MeetingId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<MeetingAccess, AppError> {
     let facts = store::meetings::facts(tx, id).await?;
     let case_facts = match facts.as_ref().and_then(|f| f.case_id) {
@@ -231,7 +232,7 @@ pub async fn authorize_legal_hold(
     tx: &mut Tx,
     actor: &Actor,
     case_id: CaseId,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<LegalHoldAccess, AppError> {
     let facts = store::cases::facts(tx, case_id).await?;
     policy::legal_hold_access(actor, case_id, facts, action, Timestamp::now())

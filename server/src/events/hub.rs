@@ -13,7 +13,7 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{visible_to, Audience, Event, SESSION_ENDED};
+use super::{visible_to, Audience, Event, EventKind};
 use crate::access::policy::CaseFacts;
 use crate::access::Actor;
 use crate::domain::{CaseId, OrganisationId, SessionId, Timestamp, UserId};
@@ -223,7 +223,7 @@ impl Hub {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let registry = &mut *registry;
-        if event.kind == SESSION_ENDED {
+        if event.kind == EventKind::SessionEnded {
             end_session_streams(registry, event);
             self.inner.delivered.store(event.seq, Ordering::Release);
             return;
@@ -321,10 +321,7 @@ impl FactsCache {
 
     /// Forgets what an event may have changed: consents and cases touch the rule's facts.
     fn invalidate(&mut self, event: &Event) {
-        let touches_rule = event.kind.starts_with("consent.")
-            || event.kind.starts_with("case.")
-            || event.kind.starts_with("individual.");
-        if !touches_rule {
+        if !event.kind.touches_access_rule() {
             return;
         }
         match event.individual_id {

@@ -13,6 +13,7 @@ use super::{in_range, rfc3339, ApiPath, ApiQuery};
 use crate::access::authorize;
 use crate::access::{policy, CurrentUser};
 use crate::app::AppState;
+use crate::domain::AuditAction;
 use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp, UserId};
 use crate::error::AppResult;
 use crate::store::audit::{self, AuditQuery, AuditRow, Outcome};
@@ -35,6 +36,7 @@ pub struct AuditEntryResponse {
     /// The user's roles at the time, comma separated.
     pub roles: String,
     /// What was done, e.g. `case.read`, `consent.end`.
+    #[schema(value_type = AuditAction)]
     pub action: String,
     /// `allowed` or `denied`.
     pub outcome: String,
@@ -54,8 +56,7 @@ pub struct AuditSearch {
     pub individual_id: Option<IndividualId>,
     pub case_id: Option<CaseId>,
     /// Exact action code, e.g. `case.read`.
-    #[param(max_length = 200, pattern = "$no_nul")]
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     /// From this instant (inclusive).
     pub from: Option<DateTime<Utc>>,
     /// Up to this instant (exclusive).
@@ -161,7 +162,7 @@ async fn search_audit(
     let mut tx = state.store.begin().await?;
     let rows = audit::search(&mut tx, &query).await?;
     let entries = with_names(&mut tx, rows).await?;
-    let mut entry = actor.audit("audit.search", Outcome::Allowed);
+    let mut entry = actor.audit(AuditAction::AuditSearch, Outcome::Allowed);
     entry.individual_id = search.individual_id;
     entry.case_id = search.case_id;
     tx.audit(entry);
@@ -194,7 +195,7 @@ async fn access_extract(
     };
     let rows = audit::search(&mut tx, &query).await?;
     let entries = with_names(&mut tx, rows).await?;
-    let mut entry = actor.audit("individual.access_extract", Outcome::Allowed);
+    let mut entry = actor.audit(AuditAction::IndividualAccessExtract, Outcome::Allowed);
     entry.individual_id = Some(id);
     tx.audit(entry);
     tx.commit().await?;

@@ -17,12 +17,14 @@ use crate::access::authorize;
 use crate::access::policy::{self, Need};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
+use crate::domain::event::{Audience, Detail, NewEvent};
+use crate::domain::AuditAction;
+use crate::domain::EventKind;
 use crate::domain::{
     CaseId, CaseStatus, CloseReason, ConsentId, IndividualId, OrganisationId, Purpose, Timestamp,
     UserId,
 };
 use crate::error::{AppError, AppResult};
-use crate::events::{Audience, NewEvent};
 use crate::store::cases::{self, CaseChange, CaseQuery, CaseView, NewCase};
 use crate::store::{individuals, users, StoreError, Tx};
 
@@ -278,7 +280,7 @@ async fn list_cases(
             row.owner_organisation_id,
             row.via_consent,
         );
-        tx.audit(access.audit(&actor, "case.list"));
+        tx.audit(access.audit(&actor, AuditAction::CaseList));
     }
     tx.commit().await?;
     Ok(Json(Page {
@@ -324,18 +326,19 @@ async fn open_case(
     )
     .await?;
     // A protected identity may hide the new case even from its creator; say so clearly.
-    let access = authorize::authorize_case(&mut tx, &actor, id, Need::Case, "case.create")
-        .await
-        .map_err(|_| {
-            AppError::field(
-                "responsible_user_id",
-                "protected_identity",
-                "för en person med skyddade personuppgifter ska du själv vara ansvarig",
-            )
-        })?;
+    let access =
+        authorize::authorize_case(&mut tx, &actor, id, Need::Case, AuditAction::CaseCreate)
+            .await
+            .map_err(|_| {
+                AppError::field(
+                    "responsible_user_id",
+                    "protected_identity",
+                    "för en person med skyddade personuppgifter ska du själv vara ansvarig",
+                )
+            })?;
     let view = cases::get(&mut tx, &access).await?;
-    tx.event(case_event("case.opened", &access));
-    tx.audit(access.audit(&actor, "case.create"));
+    tx.event(case_event(EventKind::CaseOpened, &access));
+    tx.audit(access.audit(&actor, AuditAction::CaseCreate));
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view.into())))
 }
@@ -350,9 +353,10 @@ async fn get_case(
     ApiQuery(query): ApiQuery<PurposeQuery>,
 ) -> AppResult<Json<CaseResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_case(&mut tx, &actor, id, query.need(), "case.read").await?;
+    let access =
+        authorize::authorize_case(&mut tx, &actor, id, query.need(), AuditAction::CaseRead).await?;
     let view = cases::get(&mut tx, &access).await?;
-    tx.audit(access.audit(&actor, "case.read"));
+    tx.audit(access.audit(&actor, AuditAction::CaseRead));
     tx.commit().await?;
     Ok(Json(view.into()))
 }
@@ -372,7 +376,8 @@ async fn update_case(
     ValidJson(body): ValidJson<UpdateCase>,
 ) -> AppResult<Json<CaseResponse>> {
     let mut tx = state.store.begin().await?;
-    let write = authorize::authorize_case_write(&mut tx, &actor, id, "case.update").await?;
+    let write =
+        authorize::authorize_case_write(&mut tx, &actor, id, AuditAction::CaseUpdate).await?;
     let status = handover::closing(&body)?;
     let before = cases::get(&mut tx, write.access()).await?;
     let handover_to = body
@@ -389,17 +394,17 @@ async fn update_case(
     };
     cases::update(&mut tx, &write, &change).await?;
     if let Some(user) = handover_to {
-        handover::record(&state, &mut tx, &actor, &write, user, note).await?;
+        handover::record(&mut tx, &actor, &write, user, note).await?;
     }
     // Answered under the access held when the change began, even if a handover just ended it.
     let view = cases::get(&mut tx, write.access()).await?;
-    tx.event(case_event("case.updated", write.access()));
-    tx.audit(write.access().audit(&actor, "case.update"));
+    tx.event(case_event(EventKind::CaseUpdated, write.access()));
+    tx.audit(write.access().audit(&actor, AuditAction::CaseUpdate));
     tx.commit().await?;
     Ok(Json(view.into()))
 }
 
-fn case_event(kind: &'static str, access: &policy::CaseAccess) -> NewEvent {
+fn case_event(kind: EventKind, access: &policy::CaseAccess) -> NewEvent {
     NewEvent {
         kind,
         case_id: Some(access.case_id()),
@@ -407,5 +412,6 @@ fn case_event(kind: &'static str, access: &policy::CaseAccess) -> NewEvent {
         subject_id: Some(access.case_id().to_string()),
         purpose: None,
         audience: Audience::Case,
+        detail: Detail::None,
     }
 }

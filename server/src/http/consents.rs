@@ -18,12 +18,14 @@ use crate::access::authorize;
 use crate::access::policy;
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
+use crate::domain::event::{Audience, Detail, NewEvent};
+use crate::domain::AuditAction;
+use crate::domain::EventKind;
 use crate::domain::{
     CaseId, ConsentForm, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose,
     Timestamp, UserId,
 };
 use crate::error::{AppError, AppResult, FieldError};
-use crate::events::{Audience, NewEvent};
 use crate::store::consents::{self, Consent};
 use crate::store::{cases, organisations, StoreError};
 
@@ -253,7 +255,9 @@ async fn record_consent(
 ) -> AppResult<(StatusCode, Json<ConsentResponse>)> {
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
-    let write = authorize::authorize_case_write(&mut tx, &actor, case_id, "consent.create").await?;
+    let write =
+        authorize::authorize_case_write(&mut tx, &actor, case_id, AuditAction::ConsentCreate)
+            .await?;
     let (valid_from, valid_until) =
         check_new_consent(&body, now, state.settings.consent.max_validity_days)?;
     let mut unknown = Vec::new();
@@ -315,7 +319,14 @@ async fn record_consent(
             .collect(),
         confirms_consent_id: None,
     };
-    insert_recorded(&mut tx, &actor, &write, &consent, "consent.create").await?;
+    insert_recorded(
+        &mut tx,
+        &actor,
+        &write,
+        &consent,
+        AuditAction::ConsentCreate,
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(consent.into())))
 }
@@ -326,16 +337,17 @@ async fn insert_recorded(
     actor: &Actor,
     write: &policy::CaseWrite,
     consent: &Consent,
-    action: &'static str,
+    action: AuditAction,
 ) -> AppResult<()> {
     consents::insert(tx, consent).await?;
     tx.event(NewEvent {
-        kind: "consent.recorded",
+        kind: EventKind::ConsentRecorded,
         case_id: consent.case_id,
         individual_id: Some(consent.individual_id),
         subject_id: Some(consent.id.to_string()),
         purpose: None,
         audience: Audience::Case,
+        detail: Detail::None,
     });
     let mut entry = write.access().audit(actor, action);
     entry.consent_id = Some(consent.id);
@@ -360,7 +372,7 @@ async fn confirm_consent(
     ApiPath(id): ApiPath<ConsentId>,
     ValidJson(body): ValidJson<ConfirmConsent>,
 ) -> AppResult<(StatusCode, Json<ConsentResponse>)> {
-    const ACTION: &str = "consent.confirm";
+    const ACTION: AuditAction = AuditAction::ConsentConfirm;
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_consent(&mut tx, &actor, id, ACTION).await?;
@@ -407,7 +419,7 @@ async fn confirm_consent(
         confirms_consent_id: Some(id),
         ..original
     };
-    tx.audit(access.audit(&actor, "consent.read"));
+    tx.audit(access.audit(&actor, AuditAction::ConsentRead));
     insert_recorded(&mut tx, &actor, &write, &consent, ACTION).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(consent.into())))
@@ -424,13 +436,19 @@ async fn list_consents(
     ApiQuery(query): ApiQuery<PurposeQuery>,
 ) -> AppResult<Json<Vec<ConsentResponse>>> {
     let mut tx = state.store.begin().await?;
-    let access =
-        authorize::authorize_case(&mut tx, &actor, case_id, query.need(), "consent.list").await?;
+    let access = authorize::authorize_case(
+        &mut tx,
+        &actor,
+        case_id,
+        query.need(),
+        AuditAction::ConsentList,
+    )
+    .await?;
     let list = match policy::consent_filter(&actor, Timestamp::now()) {
         Some(filter) => consents::list_for_case(&mut tx, &access, &filter).await?,
         None => Vec::new(),
     };
-    tx.audit(access.audit(&actor, "consent.list"));
+    tx.audit(access.audit(&actor, AuditAction::ConsentList));
     tx.commit().await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
@@ -444,9 +462,10 @@ async fn get_consent(
     ApiPath(id): ApiPath<ConsentId>,
 ) -> AppResult<Json<ConsentResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_consent(&mut tx, &actor, id, "consent.read").await?;
+    let access =
+        authorize::authorize_consent(&mut tx, &actor, id, AuditAction::ConsentRead).await?;
     let consent = consents::get(&mut tx, &access).await?;
-    tx.audit(access.audit(&actor, "consent.read"));
+    tx.audit(access.audit(&actor, AuditAction::ConsentRead));
     tx.commit().await?;
     Ok(Json(consent.into()))
 }
@@ -473,8 +492,8 @@ async fn end_consent(
     ValidJson(body): ValidJson<ChangeConsent>,
 ) -> AppResult<Json<ConsentResponse>> {
     let change = Transition {
-        action: "consent.end",
-        event: "consent.ended",
+        action: AuditAction::ConsentEnd,
+        event: EventKind::ConsentEnded,
         from: &[ConsentStatus::Active],
         to: ConsentStatus::Ended,
         conflict: "consent_not_active",
@@ -497,8 +516,8 @@ async fn annul_consent(
     ValidJson(body): ValidJson<ChangeConsent>,
 ) -> AppResult<Json<ConsentResponse>> {
     let change = Transition {
-        action: "consent.annul",
-        event: "consent.annulled",
+        action: AuditAction::ConsentAnnul,
+        event: EventKind::ConsentAnnulled,
         from: &[ConsentStatus::Active, ConsentStatus::Ended],
         to: ConsentStatus::Annulled,
         conflict: "consent_already_annulled",
@@ -507,8 +526,8 @@ async fn annul_consent(
 }
 
 struct Transition {
-    action: &'static str,
-    event: &'static str,
+    action: AuditAction,
+    event: EventKind,
     from: &'static [ConsentStatus],
     to: ConsentStatus,
     conflict: &'static str,
@@ -546,6 +565,7 @@ async fn change_status(
     }
     let after = cases::facts_for_individual(&mut tx, access.individual_id()).await?;
     let consent = consents::get(&mut tx, &access).await?;
+    // Its rule tells the consent's recorder when someone else made the change.
     tx.event(NewEvent {
         kind: change.event,
         case_id: consent.case_id,
@@ -553,30 +573,24 @@ async fn change_status(
         subject_id: Some(id.to_string()),
         purpose: None,
         audience: Audience::Case,
+        detail: Detail::By {
+            user: actor.user_id,
+            organisation: actor.organisation_id,
+        },
     });
     for (case_id, organisations) in policy::organisations_losing_access(&before, &after, now) {
         tx.event(NewEvent {
-            kind: "access_revoked",
+            kind: EventKind::AccessRevoked,
             case_id: Some(case_id),
             individual_id: Some(consent.individual_id),
             subject_id: Some(id.to_string()),
             purpose: None,
-            audience: Audience::Revoked(organisations.clone()),
+            audience: Audience::Revoked(organisations),
+            detail: Detail::None,
         });
-        crate::notifications::triggers::access_revoked(
-            &mut tx,
-            &state.settings,
-            case_id,
-            &organisations,
-            id,
-        )
-        .await?;
-    }
-    if consent.recorded_by_user_id != actor.user_id {
-        crate::notifications::triggers::consent_changed(&mut tx, &state.settings, &consent).await?;
     }
     tx.audit(access.audit(actor, change.action));
     tx.commit().await?;
-    tracing::info!(consent_id = %id, action = change.action, "consent status changed");
+    tracing::info!(consent_id = %id, action = change.action.code(), "consent status changed");
     Ok(Json(consent.into()))
 }

@@ -14,6 +14,7 @@ use crate::access::authorize;
 use crate::access::policy;
 use crate::access::CurrentUser;
 use crate::app::AppState;
+use crate::domain::AuditAction;
 use crate::domain::{IndividualId, Personnummer};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Outcome;
@@ -101,7 +102,7 @@ async fn register_individual(
         actor.user_id,
     )
     .await?;
-    let mut entry = actor.audit("individual.register", Outcome::Allowed);
+    let mut entry = actor.audit(AuditAction::IndividualRegister, Outcome::Allowed);
     entry.individual_id = Some(individual.id);
     tx.audit(entry);
     tx.commit().await?;
@@ -118,9 +119,10 @@ async fn get_individual(
     ApiPath(id): ApiPath<IndividualId>,
 ) -> AppResult<Json<IndividualResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_individual(&mut tx, &actor, id, "individual.read").await?;
+    let access =
+        authorize::authorize_individual(&mut tx, &actor, id, AuditAction::IndividualRead).await?;
     let individual = individuals::get(&mut tx, &access).await?;
-    tx.audit(access.audit(&actor, "individual.read"));
+    tx.audit(access.audit(&actor, AuditAction::IndividualRead));
     tx.commit().await?;
     Ok(Json(individual.into()))
 }

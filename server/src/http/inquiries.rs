@@ -22,13 +22,14 @@ use crate::access::authorize;
 use crate::access::policy::{self, InquiryAccess};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
+use crate::domain::event::{Audience, Detail, NewEvent};
 use crate::domain::inquiry::{InvalidTransition, Party, Step};
+use crate::domain::AuditAction;
+use crate::domain::EventKind;
 use crate::domain::{
     CaseId, InquiryId, InquiryState, OrganisationId, OrganisationKind, Purpose, Timestamp,
 };
 use crate::error::{AppError, AppResult};
-use crate::events::{Audience, NewEvent};
-use crate::notifications;
 use crate::store::inquiries::{self, SenderPart, StepDetail};
 use crate::store::{organisations, users, StoreError, Tx};
 
@@ -85,7 +86,7 @@ async fn check_recipient(tx: &mut Tx, actor: &Actor, id: OrganisationId) -> AppR
 }
 
 /// A thin event for both organisations of the inquiry; never content.
-fn inquiry_event(access: &InquiryAccess, kind: &'static str) -> NewEvent {
+fn inquiry_event(access: &InquiryAccess, kind: EventKind) -> NewEvent {
     NewEvent {
         kind,
         case_id: Some(access.case().case_id()),
@@ -93,19 +94,20 @@ fn inquiry_event(access: &InquiryAccess, kind: &'static str) -> NewEvent {
         subject_id: Some(access.inquiry_id().to_string()),
         purpose: Some(Purpose::Rehabiliteringsforfragan),
         audience: Audience::Organisations(vec![access.sender(), access.recipient()]),
+        detail: Detail::None,
     }
 }
 
-fn event_kind(step: Step) -> Option<&'static str> {
+fn event_kind(step: Step) -> Option<EventKind> {
     Some(match step {
-        Step::Send => "inquiry.sent",
-        Step::Receive => "inquiry.received",
-        Step::Assign => "inquiry.assigned",
-        Step::Answer => "inquiry.answered",
-        Step::Decline => "inquiry.declined",
-        Step::Withdraw => "inquiry.withdrawn",
-        Step::Close => "inquiry.closed",
-        Step::Post => "inquiry.thread_post",
+        Step::Send => EventKind::InquirySent,
+        Step::Receive => EventKind::InquiryReceived,
+        Step::Assign => EventKind::InquiryAssigned,
+        Step::Answer => EventKind::InquiryAnswered,
+        Step::Decline => EventKind::InquiryDeclined,
+        Step::Withdraw => EventKind::InquiryWithdrawn,
+        Step::Close => EventKind::InquiryClosed,
+        Step::Post => EventKind::InquiryThreadPost,
         Step::Edit | Step::Delete => return None,
     })
 }
@@ -147,7 +149,7 @@ async fn authorize_step(
     actor: &Actor,
     id: InquiryId,
     step: Step,
-    action: &'static str,
+    action: AuditAction,
 ) -> AppResult<InquiryAccess> {
     let access = authorize::authorize_inquiry(tx, actor, id, action).await?;
     access.require_party(actor, step, action)?;
@@ -160,7 +162,7 @@ async fn respond(
     tx: &mut Tx,
     actor: &Actor,
     access: &InquiryAccess,
-    action: &'static str,
+    action: AuditAction,
 ) -> AppResult<InquiryResponse> {
     let inquiry = inquiries::get(tx, access).await?;
     tx.audit(access.audit(actor, action));
@@ -182,7 +184,7 @@ async fn create_inquiry(
     ApiPath(case_id): ApiPath<CaseId>,
     ValidJson(body): ValidJson<NewInquiry>,
 ) -> AppResult<(StatusCode, Json<InquiryResponse>)> {
-    let action = "inquiry.create";
+    let action = AuditAction::InquiryCreate;
     let mut tx = state.store.begin().await?;
     let write = authorize::authorize_case_write(&mut tx, &actor, case_id, action).await?;
     policy::require_may_send_inquiry(&actor, write.access(), action)?;
@@ -206,16 +208,17 @@ async fn get_inquiry(
     ApiPath(id): ApiPath<InquiryId>,
 ) -> AppResult<Json<InquiryResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_inquiry(&mut tx, &actor, id, "inquiry.read").await?;
+    let access =
+        authorize::authorize_inquiry(&mut tx, &actor, id, AuditAction::InquiryRead).await?;
     if access.party() == Party::Recipient && access.state() == InquiryState::Sent {
         // Two people opening it at once: one receives it, the other just reads.
         match take_step(&mut tx, &actor, &access, Step::Receive, StepDetail::None).await {
-            Ok(_) => tx.audit(access.audit(&actor, "inquiry.receive")),
+            Ok(_) => tx.audit(access.audit(&actor, AuditAction::InquiryReceive)),
             Err(AppError::Conflict { .. }) => {}
             Err(err) => return Err(err),
         }
     }
-    let response = respond(&mut tx, &actor, &access, "inquiry.read").await?;
+    let response = respond(&mut tx, &actor, &access, AuditAction::InquiryRead).await?;
     tx.commit().await?;
     Ok(Json(response))
 }
@@ -235,7 +238,7 @@ async fn update_inquiry(
     ApiPath(id): ApiPath<InquiryId>,
     ValidJson(body): ValidJson<UpdateInquiry>,
 ) -> AppResult<Json<InquiryResponse>> {
-    let action = "inquiry.update";
+    let action = AuditAction::InquiryUpdate;
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, Step::Edit, action).await?;
     let mut part: SenderPart = inquiries::get(&mut tx, &access).await?.part;
@@ -268,7 +271,7 @@ async fn delete_inquiry(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<InquiryId>,
 ) -> AppResult<StatusCode> {
-    let action = "inquiry.delete";
+    let action = AuditAction::InquiryDelete;
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, Step::Delete, action).await?;
     if !inquiries::delete_draft(&mut tx, &access).await? {
@@ -299,7 +302,7 @@ async fn send_inquiry(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<InquiryId>,
 ) -> AppResult<Json<InquiryResponse>> {
-    let action = "inquiry.send";
+    let action = AuditAction::InquirySend;
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, Step::Send, action).await?;
@@ -327,7 +330,6 @@ async fn send_inquiry(
         StepDetail::AnswerBy(answer_by),
     )
     .await?;
-    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Send).await?;
     let inquiry = inquiries::get(&mut tx, &access).await?;
     // The consent under which the content is disclosed to the clinic.
     let mut entry = access.audit(&actor, action);
@@ -353,7 +355,7 @@ async fn assign_inquiry(
     ApiPath(id): ApiPath<InquiryId>,
     ValidJson(body): ValidJson<AssignInquiry>,
 ) -> AppResult<Json<InquiryResponse>> {
-    let action = "inquiry.assign";
+    let action = AuditAction::InquiryAssign;
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, Step::Assign, action).await?;
     let assignee = body.assignee_user_id;
@@ -378,7 +380,6 @@ async fn assign_inquiry(
         StepDetail::Assignee(assignee),
     )
     .await?;
-    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Assign).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -400,14 +401,13 @@ async fn answer_inquiry(
     ApiPath(id): ApiPath<InquiryId>,
     ValidJson(body): ValidJson<AnswerInquiry>,
 ) -> AppResult<Json<InquiryResponse>> {
-    let action = "inquiry.answer";
+    let action = AuditAction::InquiryAnswer;
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, Step::Answer, action).await?;
     let answer = body.into_answer(actor.user_id, now)?;
     take_step(&mut tx, &actor, &access, Step::Answer, StepDetail::None).await?;
     inquiries::answer::insert(&mut tx, &access, &answer).await?;
-    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Answer).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -428,7 +428,7 @@ async fn decline_inquiry(
     ApiPath(id): ApiPath<InquiryId>,
     ValidJson(body): ValidJson<DeclineInquiry>,
 ) -> AppResult<Json<InquiryResponse>> {
-    let action = "inquiry.decline";
+    let action = AuditAction::InquiryDecline;
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, Step::Decline, action).await?;
     let text = body.checked_text()?;
@@ -437,7 +437,6 @@ async fn decline_inquiry(
         text: text.as_deref(),
     };
     take_step(&mut tx, &actor, &access, Step::Decline, detail).await?;
-    notifications::triggers::inquiry_step(&mut tx, &state.settings, id, Step::Decline).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -449,7 +448,7 @@ async fn sender_step(
     actor: Actor,
     id: InquiryId,
     step: Step,
-    action: &'static str,
+    action: AuditAction,
 ) -> AppResult<Json<InquiryResponse>> {
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, step, action).await?;
@@ -472,7 +471,14 @@ async fn withdraw_inquiry(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<InquiryId>,
 ) -> AppResult<Json<InquiryResponse>> {
-    sender_step(state, actor, id, Step::Withdraw, "inquiry.withdraw").await
+    sender_step(
+        state,
+        actor,
+        id,
+        Step::Withdraw,
+        AuditAction::InquiryWithdraw,
+    )
+    .await
 }
 
 /// Closes an answered inquiry (the sender, once the answer is taken in).
@@ -488,5 +494,5 @@ async fn close_inquiry(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<InquiryId>,
 ) -> AppResult<Json<InquiryResponse>> {
-    sender_step(state, actor, id, Step::Close, "inquiry.close").await
+    sender_step(state, actor, id, Step::Close, AuditAction::InquiryClose).await
 }

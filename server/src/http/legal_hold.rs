@@ -14,6 +14,7 @@ use super::{rfc3339, text_line, ApiPath, ValidJson};
 use crate::access::authorize;
 use crate::access::CurrentUser;
 use crate::app::AppState;
+use crate::domain::AuditAction;
 use crate::domain::{CaseId, Timestamp, UserId};
 use crate::error::AppResult;
 use crate::store::retention::{self, LegalHold};
@@ -59,14 +60,14 @@ async fn set_legal_hold(
 ) -> AppResult<Json<LegalHoldResponse>> {
     let mut tx = state.store.begin().await?;
     let access =
-        authorize::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.set").await?;
+        authorize::authorize_legal_hold(&mut tx, &actor, id, AuditAction::CaseLegalHoldSet).await?;
     let hold = LegalHold {
         reason: body.reason.trim().to_owned(),
         set_by: actor.user_id,
         set_at: Timestamp::now(),
     };
     retention::set_hold(&mut tx, &access, &hold).await?;
-    tx.audit(access.audit(&actor, "case.legal_hold.set"));
+    tx.audit(access.audit(&actor, AuditAction::CaseLegalHoldSet));
     tx.commit().await?;
     Ok(Json(LegalHoldResponse {
         case_id: id,
@@ -92,9 +93,10 @@ async fn clear_legal_hold(
 ) -> AppResult<StatusCode> {
     let mut tx = state.store.begin().await?;
     let access =
-        authorize::authorize_legal_hold(&mut tx, &actor, id, "case.legal_hold.clear").await?;
+        authorize::authorize_legal_hold(&mut tx, &actor, id, AuditAction::CaseLegalHoldClear)
+            .await?;
     retention::clear_hold(&mut tx, &access).await?;
-    tx.audit(access.audit(&actor, "case.legal_hold.clear"));
+    tx.audit(access.audit(&actor, AuditAction::CaseLegalHoldClear));
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

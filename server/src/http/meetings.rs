@@ -18,12 +18,13 @@ use crate::access::authorize;
 use crate::access::policy::{self, MeetingAccess, Need};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
+use crate::domain::event::{Audience, Detail, MeetingChange, NewEvent};
+use crate::domain::AuditAction;
+use crate::domain::EventKind;
 use crate::domain::{
     AttendeeId, CaseId, MeetingAnswer, MeetingId, MeetingStatus, Timestamp, UserId,
 };
 use crate::error::{AppError, AppResult};
-use crate::events::{Audience, NewEvent};
-use crate::notifications::triggers::{self, MeetingChange};
 use crate::store::meetings::{self, MeetingQuery, NewMeeting, Schedule, Target};
 use crate::store::Tx;
 
@@ -39,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// A thin event for the meeting's users; delivery re-checks the case. Never content.
-fn meeting_event(access: &MeetingAccess, kind: &'static str, users: Vec<UserId>) -> NewEvent {
+fn meeting_event(access: &MeetingAccess, kind: EventKind, users: Vec<UserId>) -> NewEvent {
     NewEvent {
         kind,
         case_id: access.case().map(|c| c.case_id()),
@@ -47,6 +48,7 @@ fn meeting_event(access: &MeetingAccess, kind: &'static str, users: Vec<UserId>)
         subject_id: Some(access.meeting_id().to_string()),
         purpose: Some(access.purpose()),
         audience: Audience::Users(users),
+        detail: Detail::None,
     }
 }
 
@@ -90,7 +92,7 @@ async fn respond(
     tx: &mut Tx,
     actor: &Actor,
     access: &MeetingAccess,
-    action: &'static str,
+    action: AuditAction,
     warnings: Vec<Warning>,
 ) -> AppResult<MeetingResponse> {
     let meeting = meetings::get(tx, access).await?;
@@ -115,7 +117,7 @@ async fn create_meeting(
     CurrentUser(actor): CurrentUser,
     ValidJson(body): ValidJson<NewMeetingBody>,
 ) -> AppResult<(StatusCode, Json<MeetingResponse>)> {
-    let action = "meeting.create";
+    let action = AuditAction::MeetingCreate;
     let now = Timestamp::now();
     let schedule = body.schedule();
     let purpose = body.purpose.unwrap_or(body.kind.default_purpose());
@@ -152,14 +154,16 @@ async fn create_meeting(
         users: invited,
         attendees,
     };
-    triggers::meeting(&mut tx, &state.settings, id, change).await?;
     let when = (schedule.starts_at, schedule.ends_at);
     let warnings = double_bookings(&mut tx, &actor, id, access.participants(), when).await?;
-    tx.event(meeting_event(
-        &access,
-        "meeting.invited",
-        access.participants().to_vec(),
-    ));
+    tx.event(
+        meeting_event(
+            &access,
+            EventKind::MeetingInvited,
+            access.participants().to_vec(),
+        )
+        .with(Detail::Meeting(change)),
+    );
     let response = respond(&mut tx, &actor, &access, action, warnings).await?;
     tx.commit().await?;
     tracing::info!(meeting_id = %id, "meeting booked");
@@ -175,8 +179,16 @@ async fn get_meeting(
     ApiPath(id): ApiPath<MeetingId>,
 ) -> AppResult<Json<MeetingResponse>> {
     let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_meeting(&mut tx, &actor, id, "meeting.read").await?;
-    let response = respond(&mut tx, &actor, &access, "meeting.read", Vec::new()).await?;
+    let access =
+        authorize::authorize_meeting(&mut tx, &actor, id, AuditAction::MeetingRead).await?;
+    let response = respond(
+        &mut tx,
+        &actor,
+        &access,
+        AuditAction::MeetingRead,
+        Vec::new(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(response))
 }
@@ -197,7 +209,7 @@ async fn update_meeting(
     ApiPath(id): ApiPath<MeetingId>,
     ValidJson(body): ValidJson<UpdateMeetingBody>,
 ) -> AppResult<Json<MeetingResponse>> {
-    let action = "meeting.update";
+    let action = AuditAction::MeetingUpdate;
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
@@ -228,12 +240,14 @@ async fn update_meeting(
             let when = (after.starts_at, after.ends_at);
             warnings = double_bookings(&mut tx, &actor, id, &booked, when).await?;
         }
-        tx.event(meeting_event(
-            &access,
-            "meeting.updated",
-            access.participants().to_vec(),
-        ));
-        triggers::meeting(&mut tx, &state.settings, id, MeetingChange::Changed).await?;
+        tx.event(
+            meeting_event(
+                &access,
+                EventKind::MeetingUpdated,
+                access.participants().to_vec(),
+            )
+            .with(Detail::Meeting(MeetingChange::Changed)),
+        );
     }
     let response = respond(&mut tx, &actor, &access, action, warnings).await?;
     tx.commit().await?;
@@ -256,7 +270,7 @@ async fn invite_to_meeting(
     ApiPath(id): ApiPath<MeetingId>,
     ValidJson(body): ValidJson<InviteBody>,
 ) -> AppResult<Json<MeetingResponse>> {
-    let action = "meeting.invite";
+    let action = AuditAction::MeetingInvite;
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
@@ -284,18 +298,26 @@ async fn invite_to_meeting(
         let when = (current.starts_at, current.ends_at);
         warnings = double_bookings(&mut tx, &actor, id, &added, when).await?;
         if !added.is_empty() {
-            tx.event(meeting_event(&access, "meeting.invited", added.clone()));
+            tx.event(meeting_event(
+                &access,
+                EventKind::MeetingInvited,
+                added.clone(),
+            ));
         }
+        // The newly invited are told through this event, which carries who they are (also
+        // external attendees, who have no event of their own).
         let change = MeetingChange::Invited {
-            users: added.clone(),
+            users: added,
             attendees: new_attendees,
         };
-        triggers::meeting(&mut tx, &state.settings, id, change).await?;
-        tx.event(meeting_event(
-            &access,
-            "meeting.updated",
-            access.participants().to_vec(),
-        ));
+        tx.event(
+            meeting_event(
+                &access,
+                EventKind::MeetingUpdated,
+                access.participants().to_vec(),
+            )
+            .with(Detail::Meeting(change)),
+        );
     }
     let response = respond(&mut tx, &actor, &access, action, warnings).await?;
     tx.commit().await?;
@@ -315,7 +337,7 @@ async fn cancel_meeting(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<MeetingId>,
 ) -> AppResult<Json<MeetingResponse>> {
-    let action = "meeting.cancel";
+    let action = AuditAction::MeetingCancel;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_organiser(&actor, action)?;
@@ -323,12 +345,14 @@ async fn cancel_meeting(
     if !meetings::cancel(&mut tx, &access, actor.user_id, Timestamp::now()).await? {
         return Err(cancelled());
     }
-    tx.event(meeting_event(
-        &access,
-        "meeting.cancelled",
-        access.participants().to_vec(),
-    ));
-    triggers::meeting(&mut tx, &state.settings, id, MeetingChange::Cancelled).await?;
+    tx.event(
+        meeting_event(
+            &access,
+            EventKind::MeetingCancelled,
+            access.participants().to_vec(),
+        )
+        .with(Detail::Meeting(MeetingChange::Cancelled)),
+    );
     let response = respond(&mut tx, &actor, &access, action, Vec::new()).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -339,11 +363,11 @@ async fn answered(
     tx: &mut Tx,
     actor: &Actor,
     access: &MeetingAccess,
-    action: &'static str,
+    action: AuditAction,
 ) -> AppResult<MeetingResponse> {
     tx.event(meeting_event(
         access,
-        "meeting.answered",
+        EventKind::MeetingAnswered,
         access.participants().to_vec(),
     ));
     respond(tx, actor, access, action, Vec::new()).await
@@ -363,7 +387,7 @@ async fn answer_meeting(
     ApiPath(id): ApiPath<MeetingId>,
     ValidJson(body): ValidJson<AnswerBody>,
 ) -> AppResult<Json<MeetingResponse>> {
-    let action = "meeting.answer";
+    let action = AuditAction::MeetingAnswer;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_participant(&actor, action)?;
@@ -399,7 +423,7 @@ async fn answer_for_attendee(
     ApiPath((id, attendee)): ApiPath<(MeetingId, AttendeeId)>,
     ValidJson(body): ValidJson<AnswerBody>,
 ) -> AppResult<Json<MeetingResponse>> {
-    let action = "meeting.answer_attendee";
+    let action = AuditAction::MeetingAnswerAttendee;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
     access.require_organiser(&actor, action)?;
@@ -472,7 +496,7 @@ async fn list_my_meetings(
             if let Some(access) =
                 filter.access_for(row.purpose, case, individual, owner, row.via_consent)
             {
-                tx.audit(access.audit(&actor, "meeting.list"));
+                tx.audit(access.audit(&actor, AuditAction::MeetingList));
             }
         }
     }
@@ -495,7 +519,7 @@ async fn list_case_meetings(
     ApiPath(case_id): ApiPath<CaseId>,
     ApiQuery(query): ApiQuery<MeetingListQuery>,
 ) -> AppResult<Json<Page<MeetingResponse>>> {
-    let action = "meeting.list";
+    let action = AuditAction::MeetingList;
     let now = Timestamp::now();
     let query = list_query(&query, None)?;
     let (limit, offset) = (query.limit, query.offset);

@@ -15,9 +15,11 @@ use crate::access::authorize;
 use crate::access::policy::{MessageAccess, MessagesAccess};
 use crate::access::CurrentUser;
 use crate::app::AppState;
+use crate::domain::event::{Audience, Detail, NewEvent};
+use crate::domain::AuditAction;
+use crate::domain::EventKind;
 use crate::domain::{CaseId, MessageId, OrganisationId, Purpose, Timestamp, UserId};
 use crate::error::AppResult;
-use crate::events::{Audience, NewEvent};
 use crate::store::messages::{self, Message, Receipt};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,7 +92,7 @@ impl From<Message> for MessageResponse {
 }
 
 /// A thin event for everyone who may see the case's messages; never content.
-fn message_event(access: &MessagesAccess, kind: &'static str, id: MessageId) -> NewEvent {
+fn message_event(access: &MessagesAccess, kind: EventKind, id: MessageId) -> NewEvent {
     NewEvent {
         kind,
         case_id: Some(access.case().case_id()),
@@ -98,6 +100,7 @@ fn message_event(access: &MessagesAccess, kind: &'static str, id: MessageId) -> 
         subject_id: Some(id.to_string()),
         purpose: Some(Purpose::Informationsutbyte),
         audience: Audience::Case,
+        detail: Detail::None,
     }
 }
 
@@ -110,7 +113,7 @@ async fn create_message(
     ApiPath(case_id): ApiPath<CaseId>,
     ValidJson(body): ValidJson<NewMessage>,
 ) -> AppResult<(StatusCode, Json<MessageResponse>)> {
-    let action = "message.create";
+    let action = AuditAction::MessageCreate;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_messages(&mut tx, &actor, case_id, action).await?;
     let id = MessageId::new();
@@ -126,15 +129,12 @@ async fn create_message(
     .await?;
     let message = authorize::authorize_message(&mut tx, &actor, id, action).await?;
     let created = messages::get(&mut tx, &message).await?;
-    tx.event(message_event(&access, "message.created", id));
-    crate::notifications::triggers::message_created(
-        &mut tx,
-        &state.settings,
-        case_id,
-        id,
-        actor.organisation_id,
-    )
-    .await?;
+    tx.event(
+        message_event(&access, EventKind::MessageCreated, id).with(Detail::By {
+            user: actor.user_id,
+            organisation: actor.organisation_id,
+        }),
+    );
     tx.audit(access.audit(&actor, action));
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created.into())))
@@ -151,9 +151,10 @@ async fn list_messages(
 ) -> AppResult<Json<Page<MessageResponse>>> {
     let (limit, offset) = (paging.limit()?, paging.offset()?);
     let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_messages(&mut tx, &actor, case_id, "message.list").await?;
+    let access =
+        authorize::authorize_messages(&mut tx, &actor, case_id, AuditAction::MessageList).await?;
     let list = messages::list(&mut tx, &access, limit, offset).await?;
-    tx.audit(access.audit(&actor, "message.list"));
+    tx.audit(access.audit(&actor, AuditAction::MessageList));
     tx.commit().await?;
     Ok(Json(Page {
         items: list.into_iter().map(Into::into).collect(),
@@ -170,7 +171,7 @@ async fn read_message(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<MessageId>,
 ) -> AppResult<Json<MessageResponse>> {
-    let action = "message.read";
+    let action = AuditAction::MessageRead;
     let mut tx = state.store.begin().await?;
     let access: MessageAccess = authorize::authorize_message(&mut tx, &actor, id, action).await?;
     let message = messages::get(&mut tx, &access).await?;
@@ -185,7 +186,7 @@ async fn read_message(
         )
         .await?
     {
-        tx.event(message_event(access.messages(), "message.read", id));
+        tx.event(message_event(access.messages(), EventKind::MessageRead, id));
     }
     let message = messages::get(&mut tx, &access).await?;
     tx.audit(access.messages().audit(&actor, action));

@@ -15,8 +15,8 @@ use super::{rfc3339, ApiPath, ApiQuery, ValidJson};
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::{CaseId, Timestamp};
+use crate::domain::{Delivery, NotificationKind};
 use crate::error::{AppError, AppResult};
-use crate::notifications::{Delivery, NotificationKind};
 use crate::store::notifications::{self as stored, Notification};
 
 /// What changing preferences needs beyond its schema.

@@ -5,8 +5,8 @@
 use uuid::Uuid;
 
 use crate::config::Settings;
+use crate::domain::NotificationKind;
 use crate::domain::Timestamp;
-use crate::notifications::NotificationKind;
 use crate::store::outbox::OutgoingMail;
 
 /// Subject line and the one sentence saying what is waiting.

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{MailSettings, Settings, TlsMode};
-use crate::domain::Timestamp;
+use crate::domain::{EventKind, Timestamp};
 use crate::metrics::Metrics;
 use crate::store::outbox::{self, OutgoingMail};
 use crate::store::{Store, StoreResult};
@@ -161,7 +161,7 @@ impl Worker {
                 loop {
                     match feed.as_mut() {
                         Some(rx) => match rx.recv().await {
-                            Ok(events) if events.iter().any(|e| may_have_mail(&e.kind)) => break,
+                            Ok(events) if events.iter().any(|e| may_have_mail(e.kind)) => break,
                             Ok(_) => {}
                             Err(RecvError::Lagged(_)) => break,
                             Err(RecvError::Closed) => feed = None,
@@ -277,8 +277,32 @@ impl Worker {
 
 /// Changes whose transaction may have written e-mail: a notification, an inquiry sent to a
 /// shared inbox, a meeting's invitations to people outside the hub.
-fn may_have_mail(kind: &str) -> bool {
-    kind == "notification.created" || kind == "inquiry.sent" || kind.starts_with("meeting.")
+fn may_have_mail(kind: EventKind) -> bool {
+    match kind {
+        EventKind::NotificationCreated
+        | EventKind::InquirySent
+        | EventKind::MeetingInvited
+        | EventKind::MeetingUpdated
+        | EventKind::MeetingCancelled
+        | EventKind::MeetingAnswered => true,
+        EventKind::CaseOpened
+        | EventKind::CaseUpdated
+        | EventKind::CaseHandedOver
+        | EventKind::ConsentRecorded
+        | EventKind::ConsentEnded
+        | EventKind::ConsentAnnulled
+        | EventKind::AccessRevoked
+        | EventKind::MessageCreated
+        | EventKind::MessageRead
+        | EventKind::InquiryReceived
+        | EventKind::InquiryAssigned
+        | EventKind::InquiryAnswered
+        | EventKind::InquiryDeclined
+        | EventKind::InquiryWithdrawn
+        | EventKind::InquiryClosed
+        | EventKind::InquiryThreadPost
+        | EventKind::SessionEnded => false,
+    }
 }
 
 /// Kept in the outbox row (not logged): the server's words may name the address.

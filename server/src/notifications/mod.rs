@@ -2,76 +2,29 @@
 //! for each recipient, a thin `notification.created` event for the live stream and, as the
 //! user prefers, an e-mail in the outbox or a line in the daily digest, all in the
 //! transaction of the change itself. A notification holds a kind and ids, never content.
+//! Who is told of what is `rules` (run at commit over the transaction's events); reminders
+//! come from the `scheduler`.
 
+pub mod rules;
 pub mod scheduler;
-pub mod triggers;
+mod triggers;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::policy::{decide_case, Need};
 use crate::access::Actor;
 use crate::config::Settings;
-use crate::domain::{CaseId, Timestamp, UserId};
-use crate::events::{Audience, NewEvent};
+use crate::domain::event::{Audience, Detail, NewEvent};
+use crate::domain::{CaseId, EventKind, Timestamp, UserId};
+
 use crate::mail::{calendar, templates};
 use crate::store::meetings::Invitation;
 use crate::store::notifications::{self as stored, EmailState, Notification};
 use crate::store::outbox::{CalendarOrder, OutgoingMail};
 use crate::store::{cases, outbox, users, StoreError, StoreResult, Tx};
 
-use crate::domain::kinds::code_enum;
-
-code_enum! {
-    /// What a notification is about.
-    NotificationKind {
-        /// A rehab inquiry arrived in my organisation's inbox.
-        InquiryReceived = "inquiry_received",
-        /// A rehab inquiry was assigned to me.
-        InquiryAssigned = "inquiry_assigned",
-        InquiryAnswered = "inquiry_answered",
-        InquiryDeclined = "inquiry_declined",
-        /// Past its answer date and not answered.
-        InquiryOverdue = "inquiry_overdue",
-        /// A new message in a case I take part in.
-        MessageReceived = "message_received",
-        MeetingInvitation = "meeting_invitation",
-        MeetingChanged = "meeting_changed",
-        MeetingCancelled = "meeting_cancelled",
-        /// A meeting starts within 24 hours.
-        MeetingReminder = "meeting_reminder",
-        /// A consent (samtycke) ends within 14 days.
-        ConsentEnding = "consent_ending",
-        /// My organisation can no longer see a case.
-        AccessRevoked = "access_revoked",
-        /// A consent I recorded was ended or annulled by someone else.
-        ConsentChanged = "consent_changed",
-        /// A case was handed over to me (I am its new responsible).
-        CaseHandedOver = "case_handed_over",
-    }
-}
-
-code_enum! {
-    /// How a user wants to hear of a kind by e-mail.
-    Delivery {
-        /// One e-mail at once.
-        Immediate = "immediate",
-        /// Counted in one e-mail a day.
-        Digest = "digest",
-        /// In the hub only.
-        None = "none",
-    }
-}
-
-impl NotificationKind {
-    /// Messages come often: by default they are counted in the daily digest.
-    pub fn default_delivery(self) -> Delivery {
-        match self {
-            NotificationKind::MessageReceived => Delivery::Digest,
-            _ => Delivery::Immediate,
-        }
-    }
-}
+pub use crate::domain::{Delivery, NotificationKind};
+pub use rules::NotificationRules;
 
 /// Something to tell users about: a kind and the ids it concerns.
 #[derive(Clone, Debug)]
@@ -162,12 +115,13 @@ pub async fn notify(
             outbox::enqueue(tx, &mail).await?;
         }
         tx.event(NewEvent {
-            kind: "notification.created",
+            kind: EventKind::NotificationCreated,
             case_id: None,
             individual_id: None,
             subject_id: Some(notification.id.to_string()),
             purpose: None,
             audience: Audience::Users(vec![user_id]),
+            detail: Detail::None,
         });
         created.push(notification.id);
     }

@@ -1,11 +1,12 @@
-//! Who is told what, per change. Called by the handlers inside the change's transaction.
+//! How each rule finds its recipients and tells them: called by `rules` at commit, over the
+//! transaction's events, and by the `scheduler` for reminders. Never by a handler.
 
 use crate::access::policy::Need;
 use crate::config::Settings;
+use crate::domain::event::MeetingChange;
 use crate::domain::inquiry::Step;
 use crate::domain::{
-    AttendeeId, CaseId, ConsentId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose, Role,
-    UserId,
+    CaseId, ConsentId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose, Role, UserId,
 };
 use crate::store::meetings;
 use crate::store::notifications as stored;
@@ -17,7 +18,7 @@ const INQUIRY_NEED: Need = Need::Purpose(Purpose::Rehabiliteringsforfragan);
 
 /// After an inquiry step: sent → the clinic's rehab coordinators and its shared inbox;
 /// assigned → the assignee; answered or declined → the sender and the case's responsible.
-pub async fn inquiry_step(
+pub(super) async fn inquiry_step(
     tx: &mut Tx,
     settings: &Settings,
     id: InquiryId,
@@ -69,7 +70,11 @@ pub async fn inquiry_step(
 
 /// An inquiry past its answer date: whoever should answer it (the assignee, or else the
 /// clinic's rehab coordinators) and its sender.
-pub async fn inquiry_overdue(tx: &mut Tx, settings: &Settings, id: InquiryId) -> StoreResult<()> {
+pub(super) async fn inquiry_overdue(
+    tx: &mut Tx,
+    settings: &Settings,
+    id: InquiryId,
+) -> StoreResult<()> {
     let people = stored::inquiry_people(tx, id).await?;
     let mut users = match people.assignee {
         Some(user) => vec![user],
@@ -90,7 +95,7 @@ pub async fn inquiry_overdue(tx: &mut Tx, settings: &Settings, id: InquiryId) ->
 /// A new case message: the users of the other organisations in the case who may read it.
 /// In the owning organisation that is the responsible user; in a partner organisation those
 /// who have taken part in the case, or, when nobody has yet, its case workers.
-pub async fn message_created(
+pub(super) async fn message_created(
     tx: &mut Tx,
     settings: &Settings,
     case_id: CaseId,
@@ -134,7 +139,7 @@ pub async fn message_created(
 
 /// Organisations that lost sight of a case: the users there who had taken part in it.
 /// No case check: they can no longer see it, which is the news.
-pub async fn access_revoked(
+pub(super) async fn access_revoked(
     tx: &mut Tx,
     settings: &Settings,
     case_id: CaseId,
@@ -157,7 +162,7 @@ pub async fn access_revoked(
 }
 
 /// A consent ending soon: who recorded it and the case's responsible user.
-pub async fn consent_ending(
+pub(super) async fn consent_ending(
     tx: &mut Tx,
     settings: &Settings,
     consent: &stored::EndingConsent,
@@ -177,24 +182,30 @@ pub async fn consent_ending(
 
 /// A consent ended or annulled by someone other than its recorder (ending may be recorded by
 /// any organisation the consent names): its recorder is told.
-pub async fn consent_changed(
+pub(super) async fn consent_changed(
     tx: &mut Tx,
     settings: &Settings,
-    consent: &crate::store::consents::Consent,
+    consent: ConsentId,
+    case_id: Option<CaseId>,
+    by: UserId,
 ) -> StoreResult<()> {
+    let recorder = stored::consent_recorder(tx, consent).await?;
+    if recorder == by {
+        return Ok(());
+    }
     let notice = Notice {
         kind: NotificationKind::ConsentChanged,
-        case_id: consent.case_id,
-        subject_id: Some(consent.id.to_string()),
+        case_id,
+        subject_id: Some(consent.to_string()),
         need: None,
         calendar: None,
     };
-    notify(tx, settings, &notice, &[consent.recorded_by_user_id]).await?;
+    notify(tx, settings, &notice, &[recorder]).await?;
     Ok(())
 }
 
 /// A case handed over: its new responsible is told (if they may see the case).
-pub async fn case_handed_over(
+pub(super) async fn case_handed_over(
     tx: &mut Tx,
     settings: &Settings,
     case_id: CaseId,
@@ -211,28 +222,14 @@ pub async fn case_handed_over(
     Ok(())
 }
 
-/// What happened to a meeting, for its invitations.
-#[derive(Clone, Debug)]
-pub enum MeetingChange {
-    /// These users and external attendees were newly invited.
-    Invited {
-        users: Vec<UserId>,
-        attendees: Vec<AttendeeId>,
-    },
-    /// Moved or its place changed: everyone invited gets the new invitation.
-    Changed,
-    /// Everyone invited gets the cancellation.
-    Cancelled,
-}
-
 /// A meeting's invitation, change or cancellation: each participant (the organiser left
 /// out) is notified with the iCalendar part, and external attendees get the e-mail with
 /// the calendar part and a link to the meeting, nothing else.
-pub async fn meeting(
+pub(super) async fn meeting(
     tx: &mut Tx,
     settings: &Settings,
     id: MeetingId,
-    change: MeetingChange,
+    change: &MeetingChange,
 ) -> StoreResult<()> {
     let Some(invitation) = meetings::invitation(tx, id).await? else {
         return Ok(());
@@ -244,7 +241,7 @@ pub async fn meeting(
             .filter_map(|r| r.user_id)
             .collect()
     };
-    let (kind, users, attendees): (NotificationKind, Vec<UserId>, Vec<String>) = match &change {
+    let (kind, users, attendees): (NotificationKind, Vec<UserId>, Vec<String>) = match change {
         MeetingChange::Invited { users, attendees } => (
             NotificationKind::MeetingInvitation,
             users
@@ -292,7 +289,11 @@ pub async fn meeting(
 }
 
 /// A meeting starts within a day: its participants who have not declined, organiser too.
-pub async fn meeting_reminder(tx: &mut Tx, settings: &Settings, id: MeetingId) -> StoreResult<()> {
+pub(super) async fn meeting_reminder(
+    tx: &mut Tx,
+    settings: &Settings,
+    id: MeetingId,
+) -> StoreResult<()> {
     let Some(invitation) = meetings::invitation(tx, id).await? else {
         return Ok(());
     };

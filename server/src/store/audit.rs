@@ -8,6 +8,7 @@ use sqlx::AnyConnection;
 use super::{insert_rows, push_values, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::AuditScope;
 pub use crate::domain::audit::{AuditEntry, Outcome};
+use crate::domain::AuditAction;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -117,7 +118,7 @@ pub(super) fn chain(
             user_id: entry.user_id.map(|id| id.to_string()),
             organisation_id: entry.organisation_id.map(|id| id.to_string()),
             roles: entry.roles,
-            action: entry.action.to_owned(),
+            action: entry.action.code().to_owned(),
             outcome: entry.outcome.code().to_owned(),
             individual_id: entry.individual_id.map(|id| id.to_string()),
             case_id: entry.case_id.map(|id| id.to_string()),
@@ -192,7 +193,7 @@ pub struct AuditQuery {
     pub individual_id: Option<String>,
     pub user_id: Option<String>,
     pub case_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub before_seq: Option<i64>,
@@ -206,7 +207,7 @@ pub async fn search(tx: &mut Tx, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
         ("individual_id", &q.individual_id),
         ("user_id", &q.user_id),
         ("case_id", &q.case_id),
-        ("action", &q.action),
+        ("action", &q.action.map(|a| a.code().to_owned())),
     ];
     for (column, value) in text_filters {
         if let Some(value) = value {

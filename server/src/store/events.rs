@@ -3,9 +3,20 @@
 
 use sqlx::AnyConnection;
 
-use super::{decode_code, insert_rows, push_values, Backend, Reads, RowExt, Sql, StoreResult};
-use crate::domain::{OrganisationId, Purpose, Timestamp};
-use crate::events::{Audience, Event, NewEvent};
+use super::{decode_code, insert_rows, push_values, Backend, Reads, RowExt, Sql, StoreResult, Tx};
+use crate::domain::event::{Audience, Event, NewEvent};
+use crate::domain::{EventKind, OrganisationId, Purpose, Timestamp};
+
+/// Work that must happen in the same transaction as every change, decided above the store:
+/// the notification rules, which turn a transaction's events into notifications, e-mail and
+/// reminders. The store calls it at commit and does not know what it does, so it imports
+/// nothing from the layers above (they install it: `Store::with_commit_hook`).
+#[async_trait::async_trait]
+pub trait CommitHook: Send + Sync + std::fmt::Debug {
+    /// Called once per commit, before the events are appended, with the events the
+    /// transaction recorded (never with those it records itself).
+    async fn before_commit(&self, tx: &mut Tx, events: &[NewEvent]) -> StoreResult<()>;
+}
 
 /// The PostgreSQL channel other hub nodes listen on; the payload is the last sequence number.
 pub const CHANNEL: &str = "samverkan_events";
@@ -56,7 +67,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Event> {
     Ok(Event {
         seq: row.int("seq")?,
         at: Timestamp::from_micros(row.int("at")?),
-        kind: row.text("kind")?,
+        kind: decode_code(&row.text("kind")?, EventKind::from_code)?,
         case_id: row.opt_id("case_id")?,
         individual_id: row.opt_id("individual_id")?,
         subject_id: row.opt_text("subject_id")?,
@@ -112,7 +123,7 @@ pub(super) fn numbered(new: Vec<NewEvent>, last: i64) -> Vec<Event> {
         .map(|(event, seq)| Event {
             seq,
             at,
-            kind: event.kind.to_owned(),
+            kind: event.kind,
             case_id: event.case_id,
             individual_id: event.individual_id,
             subject_id: event.subject_id,
@@ -138,7 +149,7 @@ fn bind_row(sql: &mut Sql, event: &Event) {
         .push(", ")
         .bind(event.at.micros())
         .push(", ")
-        .bind(event.kind.as_str())
+        .bind(event.kind.code())
         .push(", ");
     sql.bind(event.case_id.map(|c| c.to_string())).push(", ");
     sql.bind(event.individual_id.map(|i| i.to_string()))

@@ -12,8 +12,8 @@ use tokio::sync::broadcast;
 
 use super::tx::finish_commit;
 use super::{durable, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
+use crate::domain::event::Event;
 use crate::domain::{Timestamp, UserId};
-use crate::events::Event;
 
 tokio::task_local! {
     /// Where a keyed request's write waits for its response.

@@ -42,8 +42,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::broadcast;
 
 use crate::config::DatabaseSettings;
+use crate::domain::event::Event;
 use crate::error::AppError;
-use crate::events::Event;
+
+pub use events::CommitHook;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -137,6 +139,8 @@ pub struct Store {
     _checkpointer: Option<Arc<tokio_util::sync::DropGuard>>,
     /// Seconds each writing transaction waited for its connection (`/metrics`).
     writer_wait: Histogram,
+    /// Runs in each commit over the transaction's events (the notification rules).
+    commit_hook: Option<Arc<dyn CommitHook>>,
 }
 
 /// Buckets for waits on the store, 0.1 ms to about 6.5 s.
@@ -234,6 +238,7 @@ impl Store {
             wal: wal_sync,
             _checkpointer: checkpointer,
             writer_wait: wait_histogram(),
+            commit_hook: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -294,6 +299,7 @@ impl Store {
             wal: None,
             _checkpointer: None,
             writer_wait: wait_histogram(),
+            commit_hook: None,
         })
     }
 
@@ -307,6 +313,12 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This store, with `hook` run in the commit of every transaction begun from it.
+    pub fn with_commit_hook(mut self, hook: Arc<dyn CommitHook>) -> Self {
+        self.commit_hook = Some(hook);
+        self
     }
 
     /// A writing transaction. In a request with an `Idempotency-Key` it is the request's
@@ -372,6 +384,7 @@ impl Store {
             events: Vec::new(),
             feed: self.feed.clone(),
             wal: self.wal.clone(),
+            commit_hook: self.commit_hook.clone(),
         }
     }
 

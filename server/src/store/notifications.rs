@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
-    CaseId, ConsentId, InquiryId, InquiryState, MeetingId, OrganisationId, Role, Timestamp, UserId,
+    CaseId, ConsentId, Delivery, InquiryId, InquiryState, MeetingId, NotificationKind,
+    OrganisationId, Role, Timestamp, UserId,
 };
-use crate::notifications::{Delivery, NotificationKind};
 
 crate::domain::kinds::code_enum! {
     /// What became of a notification's e-mail.
@@ -316,6 +316,14 @@ pub async fn inquiry_people(tx: &mut Tx, id: InquiryId) -> StoreResult<InquiryPe
         assignee: row.opt_id("assignee_user_id")?,
         recipient_functional_email: row.opt_text("functional_email")?,
     })
+}
+
+/// Who recorded the consent, to tell them when someone else ends or annuls it.
+pub async fn consent_recorder(tx: &mut Tx, id: ConsentId) -> StoreResult<UserId> {
+    let mut sql = Sql::new("SELECT recorded_by_user_id FROM consents WHERE id = ");
+    sql.bind(id.to_string());
+    let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
+    row.id("recorded_by_user_id")
 }
 
 /// Inquiries owed an answer whose answer date is before `today`: (id, answer date).

@@ -5,8 +5,9 @@
 
 use super::users::{self, User};
 use super::{decode_code, Reads, RowExt, Sql, StoreResult, Tx};
+use crate::domain::event::{Audience, Detail, NewEvent};
+use crate::domain::EventKind;
 use crate::domain::{Role, SessionId, Timestamp, UserId};
-use crate::events::{Audience, NewEvent, SESSION_ENDED};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
@@ -155,11 +156,12 @@ pub async fn is_open(tx: &mut impl Reads, id: SessionId, now: Timestamp) -> Stor
 
 fn ended_event(user: UserId, session: Option<SessionId>) -> NewEvent {
     NewEvent {
-        kind: SESSION_ENDED,
+        kind: EventKind::SessionEnded,
         case_id: None,
         individual_id: None,
         subject_id: session.map(|s| s.to_string()),
         purpose: None,
         audience: Audience::Users(vec![user]),
+        detail: Detail::None,
     }
 }

@@ -6,7 +6,7 @@ use sqlx::Any;
 use tokio::sync::broadcast;
 
 use super::{audit, durable, events, idempotency, Backend, RowExt, Sql, StoreError, StoreResult};
-use crate::events::{Event, NewEvent};
+use crate::domain::event::{Event, NewEvent};
 
 /// A writing transaction. Audit entries gathered during it are written, hash-chained, at
 /// commit, so the chain's head is locked only for the last moment of the transaction.
@@ -19,6 +19,7 @@ pub struct Tx {
     pub(super) events: Vec<NewEvent>,
     pub(super) feed: broadcast::Sender<Arc<Vec<Event>>>,
     pub(super) wal: Option<Arc<durable::WalSync>>,
+    pub(super) commit_hook: Option<Arc<dyn super::CommitHook>>,
 }
 
 /// A read-only unit of work: a reader's connection on which each statement sees the latest
@@ -76,7 +77,8 @@ impl Tx {
         self.audit.push(entry);
     }
 
-    /// Records a change for the event log; appended, numbered, in this transaction.
+    /// Records a change for the event log; appended, numbered, in this transaction. At
+    /// commit the notification rules read it (`CommitHook`): who is told follows from it.
     pub fn event(&mut self, event: NewEvent) {
         self.events.push(event);
     }
@@ -85,9 +87,17 @@ impl Tx {
         self.backend
     }
 
-    /// Appends events, then audit rows (always in that order, so the two head locks are
-    /// taken in one order by every transaction), commits, and pushes the events live.
+    /// Runs the commit hook over the recorded events, appends events, then audit rows
+    /// (always in that order, so the two head locks are taken in one order by every
+    /// transaction), commits, and pushes the events live. In a keyed request the commit is
+    /// parked after the appends, so the hook has run exactly once, in this transaction.
     pub async fn commit(mut self) -> StoreResult<Vec<Event>> {
+        if let Some(hook) = self.commit_hook.take() {
+            if !self.events.is_empty() {
+                let recorded = self.events.clone();
+                hook.before_commit(&mut self, &recorded).await?;
+            }
+        }
         let mut inner = self.inner;
         let new_events = std::mem::take(&mut self.events);
         let entries = std::mem::take(&mut self.audit);

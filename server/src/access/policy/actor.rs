@@ -1,6 +1,6 @@
 //! Who acts: the signed-in user with their organisation and roles, as the rule reads them.
 
-use crate::domain::audit::{AuditEntry, Outcome};
+use crate::domain::audit::{AuditAction, AuditEntry, Outcome};
 use crate::domain::{OrganisationId, Role, Timestamp, UserId};
 
 /// The signed-in user a request acts as: loaded fresh from the store on every request, so a
@@ -23,7 +23,7 @@ impl Actor {
     }
 
     /// An audit entry for this actor; fill in what was touched with the builder methods.
-    pub fn audit(&self, action: &'static str, outcome: Outcome) -> AuditEntry {
+    pub fn audit(&self, action: AuditAction, outcome: Outcome) -> AuditEntry {
         AuditEntry {
             at: Timestamp::now(),
             user_id: Some(self.user_id),

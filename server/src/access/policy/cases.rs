@@ -3,6 +3,7 @@
 use super::Actor;
 use super::{decide_case, denied, may_administer, AuditScope, CaseFacts, Grant, Need};
 use crate::domain::audit::{AuditEntry, Outcome};
+use crate::domain::AuditAction;
 use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp};
 use crate::error::AppError;
 
@@ -39,7 +40,7 @@ impl CaseAccess {
     }
 
     /// An allowed-access audit entry naming the case, individual, purpose and consent.
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         let mut entry = actor.audit(action, Outcome::Allowed);
         entry.case_id = Some(self.case_id);
         entry.individual_id = Some(self.individual_id);
@@ -69,7 +70,7 @@ pub fn case_access(
     case_id: CaseId,
     facts: Option<CaseFacts>,
     need: Need,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<CaseAccess, AppError> {
     let grant = facts
@@ -95,7 +96,7 @@ pub fn case_write(
     actor: &Actor,
     case_id: CaseId,
     facts: Option<CaseFacts>,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<CaseWrite, AppError> {
     let access = case_access(actor, case_id, facts, Need::Case, action, now)?;
@@ -131,7 +132,7 @@ impl IndividualAccess {
         self.record_of
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         match &self.via_case {
             Some(access) => access.audit(actor, action),
             None => {
@@ -150,7 +151,7 @@ pub fn individual_access(
     individual_id: IndividualId,
     registered_here: bool,
     cases: &[CaseFacts],
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<IndividualAccess, AppError> {
     let deny = || denied(actor, action, |e| e.individual_id = Some(individual_id));
@@ -213,7 +214,7 @@ pub fn extract_access(
     cases: &[CaseFacts],
 ) -> Result<ExtractAccess, AppError> {
     if !may_administer(actor) {
-        let mut entry = actor.audit("individual.access_extract", Outcome::Denied);
+        let mut entry = actor.audit(AuditAction::IndividualAccessExtract, Outcome::Denied);
         entry.individual_id = Some(individual_id);
         return Err(AppError::Refused {
             code: "admin_required",
@@ -228,7 +229,7 @@ pub fn extract_access(
             organisation: actor.organisation_id,
         })
     } else {
-        Err(denied(actor, "individual.access_extract", |e| {
+        Err(denied(actor, AuditAction::IndividualAccessExtract, |e| {
             e.individual_id = Some(individual_id)
         }))
     }

@@ -3,6 +3,7 @@
 use super::Actor;
 use super::{decide_consent, denied, ConsentFacts};
 use crate::domain::audit::{AuditEntry, Outcome};
+use crate::domain::AuditAction;
 use crate::domain::{ConsentId, IndividualId, Timestamp};
 use crate::error::AppError;
 
@@ -23,7 +24,7 @@ impl ConsentAccess {
         self.individual_id
     }
     /// Only the recording organisation may annul (makulera) a consent.
-    pub fn require_recorder(&self, actor: &Actor, action: &'static str) -> Result<(), AppError> {
+    pub fn require_recorder(&self, actor: &Actor, action: AuditAction) -> Result<(), AppError> {
         if self.facts.recorded_by_organisation == actor.organisation_id {
             return Ok(());
         }
@@ -40,7 +41,7 @@ impl ConsentAccess {
     pub fn require_confirmable(
         &self,
         actor: &Actor,
-        action: &'static str,
+        action: AuditAction,
         now: Timestamp,
     ) -> Result<(), AppError> {
         let refuse = |code, detail| {
@@ -66,7 +67,7 @@ impl ConsentAccess {
         }
         Ok(())
     }
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         let mut entry = actor.audit(action, Outcome::Allowed);
         entry.individual_id = Some(self.individual_id);
         entry.consent_id = Some(self.facts.id);
@@ -79,7 +80,7 @@ pub fn consent_access(
     actor: &Actor,
     consent_id: ConsentId,
     facts: Option<(IndividualId, ConsentFacts)>,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<ConsentAccess, AppError> {
     match facts {

@@ -8,6 +8,7 @@
 use super::{case_access, case_filter, denied, Actor, CaseAccess, CaseFacts, CaseFilter, Need};
 use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::inquiry::{Party, Step};
+use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentId, IndividualId, InquiryBox, InquiryId, InquiryState, MessageId,
     OrganisationId, Purpose, Timestamp,
@@ -51,7 +52,7 @@ impl InquiryAccess {
         self.recipient
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         self.case.audit(actor, action)
     }
 
@@ -60,7 +61,7 @@ impl InquiryAccess {
         &self,
         actor: &Actor,
         step: Step,
-        action: &'static str,
+        action: AuditAction,
     ) -> Result<(), AppError> {
         if step.allowed_for(self.party) {
             return Ok(());
@@ -94,7 +95,7 @@ pub fn inquiry_access(
     id: InquiryId,
     facts: Option<InquiryFacts>,
     case_facts: Option<CaseFacts>,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<InquiryAccess, AppError> {
     let party = facts.as_ref().and_then(|f| {
@@ -212,7 +213,7 @@ impl MessagesAccess {
     pub fn case(&self) -> &CaseAccess {
         &self.0
     }
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         self.0.audit(actor, action)
     }
 }
@@ -222,7 +223,7 @@ pub fn messages_access(
     actor: &Actor,
     case_id: CaseId,
     facts: Option<CaseFacts>,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<MessagesAccess, AppError> {
     case_access(actor, case_id, facts, MESSAGE_NEED, action, now).map(MessagesAccess)
@@ -250,7 +251,7 @@ pub fn message_access(
     actor: &Actor,
     id: MessageId,
     case: Option<(CaseId, Option<CaseFacts>)>,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<MessageAccess, AppError> {
     match case {

@@ -10,7 +10,7 @@ use super::{
     case_access, case_filter, decide_case, denied, is_active_caseworker, require_works_cases,
     Actor, CaseAccess, CaseFacts, CaseFilter, Need,
 };
-use crate::domain::audit::{AuditEntry, Outcome};
+use crate::domain::audit::{AuditAction, AuditEntry, Outcome};
 use crate::domain::{
     CaseId, ConsentId, IndividualId, MeetingId, MeetingStatus, OrganisationId, Purpose, Timestamp,
     UserId,
@@ -44,7 +44,7 @@ impl MeetingScope {
     pub fn purpose(&self) -> Purpose {
         self.purpose
     }
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         match &self.case {
             Some(case) => case.audit(actor, action),
             None => {
@@ -63,7 +63,7 @@ pub fn meeting_scope(
     actor: &Actor,
     case: Option<(CaseId, Option<CaseFacts>)>,
     purpose: Purpose,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<MeetingScope, AppError> {
     require_works_cases(
@@ -226,14 +226,14 @@ impl MeetingAccess {
         }
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         self.scope().audit(actor, action)
     }
 
     fn refuse(
         &self,
         actor: &Actor,
-        action: &'static str,
+        action: AuditAction,
         code: &'static str,
         detail: &'static str,
     ) -> AppError {
@@ -247,7 +247,7 @@ impl MeetingAccess {
     }
 
     /// Refuses (403, audited) anyone but the organiser.
-    pub fn require_organiser(&self, actor: &Actor, action: &'static str) -> Result<(), AppError> {
+    pub fn require_organiser(&self, actor: &Actor, action: AuditAction) -> Result<(), AppError> {
         if actor.user_id == self.facts.organiser {
             return Ok(());
         }
@@ -260,7 +260,7 @@ impl MeetingAccess {
     }
 
     /// Refuses (403, audited) anyone who is not invited.
-    pub fn require_participant(&self, actor: &Actor, action: &'static str) -> Result<(), AppError> {
+    pub fn require_participant(&self, actor: &Actor, action: AuditAction) -> Result<(), AppError> {
         if self.is_participant(actor.user_id) {
             return Ok(());
         }
@@ -280,7 +280,7 @@ pub fn meeting_access(
     actor: &Actor,
     facts: Option<MeetingFacts>,
     case_facts: Option<CaseFacts>,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<MeetingAccess, AppError> {
     let Some(facts) = facts else {

@@ -23,6 +23,7 @@
 //! can construct the capabilities (`CaseAccess`, `CaseFilter`, ...) the store demands.
 
 use crate::domain::audit::{AuditEntry, Outcome};
+use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose, Timestamp, UserId,
 };
@@ -140,7 +141,7 @@ pub fn require_works_cases(actor: &Actor, detail: &'static str) -> Result<(), Ap
     }
 }
 
-fn denied(actor: &Actor, action: &'static str, fill: impl FnOnce(&mut AuditEntry)) -> AppError {
+fn denied(actor: &Actor, action: AuditAction, fill: impl FnOnce(&mut AuditEntry)) -> AppError {
     let mut entry = actor.audit(action, Outcome::Denied);
     fill(&mut entry);
     AppError::Denied(Box::new(entry))

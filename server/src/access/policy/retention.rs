@@ -6,7 +6,7 @@
 
 use super::Actor;
 use super::{decide_case, denied, may_administer, CaseFacts, Need};
-use crate::domain::audit::{AuditEntry, Outcome};
+use crate::domain::audit::{AuditAction, AuditEntry, Outcome};
 use crate::domain::{CaseId, IndividualId, Timestamp};
 use crate::error::AppError;
 
@@ -22,7 +22,7 @@ impl LegalHoldAccess {
         self.case_id
     }
 
-    pub fn audit(&self, actor: &Actor, action: &'static str) -> AuditEntry {
+    pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         let mut entry = actor.audit(action, Outcome::Allowed);
         entry.case_id = Some(self.case_id);
         entry.individual_id = Some(self.individual_id);
@@ -35,7 +35,7 @@ pub fn legal_hold_access(
     actor: &Actor,
     case_id: CaseId,
     facts: Option<CaseFacts>,
-    action: &'static str,
+    action: AuditAction,
     now: Timestamp,
 ) -> Result<LegalHoldAccess, AppError> {
     let Some(facts) = facts else {

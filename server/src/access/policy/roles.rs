@@ -3,6 +3,7 @@
 use super::{Actor, CaseAccess, InquiryAccess};
 use crate::domain::audit::Outcome;
 use crate::domain::inquiry::{Party, Step};
+use crate::domain::AuditAction;
 use crate::domain::Role;
 use crate::error::AppError;
 
@@ -69,7 +70,7 @@ pub fn may_be_assigned_inquiry(active: bool, roles: &[Role]) -> bool {
 pub fn require_may_send_inquiry(
     actor: &Actor,
     case: &CaseAccess,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<(), AppError> {
     if may_send_inquiry(actor) {
         return Ok(());
@@ -84,7 +85,7 @@ pub fn require_inquiry_step_role(
     actor: &Actor,
     access: &InquiryAccess,
     step: Step,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<(), AppError> {
     let allowed = match access.party() {
         Party::Sender => may_send_inquiry(actor),
@@ -104,7 +105,7 @@ pub fn require_inquiry_step_role(
 fn role_refused(
     actor: &Actor,
     case: &CaseAccess,
-    action: &'static str,
+    action: AuditAction,
     detail: &'static str,
 ) -> AppError {
     let mut entry = case.audit(actor, action);
@@ -227,13 +228,17 @@ mod tests {
             case_id,
             Some(facts),
             Need::Case,
-            "t",
+            AuditAction::InquiryRead,
             Timestamp::now(),
         )?;
-        assert!(require_may_send_inquiry(&writer, &case, "t").is_ok());
+        assert!(require_may_send_inquiry(&writer, &case, AuditAction::InquiryRead).is_ok());
         let jobbcoach = actor(owner, &[Role::Jobbcoach]);
         assert_eq!(
-            refused_code(require_may_send_inquiry(&jobbcoach, &case, "t")),
+            refused_code(require_may_send_inquiry(
+                &jobbcoach,
+                &case,
+                AuditAction::InquiryRead
+            )),
             Some(("role_not_allowed", Outcome::Denied))
         );
         Ok(())
@@ -272,35 +277,53 @@ mod tests {
                 InquiryId::new(),
                 Some(inquiry),
                 Some(facts),
-                "t",
+                AuditAction::InquiryRead,
                 Timestamp::now(),
             )
         };
         let sender = actor(owner, &[Role::Rehabansvarig]);
         let sender_access = access(&sender)?;
-        assert!(require_inquiry_step_role(&sender, &sender_access, Step::Close, "t").is_ok());
+        assert!(require_inquiry_step_role(
+            &sender,
+            &sender_access,
+            Step::Close,
+            AuditAction::InquiryRead
+        )
+        .is_ok());
         let jobbcoach = actor(owner, &[Role::Jobbcoach]);
         assert_eq!(
             refused_code(require_inquiry_step_role(
                 &jobbcoach,
                 &sender_access,
                 Step::Withdraw,
-                "t"
+                AuditAction::InquiryRead
             )),
             Some(("role_not_allowed", Outcome::Denied))
         );
         let coordinator = actor(clinic, &[Role::Rehabkoordinator]);
         let clinic_access = access(&coordinator)?;
-        assert!(require_inquiry_step_role(&coordinator, &clinic_access, Step::Answer, "t").is_ok());
+        assert!(require_inquiry_step_role(
+            &coordinator,
+            &clinic_access,
+            Step::Answer,
+            AuditAction::InquiryRead
+        )
+        .is_ok());
         let nurse = actor(clinic, &[Role::Rehabansvarig]);
         let nurse_access = access(&nurse)?;
-        assert!(require_inquiry_step_role(&nurse, &nurse_access, Step::Decline, "t").is_ok());
+        assert!(require_inquiry_step_role(
+            &nurse,
+            &nurse_access,
+            Step::Decline,
+            AuditAction::InquiryRead
+        )
+        .is_ok());
         assert_eq!(
             refused_code(require_inquiry_step_role(
                 &nurse,
                 &nurse_access,
                 Step::Answer,
-                "t"
+                AuditAction::InquiryRead
             )),
             Some(("role_not_allowed", Outcome::Denied))
         );

@@ -12,11 +12,11 @@ use crate::access::authorize;
 use crate::access::policy::CaseWrite;
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
+use crate::domain::event::{Audience, Detail, NewEvent};
+use crate::domain::{AuditAction, EventKind};
 use crate::domain::{CaseId, CaseStatus, CloseReason, UserId};
 use crate::error::{AppError, AppResult};
-use crate::events::{Audience, NewEvent};
 use crate::http::{rfc3339, ApiPath, ApiQuery};
-use crate::notifications::triggers;
 use crate::store::cases::CloseWhy;
 use crate::store::responsibility::{self, Period};
 use crate::store::Tx;
@@ -101,9 +101,8 @@ pub(super) fn note(body: &UpdateCase, handing_over: bool) -> AppResult<Option<&s
     Ok(note)
 }
 
-/// Records the handover in the history, audits it, and tells the new responsible.
+/// Records the handover in the history and audits it; its event tells the new responsible.
 pub(super) async fn record(
-    state: &AppState,
     tx: &mut Tx,
     actor: &Actor,
     write: &CaseWrite,
@@ -113,15 +112,15 @@ pub(super) async fn record(
     responsibility::hand_over(tx, write, to, actor.user_id, note).await?;
     let access = write.access();
     tx.event(NewEvent {
-        kind: "case.handed_over",
+        kind: EventKind::CaseHandedOver,
         case_id: Some(access.case_id()),
         individual_id: Some(access.individual_id()),
         subject_id: Some(access.case_id().to_string()),
         purpose: None,
         audience: Audience::Case,
+        detail: Detail::HandedOver { to },
     });
-    tx.audit(access.audit(actor, "case.handover"));
-    triggers::case_handed_over(tx, &state.settings, access.case_id(), to).await?;
+    tx.audit(access.audit(actor, AuditAction::CaseHandover));
     Ok(())
 }
 
@@ -136,13 +135,19 @@ pub(super) async fn responsibility_history(
     ApiQuery(query): ApiQuery<PurposeQuery>,
 ) -> AppResult<Json<Vec<ResponsibilityPeriod>>> {
     let mut tx = state.store.begin().await?;
-    let access =
-        authorize::authorize_case(&mut tx, &actor, id, query.need(), "case.responsibility").await?;
+    let access = authorize::authorize_case(
+        &mut tx,
+        &actor,
+        id,
+        query.need(),
+        AuditAction::CaseResponsibility,
+    )
+    .await?;
     let mut periods = responsibility::history(&mut tx, &access).await?;
     if !access.sees_handover_notes() {
         periods.iter_mut().for_each(|p| p.note = None);
     }
-    tx.audit(access.audit(&actor, "case.responsibility"));
+    tx.audit(access.audit(&actor, AuditAction::CaseResponsibility));
     tx.commit().await?;
     Ok(Json(periods.into_iter().map(Into::into).collect()))
 }

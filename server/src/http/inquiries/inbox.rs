@@ -12,6 +12,7 @@ use super::{today, InquirySummary};
 use crate::access::policy;
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
+use crate::domain::AuditAction;
 use crate::domain::{CaseId, InquiryBox, InquiryState, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiQuery, Page, Paging};
@@ -101,7 +102,7 @@ async fn list_inquiries(
             row.owner_organisation_id,
             row.via_consent,
         );
-        tx.audit(access.audit(&actor, "inquiry.list"));
+        tx.audit(access.audit(&actor, AuditAction::InquiryList));
     }
     tx.commit().await?;
     Ok(Json(Page {

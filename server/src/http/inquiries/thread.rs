@@ -11,6 +11,7 @@ use crate::access::authorize;
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::inquiry::{InvalidTransition, Step};
+use crate::domain::AuditAction;
 use crate::domain::{InquiryId, InquiryPostId, Timestamp};
 use crate::error::AppResult;
 use crate::http::{ApiPath, ValidJson};
@@ -28,7 +29,7 @@ async fn list_posts(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<InquiryId>,
 ) -> AppResult<Json<Vec<PostResponse>>> {
-    let action = "inquiry.thread_read";
+    let action = AuditAction::InquiryThreadRead;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_inquiry(&mut tx, &actor, id, action).await?;
     let posts = thread::list(&mut tx, &access).await?;
@@ -52,7 +53,7 @@ async fn add_post(
     ApiPath(id): ApiPath<InquiryId>,
     ValidJson(body): ValidJson<NewPost>,
 ) -> AppResult<(StatusCode, Json<PostResponse>)> {
-    let action = "inquiry.thread_post";
+    let action = AuditAction::InquiryThreadPost;
     let now = Timestamp::now();
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_inquiry(&mut tx, &actor, id, action).await?;

@@ -1,0 +1,57 @@
+//! What a notification is about and how a user wants to hear of it: the vocabulary shared
+//! by the notification rules, the e-mail templates and the store, kept below all three.
+
+use serde::{Deserialize, Serialize};
+
+use super::kinds::code_enum;
+
+code_enum! {
+    /// What a notification is about.
+    NotificationKind {
+        /// A rehab inquiry arrived in my organisation's inbox.
+        InquiryReceived = "inquiry_received",
+        /// A rehab inquiry was assigned to me.
+        InquiryAssigned = "inquiry_assigned",
+        InquiryAnswered = "inquiry_answered",
+        InquiryDeclined = "inquiry_declined",
+        /// Past its answer date and not answered.
+        InquiryOverdue = "inquiry_overdue",
+        /// A new message in a case I take part in.
+        MessageReceived = "message_received",
+        MeetingInvitation = "meeting_invitation",
+        MeetingChanged = "meeting_changed",
+        MeetingCancelled = "meeting_cancelled",
+        /// A meeting starts within 24 hours.
+        MeetingReminder = "meeting_reminder",
+        /// A consent (samtycke) ends within 14 days.
+        ConsentEnding = "consent_ending",
+        /// My organisation can no longer see a case.
+        AccessRevoked = "access_revoked",
+        /// A consent I recorded was ended or annulled by someone else.
+        ConsentChanged = "consent_changed",
+        /// A case was handed over to me (I am its new responsible).
+        CaseHandedOver = "case_handed_over",
+    }
+}
+
+code_enum! {
+    /// How a user wants to hear of a kind by e-mail.
+    Delivery {
+        /// One e-mail at once.
+        Immediate = "immediate",
+        /// Counted in one e-mail a day.
+        Digest = "digest",
+        /// In the hub only.
+        None = "none",
+    }
+}
+
+impl NotificationKind {
+    /// Messages come often: by default they are counted in the daily digest.
+    pub fn default_delivery(self) -> Delivery {
+        match self {
+            NotificationKind::MessageReceived => Delivery::Digest,
+            _ => Delivery::Immediate,
+        }
+    }
+}
