@@ -4,6 +4,7 @@
 //! answer; the organiser moves or cancels. A participant already booked at that time is a
 //! warning, never a refusal. The rule for who sees a meeting is `policy::meetings`.
 
+mod answers;
 mod dto;
 
 use axum::extract::State;
@@ -21,9 +22,7 @@ use crate::app::AppState;
 use crate::domain::event::{Audience, Detail, MeetingChange, NewEvent};
 use crate::domain::AuditAction;
 use crate::domain::EventKind;
-use crate::domain::{
-    AttendeeId, CaseId, MeetingAnswer, MeetingId, MeetingStatus, Timestamp, UserId,
-};
+use crate::domain::{CaseId, MeetingAnswer, MeetingId, MeetingStatus, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
 use crate::store::meetings::{self, MeetingQuery, NewMeeting, Schedule, Target};
 use crate::store::Tx;
@@ -34,9 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_meeting, update_meeting))
         .routes(routes!(invite_to_meeting))
         .routes(routes!(cancel_meeting))
-        .routes(routes!(answer_meeting))
-        .routes(routes!(answer_for_attendee))
         .routes(routes!(list_case_meetings))
+        .merge(answers::router())
 }
 
 /// A thin event for the meeting's users; delivery re-checks the case. Never content.
@@ -354,87 +352,6 @@ async fn cancel_meeting(
         .with(Detail::Meeting(MeetingChange::Cancelled)),
     );
     let response = respond(&mut tx, &actor, &access, action, Vec::new()).await?;
-    tx.commit().await?;
-    Ok(Json(response))
-}
-
-/// Records an answer and announces it to the meeting's users.
-async fn answered(
-    tx: &mut Tx,
-    actor: &Actor,
-    access: &MeetingAccess,
-    action: AuditAction,
-) -> AppResult<MeetingResponse> {
-    tx.event(meeting_event(
-        access,
-        EventKind::MeetingAnswered,
-        access.participants().to_vec(),
-    ));
-    respond(tx, actor, access, action, Vec::new()).await
-}
-
-/// My answer to the invitation: accepted, declined or tentative (again to change it).
-#[utoipa::path(post, path = "/api/meetings/{id}/answer", tag = "meetings", params(("id" = MeetingId, Path)), request_body = AnswerBody,
-    responses(
-        (status = 200, body = MeetingResponse),
-        crate::http::problem::InviteesOnly,
-        crate::http::problem::MeetingCancelled,
-        crate::http::CommonErrors,
-    ))]
-async fn answer_meeting(
-    State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
-    ApiPath(id): ApiPath<MeetingId>,
-    ValidJson(body): ValidJson<AnswerBody>,
-) -> AppResult<Json<MeetingResponse>> {
-    let action = AuditAction::MeetingAnswer;
-    let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
-    access.require_participant(&actor, action)?;
-    require_scheduled(&access)?;
-    if !meetings::answer(
-        &mut tx,
-        &access,
-        actor.user_id,
-        body.answer,
-        Timestamp::now(),
-    )
-    .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    let response = answered(&mut tx, &actor, &access, action).await?;
-    tx.commit().await?;
-    Ok(Json(response))
-}
-
-/// Records the answer an external attendee gave the organiser (the organiser).
-#[utoipa::path(post, path = "/api/meetings/{id}/attendees/{attendee_id}/answer", tag = "meetings",
-    params(("id" = MeetingId, Path), ("attendee_id" = AttendeeId, Path)), request_body = AnswerBody,
-    responses(
-        (status = 200, body = MeetingResponse),
-        crate::http::problem::OrganiserOnly,
-        crate::http::problem::MeetingCancelled,
-        crate::http::CommonErrors,
-    ))]
-async fn answer_for_attendee(
-    State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
-    ApiPath((id, attendee)): ApiPath<(MeetingId, AttendeeId)>,
-    ValidJson(body): ValidJson<AnswerBody>,
-) -> AppResult<Json<MeetingResponse>> {
-    let action = AuditAction::MeetingAnswerAttendee;
-    let mut tx = state.store.begin().await?;
-    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
-    access.require_organiser(&actor, action)?;
-    require_scheduled(&access)?;
-    let now = Timestamp::now();
-    if !meetings::answer_attendee(&mut tx, &access, attendee, body.answer, actor.user_id, now)
-        .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    let response = answered(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
 }
