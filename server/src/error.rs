@@ -349,8 +349,11 @@ fn collect_validation_errors(
 ) {
     use validator::ValidationErrorsKind;
     for (field, kind) in errors.errors() {
+        // A nested check of one value (`rules::TextLine`) reports at the field's own path.
         let path = if prefix.is_empty() {
             field.to_string()
+        } else if field.is_empty() {
+            prefix.to_owned()
         } else {
             format!("{prefix}.{field}")
         };

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use super::rules::FieldRule;
-use super::{rfc3339, text_line, ApiPath, ApiQuery, Page, Paging, ValidJson};
+use super::{rfc3339, ApiPath, ApiQuery, Page, Paging, ValidJson};
 use crate::access::authorize;
 use crate::access::policy::{self, Need};
 use crate::access::{Actor, CurrentUser};
@@ -25,6 +25,7 @@ use crate::domain::{
     UserId,
 };
 use crate::error::{AppError, AppResult};
+use crate::http::rules::TextLine;
 use crate::store::cases::{self, CaseChange, CaseQuery, CaseView, NewCase};
 use crate::store::{individuals, users, StoreError, Tx};
 
@@ -145,12 +146,9 @@ impl From<CaseView> for CaseResponse {
 pub struct OpenCase {
     /// An individual my organisation has registered.
     pub individual_id: IndividualId,
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub title: String,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub title: TextLine<200>,
     /// Defaults to me.
     pub responsible_user_id: Option<UserId>,
 }
@@ -158,12 +156,9 @@ pub struct OpenCase {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCase {
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub title: Option<String>,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub title: Option<TextLine<200>>,
     /// Closing (`closed`) needs a `close_reason`; reopening clears it.
     pub status: Option<CaseStatus>,
     /// Hand the case over to another user of the owning organisation.

@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use super::rules::FieldRule;
-use super::{text_line, ApiPath, ValidJson};
+use super::{ApiPath, ValidJson};
 use crate::access::authorize;
 use crate::access::policy;
 use crate::access::CurrentUser;
@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::domain::AuditAction;
 use crate::domain::{IndividualId, Personnummer};
 use crate::error::{AppError, AppResult};
+use crate::http::rules::TextLine;
 use crate::store::audit::Outcome;
 use crate::store::individuals::{self, Individual};
 
@@ -38,12 +39,9 @@ pub struct RegisterIndividual {
     #[schema(example = "198112189876")]
     #[schema(pattern = r"^[0-9]{8}[-+]?[0-9]{4}$")]
     pub personnummer: String,
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub name: String,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub name: TextLine<200>,
     /// Skyddade personuppgifter, as my organisation records it. Once set it stays set for my
     /// organisation; other organisations keep their own record.
     #[serde(default)]

@@ -10,13 +10,14 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use super::{rfc3339, text_line, ApiPath, ValidJson};
+use super::{rfc3339, ApiPath, ValidJson};
 use crate::access::authorize;
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::AuditAction;
 use crate::domain::{CaseId, Timestamp, UserId};
 use crate::error::AppResult;
+use crate::http::rules::TextLine;
 use crate::store::retention::{self, LegalHold};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,12 +29,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct SetLegalHold {
     /// Why the case's records must be kept (e.g. a court case or a complaint's reference),
     /// without personal data.
-    #[validate(
-        length(min = 1, max = 500, message = "1–500 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 500, pattern = "$line")]
-    pub reason: String,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub reason: TextLine<500>,
 }
 
 #[derive(Serialize, ToSchema)]

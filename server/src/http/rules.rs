@@ -135,6 +135,9 @@ const PATTERNS: &[(&str, &str)] = &[
 /// Replaces every `"$name"` pattern in the document with the expression it names.
 pub fn state_patterns(openapi: &mut OpenApi) {
     fn walk(value: &mut serde_json::Value) {
+        if let Some(line) = text_line_field(value) {
+            *value = line;
+        }
         match value {
             serde_json::Value::Object(map) => {
                 for (key, item) in map.iter_mut() {
@@ -159,6 +162,30 @@ pub fn state_patterns(openapi: &mut OpenApi) {
         Ok(stated) => *openapi = stated,
         Err(err) => tracing::error!(%err, "the OpenAPI document's patterns could not be stated"),
     }
+}
+
+/// A [`TextLine`] field as utoipa writes an inlined type: `oneOf` its schema (and `null` when
+/// optional), beside the field's description. Written as a plain string field, exactly as a
+/// `String` field with the same limits reads, nullable by its `type`.
+fn text_line_field(value: &serde_json::Value) -> Option<serde_json::Value> {
+    use serde_json::{json, Value};
+    let map = value.as_object()?;
+    let items = map.get("oneOf")?.as_array()?;
+    let null = json!({ "type": "null" });
+    let nullable = items.contains(&null);
+    let mut schemas = items.iter().filter(|item| **item != null);
+    let line = schemas.next()?;
+    if schemas.next().is_some() || line.get("pattern") != Some(&Value::from("$line")) {
+        return None;
+    }
+    let mut field = line.as_object()?.clone();
+    if nullable {
+        field.insert("type".into(), json!(["string", "null"]));
+    }
+    for (key, item) in map.iter().filter(|(key, _)| *key != "oneOf") {
+        field.insert(key.clone(), item.clone());
+    }
+    Some(Value::Object(field))
 }
 
 fn pattern_named(name: &str) -> Option<&'static str> {
@@ -229,6 +256,77 @@ impl FieldRule {
     }
 }
 
+/// The API's one-line text field (a title, a name, a reason): 1–`MAX` characters, not blank,
+/// no control characters. Stated once: the checks the server runs (as a nested `Validate`,
+/// its errors reported at the field's own path) and the schema the document shows (the
+/// `$line` pattern with its length limits; nullable where the field is an `Option`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TextLine<const MAX: usize>(String);
+
+/// The key a nested check reports its own errors under: the field's path itself.
+pub const AT_FIELD: &str = "";
+
+impl<const MAX: usize> TextLine<MAX> {
+    /// A value read back from the store, which checked it when it came in.
+    pub fn stored(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<const MAX: usize> From<TextLine<MAX>> for String {
+    fn from(line: TextLine<MAX>) -> Self {
+        line.0
+    }
+}
+
+impl<const MAX: usize> std::ops::Deref for TextLine<MAX> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> validator::Validate for TextLine<MAX> {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        let mut errors = validator::ValidationErrors::new();
+        if !(1..=MAX).contains(&self.0.chars().count()) {
+            let mut err = ValidationError::new("length");
+            err.message = Some(format!("1–{MAX} tecken").into());
+            errors.add(AT_FIELD, err);
+        }
+        if let Err(err) = text_line(&self.0) {
+            errors.add(AT_FIELD, err);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl<const MAX: usize> utoipa::PartialSchema for TextLine<MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .min_length(Some(1))
+            .max_length(Some(MAX))
+            .pattern(Some("$line"))
+            .into()
+    }
+}
+
+impl<const MAX: usize> utoipa::ToSchema for TextLine<MAX> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +341,45 @@ mod tests {
         assert!(valid_phone("1234").is_err());
         assert!(valid_video_link("https://möte.example/x").is_ok());
         assert!(valid_video_link("http://x").is_err());
+    }
+
+    #[test]
+    fn a_text_line_reports_at_its_field_with_the_codes_of_a_string_field() {
+        use validator::Validate;
+
+        #[derive(serde::Deserialize, Validate)]
+        struct Body {
+            #[validate(nested)]
+            title: TextLine<5>,
+            #[validate(nested)]
+            note: Option<TextLine<5>>,
+        }
+        let body: Body = serde_json::from_value(serde_json::json!({
+            "title": "",
+            "note": "a\u{1}bcdef"
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let errors = body.validate().err().map(crate::error::AppError::from);
+        let Some(crate::error::AppError::Validation(fields)) = errors else {
+            panic!("expected field errors");
+        };
+        let got: Vec<_> = fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.code.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("note", "length"),
+                ("note", "control_character"),
+                ("title", "length"),
+                ("title", "required"),
+            ]
+        );
+        let ok: Body =
+            serde_json::from_value(serde_json::json!({ "title": "Ärend", "note": null }))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert!(ok.validate().is_ok());
+        assert_eq!(ok.title.as_str(), "Ärend");
     }
 }

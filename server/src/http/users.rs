@@ -12,11 +12,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{rfc3339, text_line, ApiPath, Source, ValidJson};
+use super::{rfc3339, ApiPath, Source, ValidJson};
 use crate::access::{password, policy, Actor, CurrentUser, SignedIn};
 use crate::app::AppState;
 use crate::domain::{OrganisationId, Role, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
+use crate::http::rules::TextLine;
 use crate::store::organisations::{self, Organisation};
 use crate::store::sessions;
 use crate::store::users::{self, User};
@@ -95,12 +96,9 @@ pub struct CreateUser {
     #[validate(custom(function = "valid_username"))]
     #[schema(pattern = r"^[a-z0-9._-]{3,64}$")]
     pub username: String,
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub display_name: String,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub display_name: TextLine<200>,
     #[validate(
         email(message = "ogiltig e-postadress"),
         length(max = 254, message = "högst 254 tecken")
@@ -126,12 +124,9 @@ pub struct CreateUser {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub display_name: Option<String>,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub display_name: Option<TextLine<200>>,
     #[validate(
         email(message = "ogiltig e-postadress"),
         length(max = 254, message = "högst 254 tecken")

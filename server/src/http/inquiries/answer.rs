@@ -10,20 +10,18 @@ use super::dto::trimmed;
 use crate::domain::inquiry::{Extent, Icd10};
 use crate::domain::{Timestamp, UserId};
 use crate::error::{AppError, FieldError};
+use crate::http::rfc3339;
+use crate::http::rules::TextLine;
 use crate::http::rules::{self, FieldRule};
-use crate::http::{rfc3339, text_line};
 use crate::store::inquiries::answer::{Answer, Diagnosis};
 
 /// One diagnosis (Diagnos) of the DFA chain.
 #[derive(Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnosisBody {
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub text: String,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub text: TextLine<200>,
     /// ICD-10-SE code, e.g. `F32.1` or `M54`.
     #[validate(custom(function = "valid_icd10"))]
     #[schema(pattern = r"^[A-Za-z][0-9]{2}(\.[0-9][0-9A-Za-z]?)?$")]
@@ -240,7 +238,7 @@ impl From<Answer> for AnswerResponse {
                 .diagnoses
                 .into_iter()
                 .map(|d| DiagnosisBody {
-                    text: d.text,
+                    text: TextLine::stored(d.text),
                     icd10: d.icd10.map(|c| c.as_str().to_owned()),
                 })
                 .collect(),

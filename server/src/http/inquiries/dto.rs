@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, FieldError};
 use crate::http::rules::FieldRule;
+use crate::http::rules::TextLine;
 use crate::http::{not_blank, rfc3339, rules, text_line};
 use crate::store::inquiries::thread::Post;
 use crate::store::inquiries::{Inquiry, SenderPart, Stamp};
@@ -26,12 +27,9 @@ const MAX_ANSWER_DAYS: i64 = 365;
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactBody {
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub name: String,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub name: TextLine<200>,
     #[validate(custom(function = "rules::valid_phone"))]
     #[schema(min_length = 5, max_length = 40, pattern = "$phone")]
     pub phone: Option<String>,

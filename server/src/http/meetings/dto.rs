@@ -11,8 +11,9 @@ use crate::domain::{
     Purpose, Timestamp, UserId,
 };
 use crate::error::{AppError, FieldError};
+use crate::http::rfc3339;
+use crate::http::rules::TextLine;
 use crate::http::rules::{self, FieldRule};
-use crate::http::{rfc3339, text_line};
 use crate::store::meetings::{Attendee, Meeting, NewAttendee, Participant, Schedule};
 
 const END_AFTER_START: FieldRule = FieldRule::new("ends_at", "end_before_start", "after starts_at");
@@ -84,12 +85,9 @@ pub const LIST_RULES: &[FieldRule] = &[FieldRule::new(
 #[derive(Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttendeeBody {
-    #[validate(
-        length(min = 1, max = 200, message = "1–200 tecken"),
-        custom(function = "text_line")
-    )]
-    #[schema(min_length = 1, max_length = 200, pattern = "$line")]
-    pub name: String,
+    #[validate(nested)]
+    #[schema(inline)]
+    pub name: TextLine<200>,
     #[validate(
         email(message = "ogiltig e-postadress"),
         length(max = 254, message = "högst 254 tecken")
