@@ -344,6 +344,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::panic)]
     fn a_text_line_reports_at_its_field_with_the_codes_of_a_string_field() {
         use validator::Validate;
 
