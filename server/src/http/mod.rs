@@ -48,8 +48,14 @@ use crate::error::{AppError, Problem};
         version = "0.1.0"
     ),
     modifiers(&BearerAuth),
-    // Schemas only query parameters refer to must be listed here to be in the document.
-    components(schemas(Problem, crate::error::FieldError, crate::domain::InquiryBox)),
+    // Schemas only query parameters refer to must be listed here to be in the document, and
+    // the stream's event kinds, which only WebSocket messages carry.
+    components(schemas(
+        Problem,
+        crate::error::FieldError,
+        crate::domain::InquiryBox,
+        crate::domain::EventKind
+    )),
     security(("bearer" = [])),
     tags(
         (name = "auth", description = "Inloggning"),

@@ -45,6 +45,11 @@ problems! {
     TooManyAttempts = (429, "För många misslyckade försök"),
     TooManyOwnPasswordAttempts = (429, "För många fel nuvarande lösenord (eget lösenord)"),
     StoreDown = (503, "Lagringen svarar inte"),
+    // The live stream's handshake
+    NotWebSocket = (400, "Ingen WebSocket-begäran"),
+    TicketInvalid = (401, "Ogiltig eller använd biljett"),
+    OriginRefused = (403, "Otillåtet ursprung (Origin)"),
+    InvalidParameters = (422, "Felaktiga parametrar"),
     // 403: who may
     NotCaseWork = (403, "Rollen arbetar inte med ärenden"),
     AdminOnly = (403, "Kräver administratör"),

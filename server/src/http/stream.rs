@@ -90,7 +90,8 @@ pub struct Hello {
 }
 
 /// Opens the live event stream (WebSocket). Each message is an event
-/// `{seq, type, at, case_id, subject_id}`, after a first `{type: "hello", seq}`.
+/// `{seq, type, at, case_id, subject_id}`, after a first `{type: "hello", seq}`; `type` is
+/// one of the `EventKind` schema's codes.
 #[utoipa::path(get, path = "/api/stream", tag = "stream", security(()),
     // The WebSocket handshake (RFC 6455): without it the answer is 400 `websocket_required`.
     params(
@@ -103,10 +104,10 @@ pub struct Hello {
     ),
     responses(
     (status = 101, description = "Växlar till WebSocket"),
-    (status = 400, description = "Ingen WebSocket-begäran", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Ogiltig eller använd biljett", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Otillåtet ursprung (Origin)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Felaktiga parametrar", body = crate::error::Problem, content_type = "application/problem+json"),
+    crate::http::problem::NotWebSocket,
+    crate::http::problem::TicketInvalid,
+    crate::http::problem::OriginRefused,
+    crate::http::problem::InvalidParameters,
 ))]
 async fn open_stream(
     State(state): State<AppState>,
