@@ -223,8 +223,12 @@ async fn caseworker_of_my_organisation(tx: &mut Tx, actor: &Actor, id: UserId) -
     };
     match users::get(tx, id).await {
         Ok(u)
-            if u.organisation_id == actor.organisation_id
-                && policy::is_active_caseworker(u.active, &u.roles) =>
+            if policy::may_be_made_responsible(
+                actor.organisation_id,
+                u.organisation_id,
+                u.active,
+                &u.roles,
+            ) =>
         {
             Ok(())
         }

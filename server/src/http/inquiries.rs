@@ -361,8 +361,12 @@ async fn assign_inquiry(
     let assignee = body.assignee_user_id;
     match users::get(&mut tx, assignee).await {
         Ok(u)
-            if u.organisation_id == access.recipient()
-                && policy::may_be_assigned_inquiry(u.active, &u.roles) => {}
+            if policy::may_be_assigned_inquiry(
+                access.recipient(),
+                u.organisation_id,
+                u.active,
+                &u.roles,
+            ) => {}
         Ok(_) | Err(StoreError::NotFound) => {
             return Err(AppError::field(
                 "assignee_user_id",

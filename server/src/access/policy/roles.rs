@@ -4,7 +4,7 @@ use super::{Actor, CaseAccess, InquiryAccess};
 use crate::domain::audit::Outcome;
 use crate::domain::inquiry::{Party, Step};
 use crate::domain::AuditAction;
-use crate::domain::Role;
+use crate::domain::{OrganisationId, Role};
 use crate::error::AppError;
 
 /// Roles that write and send rehab inquiries for social services.
@@ -49,6 +49,16 @@ pub fn is_active_caseworker(active: bool, roles: &[Role]) -> bool {
     active && roles.iter().any(|r| r.works_cases())
 }
 
+/// May a user be made responsible for a case `owner` holds: an active caseworker of `owner`.
+pub fn may_be_made_responsible(
+    owner: OrganisationId,
+    user_organisation: OrganisationId,
+    active: bool,
+    roles: &[Role],
+) -> bool {
+    user_organisation == owner && is_active_caseworker(active, roles)
+}
+
 /// May the actor write and send rehab inquiries (for the case owner)?
 pub fn may_send_inquiry(actor: &Actor) -> bool {
     actor.roles.iter().any(|r| SENDER_ROLES.contains(r))
@@ -59,11 +69,15 @@ pub fn may_answer_inquiry(actor: &Actor) -> bool {
     actor.roles.iter().any(|r| ANSWER_ROLES.contains(r))
 }
 
-/// May a user with these roles be assigned an inquiry the clinic received: an active
-/// rehabkoordinator (their organisation is checked against the recipient by the caller's
-/// capability).
-pub fn may_be_assigned_inquiry(active: bool, roles: &[Role]) -> bool {
-    active && roles.iter().any(|r| ANSWER_ROLES.contains(r))
+/// May a user be assigned an inquiry `recipient` received: an active rehabkoordinator of
+/// the recipient.
+pub fn may_be_assigned_inquiry(
+    recipient: OrganisationId,
+    user_organisation: OrganisationId,
+    active: bool,
+    roles: &[Role],
+) -> bool {
+    user_organisation == recipient && active && roles.iter().any(|r| ANSWER_ROLES.contains(r))
 }
 
 /// Refuses (403 `role_not_allowed`, audited) a writer of an inquiry who may not send one.
@@ -212,10 +226,33 @@ mod tests {
     }
 
     #[test]
-    fn only_an_active_rehab_coordinator_is_assigned_an_inquiry() {
-        assert!(may_be_assigned_inquiry(true, &[Role::Rehabkoordinator]));
-        assert!(!may_be_assigned_inquiry(false, &[Role::Rehabkoordinator]));
-        assert!(!may_be_assigned_inquiry(true, &[Role::Socialsekreterare]));
+    fn only_an_active_rehab_coordinator_of_the_recipient_is_assigned_an_inquiry() {
+        let (clinic, other) = (OrganisationId::new(), OrganisationId::new());
+        let coordinator = &[Role::Rehabkoordinator];
+        assert!(may_be_assigned_inquiry(clinic, clinic, true, coordinator));
+        assert!(!may_be_assigned_inquiry(clinic, other, true, coordinator));
+        assert!(!may_be_assigned_inquiry(clinic, clinic, false, coordinator));
+        assert!(!may_be_assigned_inquiry(
+            clinic,
+            clinic,
+            true,
+            &[Role::Socialsekreterare]
+        ));
+    }
+
+    #[test]
+    fn only_an_active_caseworker_of_the_owner_is_made_responsible() {
+        let (owner, other) = (OrganisationId::new(), OrganisationId::new());
+        let worker = &[Role::Socialsekreterare];
+        assert!(may_be_made_responsible(owner, owner, true, worker));
+        assert!(!may_be_made_responsible(owner, other, true, worker));
+        assert!(!may_be_made_responsible(owner, owner, false, worker));
+        assert!(!may_be_made_responsible(
+            owner,
+            owner,
+            true,
+            &[Role::OrgAdmin]
+        ));
     }
 
     #[test]
