@@ -21,6 +21,7 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     pub consent: ConsentSettings,
     pub inquiry: InquirySettings,
+    pub sip: SipSettings,
     pub stream: StreamSettings,
     pub log: LogSettings,
     pub mail: MailSettings,
@@ -76,6 +77,13 @@ pub struct ConsentSettings {
 pub struct InquirySettings {
     /// Days from sending to the answer date when the sender names none.
     pub default_answer_days: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipSettings {
+    /// Days after a SIP call an obliged party that has not answered is reminded (once).
+    pub chase_after_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

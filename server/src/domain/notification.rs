@@ -31,6 +31,14 @@ code_enum! {
         ConsentChanged = "consent_changed",
         /// A case was handed over to me (I am its new responsible).
         CaseHandedOver = "case_handed_over",
+        /// A SIP call arrived in my organisation's shared inbox.
+        SipCallReceived = "sip_call_received",
+        /// A called organisation answered a SIP call my organisation made.
+        SipCallAnswered = "sip_call_answered",
+        /// A SIP call to my organisation has waited for our answer (påminnelse).
+        SipCallChased = "sip_call_chased",
+        /// A SIP call to my organisation was cancelled.
+        SipCallCancelled = "sip_call_cancelled",
     }
 }
 

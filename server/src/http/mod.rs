@@ -20,6 +20,7 @@ mod oidc_page;
 pub mod organisations;
 pub mod problem;
 pub mod rules;
+pub mod sip_calls;
 pub mod stream;
 pub mod users;
 
@@ -54,6 +55,7 @@ use crate::error::{AppError, Problem};
         Problem,
         crate::error::FieldError,
         crate::domain::InquiryBox,
+        crate::domain::sip::CallBox,
         crate::domain::EventKind
     )),
     security(("bearer" = [])),
@@ -67,6 +69,7 @@ use crate::error::{AppError, Problem};
         (name = "messages", description = "Meddelanden i ärenden"),
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
+        (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -107,6 +110,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(notifications::router())
         .merge(meetings::router())
+        .merge(sip_calls::router())
         .merge(audit::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());

@@ -1,5 +1,5 @@
-//! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders and
-//! the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
+//! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders, SIP
+//! calls an obliged party has not answered, and the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
 //! due) in the transaction that notifies, so it goes out exactly once however many hub
 //! processes run and however often they restart.
 
@@ -16,6 +16,7 @@ use crate::domain::{InquiryId, Timestamp};
 use crate::mail::templates;
 use crate::metrics::Metrics;
 use crate::store::notifications as stored;
+use crate::store::sip_calls::chase;
 use crate::store::{outbox, users, Store, StoreError, StoreResult, Tx};
 
 use super::{triggers, NotificationKind};
@@ -29,6 +30,7 @@ pub struct Round {
     pub inquiries_overdue: usize,
     pub consents_ending: usize,
     pub meeting_reminders: usize,
+    pub sip_chases: usize,
     pub digests: usize,
 }
 
@@ -69,6 +71,7 @@ pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> Sto
         inquiries_overdue: overdue_inquiries(store, settings, now).await?,
         consents_ending: ending_consents(store, settings, now).await?,
         meeting_reminders: meeting_reminders(store, settings, now).await?,
+        sip_chases: sip_chases(store, settings, now).await?,
         digests: digests(store, settings, now).await?,
     })
 }
@@ -150,6 +153,36 @@ async fn meeting_reminders(
         let kind = NotificationKind::MeetingReminder;
         if let Some(mut tx) = claim(store, kind, &id.to_string(), &due).await? {
             triggers::meeting_reminder(&mut tx, settings, id).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Obliged parties silent on a call for `sip.chase_after_days`: each is chased once (the
+/// claim's subject is the call and the organisation), and the party shows when it was.
+async fn sip_chases(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
+    let called_before = now.plus_days(-settings.sip.chase_after_days.max(0));
+    let candidates = {
+        let mut read = store.read().await?;
+        chase::silent_obliged(&mut read, called_before, BATCH).await?
+    };
+    let mut done = 0;
+    for silent in candidates {
+        let kind = NotificationKind::SipCallChased;
+        let subject = format!("{} {}", silent.call_id, silent.organisation_id);
+        let due = silent.called_at.micros().to_string();
+        if let Some(mut tx) = claim(store, kind, &subject, &due).await? {
+            chase::mark_chased(&mut tx, silent.call_id, silent.organisation_id, now).await?;
+            triggers::sip_call_parties(
+                &mut tx,
+                settings,
+                silent.call_id,
+                kind,
+                Some(silent.organisation_id),
+            )
+            .await?;
             tx.commit().await?;
             done += 1;
         }

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod responsibility;
 pub mod retention;
 pub mod sessions;
+pub mod sip_calls;
 mod sql;
 pub mod tickets;
 mod tx;

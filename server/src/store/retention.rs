@@ -46,6 +46,8 @@ pub async fn purge(
     let classes = [
         messages(cutoff(settings.messages_days)),
         inquiries(cutoff(settings.inquiries_days)),
+        // A SIP call names its meeting, so it goes first, with the meetings' period.
+        sip_calls(cutoff(settings.meetings_days)),
         meetings(cutoff(settings.meetings_days)),
         consents(cutoff(settings.consents_days), now.micros()),
         notifications(cutoff(settings.notifications_days)),
@@ -137,6 +139,15 @@ fn inquiries(cutoff: i64) -> Class {
             ("inquiry_posts", "inquiry_id"),
             ("inquiry_thread_seen", "inquiry_id"),
         ],
+    )
+}
+
+fn sip_calls(cutoff: i64) -> Class {
+    case_bound(
+        "sip_calls",
+        "sip_calls",
+        cutoff,
+        &[("sip_call_parties", "call_id")],
     )
 }
 
