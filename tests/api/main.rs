@@ -35,6 +35,7 @@ mod policy_model;
 mod policy_stored;
 mod retention;
 mod sessions;
+mod sip_calls;
 mod smtp;
 mod store;
 mod stream;
