@@ -85,6 +85,8 @@ pub struct SipCall {
     pub id: SipCallId,
     pub case_id: CaseId,
     pub individual_id: IndividualId,
+    /// As the case owner recorded it (seen by whoever sees the call).
+    pub individual_name: String,
     pub owner_organisation_id: OrganisationId,
     pub caller_organisation_id: OrganisationId,
     pub caller_organisation_name: String,
@@ -219,7 +221,8 @@ pub async fn insert(
     Ok(())
 }
 
-const VIEW: &str = "SELECT s.id, s.case_id, s.individual_id, c.owner_organisation_id, \
+const VIEW: &str =
+    "SELECT s.id, s.case_id, s.individual_id, i.name AS individual_name, c.owner_organisation_id, \
      s.caller_organisation_id, co.name AS caller_organisation_name, s.caller_user_id, \
      cu.display_name AS caller_user_name, s.state, s.purpose_text, s.questions, s.proposed_times, \
      s.attendees, s.requested_by_individual_on, s.meeting_id, s.meeting_on, s.plan_id, \
@@ -233,6 +236,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<SipCall> {
         id: row.id("id")?,
         case_id: row.id("case_id")?,
         individual_id: row.id("individual_id")?,
+        individual_name: row.text("individual_name")?,
         owner_organisation_id: row.id("owner_organisation_id")?,
         caller_organisation_id: row.id("caller_organisation_id")?,
         caller_organisation_name: row.text("caller_organisation_name")?,

@@ -24,6 +24,10 @@ const KINDS = {
   access_revoked: ['Er organisations åtkomst till ett ärende har upphört', null],
   consent_changed: ['Ett samtycke du registrerat har återkallats eller makulerats', 'case'],
   case_handed_over: ['Ett ärende har lämnats över till dig', 'case'],
+  sip_call_received: ['En kallelse till SIP har kommit till er', 'sip'],
+  sip_call_answered: ['En kallad organisation har svarat på er kallelse till SIP', 'sip'],
+  sip_call_chased: ['Påminnelse: en kallelse till SIP väntar på ert svar', 'sip'],
+  sip_call_cancelled: ['En kallelse till SIP har ställts in', 'sip'],
 };
 
 /** The kinds as choices on the settings page, in the order of the list above. */
@@ -42,6 +46,10 @@ const PREFERENCE_LABELS = {
   access_revoked: 'Ärenden där åtkomsten har upphört',
   consent_changed: 'Samtycken som återkallats eller makulerats',
   case_handed_over: 'Ärenden som lämnas över till mig',
+  sip_call_received: 'Kallelser till SIP till min organisation',
+  sip_call_answered: 'Svar på kallelser till SIP som vi skickat',
+  sip_call_chased: 'Påminnelser om obesvarade kallelser till SIP',
+  sip_call_cancelled: 'Inställda kallelser till SIP',
 };
 
 const DELIVERIES = [['immediate', 'Direkt, ett e-brev per notis'], ['digest', 'I en daglig sammanfattning'], ['none', 'Inget e-brev']];
@@ -53,6 +61,7 @@ export function target(n) {
   const to = (KINDS[n.kind] || [])[1];
   if (to === 'inquiry' && n.subject_id) return `#/forfragningar/${n.subject_id}`;
   if (to === 'meeting' && n.subject_id) return `#/moten/${n.subject_id}`;
+  if (to === 'sip' && n.subject_id) return `#/sip/${n.subject_id}`;
   if (to === 'case' && n.case_id) return `#/arenden/${n.case_id}`;
   return null;
 }

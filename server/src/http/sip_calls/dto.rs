@@ -331,6 +331,8 @@ pub struct SipCallMay {
 pub struct SipCallResponse {
     pub id: SipCallId,
     pub case_id: CaseId,
+    /// The individual's name as the case owner recorded it.
+    pub individual_name: String,
     pub caller_organisation_id: OrganisationId,
     pub caller_organisation_name: String,
     pub caller_user_id: UserId,
@@ -369,6 +371,7 @@ impl SipCallResponse {
         Self {
             id: call.id,
             case_id: call.case_id,
+            individual_name: call.individual_name,
             caller_organisation_id: call.caller_organisation_id,
             caller_organisation_name: call.caller_organisation_name,
             caller_user_id: call.caller_user_id,
