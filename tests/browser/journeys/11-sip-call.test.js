@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, signedIn, axe, screenshot, randomPersonnummer, noScriptErrors } from './helpers.js';
+import { launch, signedIn, axe, screenshot, randomPersonnummer, noScriptErrors, tabTo } from './helpers.js';
 
 let browser;
 let sara;
@@ -72,7 +72,8 @@ test('calling AF without a consent for SIP is refused beside the organisations f
   await sara.getByLabel('Person 1, namn').fill(person);
   await sara.getByLabel('Individen begärde SIP (datum)').fill(dateIn(-7));
   await sara.getByRole('button', { name: 'Skicka kallelsen' }).click();
-  const error = sara.locator('#f-organisation_ids-fel');
+  // The earlier error stays until the server has answered: wait for the server's.
+  const error = sara.locator('#f-organisation_ids-fel', { hasText: 'Arbetsförmedlingen' });
   await error.waitFor();
   assert.match(await error.innerText(), /Arbetsförmedlingen/);
   assert.doesNotMatch(await error.innerText(), /Rinkeby/);
@@ -132,20 +133,36 @@ test('the clinic, an obliged party, says who comes; it cannot decline', async ()
   await maria.getByRole('button', { name: 'Ändra vårt svar' }).waitFor();
 });
 
-test('AF, an optional party, declines with a reason', async () => {
-  await menu(peter, /SIP-kallelser/).click();
-  await peter.locator('#sip-inkorg tbody tr', { hasText: person }).getByRole('link', { name: person }).click();
+test('AF, an optional party, declines with a reason, with the keyboard only', async () => {
+  await menu(peter, /SIP-kallelser/).focus();
+  await peter.keyboard.press('Enter');
+  await peter.locator('#sip-inkorg tbody tr', { hasText: person }).waitFor();
+  await tabTo(peter, { tag: 'A', name: person }, 'the call in the inbox');
+  await peter.keyboard.press('Enter');
   await peter.getByRole('heading', { level: 1, name: `Kallelse till SIP: ${person}` }).waitFor();
-  await peter.getByRole('button', { name: 'Svara på kallelsen' }).click();
+  await tabTo(peter, { tag: 'BUTTON', name: 'Svara på kallelsen' }, 'the answer button');
+  await peter.keyboard.press('Enter');
   const dialog = peter.getByRole('dialog', { name: 'Svara på kallelsen till SIP' });
-  await dialog.getByLabel('Vi avböjer').check();
-  await dialog.getByLabel('Skäl').selectOption('other');
-  await dialog.getByRole('button', { name: 'Skicka svaret' }).click();
+  await dialog.waitFor();
+  await tabTo(peter, { tag: 'INPUT', name: 'Vi kommer' }, 'the answers');
+  await peter.keyboard.press('ArrowDown');
+  await peter.keyboard.press('ArrowDown');
+  assert.equal(await dialog.getByLabel('Vi avböjer').isChecked(), true);
+  await tabTo(peter, { tag: 'SELECT', name: 'Skäl' }, 'the reason');
+  await peter.keyboard.press('ArrowDown');
+  await peter.keyboard.press('ArrowDown');
+  assert.equal(await dialog.getByLabel('Skäl').inputValue(), 'other');
+  await tabTo(peter, { tag: 'BUTTON', name: 'Skicka svaret' }, 'the send button');
+  await peter.keyboard.press('Enter');
   await dialog.getByRole('alert').getByText('Kommentar: Beskriv skälet när det är Annat skäl.').waitFor();
   await axe(peter, 'decline dialog with an error');
-  await dialog.getByLabel('Skäl').selectOption('no_open_matter');
+  await tabTo(peter, { tag: 'SELECT', name: 'Skäl' }, 'the reason again');
+  await peter.keyboard.press('ArrowUp');
+  await peter.keyboard.press('ArrowUp');
+  assert.equal(await dialog.getByLabel('Skäl').inputValue(), 'no_open_matter');
   await screenshot(peter, '11-arbetsformedlare-avboj');
-  await dialog.getByRole('button', { name: 'Skicka svaret' }).click();
+  await tabTo(peter, { tag: 'BUTTON', name: 'Skicka svaret' }, 'the send button');
+  await peter.keyboard.press('Enter');
   await peter.locator('#sip-parter tr[data-answer="declined"]', { hasText: 'Vi har inget pågående ärende för personen' }).waitFor();
   await axe(peter, 'the call after declining');
 });
