@@ -226,10 +226,11 @@ const VIEW: &str =
      s.caller_organisation_id, co.name AS caller_organisation_name, s.caller_user_id, \
      cu.display_name AS caller_user_name, s.state, s.purpose_text, s.questions, s.proposed_times, \
      s.attendees, s.requested_by_individual_on, s.meeting_id, s.meeting_on, s.plan_id, \
-     s.called_at, s.updated_at";
+     s.called_at, s.updated_at, m.starts_at AS meeting_starts_at";
 const FROM: &str = " FROM sip_calls s JOIN cases c ON c.id = s.case_id \
      JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
-     JOIN organisations co ON co.id = s.caller_organisation_id JOIN users cu ON cu.id = s.caller_user_id";
+     JOIN organisations co ON co.id = s.caller_organisation_id JOIN users cu ON cu.id = s.caller_user_id \
+     LEFT JOIN meetings m ON m.id = s.meeting_id";
 
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<SipCall> {
     Ok(SipCall {
@@ -252,10 +253,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<SipCall> {
             .map(|d| parse_date(&d))
             .transpose()?,
         meeting_id: row.opt_id("meeting_id")?,
-        meeting_on: row
-            .opt_text("meeting_on")?
-            .map(|d| parse_date(&d))
-            .transpose()?,
+        // The meeting's day as it is now (it may have been moved since booking).
+        meeting_on: match row.opt_int("meeting_starts_at")? {
+            Some(micros) => Some(Timestamp::from_micros(micros).to_datetime().date_naive()),
+            None => row
+                .opt_text("meeting_on")?
+                .map(|d| parse_date(&d))
+                .transpose()?,
+        },
         plan_id: row.opt_id("plan_id")?,
         called_at: Timestamp::from_micros(row.int("called_at")?),
         updated_at: Timestamp::from_micros(row.int("updated_at")?),

@@ -151,6 +151,16 @@ async fn booking_from_the_call_invites_who_comes_with_an_ics_and_no_personal_dat
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds.last().map(String::as_str), Some("sip_call.booked"));
+    // Moved a day later, the days from the request follow the meeting.
+    ok(app
+        .patch(
+            &w.social_worker,
+            &format!("/api/meetings/{meeting_id}"),
+            json!({"starts_at": at(72), "ends_at": at(73)}),
+        )
+        .await?);
+    let moved = ok(app.get(&w.social_worker, &path).await?).body;
+    assert_eq!(moved["days_from_request"], expected_days.num_days() + 1);
     let rows = app.audit_rows().await?;
     assert!(rows
         .iter()
