@@ -261,6 +261,12 @@ on_both_stores! {
         assert!(items(&app.get(&w.clinic_admin, "/api/sip-calls").await?).is_empty(), "admins see no case work");
         assert_eq!(items(&app.get(&w.social_worker, &format!("/api/cases/{}/sip-calls", s.case)).await?), vec![id.clone()]);
         assert_eq!(items(&app.get(&s.af_user, &format!("/api/cases/{}/sip-calls", s.case)).await?), vec![id.clone()]);
+        // Jobbtorg sees the case for another purpose, not for SIP: no calls, not even the list's 404.
+        app.consent(&w.social_worker, &s.case, &[&w.jobbtorg], &["informationsutbyte"]).await?;
+        let coach = app.user(&w.jobbtorg, "coach", &[Role::Jobbcoach]).await?;
+        let theirs = ok(app.get(&coach, &format!("/api/cases/{}/sip-calls", s.case)).await?);
+        assert_eq!(theirs.body["items"], json!([]));
+        assert_eq!(app.get(&w.other_coordinator, &format!("/api/cases/{}/sip-calls", s.case)).await?.status, StatusCode::NOT_FOUND);
         let bad = app.get(&w.coordinator, "/api/sip-calls?box=outbox").await?;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         let list_rows = app.audit_rows().await?.into_iter().filter(|r| r.action == "sip_call.list" && r.user_id.as_deref() == Some(w.coordinator.id.to_string().as_str())).count();
