@@ -264,7 +264,9 @@ export function SipInboxPage({ user }) {
   useLive((e) => { if (isSip(e)) reload(true); }, [box]);
   const inbox = box === 'inbox';
   return html`<h1 tabindex="-1">SIP-kallelser</h1>
-    ${data && html`<p class="counters" aria-live="polite"><span class="count" id="antal-obesvarade">${data.counts.unanswered}</span> kallelser till oss som vi inte har besvarat</p>`}
+    ${data && html`<ul class="counters" id="sip-raknare" aria-live="polite" aria-atomic="true">
+      <li><span class="count" id="antal-obesvarade">${data.counts.unanswered}</span> obesvarade kallelser till oss</li>
+    </ul>`}
     <div class="filters" role="group" aria-label="Visa">
       <button type="button" aria-pressed=${inbox ? 'true' : 'false'} onClick=${() => setBox('inbox')}>Till oss</button>
       <button type="button" aria-pressed=${inbox ? 'false' : 'true'} onClick=${() => setBox('sent')}>Skickade av oss</button>
