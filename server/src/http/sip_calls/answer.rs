@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{check_slot, closed, event, respond, AnswerBody, SipCallResponse, MAX_COMING};
+use super::{check_slot, closed, event, respond, SipAnswerBody, SipCallResponse, MAX_COMING};
 use crate::access::authorize;
 use crate::access::policy::{SipCallAccess, SipSide};
 use crate::access::{Actor, CurrentUser};
@@ -28,7 +28,7 @@ async fn check_answer_body(
     tx: &mut Tx,
     actor: &Actor,
     access: &SipCallAccess,
-    body: AnswerBody,
+    body: SipAnswerBody,
 ) -> AppResult<Answer> {
     let call = sip_calls::get(tx, access).await?;
     let party = call
@@ -149,7 +149,7 @@ async fn check_answer_body(
 /// or, optional parties only, `declined` with a reason (obliged parties get 422
 /// `obliged_cannot_decline`). May be changed while the call is open.
 #[utoipa::path(post, path = "/api/sip-calls/{id}/answer",
-    extensions(("x-field-rules" = json!(super::dto::ANSWER_RULES))), tag = "sip", params(("id" = SipCallId, Path)), request_body = AnswerBody,
+    extensions(("x-field-rules" = json!(super::dto::ANSWER_RULES))), tag = "sip", params(("id" = SipCallId, Path)), request_body = SipAnswerBody,
     responses(
         (status = 200, body = SipCallResponse),
         crate::http::problem::CalledOnly,
@@ -160,7 +160,7 @@ async fn answer_sip_call(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<SipCallId>,
-    ValidJson(body): ValidJson<AnswerBody>,
+    ValidJson(body): ValidJson<SipAnswerBody>,
 ) -> AppResult<Json<SipCallResponse>> {
     let action = AuditAction::SipCallAnswer;
     let mut tx = state.store.begin().await?;

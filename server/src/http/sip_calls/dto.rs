@@ -63,7 +63,7 @@ pub fn check_slot(field: &str, slot: TimeSlot, now: Timestamp, errors: &mut Vec<
 /// e-mail or calendar invitations.
 #[derive(Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AttendeeBody {
+pub struct SipAttendeeBody {
     #[validate(nested)]
     #[schema(inline)]
     pub name: TextLine<200>,
@@ -100,7 +100,7 @@ pub struct NewSipCallBody {
     #[serde(default)]
     #[validate(nested)]
     #[schema(max_items = 10)]
-    pub attendees: Vec<AttendeeBody>,
+    pub attendees: Vec<SipAttendeeBody>,
     /// The day the individual asked for a SIP, when they did (today or earlier).
     pub requested_by_individual_on: Option<NaiveDate>,
 }
@@ -170,7 +170,7 @@ pub const NEW_CALL_RULES: &[FieldRule] = &[
 /// A called organisation's answer. `coming`: who comes (users of my organisation).
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AnswerBody {
+pub struct SipAnswerBody {
     /// `coming`, `other_time` or (optional parties only) `declined`.
     pub answer: CallAnswer,
     /// Who comes: active users of my organisation (1-10 with `coming`).
@@ -264,7 +264,7 @@ pub struct SipCallListQuery {
 
 /// A person who comes for a called organisation.
 #[derive(Serialize, ToSchema)]
-pub struct PersonResponse {
+pub struct SipPersonResponse {
     pub user_id: UserId,
     pub name: String,
 }
@@ -281,7 +281,7 @@ pub struct PartyResponse {
     /// The user ids of who comes.
     pub coming: Vec<String>,
     /// Who comes, with their names.
-    pub coming_people: Vec<PersonResponse>,
+    pub coming_people: Vec<SipPersonResponse>,
     pub proposed_time: Option<TimeSlotBody>,
     pub decline_reason: Option<SipDeclineReason>,
     pub text: Option<String>,
@@ -301,7 +301,7 @@ impl From<Party> for PartyResponse {
             coming_people: p
                 .coming
                 .into_iter()
-                .map(|(user_id, name)| PersonResponse { user_id, name })
+                .map(|(user_id, name)| SipPersonResponse { user_id, name })
                 .collect(),
             proposed_time: p.proposed_time.map(TimeSlotBody::of),
             decline_reason: p.decline_reason,
@@ -313,7 +313,7 @@ impl From<Party> for PartyResponse {
 
 /// Someone without an account who is to come.
 #[derive(Serialize, ToSchema)]
-pub struct AttendeeResponse {
+pub struct SipAttendeeResponse {
     pub name: String,
     pub role: AttendeeRole,
 }
@@ -344,7 +344,7 @@ pub struct SipCallResponse {
     pub parties: Vec<PartyResponse>,
     /// The called organisations that have not answered.
     pub not_answered: Vec<OrganisationId>,
-    pub attendees: Vec<AttendeeResponse>,
+    pub attendees: Vec<SipAttendeeResponse>,
     pub requested_by_individual_on: Option<NaiveDate>,
     pub meeting_id: Option<MeetingId>,
     /// Days from the individual's request to the booked meeting.
@@ -394,7 +394,7 @@ impl SipCallResponse {
             attendees: call
                 .attendees
                 .into_iter()
-                .map(|a| AttendeeResponse {
+                .map(|a| SipAttendeeResponse {
                     name: a.name,
                     role: a.role,
                 })
