@@ -356,3 +356,30 @@ on_both_stores! {
         Ok(())
     }
 }
+
+on_both_stores! {
+    async fn the_openapi_document_describes_the_sip_bodies_as_the_server_takes_them(app) {
+        let doc = app.openapi().await?;
+        let body_of = |path: &str| {
+            let reference = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            doc["components"]["schemas"][reference.as_str()].clone()
+        };
+        // Schemas are named globally: a same-named meeting schema must not stand in for these.
+        let answer = body_of("/api/sip-calls/{id}/answer");
+        assert!(answer["properties"]["coming"].is_object(), "{answer}");
+        assert!(answer["properties"]["decline_reason"].is_object(), "{answer}");
+        let call = body_of("/api/cases/{id}/sip-calls");
+        let attendee = call["properties"]["attendees"]["items"]["$ref"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_owned();
+        let attendee = &doc["components"]["schemas"][attendee.as_str()];
+        assert!(attendee["properties"]["role"].is_object() && attendee["properties"]["email"].is_null(), "{attendee}");
+        let rules = doc["paths"]["/api/sip-calls/{id}/answer"]["post"]["x-field-rules"].to_string();
+        assert!(rules.contains("obliged_cannot_decline"), "{rules}");
+        Ok(())
+    }
+}
