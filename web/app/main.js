@@ -14,6 +14,10 @@ import { UsersPage } from './pages/users.js';
 import { MyMeetingsPage, MeetingPage } from './pages/meetings.js';
 import { NewMeetingPage } from './pages/meeting-form.js';
 import { CalendarPage } from './pages/calendar.js';
+import { PlanPage } from './pages/plan.js';
+import { PlanVersionsPage } from './pages/plan-versions.js';
+import { PlanPrintPage } from './pages/plan-print.js';
+import { CommitmentsPage, useCommitmentCounts } from './pages/commitments.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -30,6 +34,7 @@ const everyone = () => true;
 const NAV = [
   { href: '#/inkorg', label: 'Inkorg', show: receivesInquiries, badge: 'inbox' },
   { href: '#/arenden', label: 'Ärenden', show: worksCases },
+  { href: '#/ataganden', label: 'Våra åtaganden', show: worksCases, badge: 'commitments' },
   { href: '#/utkorg', label: 'Skickade förfrågningar', show: sendsInquiries },
   { href: '#/moten', label: 'Möten', show: worksCases },
   { href: '#/kalender', label: 'Kalender', show: worksCases },
@@ -54,6 +59,10 @@ function route(path, user) {
   if (a === 'arenden' && c === 'moten' && d === 'nytt') return html`<${NewMeetingPage} user=${user} caseId=${b} />`;
   if (a === 'arenden' && b) return html`<${CasePage} user=${user} id=${b} />`;
   if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;
+  if (a === 'planer' && b && c === 'versioner') return html`<${PlanVersionsPage} user=${user} id=${b} />`;
+  if (a === 'planer' && b && c === 'utskrift') return html`<${PlanPrintPage} user=${user} id=${b} />`;
+  if (a === 'planer' && b && !c) return html`<${PlanPage} user=${user} id=${b} />`;
+  if (a === 'ataganden' && worksCases(user)) return html`<${CommitmentsPage} user=${user} />`;
   if (a === 'inkorg') return html`<${InboxPage} user=${user} />`;
   if (a === 'utkorg') return html`<${InboxPage} user=${user} outbox />`;
   if (a === 'moten' && !b && worksCases(user)) return html`<${MyMeetingsPage} user=${user} />`;
@@ -159,6 +168,7 @@ function Shell({ current }) {
   const path = useHash();
   const counts = useInboxCounts(user);
   const notices = useNotificationCount(user);
+  const commitments = useCommitmentCounts(user, worksCases(user));
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -194,6 +204,8 @@ function Shell({ current }) {
         let badge = '';
         if (n.badge === 'inbox' && counts) {
           badge = html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`;
+        } else if (n.badge === 'commitments' && commitments) {
+          badge = html` <span class="badge" id="ataganden-badge">${commitments.soon} snart<span class="sr-only">,</span> ${commitments.overdue} försenade</span>`;
         } else if (n.badge === 'notices' && notices !== null) {
           badge = html` <span class="badge" id="notiser-badge">${notices} olästa</span>`;
         }
