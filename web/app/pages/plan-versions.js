@@ -82,7 +82,7 @@ export function PlanVersionsPage({ id }) {
     ${shownError && html`<${LoadError} error=${shownError} />`}
     ${shown && html`<section aria-labelledby="version-rubrik" id="vald-version">
       <h2 id="version-rubrik">Version ${shown.v.version}, fastställd ${fmt(shown.v.adopted_at)}</h2>
-      <p>Deltog: ${shown.v.participation.organisations.map((o) => shown.names.org(o)).join(', ')}.
+      <p>Deltog: ${shown.v.participation.organisations.map((o) => shown.names.org(o)).join(', ')}.${' '}
         ${shown.v.participation.individual_present ? 'Individen deltog.' : 'Individen deltog inte.'} ${agreementText(shown.v.participation.agreement)}</p>
       <${Changes} v=${shown.v} names=${shown.names} />
       <h3>Planen som den fastställdes</h3>
