@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, signedIn, axe, screenshot, randomPersonnummer, noScriptErrors } from './helpers.js';
+import { launch, signedIn, axe, screenshot, randomPersonnummer, noScriptErrors, tabTo } from './helpers.js';
 
 let browser;
 let sara;
@@ -155,14 +155,22 @@ test('the clinic sees its action in Våra åtaganden live, takes it and marks it
 
   await commitmentRow(maria).getByRole('button', { name: /^Ta åtagandet/ }).click();
   await commitmentRow(maria).getByText('Maria Eriksson (rehabkoordinator)').waitFor();
-  await commitmentRow(maria).getByRole('button', { name: /^Ändra status/ }).click();
+  // The status is reported with the keyboard only.
+  await commitmentRow(maria).getByRole('button', { name: /^Ändra status/ }).focus();
+  await maria.keyboard.press('Enter');
   const dialog = maria.getByRole('dialog', { name: 'Ändra status för insatsen' });
-  await dialog.getByRole('button', { name: 'Spara status' }).click();
+  await dialog.waitFor();
+  await tabTo(maria, { tag: 'BUTTON', name: 'Spara status' }, 'the save button');
+  await maria.keyboard.press('Enter');
   await dialog.getByRole('alert').getByText(/Välj den nya statusen/).waitFor();
   await axe(maria, 'status dialog with an error');
-  await dialog.getByLabel('Klar').check();
-  await dialog.getByLabel('Kort notering').fill(NOTE);
-  await dialog.getByRole('button', { name: 'Spara status' }).click();
+  await tabTo(maria, { tag: 'INPUT', name: 'Pågår' }, 'the first status');
+  await maria.keyboard.press('ArrowDown');
+  assert.equal(await dialog.getByLabel('Klar').isChecked(), true);
+  await tabTo(maria, { tag: 'TEXTAREA', name: 'Kort notering' }, 'the note');
+  await maria.keyboard.type(NOTE);
+  await tabTo(maria, { tag: 'BUTTON', name: 'Spara status' }, 'the save button');
+  await maria.keyboard.press('Enter');
   await commitmentRow(maria).waitFor({ state: 'detached' });
   await maria.locator('#ataganden-badge', { hasText: `${soonBefore} snart` }).waitFor();
 
