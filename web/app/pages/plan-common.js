@@ -147,7 +147,7 @@ export function GoalList({ goals, id }) {
  * The read view of a plan's content. `H` is the heading tag of its parts ('h3' inside a
  * section); `actionButtons(action)` adds the buttons of a row (status, take).
  */
-export function PlanContentView({ content, names, H = 'h3', actionButtons, idPrefix = 'plan', notes = true }) {
+export function PlanContentView({ content, names, H = 'h3', actionButtons, idPrefix = 'plan', notes = true, lost = [] }) {
   const goalText = (gid) => (content.goals.find((g) => g.id === gid) || {}).text || '–';
   const sub = { h2: 'h3', h3: 'h4' }[H] || 'h5';
   return html`<div class="plan-content">
@@ -169,7 +169,8 @@ export function PlanContentView({ content, names, H = 'h3', actionButtons, idPre
           <td>${fmtDate(a.due_on)}<${DueFlag} action=${a} /></td>
           <td>${a.goal_id ? goalText(a.goal_id) : '–'}</td>
           <td class="action-status"><span class="state" data-status=${a.status}>${statusText(a)}</span>
-            ${notes && a.note ? html`<br /><span class="hint">${a.note}</span>` : ''}</td>
+            ${notes && a.note ? html`<br /><span class="hint">${a.note}</span>` : ''}
+            ${lost.includes(a.id) ? html`<br /><span class="flag">Behöver ny ansvarig</span>` : ''}</td>
           ${actionButtons && html`<td>${actionButtons(a)}</td>`}
         </tr>`)}</tbody>
       </table>

@@ -159,7 +159,7 @@ export function PlanPage({ user, id }) {
     ${booked && html`<div class="notice" role="status"><p>Uppföljningsmötet är bokat. <a href=${`#/moten/${booked.id}`}>Öppna mötet</a></p></div>`}
     ${adopted && html`<section aria-labelledby="gallande-rubrik" id="gallande-plan">
       <h2 id="gallande-rubrik">Gällande plan, version ${adopted.version}</h2>
-      <${PlanContentView} content=${adopted.content} names=${names} actionButtons=${actionButtons} idPrefix="gallande" />
+      <${PlanContentView} content=${adopted.content} names=${names} actionButtons=${actionButtons} idPrefix="gallande" lost=${lost} />
     </section>`}
     ${draft && plan.may.edit && html`<${PlanEditor} content=${draft} setContent=${setContent} errors=${errors} orgs=${orgs}
       ownerId=${plan.owner_organisation_id} busy=${busy} onSave=${save} onAdopt=${plan.may.adopt ? adopt : null}
