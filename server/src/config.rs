@@ -21,6 +21,7 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     pub consent: ConsentSettings,
     pub inquiry: InquirySettings,
+    pub plans: PlanSettings,
     pub stream: StreamSettings,
     pub log: LogSettings,
     pub mail: MailSettings,
@@ -76,6 +77,13 @@ pub struct ConsentSettings {
 pub struct InquirySettings {
     /// Days from sending to the answer date when the sender names none.
     pub default_answer_days: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSettings {
+    /// Days before an action's date (or a plan's follow-up) that its people are reminded.
+    pub warn_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

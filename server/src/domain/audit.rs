@@ -55,6 +55,22 @@ code_enum! {
         MeetingAnswer = "meeting.answer",
         /// The organiser records an external attendee's answer.
         MeetingAnswerAttendee = "meeting.answer_attendee",
+        PlanCreate = "plan.create",
+        PlanRead = "plan.read",
+        PlanList = "plan.list",
+        /// The draft rewritten.
+        PlanUpdate = "plan.update",
+        PlanAdopt = "plan.adopt",
+        PlanRevise = "plan.revise",
+        PlanDiscard = "plan.discard",
+        PlanClose = "plan.close",
+        PlanVersionRead = "plan.version_read",
+        PlanActionUpdate = "plan.action_update",
+        PlanActionTake = "plan.action_take",
+        /// "Våra åtaganden": the organisation's open actions.
+        PlanCommitmentList = "plan.commitment_list",
+        /// The follow-up booked as a meeting.
+        PlanFollowUpBook = "plan.follow_up_book",
         AuditSearch = "audit.search",
         /// The demo data loaded into an empty store (`serve --demo`).
         DemoSeed = "demo.seed",

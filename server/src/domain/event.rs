@@ -37,6 +37,16 @@ code_enum! {
         MeetingUpdated = "meeting.updated",
         MeetingCancelled = "meeting.cancelled",
         MeetingAnswered = "meeting.answered",
+        /// A joint plan was started (subject: the plan).
+        PlanCreated = "plan.created",
+        /// A plan's draft was edited, a revision opened or a draft discarded.
+        PlanChanged = "plan.changed",
+        PlanAdopted = "plan.adopted",
+        PlanClosed = "plan.closed",
+        /// The responsible organisation reported an action's status or took it.
+        PlanActionUpdated = "plan.action_updated",
+        /// A responsible organisation lost consent: its actions need a new responsible.
+        PlanResponsibleLost = "plan.responsible_lost",
         /// A notification for the audience's one user (subject: the notification).
         NotificationCreated = "notification.created",
         /// A sign-in session ended (subject: the session). Never sent to a client: the hub
@@ -71,6 +81,12 @@ impl EventKind {
             | EventKind::MeetingUpdated
             | EventKind::MeetingCancelled
             | EventKind::MeetingAnswered
+            | EventKind::PlanCreated
+            | EventKind::PlanChanged
+            | EventKind::PlanAdopted
+            | EventKind::PlanClosed
+            | EventKind::PlanActionUpdated
+            | EventKind::PlanResponsibleLost
             | EventKind::NotificationCreated
             | EventKind::SessionEnded => false,
         }
@@ -105,6 +121,12 @@ impl EventKind {
             EventKind::MeetingUpdated => &[A::MeetingUpdate, A::MeetingInvite],
             EventKind::MeetingCancelled => &[A::MeetingCancel],
             EventKind::MeetingAnswered => &[A::MeetingAnswer, A::MeetingAnswerAttendee],
+            EventKind::PlanCreated => &[A::PlanCreate],
+            EventKind::PlanChanged => &[A::PlanUpdate, A::PlanRevise, A::PlanDiscard],
+            EventKind::PlanAdopted => &[A::PlanAdopt],
+            EventKind::PlanClosed => &[A::PlanClose],
+            EventKind::PlanActionUpdated => &[A::PlanActionUpdate, A::PlanActionTake],
+            EventKind::PlanResponsibleLost => &[A::ConsentEnd, A::ConsentAnnul],
             EventKind::NotificationCreated | EventKind::SessionEnded => &[],
         }
     }
@@ -239,6 +261,12 @@ mod tests {
                 "meeting.updated",
                 "meeting.cancelled",
                 "meeting.answered",
+                "plan.created",
+                "plan.changed",
+                "plan.adopted",
+                "plan.closed",
+                "plan.action_updated",
+                "plan.responsible_lost",
                 "notification.created",
                 "session.ended",
             ]

@@ -18,6 +18,7 @@ pub mod oidc;
 mod oidc_login;
 mod oidc_page;
 pub mod organisations;
+pub mod plans;
 pub mod problem;
 pub mod rules;
 pub mod stream;
@@ -67,6 +68,7 @@ use crate::error::{AppError, Problem};
         (name = "messages", description = "Meddelanden i ärenden"),
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
+        (name = "plans", description = "Samverkansplaner och våra åtaganden"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -107,6 +109,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(notifications::router())
         .merge(meetings::router())
+        .merge(plans::router())
         .merge(audit::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());

@@ -301,6 +301,12 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::InquiryWithdrawn
         | EventKind::InquiryClosed
         | EventKind::InquiryThreadPost
+        | EventKind::PlanCreated
+        | EventKind::PlanChanged
+        | EventKind::PlanAdopted
+        | EventKind::PlanClosed
+        | EventKind::PlanActionUpdated
+        | EventKind::PlanResponsibleLost
         | EventKind::SessionEnded => false,
     }
 }

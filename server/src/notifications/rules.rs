@@ -53,6 +53,11 @@ pub enum To {
     LostAccess,
     /// Who recorded the consent, when someone else ended or annulled it. No case check.
     Recorder,
+    /// Those holding the plan's actions in other organisations (the person, or else the
+    /// organisation's case workers) and the overall responsible.
+    PlanHolders,
+    /// The plan's owner: the case's responsible and the overall responsible.
+    PlanOwner,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -85,6 +90,14 @@ pub const fn rule(kind: EventKind) -> Rule {
         }
         // An answer shows in the meeting, live; the organiser is not sent e-mail for each.
         EventKind::MeetingAnswered => Rule::Nobody,
+        EventKind::PlanAdopted => Rule::Tell(N::PlanAdopted, To::PlanHolders),
+        EventKind::PlanResponsibleLost => Rule::Tell(N::PlanResponsibleLost, To::PlanOwner),
+        // Drafts are the owner's own work; closing and status reports show in the plan and
+        // in "Våra åtaganden", live.
+        EventKind::PlanCreated
+        | EventKind::PlanChanged
+        | EventKind::PlanClosed
+        | EventKind::PlanActionUpdated => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -179,6 +192,8 @@ pub async fn apply(tx: &mut Tx, settings: &Settings, event: &NewEvent) -> StoreR
             };
             triggers::consent_changed(tx, settings, subject(event)?, event.case_id, user).await
         }
+        To::PlanHolders => super::plans::adopted(tx, settings, subject(event)?).await,
+        To::PlanOwner => super::plans::responsible_lost(tx, settings, subject(event)?).await,
     }
 }
 
@@ -189,7 +204,9 @@ mod tests {
     use super::*;
 
     /// Told by the scheduler, not by an event.
-    const REMINDERS: [NotificationKind; 3] = [
+    const REMINDERS: [NotificationKind; 5] = [
+        NotificationKind::PlanActionDue,
+        NotificationKind::PlanFollowUpDue,
         NotificationKind::InquiryOverdue,
         NotificationKind::ConsentEnding,
         NotificationKind::MeetingReminder,
@@ -237,6 +254,10 @@ mod tests {
                 "inquiry.closed",
                 "inquiry.thread_post",
                 "meeting.answered",
+                "plan.created",
+                "plan.changed",
+                "plan.closed",
+                "plan.action_updated",
                 "notification.created",
                 "session.ended",
             ]

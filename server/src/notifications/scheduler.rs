@@ -1,5 +1,5 @@
-//! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders and
-//! the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
+//! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders, plan
+//! actions and follow-ups falling due, and the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
 //! due) in the transaction that notifies, so it goes out exactly once however many hub
 //! processes run and however often they restart.
 
@@ -16,7 +16,7 @@ use crate::domain::{InquiryId, Timestamp};
 use crate::mail::templates;
 use crate::metrics::Metrics;
 use crate::store::notifications as stored;
-use crate::store::{outbox, users, Store, StoreError, StoreResult, Tx};
+use crate::store::{outbox, plans, users, Store, StoreError, StoreResult, Tx};
 
 use super::{triggers, NotificationKind};
 
@@ -29,6 +29,8 @@ pub struct Round {
     pub inquiries_overdue: usize,
     pub consents_ending: usize,
     pub meeting_reminders: usize,
+    /// Plan actions due soon or overdue, and follow-ups coming up or passed.
+    pub plan_reminders: usize,
     pub digests: usize,
 }
 
@@ -69,6 +71,7 @@ pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> Sto
         inquiries_overdue: overdue_inquiries(store, settings, now).await?,
         consents_ending: ending_consents(store, settings, now).await?,
         meeting_reminders: meeting_reminders(store, settings, now).await?,
+        plan_reminders: plan_reminders(store, settings, now).await?,
         digests: digests(store, settings, now).await?,
     })
 }
@@ -150,6 +153,42 @@ async fn meeting_reminders(
         let kind = NotificationKind::MeetingReminder;
         if let Some(mut tx) = claim(store, kind, &id.to_string(), &due).await? {
             triggers::meeting_reminder(&mut tx, settings, id).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Plan actions due within `plans.warn_days` or overdue, and follow-ups coming up or passed:
+/// each once before its date ("soon") and once after it ("passed"), per date, so a moved
+/// date is reminded of again.
+async fn plan_reminders(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
+    let today = date_of(now);
+    let until = today + chrono::Days::new(settings.plans.warn_days.max(0).unsigned_abs());
+    let (actions, follow_ups) = {
+        let mut read = store.read().await?;
+        (
+            plans::reminders::due_actions(&mut read, until, BATCH).await?,
+            plans::reminders::follow_ups(&mut read, until, BATCH).await?,
+        )
+    };
+    let phase = |date: NaiveDate| if date < today { "passed" } else { "soon" };
+    let mut done = 0;
+    for (plan, action, due_on) in actions {
+        let due = format!("{}:{due_on}", phase(due_on));
+        let kind = NotificationKind::PlanActionDue;
+        if let Some(mut tx) = claim(store, kind, &action.to_string(), &due).await? {
+            super::plans::action_due(&mut tx, settings, plan, action).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    for (plan, follow_up_on) in follow_ups {
+        let due = format!("{}:{follow_up_on}", phase(follow_up_on));
+        let kind = NotificationKind::PlanFollowUpDue;
+        if let Some(mut tx) = claim(store, kind, &plan.to_string(), &due).await? {
+            super::plans::follow_up_due(&mut tx, settings, plan).await?;
             tx.commit().await?;
             done += 1;
         }

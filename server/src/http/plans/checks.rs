@@ -1,0 +1,89 @@
+//! The draft's checks that need the store, and where an adoption problem is shown.
+
+use crate::domain::plan::{AdoptionProblem, PlanContent, Responsible};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::store::{organisations, users, StoreError, Tx};
+
+/// Field errors for a responsibility: the organisation exists, and the person, when named,
+/// is an active user of it.
+async fn check_responsible(
+    tx: &mut Tx,
+    path: &str,
+    responsible: Responsible,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<()> {
+    match organisations::get(tx, responsible.organisation).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => {
+            errors.push(FieldError::new(
+                format!("{path}.organisation_id"),
+                "unknown_organisation",
+                "okänd organisation",
+            ));
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    }
+    if let Some(person) = responsible.person {
+        let fits = match users::get(tx, person).await {
+            Ok(user) => user.active && user.organisation_id == responsible.organisation,
+            Err(StoreError::NotFound) => false,
+            Err(err) => return Err(err.into()),
+        };
+        if !fits {
+            errors.push(FieldError::new(
+                format!("{path}.person_id"),
+                "invalid_person",
+                "ange en aktiv användare i den ansvariga organisationen",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every organisation the draft names exists, and every named person is an active user of
+/// the organisation they are named for.
+pub(super) async fn check_content(tx: &mut Tx, content: &PlanContent) -> AppResult<()> {
+    let mut errors = Vec::new();
+    for (n, action) in content.actions.iter().enumerate() {
+        let path = format!("actions[{n}].responsible");
+        check_responsible(tx, &path, action.responsible, &mut errors).await?;
+    }
+    if let Some(overall) = content.overall {
+        check_responsible(tx, "overall", overall, &mut errors).await?;
+    }
+    for (n, reader) in content.readers.iter().enumerate() {
+        match organisations::get(tx, *reader).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => errors.push(FieldError::new(
+                format!("readers[{n}]"),
+                "unknown_organisation",
+                "okänd organisation",
+            )),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// The field an adoption problem is shown at: the goal or action itself where it names one.
+pub(super) fn problem_field(problem: AdoptionProblem, content: &PlanContent) -> String {
+    let at = match problem {
+        AdoptionProblem::GoalOutOfPlace(id) => content
+            .goals
+            .iter()
+            .position(|g| g.id == id)
+            .map(|n| format!("goals[{n}]")),
+        AdoptionProblem::ActionGoalMissing(id) => content
+            .actions
+            .iter()
+            .position(|a| a.id == id)
+            .map(|n| format!("actions[{n}].goal_id")),
+        _ => None,
+    };
+    at.unwrap_or_else(|| problem.field().to_owned())
+}
