@@ -52,8 +52,8 @@ function Changes({ v, names }) {
     <tbody>${changes.map((ch) => html`<tr data-change=${ch.change}>
       <th scope="row">${PARTS[ch.part] || ch.part}</th>
       <td>${CHANGES[ch.change] || ch.change}</td>
-      <td class="before"><${Value} value=${ch.before} names=${names} /></td>
-      <td class="after"><${Value} value=${ch.after} names=${names} /></td>
+      <td class="before"><${Value} value=${ch.part === 'reader' && ch.before ? [ch.before] : ch.before} names=${names} /></td>
+      <td class="after"><${Value} value=${ch.part === 'reader' && ch.after ? [ch.after] : ch.after} names=${names} /></td>
     </tr>`)}</tbody>
   </table>`;
 }

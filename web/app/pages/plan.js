@@ -150,7 +150,7 @@ export function PlanPage({ user, id }) {
     ${actionError && html`<div class="notice error-notice" role="alert"><p>${actionError}</p></div>`}
     <div class="actions">
       ${plan.may.revise && html`<button type="button" class="primary" onClick=${step('revise', 'En ny version av planen skrivs.')}>Revidera planen</button>`}
-      ${owner && plan.draft && plan.may.edit && html`<button type="button" onClick=${() => setDialog({ kind: 'discard' })}>Kasta utkastet</button>`}
+      ${(plan.may.discard ?? (owner && plan.draft && plan.may.edit)) && html`<button type="button" onClick=${() => setDialog({ kind: 'discard' })}>Kasta utkastet</button>`}
       ${plan.may.close && html`<button type="button" onClick=${() => setDialog({ kind: 'close' })}>Avsluta planen</button>`}
       ${owner && adopted && plan.state !== 'closed' && html`<button type="button" onClick=${() => setDialog({ kind: 'meeting' })}>Boka uppföljningen som möte</button>`}
       ${plan.version > 0 && html`<a href=${`#/planer/${id}/versioner`}>Versioner</a>`}
