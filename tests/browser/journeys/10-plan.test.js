@@ -150,6 +150,7 @@ test('the clinic sees its action in Våra åtaganden live, takes it and marks it
   await maria.locator('#ataganden-badge', { hasText: `${soonBefore + 1} snart` }).waitFor();
   assert.equal(await maria.evaluate(() => window.notReloaded), true, 'the commitments changed without a reload');
   await commitmentRow(maria).getByText('Snart').waitFor();
+  await commitmentRow(maria).getByRole('link', { name: `SIP för ${person}` }).waitFor();
   await axe(maria, 'commitments with the new action');
   await screenshot(maria, '10-rehabkoordinator-ataganden');
 

@@ -48,12 +48,13 @@ export function CommitmentsPage({ user }) {
   const [actionError, setActionError] = useState(null);
   const query = (FILTERS.find((f) => f[0] === filter) || FILTERS[0])[2];
   const [{ loading, data, error }, reload] = useLoad(async (background) => {
-    const [list, counts, people] = await Promise.all([
+    const [list, counts, people, cases] = await Promise.all([
       api('GET', `/api/commitments${query}`, undefined, { background }),
       api('GET', '/api/commitments/counts', undefined, { background }),
       peopleOf(user.organisation_id),
+      api('GET', '/api/cases?limit=200', undefined, { background }).catch(() => ({ items: [] })),
     ]);
-    return { list, counts, people };
+    return { list, counts, people, cases: cases.items || [] };
   }, [filter]);
   useLive((e) => { if (isPlanEvent(e)) reload(true); }, [filter]);
   const person = (pid) => ((data && data.people.find((p) => p.id === pid)) || {}).display_name || (pid === user.id ? user.display_name : null);
@@ -67,6 +68,7 @@ export function CommitmentsPage({ user }) {
       setActionError(err.message);
     }
   };
+  const individual = (cid) => ((data && data.cases.find((k) => k.id === cid)) || {}).individual_name;
   const items = data ? data.list.items : [];
   const c = data && data.counts;
   return html`<h1 tabindex="-1">Våra åtaganden</h1>
@@ -85,13 +87,13 @@ export function CommitmentsPage({ user }) {
     ${data && items.length === 0 && html`<p class="empty" role="status">Inga åtaganden att visa.</p>`}
     ${data && items.length > 0 && html`<table id="ataganden">
       <caption class="sr-only">Våra åtaganden</caption>
-      <thead><tr><th scope="col">Insats</th><th scope="col">Plan</th><th scope="col">Klart senast</th><th scope="col">Status</th><th scope="col">Ansvarig person</th><th scope="col"><span class="sr-only">Åtgärder</span></th></tr></thead>
+      <thead><tr><th scope="col">Insats</th><th scope="col">Plan och individ</th><th scope="col">Klart senast</th><th scope="col">Status</th><th scope="col">Ansvarig person</th><th scope="col"><span class="sr-only">Åtgärder</span></th></tr></thead>
       <tbody>${items.map((item) => {
         const a = item.action;
         const who = item.taken_by || a.responsible.person_id;
         return html`<tr data-action=${a.id}>
           <td>${a.what}</td>
-          <td><a href=${`#/planer/${item.plan_id}`}>${KIND_SHORT[item.plan_kind] || item.plan_kind}</a></td>
+          <td><a href=${`#/planer/${item.plan_id}`}>${KIND_SHORT[item.plan_kind] || item.plan_kind}${individual(item.case_id) ? ` för ${individual(item.case_id)}` : ''}</a></td>
           <td>${fmtDate(a.due_on)}<${DueFlag} action=${{ ...a, due: item.due }} /></td>
           <td><span class="state" data-status=${a.status}>${statusText(a)}</span></td>
           <td>${(who && person(who)) || html`<span class="hint">Ingen har tagit det</span>`}</td>
