@@ -105,8 +105,20 @@ test('the social worker creates a SIP and drafts goals and actions for three par
   const overall = group(sara, 'Övergripande ansvar');
   await overall.getByLabel('Organisation').selectOption({ label: OWN });
   await overall.getByLabel('Person').selectOption({ label: 'Sara Lind (socialsekreterare)' });
+  // Försäkringskassan is not covered by the consent: the refusal is shown beside the field.
+  const third = group(sara, 'Insats 3');
+  await third.getByLabel('Ansvarig organisation').selectOption({ label: 'Försäkringskassan' });
+  await sara.getByRole('button', { name: 'Spara utkastet' }).click();
+  const orgField = third.getByLabel('Ansvarig organisation');
+  await sara.locator('[id="f-actions[2].responsible.organisation_id-fel"]').getByText(/Försäkringskassan/).waitFor();
+  assert.equal(await orgField.getAttribute('aria-invalid'), 'true');
+  await sara.getByRole('alert').getByRole('link', { name: /Insats 3, ansvarig organisation/ }).waitFor();
+  await axe(sara, 'draft with a consent_missing beside the action');
+  await orgField.selectOption({ label: AF });
+  await third.getByLabel('Ansvarig person').selectOption({ label: 'Peter Lund (arbetsförmedlare)' });
   await sara.getByRole('button', { name: 'Spara utkastet' }).click();
   await sara.getByText('Utkastet är sparat.').waitFor({ state: 'attached' });
+  assert.equal(await sara.locator('[id="f-actions[2].responsible.organisation_id-fel"]').count(), 0);
   await axe(sara, 'draft with goals and actions');
   await screenshot(sara, '10-socialsekreterare-plan-utkast');
 });

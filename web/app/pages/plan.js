@@ -4,7 +4,7 @@
 // updates and taking an action, and booking the follow-up as a meeting.
 
 import { html, useState, useRef, useEffect } from '../lib.js';
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import {
   Field, Select, ErrorSummary, useForm, useTitle, useLoad, useLive, Loading, LoadError, announce, fmt, fmtDate,
 } from '../ui.js';
@@ -96,7 +96,11 @@ export function PlanPage({ user, id }) {
     const local = localProblems(draft);
     if (Object.keys(local).length) { setErrors(local); return false; }
     return run(async () => {
-      await api('PUT', `/api/plans/${id}/draft`, toContent(draft));
+      try {
+        await api('PUT', `/api/plans/${id}/draft`, toContent(draft));
+      } catch (err) {
+        throw consentErrors(err, draft, names, plan.owner_organisation_id);
+      }
       setDirty(false);
       announce('Utkastet är sparat.');
       await reload(true);
@@ -181,6 +185,22 @@ export function PlanPage({ user, id }) {
     ${dialog && dialog.kind === 'close' && html`<${ConfirmDialog} title="Avsluta planen"
       text="Planen avslutas. Alla fastställda versioner går fortfarande att läsa, men inget kan ändras."
       confirm="Avsluta planen" onClose=${() => setDialog(null)} onConfirm=${async () => { setDialog(null); await step('close', 'Planen är avslutad.')(); }} />`}`;
+}
+
+/**
+ * A 409 `consent_missing` names the organisations without consent in its text: the error is
+ * put beside every field that names one of them.
+ */
+function consentErrors(err, c, names, ownerId) {
+  if (!(err instanceof ApiError) || err.code !== 'consent_missing') return err;
+  const named = (oid) => oid && oid !== ownerId && err.message.includes(names.org(oid));
+  const errors = [];
+  c.actions.forEach((a, i) => {
+    if (named(a.responsible.organisation_id)) errors.push({ field: `actions[${i}].responsible.organisation_id`, message: err.message });
+  });
+  if (named(c.overall.organisation_id)) errors.push({ field: 'overall.organisation_id', message: err.message });
+  if (c.readers.some(named)) errors.push({ field: 'readers', message: err.message });
+  return errors.length ? new ApiError(err.status, { ...err.problem, errors }) : err;
 }
 
 export const agreementText = (a) => ({
