@@ -16,6 +16,7 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+pub use checks::tell_responsible_lost;
 use checks::{check_content, problem_field};
 pub use dto::*;
 
