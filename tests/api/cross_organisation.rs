@@ -78,6 +78,13 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
         (Method::POST, plan("/discard"), None),
         (Method::POST, plan("/close"), None),
         (Method::GET, plan("/versions"), None),
+        (
+            Method::POST,
+            plan("/follow-up-meeting"),
+            Some(
+                json!({"starts_at": until.clone(), "ends_at": until.clone(), "location": "Rum 1"}),
+            ),
+        ),
         (Method::GET, plan("/versions/1"), None),
         (
             Method::PATCH,

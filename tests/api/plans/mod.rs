@@ -10,6 +10,7 @@ use crate::on_both_stores;
 
 mod actions;
 mod consent_gate;
+mod follow_up;
 mod reminders;
 mod revocation;
 mod versions;
