@@ -242,6 +242,11 @@ export const ACTIONS = {
   'message.read': 'Läste meddelande', 'meeting.create': 'Bokade möte', 'meeting.read': 'Läste möte', 'meeting.list': 'Listade möten',
   'meeting.update': 'Ändrade möte', 'meeting.invite': 'Bjöd in till möte', 'meeting.cancel': 'Ställde in möte',
   'meeting.answer': 'Svarade på mötesinbjudan', 'meeting.answer_attendee': 'Registrerade extern deltagares svar',
+  'plan.create': 'Skapade plan', 'plan.read': 'Läste plan', 'plan.list': 'Listade planer',
+  'plan.update': 'Ändrade planutkast', 'plan.adopt': 'Fastställde plan', 'plan.revise': 'Började revidera plan',
+  'plan.discard': 'Kastade planutkast', 'plan.close': 'Avslutade plan', 'plan.version_read': 'Läste planversion',
+  'plan.action_update': 'Uppdaterade insats', 'plan.action_take': 'Tog insats', 'plan.commitment_list': 'Listade åtaganden',
+  'plan.follow_up_book': 'Bokade uppföljningsmöte',
   'demo.seed': 'Demodata skapades',
 };
 

@@ -277,6 +277,20 @@ pub async fn check_plan_consent(
     Err(AppError::consent_missing(&names, kind.purpose()))
 }
 
+/// The organisations among `organisations` no consent for the kind's purpose covers now.
+pub async fn plan_uncovered(
+    tx: &mut Tx,
+    case: &CaseAccess,
+    kind: PlanKind,
+    organisations: impl IntoIterator<Item = OrganisationId>,
+    now: Timestamp,
+) -> Result<Vec<OrganisationId>, AppError> {
+    Ok(match store::cases::facts(tx, case.case_id()).await? {
+        Some(facts) => policy::uncovered_organisations(&facts, kind, organisations, now),
+        None => Vec::new(),
+    })
+}
+
 /// The plan's open actions whose responsible organisation has lost consent.
 pub async fn plan_needs_new_responsible(
     tx: &mut Tx,

@@ -2,11 +2,13 @@
 //! adopted (fastställd) with who took part, revised, closed. Every organisation the plan
 //! names must be covered by consent for the kind's purpose (409 `consent_missing`). The life
 //! cycle is `domain::plan`; versions and their changes are in `versions`, the actions'
-//! status reports and "Våra åtaganden" in `actions`.
+//! status reports and "Våra åtaganden" in `actions`, the follow-up
+//! meeting in `follow_up`.
 
 mod actions;
 mod checks;
 mod dto;
+mod follow_up;
 mod versions;
 
 use axum::extract::State;
@@ -16,6 +18,7 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+pub use checks::tell_responsible_lost;
 use checks::{check_content, problem_field};
 pub use dto::*;
 
@@ -43,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close_plan))
         .merge(versions::router())
         .merge(actions::router())
+        .merge(follow_up::router())
 }
 
 impl From<InvalidPlanStep> for AppError {

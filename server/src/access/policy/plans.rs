@@ -217,6 +217,22 @@ pub fn needs_new_responsible(
         .collect()
 }
 
+/// The open actions that needed no new responsible before a consent change and need one
+/// after it: their organisation lost consent for the kind's purpose in that change.
+pub fn responsible_lost(
+    before: &CaseFacts,
+    after: &CaseFacts,
+    kind: PlanKind,
+    actions: &[(PlanActionId, OrganisationId, bool)],
+    now: Timestamp,
+) -> Vec<PlanActionId> {
+    let already = needs_new_responsible(before, kind, actions, now);
+    needs_new_responsible(after, kind, actions, now)
+        .into_iter()
+        .filter(|id| !already.contains(id))
+        .collect()
+}
+
 /// The plan-list filter: the plans the actor's organisation owns or is named in, each only
 /// while the actor sees its case for its kind's purpose, as SQL over
 /// `plans p JOIN cases c ON c.id = p.case_id JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id`.

@@ -1,8 +1,12 @@
-//! The draft's checks that need the store, and where an adoption problem is shown.
+//! The draft's checks that need the store, where an adoption problem is shown, and who is
+//! told when a consent change leaves actions without a responsible.
 
+use crate::access::policy::{self, CaseFacts};
+use crate::domain::event::{Audience, Detail, NewEvent};
 use crate::domain::plan::{AdoptionProblem, PlanContent, Responsible};
+use crate::domain::{CaseId, EventKind, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::store::{organisations, users, StoreError, Tx};
+use crate::store::{organisations, plans, users, StoreError, Tx};
 
 /// Field errors for a responsibility: the organisation exists, and the person, when named,
 /// is an active user of it.
@@ -86,4 +90,38 @@ pub(super) fn problem_field(problem: AdoptionProblem, content: &PlanContent) -> 
         _ => None,
     };
     at.unwrap_or_else(|| problem.field().to_owned())
+}
+
+/// After a consent change (`before` and `after` are the individual's cases' facts around
+/// it): each live plan whose actions it left without a covered responsible gets a
+/// `plan.responsible_lost` event for its owner, whose rule tells the owner's people. The
+/// actions themselves show in the plan's `needs_new_responsible` from the commit on.
+pub async fn tell_responsible_lost(
+    tx: &mut Tx,
+    before: &[CaseFacts],
+    after: &[CaseFacts],
+    now: Timestamp,
+) -> AppResult<()> {
+    let case_ids: Vec<CaseId> = after.iter().map(|f| f.case_id).collect();
+    for (plan, case_id, kind, held) in plans::adopted_in_cases(tx, &case_ids).await? {
+        let (Some(b), Some(a)) = (
+            before.iter().find(|f| f.case_id == case_id),
+            after.iter().find(|f| f.case_id == case_id),
+        ) else {
+            continue;
+        };
+        if policy::responsible_lost(b, a, kind, &held, now).is_empty() {
+            continue;
+        }
+        tx.event(NewEvent {
+            kind: EventKind::PlanResponsibleLost,
+            case_id: Some(case_id),
+            individual_id: Some(a.individual_id),
+            subject_id: Some(plan.to_string()),
+            purpose: Some(kind.purpose()),
+            audience: Audience::Organisations(vec![a.owner]),
+            detail: Detail::None,
+        });
+    }
+    Ok(())
 }

@@ -202,3 +202,24 @@ fn the_list_filter_reads_the_parties_and_each_kinds_purpose() {
         "no case work, no plans"
     );
 }
+
+#[test]
+fn a_consent_change_names_only_the_actions_it_left_without_a_responsible() {
+    let (owner, clinic, af) = (
+        OrganisationId::new(),
+        OrganisationId::new(),
+        OrganisationId::new(),
+    );
+    let before = case(owner, &[clinic], &[Purpose::Sip]);
+    let mut after = before.clone();
+    after.consents[0].status = ConsentStatus::Ended;
+    let (a, b) = (PlanActionId::new(), PlanActionId::new());
+    // The AF action lacked consent already; only the clinic's is newly lost.
+    let actions = [(a, clinic, true), (b, af, true)];
+    let now = Timestamp::now();
+    assert_eq!(
+        responsible_lost(&before, &after, PlanKind::Sip, &actions, now),
+        vec![a]
+    );
+    assert!(responsible_lost(&before, &before, PlanKind::Sip, &actions, now).is_empty());
+}
