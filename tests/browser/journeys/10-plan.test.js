@@ -257,10 +257,19 @@ test('the follow-up is booked as a meeting in one step; the case page lists the 
   await sara.getByRole('button', { name: 'Boka uppföljningen som möte' }).click();
   const dialog = sara.getByRole('dialog', { name: 'Boka uppföljningen som möte' });
   assert.equal(await dialog.getByLabel('Datum').inputValue(), inDays(30));
-  await dialog.getByLabel('Plats').fill(`Stadsdelsförvaltningen, rum ${RUN}`);
-  await axe(sara, 'follow-up meeting dialog');
+  // Neither place nor video link: the server's refusal lands beside the place.
   await dialog.getByRole('button', { name: 'Boka mötet' }).click();
-  await sara.getByRole('link', { name: 'Öppna mötet' }).waitFor();
+  await dialog.locator('#f-location-fel').waitFor();
+  assert.equal(await dialog.getByLabel('Plats').getAttribute('aria-invalid'), 'true');
+  await axe(sara, 'follow-up meeting dialog with an error');
+  await dialog.getByLabel('Plats').fill(`Stadsdelsförvaltningen, rum ${RUN}`);
+  await dialog.getByRole('button', { name: 'Boka mötet' }).click();
+  await sara.getByRole('link', { name: 'Öppna mötet' }).click();
+  await sara.getByRole('heading', { level: 1 }).filter({ hasText: /SIP/ }).waitFor();
+  await sara.getByText(`Stadsdelsförvaltningen, rum ${RUN}`).first().waitFor();
+  await sara.getByText('Maria Eriksson (rehabkoordinator)').first().waitFor();
+  await axe(sara, 'the booked follow-up meeting');
+  await sara.goBack();
   await sara.getByRole('link', { name: /Till ärendet/ }).click();
   await sara.getByRole('heading', { level: 1, name: `Ärende: ${person}` }).waitFor();
   await sara.locator('#arendets-planer').getByText('Fastställd').waitFor();

@@ -122,7 +122,8 @@ export function FollowUpDialog({ plan, onClose, onDone }) {
     if (Object.keys(local).length) return setErrors(local);
     const start = new Date(`${day}T${time}`);
     const end = new Date(start.getTime() + Number(data.get('duration') || 60) * 60000);
-    const body = { starts_at: start.toISOString(), ends_at: end.toISOString(), location: String(data.get('location') || '').trim() || null };
+    const text = (k) => String(data.get(k) || '').trim() || null;
+    const body = { starts_at: start.toISOString(), ends_at: end.toISOString(), location: text('location'), video_link: text('video_link') };
     run(async () => {
       const meeting = await api('POST', `/api/plans/${plan.id}/follow-up-meeting`, body);
       onDone(meeting);
@@ -133,13 +134,14 @@ export function FollowUpDialog({ plan, onClose, onDone }) {
   return html`<${Dialog} title="Boka uppföljningen som möte" onClose=${onClose}>
     <p>Mötet bokas med de ansvariga personerna i planen, som får en kalenderinbjudan.</p>
     <form ref=${form} onSubmit=${submit} novalidate>
-      <${ErrorSummary} errors=${errs} labels=${{ date: 'Datum', time: 'Starttid', duration: 'Längd', location: 'Plats', starts_at: 'Datum', ends_at: 'Längd' }} />
+      <${ErrorSummary} errors=${errs} labels=${{ date: 'Datum', time: 'Starttid', duration: 'Längd', location: 'Plats', video_link: 'Videolänk', starts_at: 'Datum', ends_at: 'Längd' }} />
       <div class="field-row">
         <${Field} name="date" label="Datum" type="date" required defaultValue=${date} error=${errs.date} />
         <${Field} name="time" label="Starttid" type="time" required defaultValue="10:00" error=${errs.time} />
         <${Select} name="duration" label="Längd" options=${DURATIONS} selected="60" error=${errs.duration} />
       </div>
       <${Field} name="location" label="Plats" error=${errors.location} hint="Platsen står i kalenderinbjudan: skriv inget om individen." />
+      <${Field} name="video_link" label="Videolänk" error=${errors.video_link} inputmode="url" hint="Börjar med https://. Ange plats, videolänk eller båda." />
       <div class="actions">
         <button class="primary" type="submit" disabled=${busy}>Boka mötet</button>
         <button type="button" onClick=${onClose}>Avbryt</button>
