@@ -275,6 +275,33 @@ test('the follow-up is booked as a meeting in one step; the case page lists the 
   await sara.locator('#arendets-planer').getByText('Fastställd').waitFor();
   await axe(sara, 'case page with its plan');
   await screenshot(sara, '10-socialsekreterare-arende-med-plan');
+});
+
+test('a never-adopted draft is discarded whole; the adopted plan is closed and stays readable', async () => {
+  await sara.getByLabel('Sorts plan').selectOption('sip');
+  await sara.getByLabel('Rubrik').fill('Ett utkast som kastas');
+  await sara.getByRole('button', { name: 'Skapa plan' }).click();
+  await sara.getByRole('heading', { level: 1, name: 'SIP: Ett utkast som kastas' }).waitFor();
+  await sara.getByRole('button', { name: 'Kasta utkastet' }).click();
+  const discard = sara.getByRole('dialog', { name: 'Kasta utkastet' });
+  await discard.getByText('tas bort helt').waitFor();
+  await axe(sara, 'discard dialog');
+  await discard.getByRole('button', { name: 'Kasta utkastet' }).click();
+  await sara.getByRole('heading', { level: 1, name: `Ärende: ${person}` }).waitFor();
+  await sara.locator('#arendets-planer').getByText('Vägen till arbete').waitFor();
+  assert.equal(await sara.locator('#arendets-planer').getByText('Ett utkast som kastas').count(), 0);
+
+  await sara.goto(planUrl);
+  await sara.getByRole('button', { name: 'Avsluta planen' }).click();
+  const close = sara.getByRole('dialog', { name: 'Avsluta planen' });
+  await axe(sara, 'close dialog');
+  await close.getByRole('button', { name: 'Avsluta planen' }).click();
+  await sara.locator('#plan-status').getByText('Avslutad', { exact: true }).waitFor();
+  assert.equal(await sara.getByRole('button', { name: 'Revidera planen' }).count(), 0);
+  assert.equal(await sara.locator('#gallande-plan').getByRole('button').count(), 0);
+  await sara.getByRole('link', { name: 'Versioner' }).click();
+  await sara.locator('#versioner tbody tr').nth(1).waitFor();
+  await axe(sara, 'versions of a closed plan');
   noScriptErrors(sara);
   noScriptErrors(maria);
 });
