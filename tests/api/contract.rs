@@ -182,6 +182,7 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/plans/{id}/actions/{action_id}", "patch"),
         ("/api/plans/{id}/actions/{action_id}/take", "post"),
         ("/api/plans/{id}/follow-up-meeting", "post"),
+        ("/api/plan-follow-ups", "get"),
         ("/api/commitments", "get"),
         ("/api/commitments/counts", "get"),
         ("/api/cases/{id}/legal-hold", "put"),

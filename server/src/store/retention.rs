@@ -46,6 +46,7 @@ pub async fn purge(
     let classes = [
         messages(cutoff(settings.messages_days)),
         inquiries(cutoff(settings.inquiries_days)),
+        plans(cutoff(settings.plans_days)),
         meetings(cutoff(settings.meetings_days)),
         consents(cutoff(settings.consents_days), now.micros()),
         notifications(cutoff(settings.notifications_days)),
@@ -136,6 +137,20 @@ fn inquiries(cutoff: i64) -> Class {
             ("inquiry_answers", "inquiry_id"),
             ("inquiry_posts", "inquiry_id"),
             ("inquiry_thread_seen", "inquiry_id"),
+        ],
+    )
+}
+
+/// Joint plans with every adopted version, their parties and actions.
+fn plans(cutoff: i64) -> Class {
+    case_bound(
+        "plans",
+        "plans",
+        cutoff,
+        &[
+            ("plan_versions", "plan_id"),
+            ("plan_parties", "plan_id"),
+            ("plan_actions", "plan_id"),
         ],
     )
 }

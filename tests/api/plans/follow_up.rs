@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{adopted, drafted, ok, setup, CLINIC_ACTION};
+use super::{adopted, day, drafted, ok, setup, CLINIC_ACTION};
 use crate::on_both_stores;
 
 fn at(days: i64, hour: u32) -> String {
@@ -46,6 +46,28 @@ on_both_stores! {
             json!({"starts_at": at(30, 9), "ends_at": at(30, 10), "location": "Rum 3"})).await?;
         assert_eq!(early.status, StatusCode::CONFLICT);
         assert_eq!(early.body["code"], "invalid_transition");
+        Ok(())
+    }
+
+    async fn the_calendar_shows_the_follow_ups_of_the_plans_i_may_see(app) {
+        let s = setup(&app).await?;
+        let w = &s.world;
+        let id = adopted(&app, &s).await?;
+        drafted(&app, &s, "sip").await?;
+        let window = format!("/api/plan-follow-ups?from={}&to={}", day(0), day(40));
+        let expected = json!([{"plan_id": id, "case_id": s.case, "plan_kind": "sip", "follow_up_on": day(30)}]);
+        assert_eq!(ok(app.get(&w.social_worker, &window).await?).body["items"], expected);
+        assert_eq!(ok(app.get(&w.coordinator, &window).await?).body["items"], expected, "a party under consent");
+        assert_eq!(ok(app.get(&w.other_coordinator, &window).await?).body["items"], json!([]));
+        let before = format!("/api/plan-follow-ups?from={}&to={}", day(0), day(29));
+        assert_eq!(ok(app.get(&w.social_worker, &before).await?).body["items"], json!([]));
+        let listed = app.audit_actions(&w.coordinator).await?;
+        assert!(listed.contains(&("plan.list".to_owned(), "allowed".to_owned())));
+        let reversed = app.get(&w.social_worker, &format!("/api/plan-follow-ups?from={}&to={}", day(5), day(0))).await?;
+        assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reversed.body["errors"][0]["field"], "to");
+        ok(app.end_consent(&w.social_worker, &s.consent).await?);
+        assert_eq!(ok(app.get(&w.coordinator, &window).await?).body["items"], json!([]), "gone with the consent");
         Ok(())
     }
 }

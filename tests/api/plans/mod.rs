@@ -12,6 +12,7 @@ mod actions;
 mod consent_gate;
 mod follow_up;
 mod reminders;
+mod retention;
 mod revocation;
 mod versions;
 

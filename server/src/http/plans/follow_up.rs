@@ -1,29 +1,97 @@
 //! The follow-up booked as a meeting in one step: the plan's kind gives the meeting's kind
 //! and consent purpose, the people the plan names (responsible for an action, the overall
-//! responsible) are invited through the meeting machinery (invitations, Outlook ICS).
+//! responsible) are invited through the meeting machinery (invitations, Outlook ICS). And
+//! the follow-up dates, for the calendar.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use crate::access::authorize;
+use crate::access::policy::plan_filter;
 use crate::access::CurrentUser;
 use crate::app::AppState;
 use crate::domain::plan::{PlanKind, PlanState};
-use crate::domain::{AuditAction, MeetingKind, PlanId, Timestamp, UserId};
+use crate::domain::{AuditAction, CaseId, MeetingKind, PlanId, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
 use crate::http::meetings::{self, book, MeetingResponse, NewMeetingBody};
 use crate::http::rules::FieldRule;
-use crate::http::{rules, ApiPath, ValidJson};
-use crate::store::plans;
+use crate::http::{rules, ApiPath, ApiQuery, ValidJson};
+use crate::store::plans::{self, reminders};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(book_follow_up))
+    OpenApiRouter::new()
+        .routes(routes!(book_follow_up))
+        .routes(routes!(list_follow_ups))
+}
+
+/// Most follow-ups one calendar query shows.
+const MAX_FOLLOW_UPS: i64 = 500;
+
+/// The calendar's window: from and to (both included), at most a year apart.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// A live plan's joint follow-up, for the calendar.
+#[derive(Serialize, ToSchema)]
+pub struct FollowUpResponse {
+    pub plan_id: PlanId,
+    pub case_id: CaseId,
+    pub plan_kind: PlanKind,
+    pub follow_up_on: NaiveDate,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FollowUpList {
+    pub items: Vec<FollowUpResponse>,
+}
+
+/// The follow-up dates of the adopted plans I may see (my organisation's and those naming
+/// it under consent) between two dates, for the calendar.
+#[utoipa::path(get, path = "/api/plan-follow-ups", tag = "plans", params(FollowUpQuery),
+    extensions(("x-field-rules" = json!([FieldRule::new("to", "invalid_range", "from..to, at most 366 days")]))),
+    responses((status = 200, body = FollowUpList), crate::http::CommonErrors))]
+async fn list_follow_ups(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(query): ApiQuery<FollowUpQuery>,
+) -> AppResult<Json<FollowUpList>> {
+    let days = (query.to - query.from).num_days();
+    if !(0..=366).contains(&days) {
+        return Err(AppError::field(
+            "to",
+            "invalid_range",
+            "till-datum från och med från-datum, högst ett år senare",
+        ));
+    }
+    let mut items = Vec::new();
+    let Some(filter) = plan_filter(&actor, Timestamp::now()) else {
+        return Ok(Json(FollowUpList { items }));
+    };
+    let mut tx = state.store.begin().await?;
+    let found =
+        reminders::follow_ups_between(&mut tx, &filter, query.from, query.to, MAX_FOLLOW_UPS)
+            .await?;
+    for f in found {
+        tx.audit(f.access.audit(&actor, AuditAction::PlanList));
+        items.push(FollowUpResponse {
+            plan_id: f.plan_id,
+            case_id: f.case_id,
+            plan_kind: f.kind,
+            follow_up_on: f.follow_up_on,
+        });
+    }
+    tx.commit().await?;
+    Ok(Json(FollowUpList { items }))
 }
 
 /// When and where the follow-up meets.

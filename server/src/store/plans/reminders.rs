@@ -1,11 +1,12 @@
 //! What the reminder scheduler looks for in plans: open actions due soon or overdue, and
-//! follow-up dates coming up or passed. Only ids and dates; who is told is the triggers'.
+//! follow-up dates coming up or passed (only ids and dates; who is told is the triggers').
+//! And the follow-ups the calendar shows.
 
 use chrono::NaiveDate;
 
 use super::super::{RowExt, Sql, StoreError, StoreResult, Tx};
 use super::{actions, version_of};
-use crate::access::policy::CaseFacts;
+use crate::access::policy::{CaseFacts, PlanAccess, PlanFilter};
 use crate::domain::plan::{ActionStatus, PlanKind, PlanState, Responsible};
 use crate::domain::{CaseId, OrganisationId, PlanActionId, PlanId};
 use crate::store::{cases, decode_code, Reads};
@@ -113,4 +114,66 @@ pub async fn people(
         overall,
         action: held,
     }))
+}
+
+/// A live plan's follow-up, for the calendar.
+#[derive(Clone, Debug)]
+pub struct FollowUp {
+    pub plan_id: PlanId,
+    pub case_id: CaseId,
+    pub kind: PlanKind,
+    pub follow_up_on: NaiveDate,
+    pub access: PlanAccess,
+}
+
+/// The follow-ups from `from` to `to` (both included) of the live plans the filter lets
+/// the caller see, earliest first.
+pub async fn follow_ups_between(
+    tx: &mut Tx,
+    filter: &PlanFilter,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> StoreResult<Vec<FollowUp>> {
+    let mut sql = Sql::new(
+        "SELECT p.id, p.case_id, p.kind, p.state, p.owner_organisation_id, p.follow_up_on, \
+         c.individual_id, ",
+    );
+    filter.push_grant(&mut sql);
+    sql.push(" AS via_consent FROM plans p JOIN cases c ON c.id = p.case_id \
+         JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id WHERE");
+    push_live(&mut sql);
+    sql.push(" AND p.follow_up_on >= ")
+        .bind(from.to_string())
+        .push(" AND p.follow_up_on <= ")
+        .bind(to.to_string())
+        .push(" AND ");
+    filter.push_visible(&mut sql);
+    sql.push(" ORDER BY p.follow_up_on, p.id LIMIT ")
+        .bind(limit);
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let plan_id: PlanId = r.id("id")?;
+            let case_id: CaseId = r.id("case_id")?;
+            let kind = decode_code(&r.text("kind")?, PlanKind::from_code)?;
+            let state = decode_code(&r.text("state")?, PlanState::from_code)?;
+            Ok(FollowUp {
+                plan_id,
+                case_id,
+                kind,
+                follow_up_on: date(&r.text("follow_up_on")?)?,
+                access: filter.access_for(
+                    plan_id,
+                    kind,
+                    state,
+                    case_id,
+                    r.id("individual_id")?,
+                    r.id("owner_organisation_id")?,
+                    r.opt_id("via_consent")?,
+                ),
+            })
+        })
+        .collect()
 }
