@@ -269,7 +269,18 @@ test('the follow-up is booked as a meeting in one step; the case page lists the 
   await sara.getByText(`Stadsdelsförvaltningen, rum ${RUN}`).first().waitFor();
   await sara.getByText('Maria Eriksson (rehabkoordinator)').first().waitFor();
   await axe(sara, 'the booked follow-up meeting');
-  await sara.goBack();
+  // The follow-up date is in the calendar too (30 days ahead: two weeks on), leading to the plan.
+  await menu(sara, 'Kalender').click();
+  await sara.getByRole('heading', { level: 1, name: 'Kalender' }).waitFor();
+  await sara.getByRole('button', { name: 'Nästa vecka' }).click();
+  await sara.getByRole('button', { name: 'Nästa vecka' }).click();
+  const followUpItem = sara.locator(`.calendar-item a[href="#/planer/${planUrl.split('/').pop()}"]`);
+  await followUpItem.waitFor();
+  assert.equal(await followUpItem.innerText(), 'Uppföljning av SIP');
+  await axe(sara, 'calendar with the follow-up');
+  await screenshot(sara, '10-socialsekreterare-kalender');
+  await followUpItem.click();
+  await sara.getByRole('heading', { level: 1, name: 'SIP: Vägen till arbete' }).waitFor();
   await sara.getByRole('link', { name: /Till ärendet/ }).click();
   await sara.getByRole('heading', { level: 1, name: `Ärende: ${person}` }).waitFor();
   await sara.locator('#arendets-planer').getByText('Fastställd').waitFor();
