@@ -47,14 +47,15 @@ test('the social worker opens a case and records the SIP consent for the clinic 
   await sara.getByRole('button', { name: 'Registrera och öppna ärende' }).click();
   await sara.getByRole('heading', { level: 1, name: `Ärende: ${person}` }).waitFor();
   await sara.getByText('Ingen gemensam plan i ärendet.').waitFor();
-  await sara.getByRole('button', { name: 'Registrera samtycke' }).click();
-  const orgs = sara.getByRole('group', { name: /Organisationer som får dela/ });
-  await orgs.getByLabel(CLINIC).check();
-  await orgs.getByLabel(AF).check();
-  await sara.getByRole('group', { name: 'Ändamål' }).getByLabel('SIP').check();
-  await sara.getByRole('group', { name: /Hur lämnades/ }).getByLabel('Muntligt').check();
-  await sara.getByRole('button', { name: 'Spara samtycke' }).click();
-  await sara.getByRole('cell', { name: 'Aktivt, gäller nu' }).waitFor();
+  // One consent per party, so that one can end without the other.
+  for (const [i, org] of [CLINIC, AF].entries()) {
+    await sara.getByRole('button', { name: 'Registrera samtycke' }).click();
+    await sara.getByRole('group', { name: /Organisationer som får dela/ }).getByLabel(org).check();
+    await sara.getByRole('group', { name: 'Ändamål' }).getByLabel('SIP').check();
+    await sara.getByRole('group', { name: /Hur lämnades/ }).getByLabel('Muntligt').check();
+    await sara.getByRole('button', { name: 'Spara samtycke' }).click();
+    await sara.getByRole('cell', { name: 'Aktivt, gäller nu' }).nth(i).waitFor();
+  }
 });
 
 let soonBefore;
@@ -288,7 +289,7 @@ test('the follow-up is booked as a meeting in one step; the case page lists the 
   await screenshot(sara, '10-socialsekreterare-arende-med-plan');
 });
 
-test('a never-adopted draft is discarded whole; the adopted plan is closed and stays readable', async () => {
+test('a never-adopted draft is discarded whole; a party losing consent is flagged; the plan is closed and stays readable', async () => {
   await sara.getByLabel('Sorts plan').selectOption('sip');
   await sara.getByLabel('Rubrik').fill('Ett utkast som kastas');
   await sara.getByRole('button', { name: 'Skapa plan' }).click();
@@ -302,7 +303,18 @@ test('a never-adopted draft is discarded whole; the adopted plan is closed and s
   await sara.locator('#arendets-planer').getByText('Vägen till arbete').waitFor();
   assert.equal(await sara.locator('#arendets-planer').getByText('Ett utkast som kastas').count(), 0);
 
+  // Arbetsförmedlingen's consent ends: its open action is flagged as needing a new responsible.
+  await sara.getByRole('row', { name: new RegExp(AF) }).getByRole('button', { name: /^Återkalla/ }).click();
+  const end = sara.getByRole('dialog', { name: 'Återkalla samtycke' });
+  await end.getByLabel('Skäl').fill('Individen återkallade samtycket för Arbetsförmedlingen.');
+  await end.getByRole('button', { name: 'Återkalla samtycket' }).click();
+  await sara.getByRole('cell', { name: /Återkallat/ }).waitFor();
+  await sara.locator('#arendets-planer').getByText('Insatser saknar ansvarig').waitFor();
   await sara.goto(planUrl);
+  await sara.getByText('En insats saknar ansvarig').waitFor();
+  await sara.locator('#gallande-plan tr', { hasText: 'Anvisa till arbetsträning' }).getByText('Behöver ny ansvarig').waitFor();
+  await axe(sara, 'plan with an action needing a new responsible');
+  await screenshot(sara, '10-socialsekreterare-ny-ansvarig');
   await sara.getByRole('button', { name: 'Avsluta planen' }).click();
   const close = sara.getByRole('dialog', { name: 'Avsluta planen' });
   await axe(sara, 'close dialog');
