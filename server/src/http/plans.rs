@@ -19,7 +19,7 @@ use chrono::{NaiveDate, Utc};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use checks::tell_responsible_lost;
-use checks::{check_content, problem_field};
+use checks::{check_content, problem_field, settle_statuses};
 pub use dto::*;
 
 use super::{ApiPath, ValidJson};
@@ -252,8 +252,9 @@ async fn save_draft(
     let action = AuditAction::PlanUpdate;
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, PlanStep::Edit, action).await?;
-    let content = body.into_content()?;
+    let mut content = body.into_content()?;
     check_content(&mut tx, &content).await?;
+    settle_statuses(&mut tx, &access, &mut content).await?;
     let now = Timestamp::now();
     authorize::check_plan_consent(
         &mut tx,
@@ -295,10 +296,11 @@ async fn adopt_plan(
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, PlanStep::Adopt, action).await?;
     let participation = body.into_participation();
-    let draft = plans::get(&mut tx, &access)
+    let mut draft = plans::get(&mut tx, &access)
         .await?
         .draft
         .unwrap_or_default();
+    settle_statuses(&mut tx, &access, &mut draft).await?;
     let problems = adoption_problems(access.kind(), &draft, &participation, today());
     if !problems.is_empty() {
         return Err(AppError::Validation(

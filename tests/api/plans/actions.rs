@@ -4,7 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{adopted, day, drafted, ok, setup, CLINIC_ACTION, JOBBTORG_ACTION, OWN_ACTION};
+use super::{
+    adopted, day, drafted, ok, participation, setup, CLINIC_ACTION, JOBBTORG_ACTION, OWN_ACTION,
+};
 use crate::on_both_stores;
 
 on_both_stores! {
@@ -110,6 +112,29 @@ on_both_stores! {
         // Closed plans owe nothing.
         ok(app.post_empty(&w.social_worker, &format!("/api/plans/{id}/close")).await?);
         assert_eq!(ok(app.get(&s.jobbcoach, "/api/commitments").await?).body["items"], json!([]));
+        Ok(())
+    }
+
+    async fn the_owners_draft_never_reports_another_organisations_status(app) {
+        let s = setup(&app).await?;
+        let w = &s.world;
+        let id = adopted(&app, &s).await?;
+        let revising = ok(app.post_empty(&w.social_worker, &format!("/api/plans/{id}/revise")).await?);
+        let mut next = revising.body["draft"].clone();
+        next["actions"][1]["status"] = json!("cancelled");
+        next["actions"][1]["note"] = json!("Behövs inte");
+        next["actions"].as_array_mut().unwrap().push(json!({"what": "Ny insats", "status": "done",
+            "responsible": {"organisation_id": w.clinic.id}}));
+        let saved = ok(app.put(&w.social_worker, &format!("/api/plans/{id}/draft"), next).await?);
+        assert_eq!(saved.body["draft"]["actions"][1]["status"], "planned", "kept as reported");
+        assert!(saved.body["draft"]["actions"][1]["note"].is_null());
+        assert_eq!(saved.body["draft"]["actions"][3]["status"], "planned", "a new action of the clinic");
+        // The clinic reports while the revision is open; adopting keeps its report.
+        ok(app.patch(&w.coordinator, &format!("/api/plans/{id}/actions/{CLINIC_ACTION}"), json!({"status": "ongoing"})).await?);
+        let readopted = ok(app.post(&w.social_worker, &format!("/api/plans/{id}/adopt"), participation(&s)).await?);
+        assert_eq!(readopted.body["adopted"]["content"]["actions"][1]["status"], "ongoing");
+        let v2 = ok(app.get(&w.social_worker, &format!("/api/plans/{id}/versions/2")).await?);
+        assert_eq!(v2.body["content"]["actions"][1]["status"], "ongoing", "adopted with the current status");
         Ok(())
     }
 }

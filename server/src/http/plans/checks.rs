@@ -1,12 +1,13 @@
 //! The draft's checks that need the store, where an adoption problem is shown, and who is
 //! told when a consent change leaves actions without a responsible.
 
-use crate::access::policy::{self, CaseFacts};
+use crate::access::policy::{self, CaseFacts, PlanAccess};
 use crate::domain::event::{Audience, Detail, NewEvent};
-use crate::domain::plan::{AdoptionProblem, PlanContent, Responsible};
+use crate::domain::plan::{ActionStatus, AdoptionProblem, PlanContent, Responsible};
 use crate::domain::{CaseId, EventKind, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::store::{organisations, plans, users, StoreError, Tx};
+use crate::store::plans::{self, actions};
+use crate::store::{organisations, users, StoreError, Tx};
 
 /// Field errors for a responsibility: the organisation exists, and the person, when named,
 /// is an active user of it.
@@ -122,6 +123,30 @@ pub async fn tell_responsible_lost(
             audience: Audience::Organisations(vec![a.owner]),
             detail: Detail::None,
         });
+    }
+    Ok(())
+}
+
+/// Statuses are reported by each action's responsible organisation through its own route,
+/// never through the owner's draft: an action the adopted plan has keeps its current
+/// status, date and note (also when the draft was copied before a later report); a new
+/// action of another organisation starts as planned.
+pub(super) async fn settle_statuses(
+    tx: &mut Tx,
+    access: &PlanAccess,
+    content: &mut PlanContent,
+) -> AppResult<()> {
+    let current = actions::current(tx, access.plan_id()).await?;
+    for action in &mut content.actions {
+        if let Some(now) = current.iter().find(|c| c.action.id == action.id) {
+            action.status = now.action.status;
+            action.status_on = now.action.status_on;
+            action.note = now.action.note.clone();
+        } else if action.responsible.organisation != access.case().owner() {
+            action.status = ActionStatus::Planned;
+            action.status_on = None;
+            action.note = None;
+        }
     }
     Ok(())
 }

@@ -51,7 +51,10 @@ pub struct ActionBody {
     pub responsible: Responsible,
     pub due_on: Option<NaiveDate>,
     pub goal_id: Option<PlanGoalId>,
-    /// `planned` when left out.
+    /// `planned` when left out. Statuses are reported by the responsible organisation
+    /// (`PATCH .../actions/{action_id}`): an action the adopted plan already has keeps its
+    /// current status, date and note whatever is sent here, and another organisation's new
+    /// action starts as `planned`.
     pub status: Option<ActionStatus>,
     pub status_on: Option<NaiveDate>,
     #[validate(nested)]
