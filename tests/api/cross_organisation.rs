@@ -13,6 +13,9 @@ struct Ids {
     consent: String,
     /// A SIP call in the case, to an organisation the consent covers for `sip`.
     sip_call: String,
+    /// An adopted SIP plan with an action for the clinic, adopted under a consent since ended.
+    plan: String,
+    action: String,
 }
 
 /// Calls a SIP in the case to a psykiatrisk mottagning covered for `sip` (never the outsider).
@@ -36,11 +39,86 @@ async fn sip_call(app: &TestApp, world: &World, case: &str) -> anyhow::Result<St
     Ok(reply.id())
 }
 
+/// An adopted SIP plan of the case naming the clinic, its consent ended at once; returns the
+/// plan's and the clinic action's ids.
+async fn plan_naming_the_clinic(
+    app: &TestApp,
+    world: &World,
+    case: &str,
+) -> anyhow::Result<(String, String)> {
+    let w = world;
+    let sip = app
+        .consent(&w.social_worker, case, &[&w.clinic], &["sip"])
+        .await?;
+    let plan = app
+        .post(
+            &w.social_worker,
+            &format!("/api/cases/{case}/plans"),
+            json!({"kind": "sip"}),
+        )
+        .await?;
+    plan.ensure_status(StatusCode::CREATED, "plan")?;
+    let plan = plan.id();
+    let action = uuid::Uuid::new_v4().to_string();
+    let goal = uuid::Uuid::new_v4().to_string();
+    let follow_up = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
+    let draft = json!({
+        "goals": [{"id": goal, "level": "huvudmal", "text": "Arbete"}],
+        "actions": [{"id": action, "what": "Bedöma", "responsible": {"organisation_id": w.clinic.id}}],
+        "overall": {"organisation_id": w.social.id},
+        "follow_up_on": follow_up,
+    });
+    app.put(&w.social_worker, &format!("/api/plans/{plan}/draft"), draft)
+        .await?
+        .ensure_status(StatusCode::OK, "draft")?;
+    app.post(&w.social_worker, &format!("/api/plans/{plan}/adopt"),
+        json!({"organisations": [w.social.id, w.clinic.id], "individual_present": true, "agreement": "muntligt"})).await?
+        .ensure_status(StatusCode::OK, "adopt")?;
+    app.end_consent(&w.social_worker, &sip)
+        .await?
+        .ensure_status(StatusCode::OK, "end")?;
+    Ok((plan, action))
+}
+
 /// (method, path, body) for every id-taking route that touches individual data.
 fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
     let reason = json!({"reason": "test"});
     let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let plan = |suffix: &str| format!("/api/plans/{}{suffix}", ids.plan);
+    let participation =
+        json!({"organisations": [], "individual_present": true, "agreement": "muntligt"});
     vec![
+        (Method::GET, format!("/api/cases/{}/plans", ids.case), None),
+        (
+            Method::POST,
+            format!("/api/cases/{}/plans", ids.case),
+            Some(json!({"kind": "sip"})),
+        ),
+        (Method::GET, plan(""), None),
+        (Method::PUT, plan("/draft"), Some(json!({}))),
+        (Method::POST, plan("/adopt"), Some(participation)),
+        (Method::POST, plan("/revise"), None),
+        (Method::POST, plan("/discard"), None),
+        (Method::POST, plan("/close"), None),
+        (Method::GET, plan("/versions"), None),
+        (
+            Method::POST,
+            plan("/follow-up-meeting"),
+            Some(
+                json!({"starts_at": until.clone(), "ends_at": until.clone(), "location": "Rum 1"}),
+            ),
+        ),
+        (Method::GET, plan("/versions/1"), None),
+        (
+            Method::PATCH,
+            plan(&format!("/actions/{}", ids.action)),
+            Some(json!({"status": "done"})),
+        ),
+        (
+            Method::POST,
+            plan(&format!("/actions/{}/take", ids.action)),
+            None,
+        ),
         (
             Method::GET,
             format!("/api/cases/{}?purpose={purpose}", ids.case),
@@ -201,7 +279,8 @@ on_both_stores! {
         // A consent naming Jobbtorg only: the clinic is not covered at all.
         let consent = app.consent(&world.social_worker, &case, &[&world.jobbtorg], &["rehabiliteringsforfragan"]).await?;
         let sip = sip_call(&app, &world, &case).await?;
-        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip };
+        let (plan, action) = plan_naming_the_clinic(&app, &world, &case).await?;
+        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
 
         // Consent naming the clinic, but for SIP only.
@@ -232,7 +311,14 @@ on_both_stores! {
 
         // Ended: 404 again everywhere, from the commit on.
         assert_eq!(app.end_consent(&world.social_worker, &right).await?.status, StatusCode::OK);
-        let ids = Ids { case, individual: ids.individual, consent: right, sip_call: ids.sip_call };
+        let ids = Ids {
+            case,
+            individual: ids.individual,
+            consent: right,
+            sip_call: ids.sip_call,
+            plan: ids.plan,
+            action: ids.action,
+        };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
         Ok(())
     }

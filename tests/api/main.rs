@@ -30,6 +30,7 @@ mod migration;
 mod notifications;
 mod oidc;
 mod pg_restart;
+mod plans;
 mod policy_adversarial;
 mod policy_model;
 mod policy_stored;

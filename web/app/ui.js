@@ -245,6 +245,11 @@ export const ACTIONS = {
   'sip_call.create': 'Kallade till SIP', 'sip_call.read': 'Läste kallelse till SIP', 'sip_call.list': 'Listade kallelser till SIP',
   'sip_call.answer': 'Svarade på kallelse till SIP', 'sip_call.book': 'Bokade SIP-möte', 'sip_call.cancel': 'Ställde in kallelse till SIP',
   'sip_call.hold': 'SIP-planen fastställdes',
+  'plan.create': 'Skapade plan', 'plan.read': 'Läste plan', 'plan.list': 'Listade planer',
+  'plan.update': 'Ändrade planutkast', 'plan.adopt': 'Fastställde plan', 'plan.revise': 'Började revidera plan',
+  'plan.discard': 'Kastade planutkast', 'plan.close': 'Avslutade plan', 'plan.version_read': 'Läste planversion',
+  'plan.action_update': 'Uppdaterade insats', 'plan.action_take': 'Tog insats', 'plan.commitment_list': 'Listade åtaganden',
+  'plan.follow_up_book': 'Bokade uppföljningsmöte',
   'demo.seed': 'Demodata skapades',
 };
 

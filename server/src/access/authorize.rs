@@ -5,13 +5,14 @@
 use crate::access::policy::{
     self, Candidate, CaseAccess, CaseWrite, ConsentAccess, ExtractAccess, IndividualAccess,
     InquiryAccess, InviteeCheck, Invitees, LegalHoldAccess, MeetingAccess, MeetingScope,
-    MessageAccess, MessagesAccess, Need, SipCallAccess, SipCallCheck, SipCallWrite,
+    MessageAccess, MessagesAccess, Need, PlanAccess, SipCallAccess, SipCallCheck, SipCallWrite,
 };
 use crate::access::Actor;
+use crate::domain::plan::PlanKind;
 use crate::domain::AuditAction;
 use crate::domain::{
-    CaseId, ConsentId, IndividualId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose,
-    SipCallId, Timestamp, UserId,
+    CaseId, ConsentId, IndividualId, InquiryId, MeetingId, MessageId, OrganisationId, PlanActionId,
+    PlanId, Purpose, SipCallId, Timestamp, UserId,
 };
 use crate::error::AppError;
 use crate::store::{self, StoreError, Tx};
@@ -273,4 +274,70 @@ pub async fn authorize_sip_call_write(
             Err(AppError::consent_missing(&names, Purpose::Sip))
         }
     }
+}
+
+/// Loads the plan's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_plan(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: PlanId,
+    action: AuditAction,
+) -> Result<PlanAccess, AppError> {
+    let (facts, case_facts) = match store::plans::facts_with_case(tx, id).await? {
+        Some((plan, case)) => (Some(plan), case),
+        None => (None, None),
+    };
+    policy::plan_access(actor, id, facts, case_facts, action, Timestamp::now())
+}
+
+/// The consent gate of a plan: every organisation in `organisations` other than the case's
+/// owner must be covered by an in-force consent for the kind's purpose recorded by the
+/// owner, else 409 `consent_missing` naming them and the purpose.
+pub async fn check_plan_consent(
+    tx: &mut Tx,
+    case: &CaseAccess,
+    kind: PlanKind,
+    organisations: impl IntoIterator<Item = OrganisationId>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let Some(facts) = store::cases::facts(tx, case.case_id()).await? else {
+        return Err(AppError::NotFound);
+    };
+    let uncovered = policy::uncovered_organisations(&facts, kind, organisations, now);
+    if uncovered.is_empty() {
+        return Ok(());
+    }
+    let mut names = Vec::new();
+    for org in uncovered {
+        names.push(store::organisations::get(tx, org).await?.name);
+    }
+    Err(AppError::consent_missing(&names, kind.purpose()))
+}
+
+/// The organisations among `organisations` no consent for the kind's purpose covers now.
+pub async fn plan_uncovered(
+    tx: &mut Tx,
+    case: &CaseAccess,
+    kind: PlanKind,
+    organisations: impl IntoIterator<Item = OrganisationId>,
+    now: Timestamp,
+) -> Result<Vec<OrganisationId>, AppError> {
+    Ok(match store::cases::facts(tx, case.case_id()).await? {
+        Some(facts) => policy::uncovered_organisations(&facts, kind, organisations, now),
+        None => Vec::new(),
+    })
+}
+
+/// The plan's open actions whose responsible organisation has lost consent.
+pub async fn plan_needs_new_responsible(
+    tx: &mut Tx,
+    case: &CaseAccess,
+    kind: PlanKind,
+    actions: &[(PlanActionId, OrganisationId, bool)],
+    now: Timestamp,
+) -> Result<Vec<PlanActionId>, AppError> {
+    Ok(match store::cases::facts(tx, case.case_id()).await? {
+        Some(facts) => policy::needs_new_responsible(&facts, kind, actions, now),
+        None => Vec::new(),
+    })
 }

@@ -66,6 +66,22 @@ code_enum! {
         SipCallCancel = "sip_call.cancel",
         /// The SIP plan adopted from the call's meeting (recorded by the plan's adoption).
         SipCallHold = "sip_call.hold",
+        PlanCreate = "plan.create",
+        PlanRead = "plan.read",
+        PlanList = "plan.list",
+        /// The draft rewritten.
+        PlanUpdate = "plan.update",
+        PlanAdopt = "plan.adopt",
+        PlanRevise = "plan.revise",
+        PlanDiscard = "plan.discard",
+        PlanClose = "plan.close",
+        PlanVersionRead = "plan.version_read",
+        PlanActionUpdate = "plan.action_update",
+        PlanActionTake = "plan.action_take",
+        /// "Våra åtaganden": the organisation's open actions.
+        PlanCommitmentList = "plan.commitment_list",
+        /// The follow-up booked as a meeting.
+        PlanFollowUpBook = "plan.follow_up_book",
         AuditSearch = "audit.search",
         /// The demo data loaded into an empty store (`serve --demo`).
         DemoSeed = "demo.seed",

@@ -46,6 +46,16 @@ code_enum! {
         SipCallCancelled = "sip_call.cancelled",
         /// The SIP plan was adopted from the call's meeting.
         SipCallHeld = "sip_call.held",
+        /// A joint plan was started (subject: the plan).
+        PlanCreated = "plan.created",
+        /// A plan's draft was edited, a revision opened or a draft discarded.
+        PlanChanged = "plan.changed",
+        PlanAdopted = "plan.adopted",
+        PlanClosed = "plan.closed",
+        /// The responsible organisation reported an action's status or took it.
+        PlanActionUpdated = "plan.action_updated",
+        /// A responsible organisation lost consent: its actions need a new responsible.
+        PlanResponsibleLost = "plan.responsible_lost",
         /// A notification for the audience's one user (subject: the notification).
         NotificationCreated = "notification.created",
         /// A sign-in session ended (subject: the session). Never sent to a client: the hub
@@ -85,6 +95,12 @@ impl EventKind {
             | EventKind::SipCallBooked
             | EventKind::SipCallCancelled
             | EventKind::SipCallHeld
+            | EventKind::PlanCreated
+            | EventKind::PlanChanged
+            | EventKind::PlanAdopted
+            | EventKind::PlanClosed
+            | EventKind::PlanActionUpdated
+            | EventKind::PlanResponsibleLost
             | EventKind::NotificationCreated
             | EventKind::SessionEnded => false,
         }
@@ -124,6 +140,12 @@ impl EventKind {
             EventKind::SipCallBooked => &[A::SipCallBook],
             EventKind::SipCallCancelled => &[A::SipCallCancel],
             EventKind::SipCallHeld => &[A::SipCallHold],
+            EventKind::PlanCreated => &[A::PlanCreate],
+            EventKind::PlanChanged => &[A::PlanUpdate, A::PlanRevise, A::PlanDiscard],
+            EventKind::PlanAdopted => &[A::PlanAdopt],
+            EventKind::PlanClosed => &[A::PlanClose],
+            EventKind::PlanActionUpdated => &[A::PlanActionUpdate, A::PlanActionTake],
+            EventKind::PlanResponsibleLost => &[A::ConsentEnd, A::ConsentAnnul],
             EventKind::NotificationCreated | EventKind::SessionEnded => &[],
         }
     }
@@ -263,6 +285,12 @@ mod tests {
                 "sip_call.booked",
                 "sip_call.cancelled",
                 "sip_call.held",
+                "plan.created",
+                "plan.changed",
+                "plan.adopted",
+                "plan.closed",
+                "plan.action_updated",
+                "plan.responsible_lost",
                 "notification.created",
                 "session.ended",
             ]

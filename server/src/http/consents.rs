@@ -451,6 +451,7 @@ async fn change_status(
             detail: Detail::None,
         });
     }
+    crate::http::plans::tell_responsible_lost(&mut tx, &before, &after, now).await?;
     tx.audit(access.audit(actor, change.action));
     tx.commit().await?;
     tracing::info!(consent_id = %id, action = change.action.code(), "consent status changed");

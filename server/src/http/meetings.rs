@@ -100,31 +100,23 @@ async fn respond(
     Ok(response)
 }
 
-/// Books a meeting, in a case (participants need a consent covering the purpose) or for a
-/// partnership (no case). I organise it and take part, accepted.
-#[utoipa::path(post, path = "/api/meetings",
-    extensions(("x-field-rules" = json!(dto::NEW_MEETING_RULES))), tag = "meetings", request_body = NewMeetingBody,
-    responses(
-        (status = 201, body = MeetingResponse),
-        crate::http::problem::NotCaseWork,
-        crate::http::problem::ParticipantConsentMissing,
-        crate::http::CommonErrors,
-    ))]
-async fn create_meeting(
-    State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
-    ValidJson(body): ValidJson<NewMeetingBody>,
-) -> AppResult<(StatusCode, Json<MeetingResponse>)> {
+/// Books a meeting in `tx` (the caller commits): checks the scope, the schedule and the
+/// invitees, stores it and its invitations, and records its event. Also used to book a
+/// plan's follow-up in one step.
+pub(crate) async fn book(
+    tx: &mut Tx,
+    actor: &Actor,
+    body: NewMeetingBody,
+) -> AppResult<MeetingResponse> {
     let action = AuditAction::MeetingCreate;
     let now = Timestamp::now();
     let schedule = body.schedule();
     let purpose = body.purpose.unwrap_or(body.kind.default_purpose());
-    let mut tx = state.store.begin().await?;
     let scope =
-        authorize::authorize_meeting_scope(&mut tx, &actor, body.case_id, purpose, action).await?;
+        authorize::authorize_meeting_scope(tx, actor, body.case_id, purpose, action).await?;
     check_schedule(&schedule, true, now)?;
     let invitees = authorize::check_invitees(
-        &mut tx,
+        tx,
         &scope,
         &body.participant_user_ids,
         actor.user_id,
@@ -143,17 +135,17 @@ async fn create_meeting(
         organiser: actor.user_id,
         organiser_organisation: actor.organisation_id,
     };
-    meetings::insert(&mut tx, &scope, &new, now).await?;
+    meetings::insert(tx, &scope, &new, now).await?;
     let target = Target::New(&scope, id);
-    let invited = meetings::invite(&mut tx, &target, &invitees, now).await?;
-    let attendees = meetings::add_attendees(&mut tx, &target, &body.attendees(), now).await?;
-    let access = authorize::authorize_meeting(&mut tx, &actor, id, action).await?;
+    let invited = meetings::invite(tx, &target, &invitees, now).await?;
+    let attendees = meetings::add_attendees(tx, &target, &body.attendees(), now).await?;
+    let access = authorize::authorize_meeting(tx, actor, id, action).await?;
     let change = MeetingChange::Invited {
         users: invited,
         attendees,
     };
     let when = (schedule.starts_at, schedule.ends_at);
-    let warnings = double_bookings(&mut tx, &actor, id, access.participants(), when).await?;
+    let warnings = double_bookings(tx, actor, id, access.participants(), when).await?;
     tx.event(
         meeting_event(
             &access,
@@ -162,9 +154,28 @@ async fn create_meeting(
         )
         .with(Detail::Meeting(change)),
     );
-    let response = respond(&mut tx, &actor, &access, action, warnings).await?;
+    respond(tx, actor, &access, action, warnings).await
+}
+
+/// Books a meeting, in a case (participants need a consent covering the purpose) or for a
+/// partnership (no case). I organise it and take part, accepted.
+#[utoipa::path(post, path = "/api/meetings",
+    extensions(("x-field-rules" = json!(dto::NEW_MEETING_RULES))), tag = "meetings", request_body = NewMeetingBody,
+    responses(
+        (status = 201, body = MeetingResponse),
+        crate::http::problem::NotCaseWork,
+        crate::http::problem::ParticipantConsentMissing,
+        crate::http::CommonErrors,
+    ))]
+async fn create_meeting(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ValidJson(body): ValidJson<NewMeetingBody>,
+) -> AppResult<(StatusCode, Json<MeetingResponse>)> {
+    let mut tx = state.store.begin().await?;
+    let response = book(&mut tx, &actor, body).await?;
     tx.commit().await?;
-    tracing::info!(meeting_id = %id, "meeting booked");
+    tracing::info!(meeting_id = %response.id, "meeting booked");
     Ok((StatusCode::CREATED, Json(response)))
 }
 

@@ -18,6 +18,7 @@ pub mod oidc;
 mod oidc_login;
 mod oidc_page;
 pub mod organisations;
+pub mod plans;
 pub mod problem;
 pub mod rules;
 pub mod sip_calls;
@@ -70,6 +71,7 @@ use crate::error::{AppError, Problem};
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
         (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
+        (name = "plans", description = "Samverkansplaner och våra åtaganden"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -111,6 +113,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(meetings::router())
         .merge(sip_calls::router())
+        .merge(plans::router())
         .merge(audit::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());

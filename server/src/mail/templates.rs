@@ -57,6 +57,22 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Ett samtycke upphör snart",
             "Ett samtycke som du har registrerat eller ansvarar för upphör inom två veckor.",
         ),
+        PlanAdopted => (
+            "En plan har fastställts",
+            "En samverkansplan där er organisation har en roll har fastställts i Samverkan.",
+        ),
+        PlanActionDue => (
+            "En insats ska snart vara klar",
+            "En insats i en samverkansplan ska snart vara klar eller har passerat sitt datum.",
+        ),
+        PlanFollowUpDue => (
+            "Uppföljning av en plan",
+            "En samverkansplans gemensamma uppföljning närmar sig eller har passerat.",
+        ),
+        PlanResponsibleLost => (
+            "En insats behöver en ny ansvarig",
+            "En organisation i en samverkansplan har inte längre samtycke. Dess insatser behöver en ny ansvarig.",
+        ),
         AccessRevoked => (
             "Åtkomst till ett ärende har upphört",
             "Er organisations åtkomst till ett ärende i Samverkan har upphört.",
@@ -110,6 +126,10 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         SipCallAnswered => "svar på kallelser till SIP",
         SipCallChased => "kallelser till SIP som väntar på svar",
         SipCallCancelled => "inställda kallelser till SIP",
+        PlanAdopted => "fastställda planer",
+        PlanActionDue => "insatser som snart ska vara klara eller är försenade",
+        PlanFollowUpDue => "planer med uppföljning som närmar sig eller har passerat",
+        PlanResponsibleLost => "planer där insatser behöver en ny ansvarig",
     }
 }
 

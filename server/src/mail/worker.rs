@@ -306,6 +306,12 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::SipCallBooked
         | EventKind::SipCallCancelled
         | EventKind::SipCallHeld
+        | EventKind::PlanCreated
+        | EventKind::PlanChanged
+        | EventKind::PlanAdopted
+        | EventKind::PlanClosed
+        | EventKind::PlanActionUpdated
+        | EventKind::PlanResponsibleLost
         | EventKind::SessionEnded => false,
     }
 }

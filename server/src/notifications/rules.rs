@@ -58,6 +58,11 @@ pub enum To {
     CalledOrganisations,
     /// Who made the SIP call and the case's responsible.
     SipCaller,
+    /// Those holding the plan's actions in other organisations (the person, or else the
+    /// organisation's case workers) and the overall responsible.
+    PlanHolders,
+    /// The plan's owner: the case's responsible and the overall responsible.
+    PlanOwner,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -96,6 +101,14 @@ pub const fn rule(kind: EventKind) -> Rule {
         // Booking tells through the meeting's own invitations; the plan adopted from the
         // meeting is the news of a held call.
         EventKind::SipCallBooked | EventKind::SipCallHeld => Rule::Nobody,
+        EventKind::PlanAdopted => Rule::Tell(N::PlanAdopted, To::PlanHolders),
+        EventKind::PlanResponsibleLost => Rule::Tell(N::PlanResponsibleLost, To::PlanOwner),
+        // Drafts are the owner's own work; closing and status reports show in the plan and
+        // in "Våra åtaganden", live.
+        EventKind::PlanCreated
+        | EventKind::PlanChanged
+        | EventKind::PlanClosed
+        | EventKind::PlanActionUpdated => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -198,6 +211,8 @@ pub async fn apply(tx: &mut Tx, settings: &Settings, event: &NewEvent) -> StoreR
             };
             triggers::consent_changed(tx, settings, subject(event)?, event.case_id, user).await
         }
+        To::PlanHolders => super::plans::adopted(tx, settings, subject(event)?).await,
+        To::PlanOwner => super::plans::responsible_lost(tx, settings, subject(event)?).await,
     }
 }
 
@@ -208,7 +223,9 @@ mod tests {
     use super::*;
 
     /// Told by the scheduler, not by an event.
-    const REMINDERS: [NotificationKind; 4] = [
+    const REMINDERS: [NotificationKind; 6] = [
+        NotificationKind::PlanActionDue,
+        NotificationKind::PlanFollowUpDue,
         NotificationKind::InquiryOverdue,
         NotificationKind::ConsentEnding,
         NotificationKind::MeetingReminder,
@@ -259,6 +276,10 @@ mod tests {
                 "meeting.answered",
                 "sip_call.booked",
                 "sip_call.held",
+                "plan.created",
+                "plan.changed",
+                "plan.closed",
+                "plan.action_updated",
                 "notification.created",
                 "session.ended",
             ]

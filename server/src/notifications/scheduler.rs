@@ -1,5 +1,6 @@
 //! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders, SIP
-//! calls an obliged party has not answered, and the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
+//! calls an obliged party has not answered, plan actions and follow-ups falling due, and the
+//! daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
 //! due) in the transaction that notifies, so it goes out exactly once however many hub
 //! processes run and however often they restart.
 
@@ -17,7 +18,7 @@ use crate::mail::templates;
 use crate::metrics::Metrics;
 use crate::store::notifications as stored;
 use crate::store::sip_calls::chase;
-use crate::store::{outbox, users, Store, StoreError, StoreResult, Tx};
+use crate::store::{outbox, plans, users, Store, StoreError, StoreResult, Tx};
 
 use super::{triggers, NotificationKind};
 
@@ -31,6 +32,8 @@ pub struct Round {
     pub consents_ending: usize,
     pub meeting_reminders: usize,
     pub sip_chases: usize,
+    /// Plan actions due soon or overdue, and follow-ups coming up or passed.
+    pub plan_reminders: usize,
     pub digests: usize,
 }
 
@@ -72,6 +75,7 @@ pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> Sto
         consents_ending: ending_consents(store, settings, now).await?,
         meeting_reminders: meeting_reminders(store, settings, now).await?,
         sip_chases: sip_chases(store, settings, now).await?,
+        plan_reminders: plan_reminders(store, settings, now).await?,
         digests: digests(store, settings, now).await?,
     })
 }
@@ -183,6 +187,42 @@ async fn sip_chases(store: &Store, settings: &Settings, now: Timestamp) -> Store
                 Some(silent.organisation_id),
             )
             .await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Plan actions due within `plans.warn_days` or overdue, and follow-ups coming up or passed:
+/// each once before its date ("soon") and once after it ("passed"), per date, so a moved
+/// date is reminded of again.
+async fn plan_reminders(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
+    let today = date_of(now);
+    let until = today + chrono::Days::new(settings.plans.warn_days.max(0).unsigned_abs());
+    let (actions, follow_ups) = {
+        let mut read = store.read().await?;
+        (
+            plans::reminders::due_actions(&mut read, until, BATCH).await?,
+            plans::reminders::follow_ups(&mut read, until, BATCH).await?,
+        )
+    };
+    let phase = |date: NaiveDate| if date < today { "passed" } else { "soon" };
+    let mut done = 0;
+    for (plan, action, due_on) in actions {
+        let due = format!("{}:{due_on}", phase(due_on));
+        let kind = NotificationKind::PlanActionDue;
+        if let Some(mut tx) = claim(store, kind, &action.to_string(), &due).await? {
+            super::plans::action_due(&mut tx, settings, plan, action).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    for (plan, follow_up_on) in follow_ups {
+        let due = format!("{}:{follow_up_on}", phase(follow_up_on));
+        let kind = NotificationKind::PlanFollowUpDue;
+        if let Some(mut tx) = claim(store, kind, &plan.to_string(), &due).await? {
+            super::plans::follow_up_due(&mut tx, settings, plan).await?;
             tx.commit().await?;
             done += 1;
         }

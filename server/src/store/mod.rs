@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod oidc;
 pub mod organisations;
 pub mod outbox;
+pub mod plans;
 pub mod responsibility;
 pub mod retention;
 pub mod sessions;

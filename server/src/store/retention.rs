@@ -48,6 +48,7 @@ pub async fn purge(
         inquiries(cutoff(settings.inquiries_days)),
         // A SIP call names its meeting, so it goes first, with the meetings' period.
         sip_calls(cutoff(settings.meetings_days)),
+        plans(cutoff(settings.plans_days)),
         meetings(cutoff(settings.meetings_days)),
         consents(cutoff(settings.consents_days), now.micros()),
         notifications(cutoff(settings.notifications_days)),
@@ -148,6 +149,20 @@ fn sip_calls(cutoff: i64) -> Class {
         "sip_calls",
         cutoff,
         &[("sip_call_parties", "call_id")],
+    )
+}
+
+/// Joint plans with every adopted version, their parties and actions.
+fn plans(cutoff: i64) -> Class {
+    case_bound(
+        "plans",
+        "plans",
+        cutoff,
+        &[
+            ("plan_versions", "plan_id"),
+            ("plan_parties", "plan_id"),
+            ("plan_actions", "plan_id"),
+        ],
     )
 }
 

@@ -199,6 +199,10 @@ pub use sip_calls::*;
 mod meetings;
 pub use meetings::*;
 
+/// Joint plans: the case owner's, read by the organisations named in them under consent.
+mod plans;
+pub use plans::*;
+
 /// Legal hold: the owning organisation's leads and administrators keep a case from purging.
 mod retention;
 pub use retention::*;

@@ -28,13 +28,15 @@ code_enum! {
 }
 
 /// An organisation, and optionally one of its people, responsible for something.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Responsible {
+    #[serde(rename = "organisation_id")]
     pub organisation: OrganisationId,
+    #[serde(rename = "person_id")]
     pub person: Option<UserId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Goal {
     pub id: PlanGoalId,
     pub level: GoalLevel,
@@ -43,7 +45,7 @@ pub struct Goal {
     pub serves: Option<PlanGoalId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Action {
     pub id: PlanActionId,
     /// Vad.
@@ -53,6 +55,7 @@ pub struct Action {
     /// När.
     pub due_on: Option<NaiveDate>,
     /// Varför: the goal it serves.
+    #[serde(rename = "goal_id")]
     pub goal: Option<PlanGoalId>,
     pub status: ActionStatus,
     pub status_on: Option<NaiveDate>,
@@ -60,7 +63,7 @@ pub struct Action {
 }
 
 /// What a version of a plan says.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanContent {
     /// The individual's own goal, in their words.
     pub own_goal: Option<String>,
@@ -111,7 +114,7 @@ impl AdoptionProblem {
             AdoptionProblem::NoOverallResponsibility => "overall",
             AdoptionProblem::NoFollowUp | AdoptionProblem::FollowUpInThePast => "follow_up_on",
             AdoptionProblem::IndividualAbsent => "individual_present",
-            AdoptionProblem::NoParticipant => "participants",
+            AdoptionProblem::NoParticipant => "organisations",
         }
     }
 
@@ -151,7 +154,7 @@ impl AdoptionProblem {
 }
 
 /// Who took part in adopting a version, and how the individual did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Participation {
     pub organisations: Vec<OrganisationId>,
     pub individual_present: bool,
@@ -312,7 +315,7 @@ pub(super) mod tests {
                 ("overall", "overall_required"),
                 ("follow_up_on", "follow_up_required"),
                 ("individual_present", "individual_must_be_present"),
-                ("participants", "participant_required"),
+                ("organisations", "participant_required"),
             ]
         );
     }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, Goal, PlanContent};
-use crate::domain::{PlanActionId, PlanGoalId};
+use crate::domain::{OrganisationId, PlanActionId, PlanGoalId};
 
 /// How one part of a plan changed from one version to the next.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +22,8 @@ pub enum Part {
     Action(PlanActionId),
     Overall,
     FollowUp,
-    Readers,
+    /// An organisation added to or removed from the readers.
+    Reader(OrganisationId),
 }
 
 /// What changed from `before` to `after`, for showing two versions side by side. Goals and
@@ -53,9 +54,14 @@ pub fn diff(before: &PlanContent, after: &PlanContent) -> Vec<(Part, Change)> {
             presence(&before.follow_up_on, &after.follow_up_on),
         ));
     }
-    let readers = |c: &PlanContent| c.readers.iter().copied().collect::<BTreeSet<_>>();
-    if readers(before) != readers(after) {
-        changes.push((Part::Readers, Change::Changed(vec!["readers"])));
+    let readers = |c: &PlanContent| {
+        c.readers
+            .iter()
+            .map(|r| (*r, ()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    for (id, change) in keyed_diff(&readers(before), &readers(after), |_, _| Vec::new()) {
+        changes.push((Part::Reader(id), change));
     }
     changes
 }
@@ -118,7 +124,6 @@ mod tests {
     use super::super::content::tests::{adoptable, day};
     use super::super::ActionStatus;
     use super::*;
-    use crate::domain::OrganisationId;
 
     #[test]
     fn identical_versions_have_no_changes() {
@@ -138,7 +143,8 @@ mod tests {
         added.id = PlanActionId::new();
         after.actions.push(added.clone());
         after.follow_up_on = None;
-        after.readers.push(OrganisationId::new());
+        let reader = OrganisationId::new();
+        after.readers.push(reader);
 
         let mut expected = vec![
             (Part::Goal(removed), Change::Removed),
@@ -148,7 +154,7 @@ mod tests {
             ),
             (Part::Action(added.id), Change::Added),
             (Part::FollowUp, Change::Removed),
-            (Part::Readers, Change::Changed(vec!["readers"])),
+            (Part::Reader(reader), Change::Added),
         ];
         let mut got = diff(&before, &after);
         // Actions come in id order; compare as sets of (part, change).

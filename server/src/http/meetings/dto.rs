@@ -16,15 +16,16 @@ use crate::http::rules::TextLine;
 use crate::http::rules::{self, FieldRule};
 use crate::store::meetings::{Attendee, Meeting, NewAttendee, Participant, Schedule};
 
-const END_AFTER_START: FieldRule = FieldRule::new("ends_at", "end_before_start", "after starts_at");
-const AT_MOST_TEN_HOURS: FieldRule =
+pub(crate) const END_AFTER_START: FieldRule =
+    FieldRule::new("ends_at", "end_before_start", "after starts_at");
+pub(crate) const AT_MOST_TEN_HOURS: FieldRule =
     FieldRule::new("ends_at", "too_long", "at most 10 hours after starts_at");
-const NOT_IN_THE_PAST: FieldRule = FieldRule::new(
+pub(crate) const NOT_IN_THE_PAST: FieldRule = FieldRule::new(
     "starts_at",
     "in_the_past",
     "not in the past (checked when the time is set or moved)",
 );
-const WITHIN_TWO_YEARS: FieldRule =
+pub(crate) const WITHIN_TWO_YEARS: FieldRule =
     FieldRule::new("starts_at", "too_far_ahead", "at most two years ahead");
 const SOMEWHERE: FieldRule = FieldRule::new(
     "place",
