@@ -36,6 +36,10 @@ pub struct Throughput {
     pub unexpected: u64,
     /// The first unexpected answer, for the report.
     pub sample: Option<String>,
+    /// CPU seconds the server, and every other process on the machine but this generator,
+    /// spent while this was measured.
+    pub server_cpu: f64,
+    pub others_cpu: f64,
 }
 
 impl Throughput {
@@ -44,6 +48,8 @@ impl Throughput {
         self.seconds += other.seconds;
         self.unexpected += other.unexpected;
         self.latency.add(&other.latency)?;
+        self.server_cpu += other.server_cpu;
+        self.others_cpu += other.others_cpu;
         if self.sample.is_none() {
             self.sample = other.sample;
         }
@@ -124,6 +130,7 @@ pub fn kinds(world: &World, addr: SocketAddr, clients: usize) -> anyhow::Result<
 
 /// Runs `kind` with one connection per client: `warmup`, then `duration` measured.
 pub async fn measure(
+    server_pid: u32,
     addr: SocketAddr,
     kind: &Kind,
     warmup: Duration,
@@ -139,6 +146,10 @@ pub async fn measure(
             client(addr, bytes, expect, start, end).await
         }));
     }
+    tokio::time::sleep_until(start.into()).await;
+    let before = crate::cpu::Sample::take(server_pid)?;
+    tokio::time::sleep_until(end.into()).await;
+    let usage = crate::cpu::Sample::take(server_pid)?.usage_since(&before);
     let mut total = Throughput {
         label: kind.label,
         requests: 0,
@@ -146,6 +157,8 @@ pub async fn measure(
         latency: tracker::histogram()?,
         unexpected: 0,
         sample: None,
+        server_cpu: usage.server,
+        others_cpu: usage.others,
     };
     for task in tasks {
         let one = task.await??;
@@ -176,6 +189,8 @@ async fn client(
         latency: tracker::histogram()?,
         unexpected: 0,
         sample: None,
+        server_cpu: 0.0,
+        others_cpu: 0.0,
     };
     loop {
         let sent = Instant::now();
@@ -260,9 +275,17 @@ pub fn render(
     writeln!(out, "\n### {store}, {clients} clients\n")?;
     writeln!(
         out,
-        "| request | req/s | ratio to /api/me | p50 | p99 | unexpected answers |"
+        "| request | req/s | ratio to /api/me | p50 | p99 | server CPU per request | ratio | others' CPU | unexpected answers |"
     )?;
-    writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    let cpu_per = |r: &Throughput| {
+        if r.requests > 0 {
+            r.server_cpu * 1e6 / r.requests as f64
+        } else {
+            0.0
+        }
+    };
+    let baseline_cpu = results.first().map_or(0.0, cpu_per);
     let baseline = results.first().map_or(0.0, Throughput::per_second);
     for r in results {
         let ratio = if baseline > 0.0 {
@@ -281,11 +304,18 @@ pub fn render(
                 ),
             )
         };
+        let cpu_ratio = if cpu_per(r) > 0.0 {
+            format!("{:.2}×", baseline_cpu / cpu_per(r))
+        } else {
+            "–".into()
+        };
         writeln!(
             out,
-            "| `{}` | {:.0} | {ratio} | {p50} | {p99} | {} |",
+            "| `{}` | {:.0} | {ratio} | {p50} | {p99} | {:.0} µs | {cpu_ratio} | {:.1} cores | {} |",
             r.label,
             r.per_second(),
+            cpu_per(r),
+            r.others_cpu / r.seconds.max(1e-9),
             r.unexpected
         )?;
     }
@@ -374,7 +404,7 @@ pub async fn run(
                     } else {
                         plan.warmup / 5
                     };
-                    let one = measure(server.addr, kind, warmup, slice).await?;
+                    let one = measure(server.pid, server.addr, kind, warmup, slice).await?;
                     server.check_alive()?;
                     match results.get_mut(i) {
                         Some(sum) => sum.add(one)?,

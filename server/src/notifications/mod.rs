@@ -88,6 +88,8 @@ pub(crate) async fn notify_under(
     let found = users::get_many(tx, &recipients).await?;
     let deliveries = stored::deliveries(tx, &recipients, notice.kind).await?;
     let mut created = Vec::new();
+    let mut rows = Vec::new();
+    let mut mails = Vec::new();
     for user in found {
         if !user.active {
             continue;
@@ -118,7 +120,6 @@ pub(crate) async fn notify_under(
             created_at: now,
             read_at: None,
         };
-        stored::insert(tx, &notification, email).await?;
         if delivery == Delivery::Immediate {
             let link = templates::notification_link(settings, notification.id);
             let mut mail =
@@ -126,7 +127,7 @@ pub(crate) async fn notify_under(
             if let Some(meeting) = &notice.calendar {
                 attach_calendar(settings, &mut mail, meeting);
             }
-            outbox::enqueue(tx, &mail).await?;
+            mails.push(mail);
         }
         tx.event(NewEvent {
             kind: EventKind::NotificationCreated,
@@ -138,6 +139,12 @@ pub(crate) async fn notify_under(
             detail: Detail::None,
         });
         created.push(notification.id);
+        rows.push((notification, email));
+    }
+    // One statement for every notification, then the e-mails.
+    stored::insert_many(tx, &rows).await?;
+    for mail in &mails {
+        outbox::enqueue(tx, mail).await?;
     }
     Ok(created)
 }

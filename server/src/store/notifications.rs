@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, insert_rows, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
     CaseId, ConsentId, Delivery, InquiryId, InquiryState, MeetingId, NotificationKind,
     OrganisationId, Role, Timestamp, UserId,
@@ -67,6 +67,29 @@ pub async fn insert(tx: &mut Tx, n: &Notification, email: EmailState) -> StoreRe
         .push(")");
     sql.execute(tx).await?;
     Ok(())
+}
+
+/// Several notifications in one multi-row INSERT, each with its e-mail state.
+pub async fn insert_many(tx: &mut Tx, rows: &[(Notification, EmailState)]) -> StoreResult<()> {
+    let insert = format!("INSERT INTO notifications ({COLUMNS}, email) VALUES ");
+    insert_rows(tx.conn(), &insert, rows, |sql, (n, email)| {
+        sql.bind(n.id.to_string())
+            .push(", ")
+            .bind(n.user_id.to_string())
+            .push(", ")
+            .bind(n.kind.code())
+            .push(", ");
+        sql.bind(n.case_id.map(|c| c.to_string()))
+            .push(", ")
+            .bind(n.subject_id.clone())
+            .push(", ")
+            .bind(n.created_at.micros())
+            .push(", ");
+        sql.bind(n.read_at.map(Timestamp::micros))
+            .push(", ")
+            .bind(email.code());
+    })
+    .await
 }
 
 /// The user's notifications, newest first.
