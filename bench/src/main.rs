@@ -7,8 +7,10 @@ mod clients;
 mod cpu;
 mod floor;
 mod fsync;
+mod pgdb;
 mod process;
 mod report;
+mod rest;
 mod scenarios;
 mod target;
 mod tracker;
@@ -90,6 +92,17 @@ struct Args {
     /// Also write the markdown report here.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Measure REST throughput instead of the stream: `/api/me` as the baseline, an audited
+    /// case read, the audited case list and a message write (`rest`).
+    #[arg(long)]
+    rest: bool,
+    /// Closed-loop REST clients, one connection each [default: 32, quick 8].
+    #[arg(long)]
+    rest_clients: Option<usize>,
+    /// With `--rest`: also run on PostgreSQL, in a fresh database made (and dropped) on the
+    /// server this URL names.
+    #[arg(long)]
+    postgres: Option<String>,
     /// Exit with 2 when a target is missed.
     #[arg(long)]
     fail_on_miss: bool,
@@ -198,7 +211,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         .timeout(Duration::from_secs(30))
         .build()?;
 
-    let mut server = Server::samverkan(&args.server_bin, dir.path(), &http).await?;
+    let mut server = Server::samverkan(&args.server_bin, dir.path(), None, &http).await?;
     let started = server.rss()?;
     eprintln!(
         "[samverkan] pid {} on {}; setting up {} users and {} inquiry cases",
@@ -269,6 +282,32 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     Ok(report::all_met(&ours))
 }
 
+async fn run_rest(args: &Args) -> anyhow::Result<()> {
+    let quick = args.quick;
+    let mut stores = vec![None];
+    stores.extend(args.postgres.iter().cloned().map(Some));
+    let plan = rest::Plan {
+        clients: args
+            .rest_clients
+            .unwrap_or(if quick { 8 } else { 32 })
+            .max(1),
+        warmup: Duration::from_millis(if quick { 200 } else { 1000 }),
+        duration: Duration::from_secs_f64(args.duration.unwrap_or(if quick { 1.0 } else { 10.0 })),
+        rounds: if quick { 1 } else { 5 },
+        stores,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let text = rest::run(&args.server_bin, &plan, &http, &command, &load_average).await?;
+    println!("{text}");
+    if let Some(path) = &args.report {
+        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -277,6 +316,15 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("samverkan-load --floor-writer: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.rest {
+        return match run_rest(&args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("samverkan-load --rest: {err:#}");
                 ExitCode::FAILURE
             }
         };

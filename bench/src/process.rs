@@ -22,17 +22,23 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Server {
-    /// `samverkan serve --demo` on a fresh SQLite file in `dir`.
-    pub async fn samverkan(bin: &Path, dir: &Path, http: &reqwest::Client) -> anyhow::Result<Self> {
+    /// `samverkan serve --demo` on a fresh SQLite file in `dir`, or on the (empty)
+    /// PostgreSQL database `postgres`.
+    pub async fn samverkan(
+        bin: &Path,
+        dir: &Path,
+        postgres: Option<&str>,
+        http: &reqwest::Client,
+    ) -> anyhow::Result<Self> {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
-        let db = dir.join("db.sqlite");
+        let database = match postgres {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}", dir.join("db.sqlite").display()),
+        };
         let log = dir.join("samverkan.log");
         let child = Command::new(bin)
             .args(["serve", "--demo"])
-            .env(
-                "SAMVERKAN_DATABASE__URL",
-                format!("sqlite://{}", db.display()),
-            )
+            .env("SAMVERKAN_DATABASE__URL", database)
             .env("SAMVERKAN_SERVER__BIND", addr.to_string())
             .env("SAMVERKAN_AUTH__TOKEN_TTL_MINUTES", "240")
             .env("SAMVERKAN_LOG__FILTER", "warn")

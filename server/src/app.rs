@@ -207,11 +207,8 @@ fn web_dir(configured: &std::path::Path) -> PathBuf {
 async fn record_denials(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if let Some(DeniedAccess(entry)) = response.extensions_mut().remove::<DeniedAccess>() {
-        let written = async {
-            let mut tx = state.store.begin().await?;
-            tx.audit(*entry);
-            tx.commit().await
-        };
+        // Through the audit journal's group commit, as the audited reads.
+        let written = state.store.append_audit(vec![*entry]);
         if let Err(err) = written.await {
             tracing::error!(error = %err, "could not audit a denied access");
             return AppError::Unavailable.into_response();

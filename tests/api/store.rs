@@ -103,6 +103,59 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn audited_reads_and_writes_together_append_one_unbroken_audit_chain(app) {
+        let mut tasks = Vec::new();
+        for n in 0..16 {
+            let store = app.store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..10 {
+                    if (n + i) % 3 == 0 {
+                        let mut tx = store.begin().await?;
+                        tx.audit(entry(AuditAction::CaseUpdate));
+                        tx.commit().await?;
+                    } else {
+                        let mut read = store.audited_read().await?;
+                        read.audit(entry(AuditAction::CaseRead));
+                        read.audit(entry(AuditAction::CaseRead));
+                        read.commit().await?;
+                    }
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        let (reads, writes) = (0..16).flat_map(|n| (0..10).map(move |i| (n + i) % 3 == 0)).fold((0, 0), |(r, w), write| if write { (r, w + 1) } else { (r + 1, w) });
+        let rows = samverkan::admin::verify_audit(&app.store).await?;
+        assert_eq!(rows, ChainReport::Intact { rows: reads * 2 + writes });
+        let stored = app.audit_rows().await?;
+        assert_eq!(stored.iter().filter(|r| r.action == "case.read").count() as i64, reads * 2);
+        assert_eq!(stored.iter().filter(|r| r.action == "case.update").count() as i64, writes);
+        Ok(())
+    }
+
+    async fn audit_rows_handed_in_together_share_one_commit_and_an_uncommitted_read_leaves_none(app) {
+        {
+            let mut read = app.store.audited_read().await?;
+            read.audit(entry(AuditAction::CaseRead));
+        }
+        assert!(app.audit_rows().await?.is_empty(), "an audited read dropped without commit");
+        let before = app.store.group_commits();
+        let appends = (0..50).map(|_| app.store.append_audit(vec![entry(AuditAction::CaseRead)]));
+        for result in futures_util::future::join_all(appends).await {
+            result?;
+        }
+        assert_eq!(samverkan::admin::verify_audit(&app.store).await?, ChainReport::Intact { rows: 50 });
+        if let (Some((commits_before, _)), Some((commits, syncs))) = (before, app.store.group_commits()) {
+            // SQLite: the journal took the rows waiting together into a few transactions,
+            // each synced before any of its readers was told.
+            assert!(commits - commits_before <= 10, "{} journal commits for 50 appends", commits - commits_before);
+            assert!(syncs <= commits);
+        }
+        Ok(())
+    }
+
     async fn a_transaction_with_thousands_of_rows_keeps_one_chain_and_one_sequence(app) {
         use samverkan::events::{Audience, NewEvent};
         let mut tx = app.store.begin().await?;

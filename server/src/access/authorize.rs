@@ -15,11 +15,11 @@ use crate::domain::{
     PlanId, Purpose, SipCallId, Timestamp, UserId,
 };
 use crate::error::AppError;
-use crate::store::{self, StoreError, Tx};
+use crate::store::{self, Reads, StoreError, Tx};
 
 /// Loads the case's facts and applies the rule; unknown and forbidden look the same.
 pub async fn authorize_case(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     case_id: CaseId,
     need: Need,
@@ -30,7 +30,7 @@ pub async fn authorize_case(
 
 /// `authorize_case` at a given instant (tests drive the clock through this).
 pub async fn authorize_case_at(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     case_id: CaseId,
     need: Need,
@@ -41,9 +41,43 @@ pub async fn authorize_case_at(
     policy::case_access(actor, case_id, facts, need, action, now)
 }
 
+/// One case with the access that lets the actor see it, in one query when it is visible: the
+/// policy's list predicate (`case_filter`, the same rule as `case_access`, checked against
+/// the same model) narrowed to this case, as the case list reads. When that finds nothing
+/// the case's facts go to `case_access`, which denies (audited by `record_denials`) or, if
+/// the case became visible in between, grants and the case is read under that access.
+pub async fn read_case(
+    tx: &mut impl Reads,
+    actor: &Actor,
+    case_id: CaseId,
+    need: Need,
+    action: AuditAction,
+) -> Result<(CaseAccess, store::cases::CaseView), AppError> {
+    let now = Timestamp::now();
+    if let Some(filter) = policy::case_filter(actor, need, now) {
+        let query = store::cases::CaseQuery {
+            case_id: Some(case_id),
+            limit: 1,
+            ..Default::default()
+        };
+        if let Some(view) = store::cases::list(tx, &filter, &query).await?.pop() {
+            let access = filter.access_for(
+                view.id,
+                view.individual_id,
+                view.owner_organisation_id,
+                view.via_consent,
+            );
+            return Ok((access, view));
+        }
+    }
+    let access = authorize_case_at(tx, actor, case_id, need, action, now).await?;
+    let view = store::cases::get(tx, &access).await?;
+    Ok((access, view))
+}
+
 /// Like `authorize_case`, but only for members of the owning organisation.
 pub async fn authorize_case_write(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     case_id: CaseId,
     action: AuditAction,
@@ -55,7 +89,7 @@ pub async fn authorize_case_write(
 /// Whether the actor's organisation registered the individual and, if not, the individual's
 /// cases' facts.
 async fn individual_facts(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     individual_id: IndividualId,
 ) -> Result<(bool, Vec<policy::CaseFacts>), AppError> {
@@ -69,7 +103,7 @@ async fn individual_facts(
 }
 
 pub async fn authorize_individual(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     individual_id: IndividualId,
     action: AuditAction,
@@ -86,7 +120,7 @@ pub async fn authorize_individual(
 }
 
 pub async fn authorize_access_extract(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     individual_id: IndividualId,
 ) -> Result<ExtractAccess, AppError> {
@@ -95,7 +129,7 @@ pub async fn authorize_access_extract(
 }
 
 pub async fn authorize_consent(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     consent_id: ConsentId,
     action: AuditAction,
@@ -106,7 +140,7 @@ pub async fn authorize_consent(
 
 /// Loads the inquiry's facts and applies the rule; unknown and forbidden look the same.
 pub async fn authorize_inquiry(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     id: InquiryId,
     action: AuditAction,
@@ -121,7 +155,7 @@ pub async fn authorize_inquiry(
 /// The consent that would let `recipient` see the case for a rehab inquiry now: active, in
 /// its period, naming the recipient and the case owner, covering the purpose.
 pub async fn bridging_consent(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     case: &CaseAccess,
     recipient: OrganisationId,
     now: Timestamp,
@@ -131,7 +165,7 @@ pub async fn bridging_consent(
 }
 
 pub async fn authorize_messages(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     case_id: CaseId,
     action: AuditAction,
@@ -141,7 +175,7 @@ pub async fn authorize_messages(
 }
 
 pub async fn authorize_message(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     id: MessageId,
     action: AuditAction,
@@ -155,7 +189,7 @@ pub async fn authorize_message(
 
 /// May the actor organise a meeting for `purpose` in this case (or in none)?
 pub async fn authorize_meeting_scope(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     case_id: Option<CaseId>,
     purpose: Purpose,
@@ -171,7 +205,7 @@ pub async fn authorize_meeting_scope(
 /// Loads the users to invite and checks them against the scope (`authorize::check_invitees`);
 /// organisations without a covering consent are named in a 409 `consent_missing`.
 pub async fn check_invitees(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     scope: &MeetingScope,
     users: &[UserId],
     organiser: UserId,
@@ -215,7 +249,7 @@ pub async fn check_invitees(
 
 /// Loads the meeting's facts and applies the rule; unknown and forbidden look the same.
 pub async fn authorize_meeting(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     id: MeetingId,
     action: AuditAction,
@@ -230,7 +264,7 @@ pub async fn authorize_meeting(
 
 /// May `actor` set or clear `case_id`'s legal hold?
 pub async fn authorize_legal_hold(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     case_id: CaseId,
     action: AuditAction,

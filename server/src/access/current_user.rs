@@ -24,6 +24,10 @@ pub struct CurrentUser(pub Actor);
 /// user row as just read (so handlers that need it need not read it again).
 pub struct SignedIn(pub Actor, pub Session, pub User);
 
+/// How often a session's `last_active_at` is moved at most: requests within this time of the
+/// last move leave it.
+pub const TOUCH_EVERY_MICROS: i64 = 60_000_000;
+
 /// A request the client marks as made on its own (a refresh after a live event), not by the
 /// user; it does not keep the session from going idle.
 pub const BACKGROUND_HEADER: &str = "x-samverkan-background";
@@ -129,8 +133,9 @@ where
                 "Kontot är inte aktivt.",
             ));
         }
-        // Seconds matter little against a limit in minutes; skipping near repeats saves writes.
-        let recently_touched = now.micros() - session.last_active_at.micros() < 5_000_000;
+        // A minute matters little against a limit in minutes (the idle end may come up to a
+        // minute early); touching a session at most once a minute keeps reads off the writer.
+        let recently_touched = now.micros() - session.last_active_at.micros() < TOUCH_EVERY_MICROS;
         drop(tx);
         if !(background || recently_touched) {
             let mut tx = store.begin_beside().await?;

@@ -17,7 +17,7 @@ use crate::domain::AuditAction;
 use crate::domain::{CaseId, IndividualId, OrganisationId, Timestamp, UserId};
 use crate::error::AppResult;
 use crate::store::audit::{self, AuditQuery, AuditRow, Outcome};
-use crate::store::{organisations, users, StoreError, Tx};
+use crate::store::{organisations, users, Reads, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -78,7 +78,10 @@ pub struct AccessExtract {
 }
 
 /// Resolves user and organisation names for display, once per id.
-async fn with_names(tx: &mut Tx, rows: Vec<AuditRow>) -> AppResult<Vec<AuditEntryResponse>> {
+async fn with_names(
+    tx: &mut impl Reads,
+    rows: Vec<AuditRow>,
+) -> AppResult<Vec<AuditEntryResponse>> {
     let mut user_names: HashMap<String, Option<String>> = HashMap::new();
     let mut org_names: HashMap<String, Option<String>> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
@@ -159,7 +162,7 @@ async fn search_audit(
         before_seq,
         limit,
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let rows = audit::search(&mut tx, &query).await?;
     let entries = with_names(&mut tx, rows).await?;
     let mut entry = actor.audit(AuditAction::AuditSearch, Outcome::Allowed);
@@ -186,7 +189,7 @@ async fn access_extract(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<IndividualId>,
 ) -> AppResult<Json<AccessExtract>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let access = authorize::authorize_access_extract(&mut tx, &actor, id).await?;
     let query = AuditQuery {
         scope: Some(access.scope()),

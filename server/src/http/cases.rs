@@ -258,7 +258,7 @@ async fn list_cases(
             offset,
         }));
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let rows = cases::list(
         &mut tx,
         &filter,
@@ -351,10 +351,9 @@ async fn get_case(
     ApiPath(id): ApiPath<CaseId>,
     ApiQuery(query): ApiQuery<PurposeQuery>,
 ) -> AppResult<Json<CaseResponse>> {
-    let mut tx = state.store.begin().await?;
-    let access =
-        authorize::authorize_case(&mut tx, &actor, id, query.need(), AuditAction::CaseRead).await?;
-    let view = cases::get(&mut tx, &access).await?;
+    let mut tx = state.store.audited_read().await?;
+    let (access, view) =
+        authorize::read_case(&mut tx, &actor, id, query.need(), AuditAction::CaseRead).await?;
     tx.audit(access.audit(&actor, AuditAction::CaseRead));
     tx.commit().await?;
     Ok(Json(view.into()))

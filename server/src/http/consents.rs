@@ -297,7 +297,7 @@ async fn list_consents(
     ApiPath(case_id): ApiPath<CaseId>,
     ApiQuery(query): ApiQuery<PurposeQuery>,
 ) -> AppResult<Json<Vec<ConsentResponse>>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let access = authorize::authorize_case(
         &mut tx,
         &actor,
@@ -323,7 +323,7 @@ async fn get_consent(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<ConsentId>,
 ) -> AppResult<Json<ConsentResponse>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let access =
         authorize::authorize_consent(&mut tx, &actor, id, AuditAction::ConsentRead).await?;
     let consent = consents::get(&mut tx, &access).await?;

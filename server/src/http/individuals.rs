@@ -116,7 +116,7 @@ async fn get_individual(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<IndividualId>,
 ) -> AppResult<Json<IndividualResponse>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let access =
         authorize::authorize_individual(&mut tx, &actor, id, AuditAction::IndividualRead).await?;
     let individual = individuals::get(&mut tx, &access).await?;

@@ -25,7 +25,7 @@ use crate::domain::EventKind;
 use crate::domain::{CaseId, MeetingAnswer, MeetingId, MeetingStatus, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
 use crate::store::meetings::{self, MeetingQuery, NewMeeting, Schedule, Target};
-use crate::store::Tx;
+use crate::store::{Audits, Reads, Tx};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -67,7 +67,7 @@ fn require_scheduled(access: &MeetingAccess) -> AppResult<()> {
 
 /// `double_booked` warnings for `users` booked elsewhere during `[starts_at, ends_at)`.
 async fn double_bookings(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     meeting: MeetingId,
     users: &[UserId],
@@ -87,7 +87,7 @@ async fn double_bookings(
 
 /// The meeting as the actor sees it, audited, with `warnings`.
 async fn respond(
-    tx: &mut Tx,
+    tx: &mut impl Audits,
     actor: &Actor,
     access: &MeetingAccess,
     action: AuditAction,
@@ -187,7 +187,7 @@ async fn get_meeting(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<MeetingId>,
 ) -> AppResult<Json<MeetingResponse>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let access =
         authorize::authorize_meeting(&mut tx, &actor, id, AuditAction::MeetingRead).await?;
     let response = respond(
@@ -415,7 +415,7 @@ async fn list_my_meetings(
             offset,
         }));
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let rows = meetings::list(&mut tx, &filter, &query).await?;
     for row in &rows {
         if let (Some(case), Some(individual), Some(owner)) =
@@ -451,7 +451,7 @@ async fn list_case_meetings(
     let now = Timestamp::now();
     let query = list_query(&query, None)?;
     let (limit, offset) = (query.limit, query.offset);
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let access = authorize::authorize_case(&mut tx, &actor, case_id, Need::Case, action).await?;
     let rows = match policy::case_meetings_filter(&actor, &access, now) {
         Some(filter) => meetings::list(&mut tx, &filter, &query).await?,

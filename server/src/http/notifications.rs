@@ -95,7 +95,7 @@ async fn list_notifications(
         offset: query.offset,
     };
     let (limit, offset) = (paging.limit()?, paging.offset()?);
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let items = stored::list(
         &mut tx,
         actor.user_id,
@@ -182,7 +182,7 @@ pub struct UpdatePreferences {
 }
 
 async fn preferences_of(
-    tx: &mut crate::store::Tx,
+    tx: &mut impl crate::store::Reads,
     user: crate::domain::UserId,
 ) -> AppResult<PreferencesResponse> {
     let chosen = stored::preferences(tx, user).await?;
@@ -208,7 +208,7 @@ async fn get_preferences(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Json<PreferencesResponse>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let response = preferences_of(&mut tx, actor.user_id).await?;
     tx.commit().await?;
     Ok(Json(response))

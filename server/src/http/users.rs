@@ -21,7 +21,7 @@ use crate::http::rules::TextLine;
 use crate::store::organisations::{self, Organisation};
 use crate::store::sessions;
 use crate::store::users::{self, User};
-use crate::store::{StoreError, Tx};
+use crate::store::StoreError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -156,7 +156,7 @@ pub struct UpdateUser {
 }
 
 /// A user of the caller's own organisation; others are not found.
-async fn own_user(tx: &mut Tx, actor: &Actor, id: UserId) -> AppResult<User> {
+async fn own_user(tx: &mut impl crate::store::Reads, actor: &Actor, id: UserId) -> AppResult<User> {
     match users::get(tx, id).await {
         Ok(user) if user.organisation_id == actor.organisation_id => Ok(user),
         Ok(_) | Err(StoreError::NotFound) => Err(AppError::NotFound),
@@ -234,7 +234,7 @@ async fn list_users(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Json<Vec<UserResponse>>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let list = users::list_by_organisation(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
@@ -300,7 +300,7 @@ async fn get_user(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<UserId>,
 ) -> AppResult<Json<UserResponse>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let user = own_user(&mut tx, &actor, id).await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;

@@ -12,7 +12,7 @@ mod triggers;
 
 use uuid::Uuid;
 
-use crate::access::policy::{decide_case, Need};
+use crate::access::policy::{decide_case, CaseFacts, Need};
 use crate::access::Actor;
 use crate::config::Settings;
 use crate::domain::event::{Audience, Detail, NewEvent};
@@ -22,7 +22,7 @@ use crate::mail::{calendar, templates};
 use crate::store::meetings::Invitation;
 use crate::store::notifications::{self as stored, EmailState, Notification};
 use crate::store::outbox::{CalendarOrder, OutgoingMail};
-use crate::store::{cases, outbox, users, StoreError, StoreResult, Tx};
+use crate::store::{cases, outbox, users, StoreResult, Tx};
 
 pub use crate::domain::{Delivery, NotificationKind};
 pub use rules::NotificationRules;
@@ -66,31 +66,47 @@ pub async fn notify(
     notice: &Notice,
     users: &[UserId],
 ) -> StoreResult<Vec<Uuid>> {
-    let mut recipients = users.to_vec();
-    recipients.sort();
-    recipients.dedup();
-    let now = Timestamp::now();
     let facts = match (notice.case_id, notice.need) {
         (Some(case), Some(_)) => cases::facts(tx, case).await?,
         _ => None,
     };
+    notify_under(tx, settings, notice, users, facts.as_ref()).await
+}
+
+/// `notify` with the case's facts already loaded in this transaction (`None` when the
+/// notice has no case or no need).
+pub(crate) async fn notify_under(
+    tx: &mut Tx,
+    settings: &Settings,
+    notice: &Notice,
+    users: &[UserId],
+    facts: Option<&CaseFacts>,
+) -> StoreResult<Vec<Uuid>> {
+    let mut recipients = users.to_vec();
+    recipients.sort();
+    recipients.dedup();
+    let now = Timestamp::now();
+    let found = users::get_many(tx, &recipients).await?;
+    let deliveries = stored::deliveries(tx, &recipients, notice.kind).await?;
     let mut created = Vec::new();
-    for user_id in recipients {
-        let user = match users::get(tx, user_id).await {
-            Ok(user) if user.active => user,
-            Ok(_) | Err(StoreError::NotFound) => continue,
-            Err(err) => return Err(err),
-        };
+    let mut rows = Vec::new();
+    let mut mails = Vec::new();
+    for user in found {
+        if !user.active {
+            continue;
+        }
+        let user_id = user.id;
         if let Some(need) = notice.need {
             let actor = Actor::of(&user, None);
-            let sees = facts
-                .as_ref()
-                .is_some_and(|f| decide_case(&actor, f, need, now).is_some());
+            let sees = facts.is_some_and(|f| decide_case(&actor, f, need, now).is_some());
             if !sees {
                 continue;
             }
         }
-        let delivery = stored::delivery(tx, user_id, notice.kind).await?;
+        let delivery = deliveries
+            .get(&user_id)
+            .copied()
+            .unwrap_or(notice.kind.default_delivery());
         let email = match delivery {
             Delivery::Immediate => EmailState::Immediate,
             Delivery::Digest => EmailState::DigestPending,
@@ -105,7 +121,6 @@ pub async fn notify(
             created_at: now,
             read_at: None,
         };
-        stored::insert(tx, &notification, email).await?;
         if delivery == Delivery::Immediate {
             let link = templates::notification_link(settings, notification.id);
             let mut mail =
@@ -113,7 +128,7 @@ pub async fn notify(
             if let Some(meeting) = &notice.calendar {
                 attach_calendar(settings, &mut mail, meeting);
             }
-            outbox::enqueue(tx, &mail).await?;
+            mails.push(mail);
         }
         tx.event(NewEvent {
             kind: EventKind::NotificationCreated,
@@ -125,6 +140,12 @@ pub async fn notify(
             detail: Detail::None,
         });
         created.push(notification.id);
+        rows.push((notification, email));
+    }
+    // One statement for every notification, then the e-mails.
+    stored::insert_many(tx, &rows).await?;
+    for mail in &mails {
+        outbox::enqueue(tx, mail).await?;
     }
     Ok(created)
 }

@@ -136,7 +136,7 @@ pub(super) async fn message_created(
         need: Some(Need::Purpose(Purpose::Informationsutbyte)),
         calendar: None,
     };
-    notify(tx, settings, &notice, &users).await?;
+    super::notify_under(tx, settings, &notice, &users, Some(&facts)).await?;
     Ok(())
 }
 

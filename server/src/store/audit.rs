@@ -201,7 +201,7 @@ pub struct AuditQuery {
 }
 
 /// Newest first.
-pub async fn search(tx: &mut Tx, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+pub async fn search(tx: &mut impl Reads, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"));
     let text_filters = [
         ("individual_id", &q.individual_id),
@@ -262,7 +262,7 @@ pub async fn head(tx: &mut impl Reads) -> StoreResult<(i64, String)> {
 }
 
 /// The stored hash of row `seq`, if the row is there.
-pub async fn hash_of(tx: &mut Tx, seq: i64) -> StoreResult<Option<String>> {
+pub async fn hash_of(tx: &mut impl Reads, seq: i64) -> StoreResult<Option<String>> {
     let mut sql = Sql::new("SELECT hash FROM audit_log WHERE seq = ");
     sql.bind(seq);
     sql.fetch_optional(tx)

@@ -78,7 +78,7 @@ pub struct CaseQuery {
 
 /// The cases the filter lets through, newest activity first.
 pub async fn list(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     filter: &CaseFilter,
     query: &CaseQuery,
 ) -> StoreResult<Vec<CaseView>> {
@@ -102,7 +102,7 @@ pub async fn list(
     sql.fetch_all(tx).await?.iter().map(from_row).collect()
 }
 
-pub async fn get(tx: &mut Tx, access: &CaseAccess) -> StoreResult<CaseView> {
+pub async fn get(tx: &mut impl Reads, access: &CaseAccess) -> StoreResult<CaseView> {
     let mut sql = Sql::new(VIEW_FROM);
     sql.push(", NULL AS via_consent")
         .push(VIEW_JOIN)
@@ -197,7 +197,10 @@ pub async fn update(tx: &mut Tx, write: &CaseWrite, change: &CaseChange<'_>) -> 
 const FACTS: &str = "SELECT c.id, c.individual_id, c.owner_organisation_id, c.responsible_user_id, i.protected_identity \
      FROM cases c JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id WHERE ";
 
-async fn facts_from_rows(tx: &mut Tx, rows: Vec<sqlx::any::AnyRow>) -> StoreResult<Vec<CaseFacts>> {
+async fn facts_from_rows(
+    tx: &mut impl Reads,
+    rows: Vec<sqlx::any::AnyRow>,
+) -> StoreResult<Vec<CaseFacts>> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
@@ -291,7 +294,7 @@ pub(crate) fn one_case_facts(rows: &[sqlx::any::AnyRow]) -> StoreResult<Option<C
 
 /// The policy facts of every case of one individual. Not for display.
 pub async fn facts_for_individual(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     individual: IndividualId,
 ) -> StoreResult<Vec<CaseFacts>> {
     let mut sql = Sql::new(FACTS);

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::{CaseAccess, ConsentAccess, ConsentFacts, ConsentFilter};
 use crate::domain::{
     CaseId, ConsentForm, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose,
@@ -84,7 +84,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Consent> {
 }
 
 /// Loads consents matching `where_sql` (over `consents k`) with their organisations and purposes.
-async fn load(tx: &mut Tx, mut sql: Sql) -> StoreResult<Vec<Consent>> {
+async fn load(tx: &mut impl Reads, mut sql: Sql) -> StoreResult<Vec<Consent>> {
     let mut by_id: BTreeMap<ConsentId, Consent> = BTreeMap::new();
     let mut order = Vec::new();
     for row in sql.fetch_all(tx).await? {
@@ -137,7 +137,7 @@ async fn load(tx: &mut Tx, mut sql: Sql) -> StoreResult<Vec<Consent>> {
 
 /// All consents for an individual, for the policy's facts. Not for display.
 pub async fn facts_for_individual(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     individual: IndividualId,
 ) -> StoreResult<Vec<ConsentFacts>> {
     let mut sql = Sql::new(&format!(
@@ -149,7 +149,7 @@ pub async fn facts_for_individual(
 
 /// One consent's facts and whose it is, for the policy. Not for display.
 pub async fn facts(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     id: ConsentId,
 ) -> StoreResult<Option<(IndividualId, ConsentFacts)>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM consents k WHERE k.id = "));
@@ -160,7 +160,7 @@ pub async fn facts(
         .map(|c| (c.individual_id, c.facts())))
 }
 
-pub async fn get(tx: &mut Tx, access: &ConsentAccess) -> StoreResult<Consent> {
+pub async fn get(tx: &mut impl Reads, access: &ConsentAccess) -> StoreResult<Consent> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM consents k WHERE k.id = "));
     sql.bind(access.consent_id().to_string());
     load(tx, sql)
@@ -172,7 +172,7 @@ pub async fn get(tx: &mut Tx, access: &ConsentAccess) -> StoreResult<Consent> {
 
 /// The consents for the case's individual that the caller may see, newest first.
 pub async fn list_for_case(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     case: &CaseAccess,
     filter: &ConsentFilter,
 ) -> StoreResult<Vec<Consent>> {
@@ -271,7 +271,7 @@ pub async fn change_status(
 
 /// Whether `organisation` already holds an active confirmation of consent `original`.
 pub async fn confirmed_by(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     original: ConsentId,
     organisation: OrganisationId,
 ) -> StoreResult<bool> {

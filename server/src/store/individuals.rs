@@ -2,7 +2,7 @@
 //! and one record per registering organisation with the name and protected-identity flag
 //! that organisation holds. A case shows its owner's record; nothing shows another's.
 
-use super::{RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::IndividualAccess;
 use crate::domain::{IndividualId, OrganisationId, Personnummer, Timestamp, UserId};
 
@@ -27,7 +27,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Individual> {
 }
 
 async fn record(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     id: IndividualId,
     organisation: OrganisationId,
 ) -> StoreResult<Individual> {
@@ -99,7 +99,7 @@ pub async fn register(
 }
 
 pub async fn registered_by(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     individual: IndividualId,
     organisation: OrganisationId,
 ) -> StoreResult<bool> {
@@ -111,6 +111,6 @@ pub async fn registered_by(
 }
 
 /// The record the access was granted through: the caller's own, or the case owner's.
-pub async fn get(tx: &mut Tx, access: &IndividualAccess) -> StoreResult<Individual> {
+pub async fn get(tx: &mut impl Reads, access: &IndividualAccess) -> StoreResult<Individual> {
     record(tx, access.individual_id(), access.record_of()).await
 }

@@ -7,7 +7,7 @@ pub mod thread;
 
 use chrono::NaiveDate;
 
-use super::{cases, decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{cases, decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::{CaseFacts, CaseWrite, InquiryAccess, InquiryFacts, InquiryFilter};
 use crate::domain::inquiry::{Step, AWAITING_ANSWER};
 use crate::domain::{
@@ -17,7 +17,7 @@ use crate::domain::{
 
 /// An inquiry's facts and its case's, in one round trip. Not for display.
 pub async fn facts_with_case(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     id: InquiryId,
 ) -> StoreResult<Option<(InquiryFacts, Option<CaseFacts>)>> {
     let mut sql = Sql::new(&format!(
@@ -333,7 +333,10 @@ pub async fn advance(
 }
 
 /// The inquiry's current state, to name it when a step lost a race.
-pub async fn current_state(tx: &mut Tx, access: &InquiryAccess) -> StoreResult<InquiryState> {
+pub async fn current_state(
+    tx: &mut impl Reads,
+    access: &InquiryAccess,
+) -> StoreResult<InquiryState> {
     let mut sql = Sql::new("SELECT state FROM inquiries WHERE id = ");
     sql.bind(access.inquiry_id().to_string());
     let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
@@ -341,7 +344,7 @@ pub async fn current_state(tx: &mut Tx, access: &InquiryAccess) -> StoreResult<I
 }
 
 /// One inquiry with its answer.
-pub async fn get(tx: &mut Tx, access: &InquiryAccess) -> StoreResult<Inquiry> {
+pub async fn get(tx: &mut impl Reads, access: &InquiryAccess) -> StoreResult<Inquiry> {
     let mut sql = Sql::new(VIEW);
     sql.push(FROM)
         .push(" WHERE q.id = ")
@@ -378,7 +381,7 @@ fn push_overdue(sql: &mut Sql, today: NaiveDate) {
 
 /// One box, newest first (by when sent; drafts by when written), without answers.
 pub async fn list(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     filter: &InquiryFilter,
     query: &InquiryQuery,
 ) -> StoreResult<Vec<Inquiry>> {
@@ -425,7 +428,7 @@ pub struct BoxCounts {
 }
 
 pub async fn counts(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     filter: &InquiryFilter,
     today: NaiveDate,
 ) -> StoreResult<BoxCounts> {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::{MessageAccess, MessagesAccess};
 use crate::domain::{CaseId, MessageId, OrganisationId, Timestamp, UserId};
 
@@ -30,7 +30,7 @@ pub struct Message {
 }
 
 /// Which case a message belongs to, for the policy. Not for display.
-pub async fn case_of(tx: &mut Tx, id: MessageId) -> StoreResult<Option<CaseId>> {
+pub async fn case_of(tx: &mut impl Reads, id: MessageId) -> StoreResult<Option<CaseId>> {
     let mut sql = Sql::new("SELECT case_id FROM case_messages WHERE id = ");
     sql.bind(id.to_string());
     sql.fetch_optional(tx)
@@ -84,7 +84,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Message> {
 }
 
 /// Fills in each message's receipts, oldest first.
-async fn with_receipts(tx: &mut Tx, mut messages: Vec<Message>) -> StoreResult<Vec<Message>> {
+async fn with_receipts(
+    tx: &mut impl Reads,
+    mut messages: Vec<Message>,
+) -> StoreResult<Vec<Message>> {
     if messages.is_empty() {
         return Ok(messages);
     }
@@ -120,7 +123,7 @@ async fn with_receipts(tx: &mut Tx, mut messages: Vec<Message>) -> StoreResult<V
 
 /// The case's messages, oldest first.
 pub async fn list(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     access: &MessagesAccess,
     limit: i64,
     offset: i64,
@@ -140,7 +143,7 @@ pub async fn list(
     with_receipts(tx, messages).await
 }
 
-pub async fn get(tx: &mut Tx, access: &MessageAccess) -> StoreResult<Message> {
+pub async fn get(tx: &mut impl Reads, access: &MessageAccess) -> StoreResult<Message> {
     let mut sql = Sql::new(VIEW);
     sql.bind(access.messages().case().case_id().to_string())
         .push(" AND m.id = ")
@@ -152,6 +155,16 @@ pub async fn get(tx: &mut Tx, access: &MessageAccess) -> StoreResult<Message> {
         .into_iter()
         .next()
         .ok_or(StoreError::NotFound)
+}
+
+/// A message just written (in this transaction): no one has read it yet, so no receipts.
+pub async fn get_written(tx: &mut impl Reads, access: &MessageAccess) -> StoreResult<Message> {
+    let mut sql = Sql::new(VIEW);
+    sql.bind(access.messages().case().case_id().to_string())
+        .push(" AND m.id = ")
+        .bind(access.message_id().to_string());
+    let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
+    from_row(&row)
 }
 
 /// Records that `user` read the message; false when they already had.

@@ -10,6 +10,7 @@ pub mod events;
 pub mod idempotency;
 pub mod individuals;
 pub mod inquiries;
+mod journal;
 pub mod meetings;
 pub mod messages;
 pub mod notifications;
@@ -29,7 +30,7 @@ pub mod users;
 pub use crate::sql::{Arg, Sql};
 pub use sql::{decode_code, RowExt};
 pub(crate) use sql::{insert_rows, push_values};
-pub use tx::{ReadTx, Reads, Tx};
+pub use tx::{AuditedRead, Audits, ReadTx, Reads, Tx};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -143,6 +144,8 @@ pub struct Store {
     writer_wait: Histogram,
     /// Runs in each commit over the transaction's events (the notification rules).
     commit_hook: Option<Arc<dyn CommitHook>>,
+    /// The group commit of reads' audit rows (none in a read-only store).
+    journal: Option<Arc<journal::Journal>>,
 }
 
 /// Buckets for waits on the store, 0.1 ms to about 6.5 s.
@@ -232,6 +235,9 @@ impl Store {
             }
         };
         let (feed, _) = broadcast::channel(1024);
+        let writer_wait = wait_histogram();
+        let journal =
+            journal::Journal::start(pool.clone(), backend, wal_sync.clone(), writer_wait.clone());
         let store = Self {
             pool,
             readers,
@@ -239,8 +245,9 @@ impl Store {
             feed,
             wal: wal_sync,
             _checkpointer: checkpointer,
-            writer_wait: wait_histogram(),
+            writer_wait,
             commit_hook: None,
+            journal: Some(Arc::new(journal)),
         };
         store.migrate().await?;
         Ok(store)
@@ -302,6 +309,7 @@ impl Store {
             _checkpointer: None,
             writer_wait: wait_histogram(),
             commit_hook: None,
+            journal: None,
         })
     }
 
@@ -375,6 +383,32 @@ impl Store {
         Ok(ReadTx {
             conn: self.readers.acquire().await?,
         })
+    }
+
+    /// A read of a person's data that is audited: a reader connection (as `read`) whose
+    /// `commit` appends the audit rows recorded on it through the journal's group commit and
+    /// returns once they are durable. What the handler answers with is sent only after that.
+    pub async fn audited_read(&self) -> StoreResult<AuditedRead> {
+        let journal = self
+            .journal
+            .clone()
+            .ok_or_else(|| StoreError::Unavailable("this store is open to read only".into()))?;
+        Ok(AuditedRead {
+            conn: self.readers.acquire().await?,
+            backend: self.backend,
+            audit: Vec::new(),
+            journal,
+        })
+    }
+
+    /// Appends audit entries through the journal's group commit, outside any request
+    /// transaction (a denied access); returns once they are durable.
+    pub async fn append_audit(&self, entries: Vec<audit::AuditEntry>) -> StoreResult<()> {
+        self.journal
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("this store is open to read only".into()))?
+            .append(entries)
+            .await
     }
 
     fn tx(&self, inner: sqlx::Transaction<'static, Any>, keyed: bool) -> Tx {

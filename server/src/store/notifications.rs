@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, insert_rows, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
     CaseId, ConsentId, Delivery, InquiryId, InquiryState, MeetingId, NotificationKind,
     OrganisationId, Role, Timestamp, UserId,
@@ -69,9 +69,32 @@ pub async fn insert(tx: &mut Tx, n: &Notification, email: EmailState) -> StoreRe
     Ok(())
 }
 
+/// Several notifications in one multi-row INSERT, each with its e-mail state.
+pub async fn insert_many(tx: &mut Tx, rows: &[(Notification, EmailState)]) -> StoreResult<()> {
+    let insert = format!("INSERT INTO notifications ({COLUMNS}, email) VALUES ");
+    insert_rows(tx.conn(), &insert, rows, |sql, (n, email)| {
+        sql.bind(n.id.to_string())
+            .push(", ")
+            .bind(n.user_id.to_string())
+            .push(", ")
+            .bind(n.kind.code())
+            .push(", ");
+        sql.bind(n.case_id.map(|c| c.to_string()))
+            .push(", ")
+            .bind(n.subject_id.clone())
+            .push(", ")
+            .bind(n.created_at.micros())
+            .push(", ");
+        sql.bind(n.read_at.map(Timestamp::micros))
+            .push(", ")
+            .bind(email.code());
+    })
+    .await
+}
+
 /// The user's notifications, newest first.
 pub async fn list(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     user: UserId,
     unread_only: bool,
     limit: i64,
@@ -91,7 +114,7 @@ pub async fn list(
     sql.fetch_all(tx).await?.iter().map(from_row).collect()
 }
 
-pub async fn unread_count(tx: &mut Tx, user: UserId) -> StoreResult<i64> {
+pub async fn unread_count(tx: &mut impl Reads, user: UserId) -> StoreResult<i64> {
     let mut sql =
         Sql::new("SELECT COUNT(*) AS n FROM notifications WHERE read_at IS NULL AND user_id = ");
     sql.bind(user.to_string());
@@ -99,7 +122,7 @@ pub async fn unread_count(tx: &mut Tx, user: UserId) -> StoreResult<i64> {
 }
 
 /// One of the user's own notifications.
-pub async fn get(tx: &mut Tx, user: UserId, id: Uuid) -> StoreResult<Notification> {
+pub async fn get(tx: &mut impl Reads, user: UserId, id: Uuid) -> StoreResult<Notification> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM notifications WHERE id = "));
     sql.bind(id.to_string())
         .push(" AND user_id = ")
@@ -126,7 +149,7 @@ pub async fn mark_read(
 
 /// The user's chosen deliveries; kinds without a row use their default.
 pub async fn preferences(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     user: UserId,
 ) -> StoreResult<Vec<(NotificationKind, Delivery)>> {
     let mut sql = Sql::new("SELECT kind, delivery FROM notification_preferences WHERE user_id = ");
@@ -143,7 +166,11 @@ pub async fn preferences(
     Ok(chosen)
 }
 
-pub async fn delivery(tx: &mut Tx, user: UserId, kind: NotificationKind) -> StoreResult<Delivery> {
+pub async fn delivery(
+    tx: &mut impl Reads,
+    user: UserId,
+    kind: NotificationKind,
+) -> StoreResult<Delivery> {
     let mut sql = Sql::new("SELECT delivery FROM notification_preferences WHERE user_id = ");
     sql.bind(user.to_string())
         .push(" AND kind = ")
@@ -152,6 +179,35 @@ pub async fn delivery(tx: &mut Tx, user: UserId, kind: NotificationKind) -> Stor
         Some(row) => Delivery::from_code(&row.text("delivery")?).unwrap_or(kind.default_delivery()),
         None => kind.default_delivery(),
     })
+}
+
+/// How each of `users` wants notifications of `kind` (their choice or the kind's default),
+/// in one query.
+pub async fn deliveries(
+    tx: &mut impl Reads,
+    users: &[UserId],
+    kind: NotificationKind,
+) -> StoreResult<std::collections::BTreeMap<UserId, Delivery>> {
+    let mut chosen: std::collections::BTreeMap<UserId, Delivery> = users
+        .iter()
+        .map(|u| (*u, kind.default_delivery()))
+        .collect();
+    if users.is_empty() {
+        return Ok(chosen);
+    }
+    let mut sql = Sql::new("SELECT user_id, delivery FROM notification_preferences WHERE kind = ");
+    sql.bind(kind.code()).push(" AND user_id IN (");
+    for (n, user) in users.iter().enumerate() {
+        sql.push(if n == 0 { "" } else { ", " })
+            .bind(user.to_string());
+    }
+    sql.push(")");
+    for row in sql.fetch_all(tx).await? {
+        let delivery =
+            Delivery::from_code(&row.text("delivery")?).unwrap_or(kind.default_delivery());
+        chosen.insert(row.id("user_id")?, delivery);
+    }
+    Ok(chosen)
 }
 
 pub async fn set_preference(
@@ -195,7 +251,10 @@ pub async fn claim_reminder(
 }
 
 /// Users whose digest is due: they have notifications waiting for one.
-pub async fn users_with_pending_digest(tx: &mut Tx, limit: i64) -> StoreResult<Vec<UserId>> {
+pub async fn users_with_pending_digest(
+    tx: &mut impl Reads,
+    limit: i64,
+) -> StoreResult<Vec<UserId>> {
     let mut sql = Sql::new("SELECT DISTINCT user_id FROM notifications WHERE email = ");
     sql.bind(EmailState::DigestPending.code())
         .push(" ORDER BY user_id LIMIT ")
@@ -232,7 +291,7 @@ pub async fn take_digest(tx: &mut Tx, user: UserId) -> StoreResult<Vec<(Notifica
 
 /// Active users of the organisation holding the role.
 pub async fn users_with_role(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     org: OrganisationId,
     role: Role,
 ) -> StoreResult<Vec<UserId>> {
@@ -251,7 +310,7 @@ pub async fn users_with_role(
 }
 
 /// Active users of the organisation who work with cases.
-pub async fn case_workers(tx: &mut Tx, org: OrganisationId) -> StoreResult<Vec<UserId>> {
+pub async fn case_workers(tx: &mut impl Reads, org: OrganisationId) -> StoreResult<Vec<UserId>> {
     let mut sql = Sql::new(
         "SELECT DISTINCT u.id FROM users u JOIN user_roles r ON r.user_id = u.id WHERE u.active = 1 AND r.role <> 'org_admin' AND u.organisation_id = ",
     );
@@ -266,7 +325,7 @@ pub async fn case_workers(tx: &mut Tx, org: OrganisationId) -> StoreResult<Vec<U
 /// Users of `org` who have taken part in the case: received, were assigned or wrote in
 /// one of its inquiries, wrote one of its messages, or answered one of its SIP calls.
 pub async fn involved_users(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     case: CaseId,
     org: OrganisationId,
 ) -> StoreResult<Vec<UserId>> {
@@ -303,7 +362,7 @@ pub struct InquiryPeople {
     pub recipient_functional_email: Option<String>,
 }
 
-pub async fn inquiry_people(tx: &mut Tx, id: InquiryId) -> StoreResult<InquiryPeople> {
+pub async fn inquiry_people(tx: &mut impl Reads, id: InquiryId) -> StoreResult<InquiryPeople> {
     let mut sql = Sql::new(
         "SELECT q.case_id, q.sender_user_id, c.responsible_user_id, q.recipient_organisation_id, \
          q.assignee_user_id, o.functional_email FROM inquiries q JOIN cases c ON c.id = q.case_id \
@@ -322,7 +381,7 @@ pub async fn inquiry_people(tx: &mut Tx, id: InquiryId) -> StoreResult<InquiryPe
 }
 
 /// Who recorded the consent, to tell them when someone else ends or annuls it.
-pub async fn consent_recorder(tx: &mut Tx, id: ConsentId) -> StoreResult<UserId> {
+pub async fn consent_recorder(tx: &mut impl Reads, id: ConsentId) -> StoreResult<UserId> {
     let mut sql = Sql::new("SELECT recorded_by_user_id FROM consents WHERE id = ");
     sql.bind(id.to_string());
     let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
@@ -421,7 +480,10 @@ pub async fn meetings_starting(
 }
 
 /// A meeting's participants who have not declined it.
-pub async fn meeting_attending_users(tx: &mut Tx, id: MeetingId) -> StoreResult<Vec<UserId>> {
+pub async fn meeting_attending_users(
+    tx: &mut impl Reads,
+    id: MeetingId,
+) -> StoreResult<Vec<UserId>> {
     let mut sql = Sql::new("SELECT user_id FROM meeting_participants WHERE meeting_id = ");
     sql.bind(id.to_string())
         .push(" AND (answer IS NULL OR answer <> 'declined') ORDER BY user_id");

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{OrganisationId, SessionId, Timestamp, UserId};
 
 /// A sign-in started at a provider, as stored until the user comes back.
@@ -127,7 +127,10 @@ pub async fn bind_session(tx: &mut Tx, session: SessionId, issuer: &str) -> Stor
 }
 
 /// The issuer a session was signed in through; `None` for a password sign-in.
-pub async fn session_issuer(tx: &mut Tx, session: SessionId) -> StoreResult<Option<String>> {
+pub async fn session_issuer(
+    tx: &mut impl Reads,
+    session: SessionId,
+) -> StoreResult<Option<String>> {
     let mut sql = Sql::new("SELECT issuer FROM oidc_sessions WHERE session_id = ");
     sql.bind(session.to_string());
     sql.fetch_optional(tx)
@@ -138,7 +141,7 @@ pub async fn session_issuer(tx: &mut Tx, session: SessionId) -> StoreResult<Opti
 
 /// The user of `organisation` with `identifier` (active or not).
 pub async fn find_user(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     organisation: OrganisationId,
     identifier: &str,
 ) -> StoreResult<Option<UserId>> {
@@ -183,7 +186,7 @@ pub async fn set_identifier(
 
 /// The identifiers of the users of `organisation` that have one.
 pub async fn identifiers(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     organisation: OrganisationId,
 ) -> StoreResult<HashMap<UserId, String>> {
     let mut sql = Sql::new(

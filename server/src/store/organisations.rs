@@ -39,7 +39,7 @@ pub async fn insert(tx: &mut Tx, org: &Organisation) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn list(tx: &mut Tx) -> StoreResult<Vec<Organisation>> {
+pub async fn list(tx: &mut impl Reads) -> StoreResult<Vec<Organisation>> {
     let sql = Sql::new(&format!(
         "SELECT {COLUMNS} FROM organisations ORDER BY name"
     ));

@@ -1,7 +1,7 @@
 //! Who has been responsible for a case (ansvarig handläggare), period by period, with the
 //! handover note each new responsible was given. Reads take the policy's `CaseAccess`.
 
-use super::{RowExt, Sql, StoreResult, Tx};
+use super::{Reads, RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::{CaseAccess, CaseWrite};
 use crate::domain::{CaseId, Timestamp, UserId};
 
@@ -69,7 +69,7 @@ async fn insert(
 }
 
 /// The case's periods, oldest first.
-pub async fn history(tx: &mut Tx, access: &CaseAccess) -> StoreResult<Vec<Period>> {
+pub async fn history(tx: &mut impl Reads, access: &CaseAccess) -> StoreResult<Vec<Period>> {
     let mut sql = Sql::new(
         "SELECT r.user_id, u.display_name AS user_name, r.from_at, r.to_at, r.note, \
          r.handed_over_by, b.display_name AS handed_over_by_name \

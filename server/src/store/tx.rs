@@ -5,7 +5,9 @@ use std::sync::Arc;
 use sqlx::Any;
 use tokio::sync::broadcast;
 
-use super::{audit, durable, events, idempotency, Backend, RowExt, Sql, StoreError, StoreResult};
+use super::{
+    audit, durable, events, idempotency, journal, Backend, RowExt, Sql, StoreError, StoreResult,
+};
 use crate::domain::event::{Event, NewEvent};
 
 /// A writing transaction. Audit entries gathered during it are written, hash-chained, at
@@ -44,7 +46,81 @@ pub struct ReadTx {
     pub(super) conn: sqlx::pool::PoolConnection<Any>,
 }
 
-/// What a query that only reads runs on: a `Tx` (reading what it wrote) or a `ReadTx`.
+/// A read of a person's data, audited: it reads on a reader connection like `ReadTx` (on
+/// SQLite beside the single writer) and gathers audit entries like `Tx`; its `commit`
+/// hands them to the audit journal's group commit and returns once they are durable, so a
+/// handler answers only after its audit rows are on disk, as with `Tx`, while many reads
+/// share one writing transaction and one sync (`journal`). Like `ReadTx` it has no `event`:
+/// a read records no change.
+///
+/// ```compile_fail
+/// async fn read_then_emit(store: &samverkan::store::Store, e: samverkan::events::NewEvent) {
+///     let mut read = store.audited_read().await.ok().unwrap();
+///     read.event(e);
+/// }
+/// ```
+pub struct AuditedRead {
+    pub(super) conn: sqlx::pool::PoolConnection<Any>,
+    pub(super) backend: Backend,
+    pub(super) audit: Vec<audit::AuditEntry>,
+    pub(super) journal: Arc<journal::Journal>,
+}
+
+impl AuditedRead {
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.conn
+    }
+
+    /// Records an access of individual data; durable before `commit` returns.
+    pub fn audit(&mut self, entry: audit::AuditEntry) {
+        self.audit.push(entry);
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Gives the reader connection back, then appends the recorded audit rows (group
+    /// commit) and returns once they are durable. Dropped without `commit`, nothing is
+    /// audited, as a `Tx` dropped rolls back: the handler must not answer with the data.
+    pub async fn commit(self) -> StoreResult<()> {
+        let Self {
+            conn,
+            audit,
+            journal,
+            ..
+        } = self;
+        drop(conn);
+        journal.append(audit).await
+    }
+}
+
+impl Reads for AuditedRead {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.conn
+    }
+}
+
+/// A unit of work that records audit entries: a `Tx` or an `AuditedRead`, for helpers that
+/// read and audit on behalf of both.
+pub trait Audits: Reads {
+    fn audit(&mut self, entry: audit::AuditEntry);
+}
+
+impl Audits for Tx {
+    fn audit(&mut self, entry: audit::AuditEntry) {
+        Tx::audit(self, entry);
+    }
+}
+
+impl Audits for AuditedRead {
+    fn audit(&mut self, entry: audit::AuditEntry) {
+        AuditedRead::audit(self, entry);
+    }
+}
+
+/// What a query that only reads runs on: a `Tx` (reading what it wrote), a `ReadTx` or an
+/// `AuditedRead`.
 pub trait Reads: Send {
     fn conn(&mut self) -> &mut sqlx::AnyConnection;
 }
@@ -139,14 +215,14 @@ pub(super) async fn finish_commit(
 }
 
 /// Events and audit rows up to which SQLite's commit sends them as one command.
-const BATCHED_ROWS: usize = 100;
+pub(super) const BATCHED_ROWS: usize = 100;
 
 /// SQLite's usual commit: the event log and the audit chain in two round trips to the
 /// database's thread instead of five, because the single writer holds the database for as
 /// long as its transaction takes. First both heads are locked and read (the event head
 /// before the audit head, as everywhere), then every row and the audit head are written.
 /// SQLite runs several statements of one command in order, binding `$n` across them.
-async fn append_batched(
+pub(super) async fn append_batched(
     conn: &mut sqlx::AnyConnection,
     new_events: Vec<NewEvent>,
     entries: Vec<audit::AuditEntry>,

@@ -113,11 +113,44 @@ pub async fn set_password_hash(tx: &mut Tx, user: UserId, password_hash: &str) -
     }
 }
 
-pub async fn get(tx: &mut Tx, id: UserId) -> StoreResult<User> {
+pub async fn get(tx: &mut impl Reads, id: UserId) -> StoreResult<User> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM users u WHERE u.id = "));
     sql.bind(id.to_string());
     let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
     hydrate(tx, &row).await
+}
+
+/// The users with these ids (those that exist), with their roles, in one query.
+pub async fn get_many(tx: &mut impl Reads, ids: &[UserId]) -> StoreResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS}, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.id IN ("
+    ));
+    for (n, id) in ids.iter().enumerate() {
+        sql.push(if n == 0 { "" } else { ", " })
+            .bind(id.to_string());
+    }
+    sql.push(") ORDER BY u.id, r.role");
+    let rows = sql.fetch_all(tx).await?;
+    let mut users: Vec<User> = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let id: UserId = rows[start].id("id")?;
+        let mut end = start;
+        let mut roles = Vec::new();
+        while end < rows.len() && rows[end].id::<UserId>("id")? == id {
+            if let Some(code) = rows[end].opt_text("role")? {
+                roles.push(decode_code(&code, Role::from_code)?);
+            }
+            end += 1;
+        }
+        users.push(from_row(&rows[start], id, roles)?);
+        start = end;
+    }
+    Ok(users)
 }
 
 pub async fn credentials(tx: &mut impl Reads, username: &str) -> StoreResult<Option<Credentials>> {
@@ -135,13 +168,16 @@ pub async fn credentials(tx: &mut impl Reads, username: &str) -> StoreResult<Opt
     }))
 }
 
-pub async fn username_taken(tx: &mut Tx, username: &str) -> StoreResult<bool> {
+pub async fn username_taken(tx: &mut impl Reads, username: &str) -> StoreResult<bool> {
     let mut sql = Sql::new("SELECT 1 AS one FROM users WHERE username = ");
     sql.bind(username);
     Ok(sql.fetch_optional(tx).await?.is_some())
 }
 
-pub async fn list_by_organisation(tx: &mut Tx, org: OrganisationId) -> StoreResult<Vec<User>> {
+pub async fn list_by_organisation(
+    tx: &mut impl Reads,
+    org: OrganisationId,
+) -> StoreResult<Vec<User>> {
     let mut sql = Sql::new(&format!(
         "SELECT {COLUMNS} FROM users u WHERE u.organisation_id = "
     ));
@@ -157,7 +193,7 @@ pub async fn list_by_organisation(tx: &mut Tx, org: OrganisationId) -> StoreResu
 
 /// When each user of `org` last signed in (users who never did are left out).
 pub async fn last_sign_ins(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     org: OrganisationId,
 ) -> StoreResult<std::collections::HashMap<UserId, Timestamp>> {
     let mut sql =

@@ -134,7 +134,7 @@ pub(super) async fn responsibility_history(
     ApiPath(id): ApiPath<CaseId>,
     ApiQuery(query): ApiQuery<PurposeQuery>,
 ) -> AppResult<Json<Vec<ResponsibilityPeriod>>> {
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let access = authorize::authorize_case(
         &mut tx,
         &actor,

@@ -17,7 +17,7 @@ use crate::domain::{CaseId, InquiryBox, InquiryState, Timestamp, UserId};
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiQuery, Page, Paging};
 use crate::store::inquiries::{self, BoxCounts, InquiryQuery};
-use crate::store::Tx;
+use crate::store::Reads;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -80,7 +80,7 @@ async fn list_inquiries(
         }));
     };
     let today = today();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let rows = inquiries::list(
         &mut tx,
         &filter,
@@ -157,7 +157,7 @@ fn box_response(mailbox: InquiryBox, counts: BoxCounts) -> BoxCountsResponse {
 }
 
 async fn count_box(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     actor: &Actor,
     mailbox: InquiryBox,
     now: Timestamp,
@@ -178,7 +178,7 @@ async fn count_inquiries(
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Json<InquiryCounts>> {
     let now = Timestamp::now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.audited_read().await?;
     let inbox = count_box(&mut tx, &actor, InquiryBox::Inbox, now).await?;
     let outbox = count_box(&mut tx, &actor, InquiryBox::Outbox, now).await?;
     tx.commit().await?;

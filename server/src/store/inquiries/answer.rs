@@ -6,7 +6,7 @@ use super::json_error;
 use crate::access::policy::InquiryAccess;
 use crate::domain::inquiry::{Extent, Icd10};
 use crate::domain::{InquiryId, Timestamp, UserId};
-use crate::store::{RowExt, Sql, StoreError, StoreResult, Tx};
+use crate::store::{Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 
 /// One diagnosis of the DFA chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +93,7 @@ pub async fn insert(tx: &mut Tx, access: &InquiryAccess, answer: &Answer) -> Sto
     Ok(())
 }
 
-pub(super) async fn of(tx: &mut Tx, id: InquiryId) -> StoreResult<Option<Answer>> {
+pub(super) async fn of(tx: &mut impl Reads, id: InquiryId) -> StoreResult<Option<Answer>> {
     let mut sql = Sql::new(
         "SELECT a.*, u.display_name AS answered_by_name FROM inquiry_answers a \
          JOIN users u ON u.id = a.answered_by_user_id WHERE a.inquiry_id = ",

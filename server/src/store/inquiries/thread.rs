@@ -63,7 +63,7 @@ const SELECT_POSTS: &str = "SELECT p.id, p.inquiry_id, p.author_user_id, \
      JOIN organisations o ON o.id = p.author_organisation_id WHERE p.inquiry_id = ";
 
 /// The thread, oldest first.
-pub async fn list(tx: &mut Tx, access: &InquiryAccess) -> StoreResult<Vec<Post>> {
+pub async fn list(tx: &mut impl Reads, access: &InquiryAccess) -> StoreResult<Vec<Post>> {
     let mut sql = Sql::new(SELECT_POSTS);
     sql.bind(access.inquiry_id().to_string())
         .push(" ORDER BY p.created_at, p.id");
@@ -129,7 +129,7 @@ pub async fn mark_seen(
 
 /// Posts by the other organisation, in the filter's box, newer than my organisation's
 /// last reading of their thread.
-pub async fn unread_count(tx: &mut Tx, filter: &InquiryFilter) -> StoreResult<i64> {
+pub async fn unread_count(tx: &mut impl Reads, filter: &InquiryFilter) -> StoreResult<i64> {
     let org = filter.organisation().to_string();
     let mut sql = Sql::new(
         "SELECT COUNT(*) AS n FROM inquiry_posts p JOIN inquiries q ON q.id = p.inquiry_id \

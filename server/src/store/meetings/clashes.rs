@@ -1,7 +1,7 @@
 //! Double bookings: other meetings at an overlapping time (a warning, never a block).
 
 use crate::domain::{MeetingAnswer, MeetingId, MeetingStatus, Timestamp, UserId};
-use crate::store::{RowExt, Sql, StoreResult, Tx};
+use crate::store::{Reads, RowExt, Sql, StoreResult};
 
 /// One clash: `user` is booked in `meeting` at an overlapping time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct Clash {
 /// Other scheduled meetings overlapping `[starts_at, ends_at)` that these users have not
 /// declined. Returns ids only: nothing about the other meetings' cases.
 pub async fn clashes(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     users: &[UserId],
     starts_at: Timestamp,
     ends_at: Timestamp,

@@ -1,7 +1,7 @@
 //! What an invitation e-mail may carry about a meeting, for the mail outbox.
 
 use crate::domain::{AttendeeId, CaseId, MeetingId, MeetingStatus, Purpose, Timestamp, UserId};
-use crate::store::{decode_code, RowExt, Sql, StoreResult, Tx};
+use crate::store::{decode_code, Reads, RowExt, Sql, StoreResult};
 
 /// Someone an invitation is sent to.
 #[derive(Clone, Debug)]
@@ -35,7 +35,7 @@ pub struct Invitation {
 
 /// The invitation facts of a meeting, for the mail outbox (which re-checks the case rule
 /// for each user before sending). Not for display.
-pub async fn invitation(tx: &mut Tx, id: MeetingId) -> StoreResult<Option<Invitation>> {
+pub async fn invitation(tx: &mut impl Reads, id: MeetingId) -> StoreResult<Option<Invitation>> {
     let mut sql = Sql::new(
         "SELECT m.id, m.case_id, m.purpose, m.status, m.sequence, m.starts_at, m.ends_at, m.place, m.video_link, \
          m.organiser_user_id, u.email, u.display_name, m.updated_at FROM meetings m \

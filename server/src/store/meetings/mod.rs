@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::{MeetingAccess, MeetingFacts, MeetingFilter, MeetingScope};
 use crate::domain::{
     AttendeeId, CaseId, ConsentId, IndividualId, MeetingAnswer, MeetingId, MeetingKind,
@@ -101,7 +101,7 @@ fn answer_of(code: Option<String>) -> StoreResult<Option<MeetingAnswer>> {
 }
 
 /// What the policy needs to decide on one meeting. Not for display.
-pub async fn facts(tx: &mut Tx, id: MeetingId) -> StoreResult<Option<MeetingFacts>> {
+pub async fn facts(tx: &mut impl Reads, id: MeetingId) -> StoreResult<Option<MeetingFacts>> {
     let mut sql = Sql::new(
         "SELECT id, case_id, purpose, organiser_user_id, status FROM meetings WHERE id = ",
     );
@@ -228,7 +228,7 @@ fn push_in(sql: &mut Sql, meetings: &[Meeting]) {
 }
 
 /// Fills in each meeting's participants (organiser first, then by name) and attendees.
-async fn with_people(tx: &mut Tx, mut meetings: Vec<Meeting>) -> StoreResult<Vec<Meeting>> {
+async fn with_people(tx: &mut impl Reads, mut meetings: Vec<Meeting>) -> StoreResult<Vec<Meeting>> {
     if meetings.is_empty() {
         return Ok(meetings);
     }
@@ -281,7 +281,7 @@ async fn with_people(tx: &mut Tx, mut meetings: Vec<Meeting>) -> StoreResult<Vec
     Ok(meetings)
 }
 
-pub async fn get(tx: &mut Tx, access: &MeetingAccess) -> StoreResult<Meeting> {
+pub async fn get(tx: &mut impl Reads, access: &MeetingAccess) -> StoreResult<Meeting> {
     let mut sql = Sql::new(VIEW);
     sql.push(", NULL AS via_consent")
         .push(VIEW_JOIN)
@@ -314,7 +314,7 @@ pub struct MeetingQuery {
 
 /// The meetings the filter lets through, earliest first.
 pub async fn list(
-    tx: &mut Tx,
+    tx: &mut impl Reads,
     filter: &MeetingFilter,
     query: &MeetingQuery,
 ) -> StoreResult<Vec<Meeting>> {
