@@ -194,6 +194,19 @@ test('the social worker sees both answers live and books the SIP meeting', async
   await screenshot(sara, '11-socialsekreterare-arende-sip');
 });
 
+test('after the meeting the social worker draws up the SIP plan from the call', async () => {
+  await sara.goto(callUrl);
+  await sara.getByRole('button', { name: 'Upprätta SIP-planen' }).click();
+  await sara.waitForURL(/#\/planer\/[0-9a-f-]+$/);
+  await sara.getByRole('heading', { level: 1, name: /SIP/ }).waitFor();
+  await sara.getByRole('link', { name: 'kallelsen till SIP' }).waitFor();
+  await axe(sara, 'the SIP plan drawn up from the call');
+  // The call now leads to its plan instead of offering a second one.
+  await sara.goto(callUrl);
+  await sara.getByRole('link', { name: 'Till SIP-planen' }).waitFor();
+  assert.equal(await sara.getByRole('button', { name: 'Upprätta SIP-planen' }).count(), 0);
+});
+
 test('no script errors', () => {
   for (const page of [sara, maria, peter]) noScriptErrors(page);
 });

@@ -148,6 +148,7 @@ export function PlanPage({ user, id }) {
       ${adopted && html`<p>Fastställd ${fmt(adopted.adopted_at)}${names.person(adopted.adopted_by) ? ` av ${names.person(adopted.adopted_by)}` : ''}.
         ${adopted.participation.individual_present ? ' Individen deltog.' : ' Individen deltog inte.'} ${agreementText(adopted.participation.agreement)}</p>`}
       <p>Planen ägs av ${names.org(plan.owner_organisation_id)}.</p>
+      ${plan.sip_call_id && html`<p>Upprättas från <a href=${`#/sip/${plan.sip_call_id}`} id="plan-kallelse">kallelsen till SIP</a>; när planen fastställs är kallelsen hållen.</p>`}
     </div>
     ${owner && lost.length > 0 && html`<div class="notice error-notice" role="status"><p>
       ${lost.length === 1 ? 'En insats saknar' : `${lost.length} insatser saknar`} ansvarig: organisationen omfattas inte längre av samtycket. Revidera planen och utse en ny ansvarig.</p></div>`}

@@ -82,6 +82,7 @@ export function SipCallPage({ user, id }) {
         ? html`<ul class="plain">${call.attendees.map((a) => html`<li>${a.name} (${ATTENDEE_ROLES[a.role]})</li>`)}</ul>` : 'Ingen'}</dd>
       <dt>Individen begärde SIP</dt><dd>${call.requested_by_individual_on ? fmtDate(call.requested_by_individual_on) : 'Nej'}${call.days_from_request !== null ? ` (${call.days_from_request} dagar till mötet)` : ''}</dd>
       ${call.meeting_id && html`<dt>SIP-möte</dt><dd><a href=${`#/moten/${call.meeting_id}`}>Till mötet</a></dd>`}
+      ${call.caller_organisation_id === user.organisation_id && html`<dt>SIP-plan</dt><dd><${SipPlan} call=${call} /></dd>`}
     </dl>
     <section aria-labelledby="svar-rubrik">
       <h2 id="svar-rubrik">Svar från de kallade</h2>
@@ -106,6 +107,31 @@ export function SipCallPage({ user, id }) {
     ${dialog === 'answer' && html`<${AnswerDialog} call=${call} party=${mine} user=${user} onClose=${() => setDialog(null)} onDone=${() => done('Ert svar är skickat.')} />`}
     ${dialog === 'book' && html`<${BookDialog} call=${call} onClose=${() => setDialog(null)} onDone=${() => done('SIP-mötet är bokat och inbjudningarna är skickade.')} />`}
     ${dialog === 'cancel' && html`<${CancelDialog} call=${call} onClose=${() => setDialog(null)} onDone=${() => done('Kallelsen är inställd.')} />`}`;
+}
+
+/** The SIP plan drawn up from the call: a link to it, or (for the caller, once the meeting is
+ * booked) the button that starts it; adopting that plan holds the call. */
+function SipPlan({ call }) {
+  const [{ loading, data }] = useLoad((background) => api('GET', `/api/cases/${call.case_id}/plans`, undefined, { background }), [call.case_id, call.state]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  if (loading) return 'Hämtar …';
+  const plan = (data?.items || []).find((p) => p.sip_call_id === call.id || p.id === call.plan_id);
+  if (plan) return html`<a href=${`#/planer/${plan.id}`} id="sip-plan-lank">Till SIP-planen</a>`;
+  if (call.state !== 'booked') return 'Ingen ännu';
+  const start = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api('POST', `/api/cases/${call.case_id}/plans`, { kind: 'sip', sip_call_id: call.id });
+      location.hash = `#/planer/${created.id}`;
+    } catch (err) {
+      setError(err.message || 'Planen kunde inte skapas.');
+      setBusy(false);
+    }
+  };
+  return html`<button type="button" id="sip-plan-skapa" disabled=${busy} onClick=${start}>Upprätta SIP-planen</button>
+    ${error && html`<p class="error" role="alert">${error}</p>`}`;
 }
 
 const ANSWER_LABELS = {
