@@ -14,6 +14,8 @@ import { UsersPage } from './pages/users.js';
 import { MyMeetingsPage, MeetingPage } from './pages/meetings.js';
 import { NewMeetingPage } from './pages/meeting-form.js';
 import { CalendarPage } from './pages/calendar.js';
+import { NewSipCallPage } from './pages/sip-form.js';
+import { SipCallPage, SipInboxPage, useSipCount } from './pages/sip.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -31,6 +33,7 @@ const NAV = [
   { href: '#/inkorg', label: 'Inkorg', show: receivesInquiries, badge: 'inbox' },
   { href: '#/arenden', label: 'Ärenden', show: worksCases },
   { href: '#/utkorg', label: 'Skickade förfrågningar', show: sendsInquiries },
+  { href: '#/sip-kallelser', label: 'SIP-kallelser', show: worksCases, badge: 'sip' },
   { href: '#/moten', label: 'Möten', show: worksCases },
   { href: '#/kalender', label: 'Kalender', show: worksCases },
   { href: '#/notiser', label: 'Notiser', show: everyone, badge: 'notices' },
@@ -52,7 +55,10 @@ function route(path, user) {
   if (a === 'arenden' && b === 'ny') return html`<${NewCasePage} user=${user} />`;
   if (a === 'arenden' && c === 'forfragan' && d === 'ny') return html`<${NewInquiryPage} user=${user} caseId=${b} />`;
   if (a === 'arenden' && c === 'moten' && d === 'nytt') return html`<${NewMeetingPage} user=${user} caseId=${b} />`;
+  if (a === 'arenden' && c === 'sip' && d === 'ny' && worksCases(user)) return html`<${NewSipCallPage} user=${user} caseId=${b} />`;
   if (a === 'arenden' && b) return html`<${CasePage} user=${user} id=${b} />`;
+  if (a === 'sip' && b) return html`<${SipCallPage} user=${user} id=${b} />`;
+  if (a === 'sip-kallelser' && worksCases(user)) return html`<${SipInboxPage} user=${user} />`;
   if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;
   if (a === 'inkorg') return html`<${InboxPage} user=${user} />`;
   if (a === 'utkorg') return html`<${InboxPage} user=${user} outbox />`;
@@ -159,6 +165,7 @@ function Shell({ current }) {
   const path = useHash();
   const counts = useInboxCounts(user);
   const notices = useNotificationCount(user);
+  const sipCount = useSipCount(user, worksCases(user));
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -194,6 +201,8 @@ function Shell({ current }) {
         let badge = '';
         if (n.badge === 'inbox' && counts) {
           badge = html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`;
+        } else if (n.badge === 'sip' && sipCount !== null) {
+          badge = html` <span class="badge" id="sip-badge">${sipCount} obesvarade</span>`;
         } else if (n.badge === 'notices' && notices !== null) {
           badge = html` <span class="badge" id="notiser-badge">${notices} olästa</span>`;
         }

@@ -6,6 +6,7 @@ import {
 } from '../ui.js';
 import { CaseMeetings } from './meetings.js';
 import { Responsibility, closeText } from './case-responsibility.js';
+import { CaseSipCalls } from './sip.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
@@ -55,6 +56,7 @@ export function CasePage({ user, id }) {
     <${Responsibility} c=${c} owner=${owner} history=${history} user=${user} reload=${reload} />
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
+    <${CaseSipCalls} caseId=${id} owner=${owner} user=${user} />
     <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />
     <${Messages} caseId=${id} messages=${messages} reload=${reload} />`;
 }
