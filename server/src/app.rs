@@ -148,7 +148,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-/// E-mails link to path URLs (`/moten/{id}`, `/notiser/{id}`, `/notiser`; see `mail/`), but
+/// E-mails link to path URLs (`/moten/{id}`, `/notiser/{id}`, `/notiser`, `/sip/{id}`; see `mail/`), but
 /// the web interface routes by fragment: these answer 303 with the fragment route. Only a
 /// UUID passes as an id (written back in its canonical form); anything else is the 404 page.
 fn mail_links(not_found: PathBuf) -> Router {
@@ -171,6 +171,7 @@ fn mail_links(not_found: PathBuf) -> Router {
         .route("/notiser", get(|| async { Redirect::to("/#/notiser") }))
         .route("/moten/{id}", to("moten"))
         .route("/notiser/{id}", to("notiser"))
+        .route("/sip/{id}", to("sip"))
 }
 
 /// The web folder's 404 page, with status 404.

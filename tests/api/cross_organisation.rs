@@ -14,6 +14,8 @@ struct Ids {
     /// An adopted SIP plan with an action for the clinic, adopted under a consent since ended.
     plan: String,
     action: String,
+    /// A SIP call in the case, to an organisation the consent covers for `sip`.
+    sip_call: String,
 }
 
 /// An adopted SIP plan of the case naming the clinic, its consent ended at once; returns the
@@ -55,6 +57,27 @@ async fn plan_naming_the_clinic(
         .await?
         .ensure_status(StatusCode::OK, "end")?;
     Ok((plan, action))
+}
+
+/// Calls a SIP in the case to a psykiatrisk mottagning covered for `sip` (never the outsider).
+async fn sip_call(app: &TestApp, world: &World, case: &str) -> anyhow::Result<String> {
+    let psych = app
+        .organisation(
+            "Psykiatri Test",
+            samverkan::domain::OrganisationKind::Psykiatri,
+        )
+        .await?;
+    app.consent(&world.social_worker, case, &[&psych], &["sip"])
+        .await?;
+    let reply = app
+        .post(
+            &world.social_worker,
+            &format!("/api/cases/{case}/sip-calls"),
+            json!({"purpose_text": "SIP", "questions": "Vem gör vad?", "organisation_ids": [psych.id]}),
+        )
+        .await?;
+    reply.ensure_status(StatusCode::CREATED, "SIP call")?;
+    Ok(reply.id())
 }
 
 /// (method, path, body) for every id-taking route that touches individual data.
@@ -154,6 +177,40 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("/api/consents/{}/confirm", ids.consent),
             Some(json!({})),
         ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/sip-calls", ids.case),
+            Some(
+                json!({"purpose_text": "SIP", "questions": "Vem?", "organisation_ids": [uuid::Uuid::new_v4()]}),
+            ),
+        ),
+        (
+            Method::GET,
+            format!("/api/cases/{}/sip-calls", ids.case),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/sip-calls/{}", ids.sip_call),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/sip-calls/{}/answer", ids.sip_call),
+            Some(
+                json!({"answer": "other_time", "proposed_time": {"starts_at": until, "ends_at": until}}),
+            ),
+        ),
+        (
+            Method::POST,
+            format!("/api/sip-calls/{}/book", ids.sip_call),
+            Some(json!({"starts_at": until, "ends_at": until, "location": "Rum 1"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/sip-calls/{}/cancel", ids.sip_call),
+            None,
+        ),
     ]
 }
 
@@ -222,7 +279,8 @@ on_both_stores! {
         // A consent naming Jobbtorg only: the clinic is not covered at all.
         let consent = app.consent(&world.social_worker, &case, &[&world.jobbtorg], &["rehabiliteringsforfragan"]).await?;
         let (plan, action) = plan_naming_the_clinic(&app, &world, &case).await?;
-        let ids = Ids { case: case.clone(), individual, consent, plan, action };
+        let sip = sip_call(&app, &world, &case).await?;
+        let ids = Ids { case: case.clone(), individual, consent, plan, action, sip_call: sip };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
 
         // Consent naming the clinic, but for SIP only.
@@ -253,7 +311,7 @@ on_both_stores! {
 
         // Ended: 404 again everywhere, from the commit on.
         assert_eq!(app.end_consent(&world.social_worker, &right).await?.status, StatusCode::OK);
-        let ids = Ids { case, individual: ids.individual, consent: right, plan: ids.plan, action: ids.action };
+        let ids = Ids { case, individual: ids.individual, consent: right, plan: ids.plan, action: ids.action, sip_call: ids.sip_call };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
         Ok(())
     }

@@ -36,6 +36,7 @@ mod policy_model;
 mod policy_stored;
 mod retention;
 mod sessions;
+mod sip_calls;
 mod smtp;
 mod store;
 mod stream;

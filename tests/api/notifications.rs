@@ -194,7 +194,8 @@ on_both_stores! {
         let w = &s.world;
         let reply = ok(app.get(&w.coordinator, "/api/me/notification-preferences").await?);
         let prefs = reply.body["preferences"].as_array().unwrap().clone();
-        assert_eq!(prefs.len(), 18);
+        assert_eq!(prefs.len(), samverkan::domain::NotificationKind::ALL.len());
+        assert!(prefs.iter().any(|p| p["kind"] == "sip_call_chased"));
         let of = |prefs: &[Value], kind: &str| prefs.iter().find(|p| p["kind"] == kind).cloned().unwrap();
         assert_eq!(of(&prefs, "message_received"), json!({"kind": "message_received", "delivery": "digest", "is_default": true}));
         assert_eq!(of(&prefs, "inquiry_received")["delivery"], "immediate");

@@ -247,6 +247,9 @@ export const ACTIONS = {
   'plan.discard': 'Kastade planutkast', 'plan.close': 'Avslutade plan', 'plan.version_read': 'Läste planversion',
   'plan.action_update': 'Uppdaterade insats', 'plan.action_take': 'Tog insats', 'plan.commitment_list': 'Listade åtaganden',
   'plan.follow_up_book': 'Bokade uppföljningsmöte',
+  'sip_call.create': 'Kallade till SIP', 'sip_call.read': 'Läste kallelse till SIP', 'sip_call.list': 'Listade kallelser till SIP',
+  'sip_call.answer': 'Svarade på kallelse till SIP', 'sip_call.book': 'Bokade SIP-möte', 'sip_call.cancel': 'Ställde in kallelse till SIP',
+  'sip_call.hold': 'SIP-planen fastställdes',
   'demo.seed': 'Demodata skapades',
 };
 

@@ -39,6 +39,14 @@ code_enum! {
         PlanFollowUpDue = "plan_follow_up_due",
         /// An organisation in a plan I own lost consent: its actions need a new responsible.
         PlanResponsibleLost = "plan_responsible_lost",
+        /// A SIP call arrived in my organisation's shared inbox.
+        SipCallReceived = "sip_call_received",
+        /// A called organisation answered a SIP call my organisation made.
+        SipCallAnswered = "sip_call_answered",
+        /// A SIP call to my organisation has waited for our answer (påminnelse).
+        SipCallChased = "sip_call_chased",
+        /// A SIP call to my organisation was cancelled.
+        SipCallCancelled = "sip_call_cancelled",
     }
 }
 

@@ -65,6 +65,27 @@ code_enum! {
 }
 
 code_enum! {
+    /// Which of an organisation's SIP calls: those to it, or those it made.
+    CallBox {
+        /// Calls to my organisation (its shared inbox of calls).
+        Inbox = "inbox",
+        /// Calls my organisation made.
+        Sent = "sent",
+    }
+}
+
+code_enum! {
+    /// Who a named attendee without an account is.
+    AttendeeRole {
+        /// The person the SIP is about.
+        Individual = "individual",
+        /// A relative (närstående), who comes if the person wishes.
+        Relative = "relative",
+        Other = "other",
+    }
+}
+
+code_enum! {
     /// A called organisation's answer.
     CallAnswer {
         /// Not answered yet.

@@ -21,6 +21,7 @@ pub mod organisations;
 pub mod plans;
 pub mod problem;
 pub mod rules;
+pub mod sip_calls;
 pub mod stream;
 pub mod users;
 
@@ -55,6 +56,7 @@ use crate::error::{AppError, Problem};
         Problem,
         crate::error::FieldError,
         crate::domain::InquiryBox,
+        crate::domain::sip::CallBox,
         crate::domain::EventKind
     )),
     security(("bearer" = [])),
@@ -69,6 +71,7 @@ use crate::error::{AppError, Problem};
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
         (name = "plans", description = "Samverkansplaner och våra åtaganden"),
+        (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -110,6 +113,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(meetings::router())
         .merge(plans::router())
+        .merge(sip_calls::router())
         .merge(audit::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());

@@ -19,7 +19,7 @@ use chrono::{NaiveDate, Utc};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use checks::tell_responsible_lost;
-use checks::{check_content, problem_field, settle_statuses};
+use checks::{check_content, check_sip_call, problem_field, settle_statuses};
 pub use dto::*;
 
 use super::{ApiPath, ValidJson};
@@ -33,6 +33,7 @@ use crate::domain::plan::{PlanState, PlanStep};
 use crate::domain::{AuditAction, CaseId, EventKind, PlanId, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::plans::{self, Plan};
+use crate::store::sip_calls;
 use crate::store::{StoreError, Tx};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -148,6 +149,7 @@ async fn lost_race(tx: &mut Tx, access: &PlanAccess, step: PlanStep) -> AppError
 
 /// Starts a plan of the case as an empty draft (the case owner organisation's case workers).
 #[utoipa::path(post, path = "/api/cases/{id}/plans", tag = "plans",
+    extensions(("x-field-rules" = json!(dto::NEW_PLAN_RULES))),
     params(("id" = CaseId, Path)), request_body = NewPlan,
     responses(
         (status = 201, body = PlanResponse),
@@ -163,6 +165,9 @@ async fn create_plan(
     let action = AuditAction::PlanCreate;
     let mut tx = state.store.begin().await?;
     let write = authorize::authorize_case_write(&mut tx, &actor, case_id, action).await?;
+    if let Some(call) = body.sip_call_id {
+        check_sip_call(&mut tx, &actor, body.kind, call, case_id).await?;
+    }
     let id = PlanId::new();
     let title = body.title.as_ref().map(|t| t.trim().to_owned());
     plans::insert(
@@ -327,6 +332,12 @@ async fn adopt_plan(
     }
     let access = authorize::authorize_plan(&mut tx, &actor, id, action).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
+    // A SIP plan adopted from its call's meeting: the call is held.
+    if let Some(call) = response.sip_call_id {
+        if sip_calls::mark_held(&mut tx, call, id).await? {
+            tx.audit(access.audit(&actor, AuditAction::SipCallHold));
+        }
+    }
     let event = plan_event(&mut tx, &access, EventKind::PlanAdopted).await?;
     tx.event(event);
     tx.commit().await?;

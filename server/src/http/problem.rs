@@ -64,6 +64,8 @@ problems! {
     RecipientCoordinatorOnly = (403, "Bara mottagarens rehabkoordinator"),
     OrganiserOnly = (403, "Bara den som kallat"),
     InviteesOnly = (403, "Bara kallade deltagare"),
+    CallerOnly = (403, "Bara den organisation som kallade till SIP (wrong_party)"),
+    CalledOnly = (403, "Bara de kallade organisationerna (wrong_party)"),
     // 409: not now
     UsernameOrIdentityTaken = (409, "Användarnamnet eller OIDC-identiteten är upptagen"),
     LastAdminOrIdentityTaken = (409, "Skulle lämna organisationen utan administratör, eller OIDC-identiteten är upptagen"),
@@ -78,4 +80,5 @@ problems! {
     MeetingCancelled = (409, "Mötet är inställt (meeting_cancelled)"),
     ConsentMissingOrCancelled = (409, "Samtycke saknas (consent_missing) eller mötet är inställt (meeting_cancelled)"),
     AlreadyCancelled = (409, "Redan inställt (meeting_cancelled)"),
+    CalledConsentMissing = (409, "Samtycke för SIP saknas för en kallad organisation (consent_missing)"),
 }

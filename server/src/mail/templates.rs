@@ -85,6 +85,22 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Ett ärende har lämnats över till dig",
             "Du är ny ansvarig för ett ärende i Samverkan. Läs överlämningsanteckningen i ärendet.",
         ),
+        SipCallReceived => (
+            "Ny kallelse till SIP",
+            "En kallelse till SIP (samordnad individuell plan) har kommit till er i Samverkan.",
+        ),
+        SipCallAnswered => (
+            "Svar på en kallelse till SIP",
+            "En kallad organisation har svarat på en kallelse till SIP i Samverkan.",
+        ),
+        SipCallChased => (
+            "Påminnelse: kallelse till SIP väntar på svar",
+            "En kallelse till SIP väntar på er organisations svar i Samverkan.",
+        ),
+        SipCallCancelled => (
+            "En kallelse till SIP har ställts in",
+            "En kallelse till SIP som gällde er organisation har ställts in.",
+        ),
     }
 }
 
@@ -110,6 +126,10 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         PlanActionDue => "insatser som snart ska vara klara eller är försenade",
         PlanFollowUpDue => "planer med uppföljning som närmar sig eller har passerat",
         PlanResponsibleLost => "planer där insatser behöver en ny ansvarig",
+        SipCallReceived => "nya kallelser till SIP",
+        SipCallAnswered => "svar på kallelser till SIP",
+        SipCallChased => "kallelser till SIP som väntar på svar",
+        SipCallCancelled => "inställda kallelser till SIP",
     }
 }
 

@@ -276,11 +276,12 @@ impl Worker {
 }
 
 /// Changes whose transaction may have written e-mail: a notification, an inquiry sent to a
-/// shared inbox, a meeting's invitations to people outside the hub.
+/// shared inbox (or a SIP call), a meeting's invitations to people outside the hub.
 fn may_have_mail(kind: EventKind) -> bool {
     match kind {
         EventKind::NotificationCreated
         | EventKind::InquirySent
+        | EventKind::SipCallCreated
         | EventKind::MeetingInvited
         | EventKind::MeetingUpdated
         | EventKind::MeetingCancelled
@@ -307,6 +308,10 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::PlanClosed
         | EventKind::PlanActionUpdated
         | EventKind::PlanResponsibleLost
+        | EventKind::SipCallAnswered
+        | EventKind::SipCallBooked
+        | EventKind::SipCallCancelled
+        | EventKind::SipCallHeld
         | EventKind::SessionEnded => false,
     }
 }

@@ -58,6 +58,11 @@ pub enum To {
     PlanHolders,
     /// The plan's owner: the case's responsible and the overall responsible.
     PlanOwner,
+    /// Each called organisation of a SIP call: its case workers, and its shared inbox
+    /// address by e-mail.
+    CalledOrganisations,
+    /// Who made the SIP call and the case's responsible.
+    SipCaller,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -98,6 +103,12 @@ pub const fn rule(kind: EventKind) -> Rule {
         | EventKind::PlanChanged
         | EventKind::PlanClosed
         | EventKind::PlanActionUpdated => Rule::Nobody,
+        EventKind::SipCallCreated => Rule::Tell(N::SipCallReceived, To::CalledOrganisations),
+        EventKind::SipCallAnswered => Rule::Tell(N::SipCallAnswered, To::SipCaller),
+        EventKind::SipCallCancelled => Rule::Tell(N::SipCallCancelled, To::CalledOrganisations),
+        // Booking tells through the meeting's own invitations; the plan adopted from the
+        // meeting is the news of a held call.
+        EventKind::SipCallBooked | EventKind::SipCallHeld => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -186,6 +197,14 @@ pub async fn apply(tx: &mut Tx, settings: &Settings, event: &NewEvent) -> StoreR
             let consent = subject(event)?;
             triggers::access_revoked(tx, settings, case_id?, organisations, consent).await
         }
+        To::CalledOrganisations => {
+            let kind = match event.kind {
+                EventKind::SipCallCancelled => NotificationKind::SipCallCancelled,
+                _ => NotificationKind::SipCallReceived,
+            };
+            triggers::sip_call_parties(tx, settings, subject(event)?, kind, None).await
+        }
+        To::SipCaller => triggers::sip_call_answered(tx, settings, subject(event)?).await,
         To::Recorder => {
             let Detail::By { user, .. } = event.detail else {
                 return Err(incomplete(event, "who changed it"));
@@ -204,12 +223,13 @@ mod tests {
     use super::*;
 
     /// Told by the scheduler, not by an event.
-    const REMINDERS: [NotificationKind; 5] = [
+    const REMINDERS: [NotificationKind; 6] = [
         NotificationKind::PlanActionDue,
         NotificationKind::PlanFollowUpDue,
         NotificationKind::InquiryOverdue,
         NotificationKind::ConsentEnding,
         NotificationKind::MeetingReminder,
+        NotificationKind::SipCallChased,
     ];
 
     #[test]
@@ -258,6 +278,8 @@ mod tests {
                 "plan.changed",
                 "plan.closed",
                 "plan.action_updated",
+                "sip_call.booked",
+                "sip_call.held",
                 "notification.created",
                 "session.ended",
             ]

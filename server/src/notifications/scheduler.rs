@@ -1,5 +1,6 @@
-//! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders, plan
-//! actions and follow-ups falling due, and the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
+//! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders, SIP
+//! calls an obliged party has not answered, plan actions and follow-ups falling due, and the
+//! daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
 //! due) in the transaction that notifies, so it goes out exactly once however many hub
 //! processes run and however often they restart.
 
@@ -16,6 +17,7 @@ use crate::domain::{InquiryId, Timestamp};
 use crate::mail::templates;
 use crate::metrics::Metrics;
 use crate::store::notifications as stored;
+use crate::store::sip_calls::chase;
 use crate::store::{outbox, plans, users, Store, StoreError, StoreResult, Tx};
 
 use super::{triggers, NotificationKind};
@@ -31,6 +33,7 @@ pub struct Round {
     pub meeting_reminders: usize,
     /// Plan actions due soon or overdue, and follow-ups coming up or passed.
     pub plan_reminders: usize,
+    pub sip_chases: usize,
     pub digests: usize,
 }
 
@@ -72,6 +75,7 @@ pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> Sto
         consents_ending: ending_consents(store, settings, now).await?,
         meeting_reminders: meeting_reminders(store, settings, now).await?,
         plan_reminders: plan_reminders(store, settings, now).await?,
+        sip_chases: sip_chases(store, settings, now).await?,
         digests: digests(store, settings, now).await?,
     })
 }
@@ -189,6 +193,36 @@ async fn plan_reminders(store: &Store, settings: &Settings, now: Timestamp) -> S
         let kind = NotificationKind::PlanFollowUpDue;
         if let Some(mut tx) = claim(store, kind, &plan.to_string(), &due).await? {
             super::plans::follow_up_due(&mut tx, settings, plan).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Obliged parties silent on a call for `sip.chase_after_days`: each is chased once (the
+/// claim's subject is the call and the organisation), and the party shows when it was.
+async fn sip_chases(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
+    let called_before = now.plus_days(-settings.sip.chase_after_days.max(0));
+    let candidates = {
+        let mut read = store.read().await?;
+        chase::silent_obliged(&mut read, called_before, BATCH).await?
+    };
+    let mut done = 0;
+    for silent in candidates {
+        let kind = NotificationKind::SipCallChased;
+        let subject = format!("{} {}", silent.call_id, silent.organisation_id);
+        let due = silent.called_at.micros().to_string();
+        if let Some(mut tx) = claim(store, kind, &subject, &due).await? {
+            chase::mark_chased(&mut tx, silent.call_id, silent.organisation_id, now).await?;
+            triggers::sip_call_parties(
+                &mut tx,
+                settings,
+                silent.call_id,
+                kind,
+                Some(silent.organisation_id),
+            )
+            .await?;
             tx.commit().await?;
             done += 1;
         }

@@ -6,10 +6,13 @@ use crate::config::Settings;
 use crate::domain::event::MeetingChange;
 use crate::domain::inquiry::Step;
 use crate::domain::{
-    CaseId, ConsentId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose, Role, UserId,
+    CaseId, ConsentId, InquiryId, MeetingId, MessageId, OrganisationId, Purpose, Role, SipCallId,
+    UserId,
 };
 use crate::store::meetings;
 use crate::store::notifications as stored;
+use crate::store::organisations;
+use crate::store::sip_calls::chase as sip;
 use crate::store::{cases, StoreResult, Tx};
 
 use super::{notify, notify_address, Notice, NotificationKind};
@@ -308,5 +311,79 @@ pub(super) async fn meeting_reminder(
         calendar: None,
     };
     notify(tx, settings, &notice, &users).await?;
+    Ok(())
+}
+
+const SIP_NEED: Need = Need::Purpose(Purpose::Sip);
+
+/// A SIP call's called organisations (or only `only`, when chasing one): each one's case
+/// workers, and its shared inbox address by e-mail, as with an inquiry to a clinic. Each is
+/// told only while a consent for `sip` covers it.
+pub(super) async fn sip_call_parties(
+    tx: &mut Tx,
+    settings: &Settings,
+    id: SipCallId,
+    kind: NotificationKind,
+    only: Option<OrganisationId>,
+) -> StoreResult<()> {
+    let Some(people) = sip::people(tx, id).await? else {
+        return Ok(());
+    };
+    let facts = cases::facts(tx, people.case_id).await?;
+    let now = crate::domain::Timestamp::now();
+    let mut users = Vec::new();
+    for org in people.parties {
+        if only.is_some_and(|o| o != org) {
+            continue;
+        }
+        let covered = facts.as_ref().is_some_and(|f| {
+            f.consents
+                .iter()
+                .any(|c| c.bridges(org, f.owner, SIP_NEED, now))
+        });
+        if !covered {
+            continue;
+        }
+        let organisation = organisations::get(tx, org).await?;
+        if let Some(address) = organisation.functional_email.as_deref() {
+            let path = format!("/sip/{id}");
+            notify_address(tx, settings, kind, &path, address, None).await?;
+        }
+        users.extend(stored::case_workers(tx, org).await?);
+    }
+    let notice = Notice {
+        kind,
+        case_id: Some(people.case_id),
+        subject_id: Some(id.to_string()),
+        need: Some(SIP_NEED),
+        calendar: None,
+    };
+    notify(tx, settings, &notice, &users).await?;
+    Ok(())
+}
+
+/// A called organisation answered: who made the call and the case's responsible.
+pub(super) async fn sip_call_answered(
+    tx: &mut Tx,
+    settings: &Settings,
+    id: SipCallId,
+) -> StoreResult<()> {
+    let Some(people) = sip::people(tx, id).await? else {
+        return Ok(());
+    };
+    let notice = Notice {
+        kind: NotificationKind::SipCallAnswered,
+        case_id: Some(people.case_id),
+        subject_id: Some(id.to_string()),
+        need: Some(SIP_NEED),
+        calendar: None,
+    };
+    notify(
+        tx,
+        settings,
+        &notice,
+        &[people.caller_user, people.responsible_user],
+    )
+    .await?;
     Ok(())
 }

@@ -20,6 +20,7 @@ pub mod plans;
 pub mod responsibility;
 pub mod retention;
 pub mod sessions;
+pub mod sip_calls;
 mod sql;
 pub mod tickets;
 mod tx;

@@ -264,7 +264,7 @@ pub async fn case_workers(tx: &mut Tx, org: OrganisationId) -> StoreResult<Vec<U
 }
 
 /// Users of `org` who have taken part in the case: received, were assigned or wrote in
-/// one of its inquiries, or wrote one of its messages.
+/// one of its inquiries, wrote one of its messages, or answered one of its SIP calls.
 pub async fn involved_users(
     tx: &mut Tx,
     case: CaseId,
@@ -279,6 +279,9 @@ pub async fn involved_users(
     sql.push(" OR EXISTS (SELECT 1 FROM inquiry_posts p JOIN inquiries q ON q.id = p.inquiry_id WHERE q.case_id = ")
         .bind(case.as_str())
         .push(" AND p.author_user_id = u.id)");
+    sql.push(" OR EXISTS (SELECT 1 FROM sip_call_parties sp JOIN sip_calls s ON s.id = sp.call_id WHERE s.case_id = ")
+        .bind(case.as_str())
+        .push(" AND sp.answered_by_user_id = u.id)");
     sql.push(" OR EXISTS (SELECT 1 FROM case_messages m WHERE m.case_id = ")
         .bind(case)
         .push(" AND m.author_user_id = u.id)) ORDER BY u.id");

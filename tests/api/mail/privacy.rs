@@ -64,6 +64,10 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
         "meeting_changed",
         "meeting_cancelled",
         "meeting_reminder",
+        "sip_call_received",
+        "sip_call_answered",
+        "sip_call_chased",
+        "sip_call_cancelled",
     ];
     for user in everyone {
         app.prefer(user, &kinds, "immediate").await?;
@@ -204,6 +208,54 @@ async fn no_name_personnummer_diagnosis_or_case_detail_leaves_by_mail(
                     .await?);
             }
         }
+        // SIP calls to the clinic (obliged) and Jobbtorg (optional): one declined by Jobbtorg
+        // and left unanswered by the clinic, which is chased; one booked, then cancelled.
+        canaries.extend([
+            format!("KanarieSIP{n}"),
+            format!("KanarieSIPfråga{n}"),
+            format!("KanarieSIPnej{n}"),
+        ]);
+        let sip = json!({
+            "purpose_text": format!("KanarieSIP{n} för {name}"),
+            "questions": format!("KanarieSIPfråga{n}"),
+            "organisation_ids": [w.clinic.id, w.jobbtorg.id],
+            "attendees": [{"name": name, "role": "individual"}],
+        });
+        let path = format!("/api/cases/{case}/sip-calls");
+        let chased = ok(app.post(&w.social_worker, &path, sip.clone()).await?).id();
+        ok(app
+            .post(
+                &coach,
+                &format!("/api/sip-calls/{chased}/answer"),
+                json!({"answer": "declined", "decline_reason": "other", "text": format!("KanarieSIPnej{n}")}),
+            )
+            .await?);
+        let mut tx = app.store.begin().await?;
+        let week_ago = samverkan::domain::Timestamp::now().plus_days(-6);
+        samverkan::store::sip_calls::chase::set_called_at(&mut tx, chased.parse()?, week_ago)
+            .await?;
+        tx.commit().await?;
+        let booked = ok(app.post(&w.social_worker, &path, sip).await?).id();
+        ok(app
+            .post(
+                &w.coordinator,
+                &format!("/api/sip-calls/{booked}/answer"),
+                json!({"answer": "coming", "coming": [w.coordinator.id]}),
+            )
+            .await?);
+        let start = chrono::Utc::now() + chrono::Duration::hours(60);
+        let rfc =
+            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        ok(app
+            .post(
+                &w.social_worker,
+                &format!("/api/sip-calls/{booked}/book"),
+                json!({"starts_at": rfc(start), "ends_at": rfc(start + chrono::Duration::hours(1)), "location": "Rum 5"}),
+            )
+            .await?);
+        ok(app
+            .post_empty(&w.social_worker, &format!("/api/sip-calls/{booked}/cancel"))
+            .await?);
         // Reminders (overdue, consent ending), then the consent ends: access revoked.
         app.scheduler_round(chrono::Utc::now()).await?;
         ok(app.end_consent(&w.social_worker, &consent).await?);

@@ -7,6 +7,7 @@ import {
 import { CaseMeetings } from './meetings.js';
 import { Responsibility, closeText } from './case-responsibility.js';
 import { CasePlans } from './plan.js';
+import { CaseSipCalls } from './sip.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
@@ -60,6 +61,7 @@ export function CasePage({ user, id }) {
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
     <${CasePlans} caseId=${id} owner=${owner} plans=${plans} user=${user} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
+    <${CaseSipCalls} caseId=${id} owner=${owner} user=${user} />
     <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />
     <${Messages} caseId=${id} messages=${messages} reload=${reload} />`;
 }

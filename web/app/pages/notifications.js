@@ -28,6 +28,10 @@ const KINDS = {
   plan_action_due: ['En insats ska snart vara klar eller är försenad', 'case'],
   plan_follow_up_due: ['En plans uppföljning närmar sig eller har passerat', 'case'],
   plan_responsible_lost: ['Insatser i en plan behöver en ny ansvarig', 'case'],
+  sip_call_received: ['En kallelse till SIP har kommit till er', 'sip'],
+  sip_call_answered: ['En kallad organisation har svarat på er kallelse till SIP', 'sip'],
+  sip_call_chased: ['Påminnelse: en kallelse till SIP väntar på ert svar', 'sip'],
+  sip_call_cancelled: ['En kallelse till SIP har ställts in', 'sip'],
 };
 
 /** The kinds as choices on the settings page, in the order of the list above. */
@@ -50,6 +54,10 @@ const PREFERENCE_LABELS = {
   plan_action_due: 'Insatser som snart ska vara klara eller är försenade',
   plan_follow_up_due: 'Uppföljningar av planer',
   plan_responsible_lost: 'Insatser som behöver en ny ansvarig',
+  sip_call_received: 'Kallelser till SIP till min organisation',
+  sip_call_answered: 'Svar på kallelser till SIP som vi skickat',
+  sip_call_chased: 'Påminnelser om obesvarade kallelser till SIP',
+  sip_call_cancelled: 'Inställda kallelser till SIP',
 };
 
 const DELIVERIES = [['immediate', 'Direkt, ett e-brev per notis'], ['digest', 'I en daglig sammanfattning'], ['none', 'Inget e-brev']];
@@ -61,6 +69,7 @@ export function target(n) {
   const to = (KINDS[n.kind] || [])[1];
   if (to === 'inquiry' && n.subject_id) return `#/forfragningar/${n.subject_id}`;
   if (to === 'meeting' && n.subject_id) return `#/moten/${n.subject_id}`;
+  if (to === 'sip' && n.subject_id) return `#/sip/${n.subject_id}`;
   if (to === 'case' && n.case_id) return `#/arenden/${n.case_id}`;
   return null;
 }

@@ -191,6 +191,10 @@ pub use exchange::*;
 mod audit;
 pub use audit::*;
 
+/// SIP calls: the case owner calls, each called organisation sees the call while covered.
+mod sip_calls;
+pub use sip_calls::*;
+
 /// Meetings: the case rule for the meeting's purpose, or organiser and participants.
 mod meetings;
 pub use meetings::*;
