@@ -9,7 +9,6 @@ mod actions;
 mod checks;
 mod dto;
 mod follow_up;
-mod from_call;
 mod versions;
 
 use axum::extract::State;
@@ -20,7 +19,7 @@ use chrono::{NaiveDate, Utc};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use checks::tell_responsible_lost;
-use checks::{check_content, problem_field, settle_statuses};
+use checks::{check_content, check_sip_call, problem_field, settle_statuses};
 pub use dto::*;
 
 use super::{ApiPath, ValidJson};
@@ -34,6 +33,7 @@ use crate::domain::plan::{PlanState, PlanStep};
 use crate::domain::{AuditAction, CaseId, EventKind, PlanId, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::plans::{self, Plan};
+use crate::store::sip_calls;
 use crate::store::{StoreError, Tx};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -149,6 +149,7 @@ async fn lost_race(tx: &mut Tx, access: &PlanAccess, step: PlanStep) -> AppError
 
 /// Starts a plan of the case as an empty draft (the case owner organisation's case workers).
 #[utoipa::path(post, path = "/api/cases/{id}/plans", tag = "plans",
+    extensions(("x-field-rules" = json!(dto::NEW_PLAN_RULES))),
     params(("id" = CaseId, Path)), request_body = NewPlan,
     responses(
         (status = 201, body = PlanResponse),
@@ -165,7 +166,7 @@ async fn create_plan(
     let mut tx = state.store.begin().await?;
     let write = authorize::authorize_case_write(&mut tx, &actor, case_id, action).await?;
     if let Some(call) = body.sip_call_id {
-        from_call::check_sip_call(&mut tx, &actor, case_id, body.kind, call).await?;
+        check_sip_call(&mut tx, &actor, body.kind, call, case_id).await?;
     }
     let id = PlanId::new();
     let title = body.title.as_ref().map(|t| t.trim().to_owned());
@@ -300,9 +301,10 @@ async fn adopt_plan(
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, PlanStep::Adopt, action).await?;
     let participation = body.into_participation();
-    let plan = plans::get(&mut tx, &access).await?;
-    let sip_call = plan.sip_call_id;
-    let mut draft = plan.draft.unwrap_or_default();
+    let mut draft = plans::get(&mut tx, &access)
+        .await?
+        .draft
+        .unwrap_or_default();
     settle_statuses(&mut tx, &access, &mut draft).await?;
     let problems = adoption_problems(access.kind(), &draft, &participation, today());
     if !problems.is_empty() {
@@ -328,11 +330,14 @@ async fn adopt_plan(
     {
         return Err(lost_race(&mut tx, &access, PlanStep::Adopt).await);
     }
-    if let Some(call) = sip_call {
-        from_call::hold_sip_call(&mut tx, &actor, call, id).await?;
-    }
     let access = authorize::authorize_plan(&mut tx, &actor, id, action).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
+    // A SIP plan adopted from its call's meeting: the call is held.
+    if let Some(call) = response.sip_call_id {
+        if sip_calls::mark_held(&mut tx, call, id).await? {
+            tx.audit(access.audit(&actor, AuditAction::SipCallHold));
+        }
+    }
     let event = plan_event(&mut tx, &access, EventKind::PlanAdopted).await?;
     tx.event(event);
     tx.commit().await?;

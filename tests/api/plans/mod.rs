@@ -14,6 +14,7 @@ mod follow_up;
 mod reminders;
 mod retention;
 mod revocation;
+mod sip_link;
 mod versions;
 
 pub struct Setup {

@@ -341,10 +341,10 @@ on_both_stores! {
         let plans = format!("/api/cases/{}/plans", s.case);
         // Only a SIP comes from a call, and only from a call of this case.
         let wrong_kind = app.post(&w.social_worker, &plans, json!({"kind": "progressionsplan", "sip_call_id": id})).await?;
-        assert_eq!(field_codes(&wrong_kind), vec![("sip_call_id".to_owned(), "not_a_sip_plan".to_owned())]);
+        assert_eq!(field_codes(&wrong_kind), vec![("sip_call_id".to_owned(), "invalid_sip_call".to_owned())]);
         let (_, other_case) = app.case_for(&w.social_worker, &pnr("19900101123"), "Annan Person").await?;
         let elsewhere = app.post(&w.social_worker, &format!("/api/cases/{other_case}/plans"), json!({"kind": "sip", "sip_call_id": id})).await?;
-        assert_eq!(field_codes(&elsewhere), vec![("sip_call_id".to_owned(), "unknown_sip_call".to_owned())]);
+        assert_eq!(field_codes(&elsewhere), vec![("sip_call_id".to_owned(), "invalid_sip_call".to_owned())]);
         let created = app.post(&w.social_worker, &plans, json!({"kind": "sip", "sip_call_id": id})).await?;
         created.ensure_status(StatusCode::CREATED, "plan from the call")?;
         assert_eq!(created.body["sip_call_id"], id);

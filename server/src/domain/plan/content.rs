@@ -29,6 +29,7 @@ code_enum! {
 
 /// An organisation, and optionally one of its people, responsible for something.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Responsible {
     #[serde(rename = "organisation_id")]
     pub organisation: OrganisationId,

@@ -91,27 +91,39 @@ pub struct DraftBody {
     pub readers: Vec<OrganisationId>,
 }
 
+/// What a new plan needs beyond its schema.
+pub const NEW_PLAN_RULES: &[FieldRule] = &[FieldRule::new(
+    "sip_call_id",
+    "invalid_sip_call",
+    "a SIP plan's call: one my organisation made in this case",
+)];
+
 /// What a draft needs beyond its schema.
 pub const DRAFT_RULES: &[FieldRule] = &[
     FieldRule::new(
-        "goals[n].id",
+        "goals[i].id",
         "duplicate_id",
         "each goal id once in the draft",
     ),
     FieldRule::new(
-        "actions[n].id",
+        "actions[i].id",
         "duplicate_id",
         "each action id once in the draft",
     ),
     FieldRule::new(
-        "actions[n].responsible.organisation_id",
+        "actions[i].responsible.organisation_id",
         "unknown_organisation",
         "an organisation of the hub",
     ),
     FieldRule::new(
-        "actions[n].responsible.person_id",
+        "actions[i].responsible.person_id",
         "invalid_person",
         "an active user of the responsible organisation",
+    ),
+    FieldRule::new(
+        "overall.organisation_id",
+        "unknown_organisation",
+        "an organisation of the hub",
     ),
     FieldRule::new(
         "overall.person_id",
@@ -119,12 +131,12 @@ pub const DRAFT_RULES: &[FieldRule] = &[
         "an active user of the overall responsible organisation",
     ),
     FieldRule::new(
-        "readers[n]",
+        "readers[i]",
         "unknown_organisation",
         "an organisation of the hub",
     ),
     FieldRule::new(
-        "actions[n].note",
+        "actions[i].note",
         "required",
         "a note when the status is cancelled",
     ),
@@ -134,13 +146,13 @@ pub const DRAFT_RULES: &[FieldRule] = &[
 pub const ADOPT_RULES: &[FieldRule] = &[
     FieldRule::new("goals", "goal_required", "at least one huvudmål"),
     FieldRule::new(
-        "goals[n]",
+        "goals[i]",
         "goal_out_of_place",
         "a delmål serves a huvudmål of the plan, a huvudmål serves none",
     ),
     FieldRule::new("actions", "action_required", "at least one action"),
     FieldRule::new(
-        "actions[n]",
+        "actions[i]",
         "goal_not_in_plan",
         "an action's goal is in the plan",
     ),
@@ -450,6 +462,7 @@ pub struct CommitmentCounts {
 /// Which commitments to list.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CommitmentQuery {
     /// `soon` (due within `plans.warn_days`) or `overdue`; all open ones when left out.
     #[param(value_type = Option<String>, pattern = "^(soon|overdue)$")]

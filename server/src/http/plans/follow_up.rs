@@ -36,6 +36,7 @@ const MAX_FOLLOW_UPS: i64 = 500;
 /// The calendar's window: from and to (both included), at most a year apart.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FollowUpQuery {
     pub from: NaiveDate,
     pub to: NaiveDate,
