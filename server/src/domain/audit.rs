@@ -56,6 +56,8 @@ code_enum! {
         /// The organiser records an external attendee's answer.
         MeetingAnswerAttendee = "meeting.answer_attendee",
         AuditSearch = "audit.search",
+        /// Figures (group statistics) read; the row names no individual or case.
+        StatisticsRead = "statistics.read",
         /// The demo data loaded into an empty store (`serve --demo`).
         DemoSeed = "demo.seed",
     }

@@ -20,6 +20,7 @@ mod oidc_page;
 pub mod organisations;
 pub mod problem;
 pub mod rules;
+pub mod statistics;
 pub mod stream;
 pub mod users;
 
@@ -68,6 +69,7 @@ use crate::error::{AppError, Problem};
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
+        (name = "statistics", description = "Statistik utan personuppgifter"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
     )
@@ -108,6 +110,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(meetings::router())
         .merge(audit::router())
+        .merge(statistics::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());
     api

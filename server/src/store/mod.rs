@@ -20,6 +20,7 @@ pub mod responsibility;
 pub mod retention;
 pub mod sessions;
 mod sql;
+pub mod statistics;
 pub mod tickets;
 mod tx;
 pub mod users;

@@ -74,6 +74,15 @@ impl Table {
         }
     }
 
+    /// Declares a measure column (see [`Measure`]), empty until [`Table::set_measure`].
+    pub fn with_measure(mut self, label: impl Into<String>) -> Self {
+        self.measure = Some(Measure {
+            label: label.into(),
+            values: vec![None; self.rows.len()],
+        });
+        self
+    }
+
     /// Sets a row's measure (see [`Measure`]); rows without one show none.
     pub fn set_measure(&mut self, label: impl Into<String>, row: &str, value: f64, n: u64) {
         let rows = self.rows.len();
