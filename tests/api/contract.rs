@@ -174,6 +174,7 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/consents/{id}/confirm", "post"),
         ("/api/ws-ticket", "post"),
         ("/api/stream", "get"),
+        ("/api/statistics/inquiries", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = 0;

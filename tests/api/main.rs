@@ -36,6 +36,7 @@ mod policy_stored;
 mod retention;
 mod sessions;
 mod smtp;
+mod statistics;
 mod store;
 mod stream;
 mod users;
