@@ -214,6 +214,7 @@ export const ROLES = {
   socialsekreterare: 'Socialsekreterare', rehabansvarig: 'Rehabansvarig', bitradande_enhetschef: 'Biträdande enhetschef',
   rehabkoordinator: 'Rehabkoordinator', finsamkoordinator: 'Finsam-koordinator', handlaggare: 'Handläggare',
   arbetsformedlare: 'Arbetsförmedlare', jobbcoach: 'Jobbcoach', org_admin: 'Administratör',
+  statistik: 'Statistik (läser bara statistik)',
 };
 export const PURPOSES = {
   informationsutbyte: 'Informationsutbyte', rehabiliteringsforfragan: 'Rehabiliteringsförfrågan', sip: 'SIP',
