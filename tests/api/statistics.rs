@@ -196,3 +196,55 @@ on_both_stores! {
         Ok(())
     }
 }
+
+on_both_stores! {
+    async fn gender_and_age_band_computed_in_the_query_agree_with_the_personnummer_rules(app) {
+        use samverkan::domain::statistics::{AgeBand, Gender};
+        use samverkan::domain::Personnummer;
+        use samverkan::store::statistics::{push_age_band, push_gender};
+        use samverkan::store::{RowExt, Sql};
+        use rand::Rng;
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 9, 15).unwrap();
+        // Birthdays on, just before and just after the reference day at each band's edge, a
+        // leap-day birth, samordningsnummer (day + 60), and random ones.
+        let mut numbers = Vec::new();
+        for years in [15, 16, 29, 30, 39, 40, 49, 50, 59, 60, 66, 67, 90] {
+            for (month, day) in [(9, 14), (9, 15), (9, 16)] {
+                for coordination in [false, true] {
+                    let d = if coordination { day + 60 } else { day };
+                    numbers.push(format!("{}{month:02}{d:02}{:03}", 2026 - years, numbers.len() % 1000));
+                }
+            }
+        }
+        numbers.push("20000229123".into());
+        let mut rng = rand::thread_rng();
+        for _ in 0..60 {
+            numbers.push(format!("{}{:02}{:02}{:03}", rng.gen_range(1920..2026), rng.gen_range(1..=12), rng.gen_range(1..=28), rng.gen_range(0..1000)));
+        }
+        let mut tx = app.store.begin().await?;
+        let mut expected = std::collections::HashMap::new();
+        for (i, eleven) in numbers.iter().enumerate() {
+            let Ok(p) = Personnummer::complete(eleven) else { continue };
+            if expected.contains_key(p.as_str()) { continue; }
+            expected.insert(p.as_str().to_owned(), (Gender::of(&p).code(), AgeBand::of(&p, on).code()));
+            sqlx::query("INSERT INTO individuals (id, personnummer, created_at) VALUES ($1, $2, $3)")
+                .bind(uuid::Uuid::new_v4().to_string()).bind(p.as_str()).bind(i as i64)
+                .execute(tx.conn()).await?;
+        }
+        let mut sql = Sql::new("SELECT personnummer, ");
+        push_gender(&mut sql, "personnummer");
+        sql.push(" AS gender, ");
+        push_age_band(&mut sql, "personnummer", on);
+        sql.push(" AS band FROM individuals");
+        let rows = sql.fetch_all(&mut tx).await?;
+        assert_eq!(rows.len(), expected.len());
+        assert!(expected.len() > 80, "{}", expected.len());
+        for row in rows {
+            let pnr = row.text("personnummer")?;
+            let got = (row.text("gender")?, row.text("band")?);
+            let want = expected[&pnr];
+            assert_eq!((got.0.as_str(), got.1.as_str()), want, "{pnr}");
+        }
+        Ok(())
+    }
+}

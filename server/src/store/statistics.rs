@@ -6,8 +6,40 @@ use chrono::NaiveDate;
 
 use super::{RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::StatisticsScope;
-use crate::domain::statistics::{Heading, Period, Table};
+use crate::domain::statistics::{AgeBand, Heading, Period, Table};
 use crate::domain::InquiryState;
+
+/// Pushes a text expression: the [`crate::domain::statistics::Gender`] code (`kvinna`, `man`)
+/// of the twelve-digit personnummer in `column`, computed in the query so that counts by
+/// gender need no person's number to leave it. Agrees with `Gender::of` (tested on both stores).
+pub fn push_gender(sql: &mut Sql, column: &'static str) {
+    sql.push(&format!(
+        "(CASE WHEN CAST(SUBSTR({column}, 11, 1) AS INTEGER) % 2 = 1 THEN 'man' ELSE 'kvinna' END)"
+    ));
+}
+
+/// Pushes a text expression: the [`AgeBand`] code of the personnummer in `column` on `on`.
+/// Whole years are `(on − born) / 10000` over the dates as `YYYYMMDD` numbers (a
+/// samordningsnummer's day less 60), which counts a birthday as `AgeBand::of` does.
+pub fn push_age_band(sql: &mut Sql, column: &'static str, on: NaiveDate) {
+    let today = on.format("%Y%m%d").to_string();
+    let age = format!(
+        "(({today} - (CAST(SUBSTR({column}, 1, 8) AS INTEGER) - CASE WHEN \
+         CAST(SUBSTR({column}, 7, 2) AS INTEGER) > 60 THEN 60 ELSE 0 END)) / 10000)"
+    );
+    sql.push("(CASE");
+    for (from, band) in [
+        (67, AgeBand::From67),
+        (60, AgeBand::From60To66),
+        (50, AgeBand::From50To59),
+        (40, AgeBand::From40To49),
+        (30, AgeBand::From30To39),
+        (16, AgeBand::From16To29),
+    ] {
+        sql.push(&format!(" WHEN {age} >= {from} THEN '{}'", band.code()));
+    }
+    sql.push(&format!(" ELSE '{}' END)", AgeBand::Under16.code()));
+}
 
 /// Midnight UTC of a date, in the stores' microseconds.
 fn micros(date: NaiveDate) -> i64 {
