@@ -243,7 +243,7 @@ export const ACTIONS = {
   'message.read': 'Läste meddelande', 'meeting.create': 'Bokade möte', 'meeting.read': 'Läste möte', 'meeting.list': 'Listade möten',
   'meeting.update': 'Ändrade möte', 'meeting.invite': 'Bjöd in till möte', 'meeting.cancel': 'Ställde in möte',
   'meeting.answer': 'Svarade på mötesinbjudan', 'meeting.answer_attendee': 'Registrerade extern deltagares svar',
-  'demo.seed': 'Demodata skapades',
+  'statistics.read': 'Läste statistik', 'demo.seed': 'Demodata skapades',
 };
 
 export const MEETING_KINDS = {
