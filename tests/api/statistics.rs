@@ -248,3 +248,31 @@ on_both_stores! {
         Ok(())
     }
 }
+
+on_both_stores! {
+    async fn decline_reasons_per_clinic_are_a_second_breakdown(app) {
+        let s = inquiries::setup(&app).await?;
+        let w = &s.world;
+        for reason in ["wrong_unit"; 6].into_iter().chain(["consent_insufficient"; 5]) {
+            let id = app.sent_inquiry(&w.social_worker, &s.case, &w.clinic).await?;
+            ok(app.post(&w.coordinator, &format!("/api/inquiries/{id}/decline"), json!({"reason": reason})).await?);
+        }
+        inquiries::inquiry_in(&app, &s, "answered").await?;
+        let reply = app.get(&w.rehab_lead, "/api/statistics/inquiries?by=decline_reason").await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let keys: Vec<_> = reply.body["columns"].as_array().unwrap().iter().map(|c| c["key"].clone()).collect();
+        assert_eq!(keys, [json!("person_not_listed_here"), json!("consent_insufficient"), json!("wrong_unit"), json!("other")]);
+        assert_eq!(reply.body["rows"][0]["label"], "Vårdcentral Alfa");
+        assert_eq!(reply.body["total"], "11", "the declined ones only");
+        assert_eq!(reply.body["measure_label"], Value::Null);
+        let csv = app.client
+            .get(app.url("/api/statistics/inquiries?by=decline_reason&format=csv"))
+            .bearer_auth(&w.rehab_lead.token)
+            .send()
+            .await?;
+        let disposition = csv.headers().get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        assert_eq!(disposition, format!("attachment; filename=\"avbojda-forfragningar-{}.csv\"", this_tertial()));
+        assert!(csv.text().await?.starts_with("\u{feff}Mottagning;Inte listad på mottagningen;Samtycket räcker inte;Fel mottagning;Annat skäl;Totalt\r\n"));
+        Ok(())
+    }
+}

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::{RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::StatisticsScope;
 use crate::domain::statistics::{AgeBand, Heading, Period, Table};
-use crate::domain::InquiryState;
+use crate::domain::{DeclineReason, InquiryState};
 
 /// Pushes a text expression: the [`crate::domain::statistics::Gender`] code (`kvinna`, `man`)
 /// of the twelve-digit personnummer in `column`, computed in the query so that counts by
@@ -129,6 +129,56 @@ pub async fn inquiries_by_clinic(
             (lo + hi) / 2.0 / DAY,
             n,
         );
+    }
+    Ok(table)
+}
+
+/// The Swedish column heading of a decline reason.
+fn decline_label(reason: DeclineReason) -> &'static str {
+    match reason {
+        DeclineReason::PersonNotListedHere => "Inte listad på mottagningen",
+        DeclineReason::ConsentInsufficient => "Samtycket räcker inte",
+        DeclineReason::WrongUnit => "Fel mottagning",
+        DeclineReason::Other => "Annat skäl",
+    }
+}
+
+/// The declined ones among the inquiries [`inquiries_by_clinic`] counts, by receiving clinic
+/// and decline reason (columns in `DeclineReason::ALL` order).
+pub async fn declines_by_clinic(
+    tx: &mut Tx,
+    scope: &StatisticsScope,
+    period: Period,
+) -> StoreResult<Table> {
+    let mut sql = Sql::new(
+        "SELECT q.recipient_organisation_id AS recipient, o.name AS name, q.decline_reason AS reason, \
+         COUNT(*) AS n FROM inquiries q JOIN organisations o ON o.id = q.recipient_organisation_id \
+         WHERE q.state = ",
+    );
+    sql.bind(InquiryState::Declined.code()).push(" AND ");
+    scope.push_own_inquiries(&mut sql);
+    sql.push(" AND q.sent_at >= ")
+        .bind(micros(period.start()))
+        .push(" AND q.sent_at < ")
+        .bind(micros(period.end()))
+        .push(" GROUP BY q.recipient_organisation_id, o.name, q.decline_reason ORDER BY o.name, q.recipient_organisation_id");
+    let counts = sql.fetch_all(tx).await?;
+    let mut rows: Vec<Heading> = Vec::new();
+    for row in &counts {
+        let key = row.text("recipient")?;
+        if !rows.iter().any(|h| h.key == key) {
+            rows.push(Heading::new(key, row.text("name")?));
+        }
+    }
+    let columns = DeclineReason::ALL
+        .iter()
+        .map(|r| Heading::new(r.code(), decline_label(*r)))
+        .collect();
+    let mut table = Table::new(rows, columns);
+    for row in &counts {
+        let n = u64::try_from(row.int("n")?).unwrap_or(0);
+        let reason = row.opt_text("reason")?.unwrap_or_default();
+        table.add(&row.text("recipient")?, &reason, n);
     }
     Ok(table)
 }

@@ -29,13 +29,27 @@ pub struct FiguresQuery {
     /// `json` (default) or `csv`.
     #[param(inline)]
     pub format: Option<FiguresFormat>,
+    /// The columns: how the inquiries stand (`decision`, default) or, over the declined
+    /// ones, why they were declined (`decline_reason`).
+    #[param(inline)]
+    pub by: Option<InquiryBreakdown>,
+}
+
+/// What an inquiry table's columns are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InquiryBreakdown {
+    #[default]
+    Decision,
+    DeclineReason,
 }
 
 /// Rehab inquiries my organisation sent or received that were sent in the period, by
 /// receiving clinic (rows) and how each stands now (answered, declined, withdrawn, not yet
 /// answered), with the median days to an answer per clinic. Counts below 5 show as `<5`, and
 /// as many others as `x` as it takes that none can be worked out from the totals; a median
-/// over fewer than five answers is `null`. For leads, Finsam coordinators and the
+/// over fewer than five answers is `null`. With `by=decline_reason` the columns are the
+/// decline reasons of the declined ones, without a measure. For leads, Finsam coordinators and the
 /// `statistik` role; every read is audited as `statistics.read`.
 #[utoipa::path(get, path = "/api/statistics/inquiries", tag = "statistics", params(FiguresQuery),
     responses(
@@ -52,12 +66,23 @@ async fn inquiry_figures(
     let scope = policy::require_statistics_reader(&actor)?;
     let period = period_or_current(query.period.as_deref(), today())?;
     let mut tx = state.store.begin().await?;
-    let table = statistics::inquiries_by_clinic(&mut tx, &scope, period).await?;
+    let by = query.by.unwrap_or_default();
+    let table = match by {
+        InquiryBreakdown::Decision => {
+            statistics::inquiries_by_clinic(&mut tx, &scope, period).await?
+        }
+        InquiryBreakdown::DeclineReason => {
+            statistics::declines_by_clinic(&mut tx, &scope, period).await?
+        }
+    };
     tx.audit(scope.audit(&actor));
     tx.commit().await?;
     Ok(respond(
         query.format.unwrap_or_default(),
-        "forfragningar",
+        match by {
+            InquiryBreakdown::Decision => "forfragningar",
+            InquiryBreakdown::DeclineReason => "avbojda-forfragningar",
+        },
         period,
         "Mottagning",
         &table.suppress(),
