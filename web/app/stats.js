@@ -85,7 +85,7 @@ export function BarChart({ figures, title, id, column = null }) {
  * A link to the CSV file of a figures route. The API wants the bearer token, so a click
  * fetches the file with it and hands it to the browser as a download named `filename`.
  */
-export function CsvLink({ path, filename, label = 'Ladda ned tabellen som CSV (Excel)' }) {
+export function CsvLink({ path, filename, id, label = 'Ladda ned tabellen som CSV (Excel)' }) {
   const href = `${path}${path.includes('?') ? '&' : '?'}format=csv`;
   const download = async (event) => {
     event.preventDefault();
@@ -101,7 +101,7 @@ export function CsvLink({ path, filename, label = 'Ladda ned tabellen som CSV (E
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   };
-  return html`<p><a id="csv-lank" href=${href} download=${filename} onClick=${download}>${label}</a></p>`;
+  return html`<p><a id=${id} href=${href} download=${filename} onClick=${download}>${label}</a></p>`;
 }
 
 /** The periods a picker offers: this and the five tertials before, then the last 12 months. */

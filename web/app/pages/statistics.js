@@ -1,5 +1,6 @@
 // The figures page (#/statistik): rehab inquiries by receiving clinic for a chosen month or
-// tertial, as a table, a bar chart and a CSV file. For those who read figures.
+// tertial, as a table, a bar chart and a CSV file, and the declined ones by reason. For those
+// who read figures.
 
 import { html, useState } from '../lib.js';
 import { api } from '../api.js';
@@ -11,6 +12,8 @@ export function StatisticsPage() {
   const [period, setPeriod] = useState(recentPeriods().tertials[0][0]);
   const path = `/api/statistics/inquiries?period=${encodeURIComponent(period)}`;
   const [{ loading, data, error }] = useLoad(() => api('GET', path), [period]);
+  const declinesPath = `${path}&by=decline_reason`;
+  const [declines] = useLoad(() => api('GET', declinesPath), [period]);
   return html`<h1 tabindex="-1">Statistik</h1>
     <p class="ingress">Siffror för er organisation, utan personuppgifter. Små antal visas inte.</p>
     <${PeriodPicker} value=${period} onChange=${setPeriod} />
@@ -20,5 +23,12 @@ export function StatisticsPage() {
     ${data && html`
       <${FiguresTable} id="forfragningar-tabell" figures=${data} caption="Förfrågningar som skickades under perioden, efter mottagning och hur de står nu" />
       <${BarChart} id="forfragningar-diagram" figures=${data} title=${`Antal förfrågningar per mottagning, ${data.period_label}`} />
-      <${CsvLink} path=${path} filename=${`forfragningar-${data.period}.csv`} />`}`;
+      <${CsvLink} id="csv-forfragningar" path=${path} filename=${`forfragningar-${data.period}.csv`} />`}
+    <h2>Avböjda förfrågningar per mottagning och skäl</h2>
+    ${declines.loading && html`<${Loading} />`}
+    ${declines.error && html`<${LoadError} error=${declines.error} />`}
+    ${declines.data && html`
+      <${FiguresTable} id="avbojda-tabell" figures=${declines.data} caption="Avböjda förfrågningar efter mottagning och skäl" />
+      <${CsvLink} id="csv-avbojda" path=${declinesPath} filename=${`avbojda-forfragningar-${declines.data.period}.csv`}
+        label="Ladda ned de avböjda som CSV (Excel)" />`}`;
 }
