@@ -83,6 +83,7 @@ test('a statistics reader granted by the admin reads the figures and downloads t
   const chart = page.getByRole('img', { name: /Antal förfrågningar per mottagning/ });
   await chart.waitFor();
   assert.equal(await chart.locator('rect').count(), 2, 'a bar per clinic whose total is shown');
+  await page.locator('table#avbojda-tabell').waitFor();
   await axe(page, 'figures');
 
   // Keyboard: to the period picker, a month further down, then to the CSV link.
