@@ -162,6 +162,8 @@ async fn every_request_valid_by_the_openapi_document_is_answered_as_it_says() ->
     let hub = DemoHub::start().await?;
     let worker = token(&hub, "soc.sara").await?;
     let admin = token(&hub, "soc.admin").await?;
+    // Figures answer a lead (the worker gets the documented 403).
+    let lead = token(&hub, "soc.chef").await?;
 
     let everything = conformance_run(&command, &hub, &worker, &[]).await?;
     let admin_only = conformance_run(
@@ -174,14 +176,21 @@ async fn every_request_valid_by_the_openapi_document_is_answered_as_it_says() ->
         ],
     )
     .await?;
+    let lead_only = conformance_run(
+        &command,
+        &hub,
+        &lead,
+        &["--include-path-regex", "^/api/statistics"],
+    )
+    .await?;
     hub.stop().await?;
 
     assert!(
-        everything.0 && admin_only.0,
+        everything.0 && admin_only.0 && lead_only.0,
         "schemathesis found requests valid by the OpenAPI document that the hub answers otherwise \
          than it says (see its report above)"
     );
-    let requests = everything.1 + admin_only.1;
+    let requests = everything.1 + admin_only.1 + lead_only.1;
     eprintln!("conformance run: {requests} requests");
     assert!(
         requests >= 2000,

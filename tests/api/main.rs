@@ -38,6 +38,7 @@ mod retention;
 mod sessions;
 mod sip_calls;
 mod smtp;
+mod statistics;
 mod store;
 mod stream;
 mod users;

@@ -65,7 +65,10 @@ pub fn needs() -> Vec<Need> {
 pub fn model_case(w: &MWorld, user: usize, case: usize, need: Need) -> Option<Option<usize>> {
     let u = &w.users[user];
     let c = &w.cases[case];
-    let caseworker = u.roles.iter().any(|r| *r != Role::OrgAdmin);
+    let caseworker = u
+        .roles
+        .iter()
+        .any(|r| !matches!(r, Role::OrgAdmin | Role::Statistik));
     if !caseworker {
         return None;
     }
@@ -100,7 +103,10 @@ pub fn model_case(w: &MWorld, user: usize, case: usize, need: Need) -> Option<Op
 pub fn model_consent(w: &MWorld, user: usize, k: usize) -> bool {
     let u = &w.users[user];
     let s = &w.consents[k];
-    let caseworker = u.roles.iter().any(|r| *r != Role::OrgAdmin);
+    let caseworker = u
+        .roles
+        .iter()
+        .any(|r| !matches!(r, Role::OrgAdmin | Role::Statistik));
     let in_force = s.status == ConsentStatus::Active && s.from <= w.now && w.now < s.until;
     caseworker && (s.recorder == u.org || (in_force && s.orgs.contains(&u.org)))
 }

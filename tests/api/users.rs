@@ -21,6 +21,33 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn an_admin_grants_the_statistik_role_which_reads_figures_and_no_cases(app) {
+        let world = app.world().await?;
+        let body = json!({"username": "analytiker", "display_name": "Ana Lytiker", "email": "ana@example.se",
+                          "password": "ett-långt-lösenord", "roles": ["socialsekreterare"]});
+        let created = app.post(&world.social_admin, "/api/users", body).await?;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let path = format!("/api/users/{}", created.id());
+        let changed = app.patch(&world.social_admin, &path, json!({"roles": ["statistik"]})).await?;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        assert_eq!(changed.body["roles"], json!(["statistik"]));
+        let login = app.anonymous(Method::POST, "/api/auth/login",
+            Some(json!({"username": "analytiker", "password": "ett-långt-lösenord"}))).await?;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+        let token = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+        let analyst = crate::helpers::TestUser { id: created.id().parse()?, token };
+        let figures = app.get(&analyst, "/api/statistics/inquiries?period=2026T3").await?;
+        assert_eq!(figures.status, StatusCode::OK, "{}", figures.body);
+        assert_eq!(figures.body["period"], "2026T3");
+        let cases = app.get(&analyst, "/api/cases").await?;
+        assert!(cases.status == StatusCode::FORBIDDEN || cases.body["items"] == json!([]),
+            "a statistics reader sees no case: {} {}", cases.status, cases.body);
+        let open = app.post(&analyst, "/api/individuals", json!({"personnummer": crate::helpers::pnr("19850312123"), "name": "X"})).await?;
+        assert_eq!(open.status, StatusCode::FORBIDDEN, "{}", open.body);
+        assert_eq!(open.body["code"], "role_not_allowed");
+        Ok(())
+    }
+
     async fn only_admins_create_users_and_names_are_unique(app) {
         let world = app.world().await?;
         let body = json!({"username": "x.user", "display_name": "X", "email": "x@example.se", "password": "ett-långt-lösenord", "roles": ["jobbcoach"]});

@@ -20,12 +20,15 @@ import { PlanPage } from './pages/plan.js';
 import { PlanVersionsPage } from './pages/plan-versions.js';
 import { PlanPrintPage } from './pages/plan-print.js';
 import { CommitmentsPage, useCommitmentCounts } from './pages/commitments.js';
+import { StatisticsPage } from './pages/statistics.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
 
 const has = (user, ...roles) => user.roles.some((r) => roles.includes(r));
-const worksCases = (user) => user.roles.some((r) => r !== 'org_admin');
+const worksCases = (user) => user.roles.some((r) => r !== 'org_admin' && r !== 'statistik');
+// As the policy's may_read_statistics.
+const readsStatistics = (user) => has(user, 'bitradande_enhetschef', 'rehabansvarig', 'finsamkoordinator', 'statistik');
 const receivesInquiries = (user) => has(user, 'rehabkoordinator');
 const isAdmin = (user) => has(user, 'org_admin');
 const sendsInquiries = (user) => has(user, 'socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef');
@@ -41,6 +44,7 @@ const NAV = [
   { href: '#/sip-kallelser', label: 'SIP-kallelser', show: worksCases, badge: 'sip' },
   { href: '#/moten', label: 'Möten', show: worksCases },
   { href: '#/kalender', label: 'Kalender', show: worksCases },
+  { href: '#/statistik', label: 'Statistik', show: readsStatistics },
   { href: '#/notiser', label: 'Notiser', show: everyone, badge: 'notices' },
   { href: '#/installningar', label: 'Inställningar', show: everyone },
   { href: '#/admin/anvandare', label: 'Användare', show: isAdmin },
@@ -50,6 +54,7 @@ const NAV = [
 function startPage(user) {
   if (receivesInquiries(user)) return '#/inkorg';
   if (worksCases(user)) return '#/arenden';
+  if (readsStatistics(user)) return '#/statistik';
   return '#/admin/anvandare';
 }
 
@@ -77,6 +82,7 @@ function route(path, user) {
   if (a === 'kalender' && worksCases(user)) return html`<${CalendarPage} user=${user} />`;
   if (a === 'notiser' && !b) return html`<${NotificationsPage} user=${user} />`;
   if (a === 'notiser' && b) return html`<${NotificationPage} user=${user} id=${b} />`;
+  if (a === 'statistik' && readsStatistics(user)) return html`<${StatisticsPage} user=${user} />`;
   if (a === 'installningar') return html`<${PreferencesPage} user=${user} />`;
   if (a === 'admin' && b === 'anvandare') return html`<${UsersPage} user=${user} />`;
   if (a === 'admin' && b === 'logg') return html`<${AuditPage} user=${user} />`;

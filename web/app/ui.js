@@ -214,6 +214,7 @@ export const ROLES = {
   socialsekreterare: 'Socialsekreterare', rehabansvarig: 'Rehabansvarig', bitradande_enhetschef: 'Biträdande enhetschef',
   rehabkoordinator: 'Rehabkoordinator', finsamkoordinator: 'Finsam-koordinator', handlaggare: 'Handläggare',
   arbetsformedlare: 'Arbetsförmedlare', jobbcoach: 'Jobbcoach', org_admin: 'Administratör',
+  statistik: 'Statistik (läser bara statistik)',
 };
 export const PURPOSES = {
   informationsutbyte: 'Informationsutbyte', rehabiliteringsforfragan: 'Rehabiliteringsförfrågan', sip: 'SIP',
@@ -250,7 +251,7 @@ export const ACTIONS = {
   'plan.discard': 'Kastade planutkast', 'plan.close': 'Avslutade plan', 'plan.version_read': 'Läste planversion',
   'plan.action_update': 'Uppdaterade insats', 'plan.action_take': 'Tog insats', 'plan.commitment_list': 'Listade åtaganden',
   'plan.follow_up_book': 'Bokade uppföljningsmöte',
-  'demo.seed': 'Demodata skapades',
+  'statistics.read': 'Läste statistik', 'demo.seed': 'Demodata skapades',
 };
 
 export const MEETING_KINDS = {

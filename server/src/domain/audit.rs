@@ -83,6 +83,8 @@ code_enum! {
         /// The follow-up booked as a meeting.
         PlanFollowUpBook = "plan.follow_up_book",
         AuditSearch = "audit.search",
+        /// Figures (group statistics) read; the row names no individual or case.
+        StatisticsRead = "statistics.read",
         /// The demo data loaded into an empty store (`serve --demo`).
         DemoSeed = "demo.seed",
     }

@@ -81,13 +81,15 @@ code_enum! {
         Jobbcoach = "jobbcoach",
         /// Manages the organisation's users and reads its audit log; sees no case content.
         OrgAdmin = "org_admin",
+        /// Reads the organisation's figures (group statistics) only; sees no case content.
+        Statistik = "statistik",
     }
 }
 
 impl Role {
-    /// Roles that work with cases (everything but administration).
+    /// Roles that work with cases (everything but administration and statistics).
     pub fn works_cases(self) -> bool {
-        self != Role::OrgAdmin
+        !matches!(self, Role::OrgAdmin | Role::Statistik)
     }
 
     /// Leads who may see every case of their unit, protected identities included.

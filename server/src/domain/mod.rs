@@ -10,6 +10,7 @@ pub mod notification;
 mod personnummer;
 pub mod plan;
 pub mod sip;
+pub mod statistics;
 mod time;
 
 pub use audit::AuditAction;

@@ -61,6 +61,23 @@ impl Personnummer {
         &self.0
     }
 
+    /// The date of birth the number states (a samordningsnummer's day less 60).
+    pub fn birth_date(&self) -> NaiveDate {
+        let number = |range: std::ops::Range<usize>| self.0[range].parse::<u32>().unwrap_or(0);
+        let day = number(6..8);
+        let day = if day > 60 { day - 60 } else { day };
+        // `parse` checked that this is a real date.
+        i32::try_from(number(0..4))
+            .ok()
+            .and_then(|year| NaiveDate::from_ymd_opt(year, number(4..6), day))
+            .unwrap_or_default()
+    }
+
+    /// The second-to-last digit (födelsenummer's last): odd for men, even for women.
+    pub fn sex_digit(&self) -> u8 {
+        self.0.as_bytes()[10] - b'0'
+    }
+
     pub fn is_samordningsnummer(&self) -> bool {
         self.0[6..8].parse::<u32>().unwrap_or(0) > 60
     }

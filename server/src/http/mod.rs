@@ -22,6 +22,7 @@ pub mod plans;
 pub mod problem;
 pub mod rules;
 pub mod sip_calls;
+pub mod statistics;
 pub mod stream;
 pub mod users;
 
@@ -73,6 +74,7 @@ use crate::error::{AppError, Problem};
         (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
         (name = "plans", description = "Samverkansplaner och våra åtaganden"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
+        (name = "statistics", description = "Statistik utan personuppgifter"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
     )
@@ -115,6 +117,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(sip_calls::router())
         .merge(plans::router())
         .merge(audit::router())
+        .merge(statistics::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());
     api

@@ -53,6 +53,7 @@ problems! {
     // 403: who may
     NotCaseWork = (403, "Rollen arbetar inte med ärenden"),
     AdminOnly = (403, "Kräver administratör"),
+    StatisticsReadersOnly = (403, "Kräver en roll som läser statistik (role_not_allowed)"),
     OidcRequired = (403, "Organisationen loggar bara in via sin identitetsleverantör (oidc_required)"),
     OwnerOnly = (403, "Bara ägande organisation"),
     OwnerWithRole = (403, "Bara ägande organisation och rätt roll"),

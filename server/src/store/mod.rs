@@ -23,6 +23,7 @@ pub mod retention;
 pub mod sessions;
 pub mod sip_calls;
 mod sql;
+pub mod statistics;
 pub mod tickets;
 mod tx;
 pub mod users;

@@ -17,7 +17,7 @@ export const closeText = (c) => (c.close_reason
 
 export function Responsibility({ c, owner, history, user, reload }) {
   const [dialog, setDialog] = useState(null);
-  const canChange = owner && user.roles.some((r) => r !== 'org_admin');
+  const canChange = owner && user.roles.some((r) => r !== 'org_admin' && r !== 'statistik');
   const done = (text) => {
     setDialog(null);
     reload();

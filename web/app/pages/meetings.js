@@ -185,7 +185,7 @@ export function MeetingPage({ user, id }) {
 
 /** The case's meetings, on the case page, and a way to book one. */
 export function CaseMeetings({ caseId, meetings, user }) {
-  const books = user.roles.some((r) => r !== 'org_admin');
+  const books = user.roles.some((r) => r !== 'org_admin' && r !== 'statistik');
   return html`<section aria-labelledby="moten-rubrik">
     <h2 id="moten-rubrik">Möten</h2>
     ${meetings.length === 0 && html`<p class="empty">Inga möten i ärendet.</p>`}

@@ -219,6 +219,10 @@ pub use cases::*;
 mod consents;
 pub use consents::*;
 
+/// Figures: who reads them, over which data.
+mod statistics;
+pub use statistics::*;
+
 /// Role rules, named after what they allow.
 mod roles;
 pub use roles::*;
