@@ -21,8 +21,8 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     pub consent: ConsentSettings,
     pub inquiry: InquirySettings,
-    pub plans: PlanSettings,
     pub sip: SipSettings,
+    pub plans: PlanSettings,
     pub stream: StreamSettings,
     pub log: LogSettings,
     pub mail: MailSettings,
@@ -82,16 +82,16 @@ pub struct InquirySettings {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PlanSettings {
-    /// Days before an action's date (or a plan's follow-up) that its people are reminded.
-    pub warn_days: i64,
+pub struct SipSettings {
+    /// Days after a SIP call an obliged party that has not answered is reminded (once).
+    pub chase_after_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SipSettings {
-    /// Days after a SIP call an obliged party that has not answered is reminded (once).
-    pub chase_after_days: i64,
+pub struct PlanSettings {
+    /// Days before an action's date (or a plan's follow-up) that its people are reminded.
+    pub warn_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -11,11 +11,32 @@ struct Ids {
     case: String,
     individual: String,
     consent: String,
+    /// A SIP call in the case, to an organisation the consent covers for `sip`.
+    sip_call: String,
     /// An adopted SIP plan with an action for the clinic, adopted under a consent since ended.
     plan: String,
     action: String,
-    /// A SIP call in the case, to an organisation the consent covers for `sip`.
-    sip_call: String,
+}
+
+/// Calls a SIP in the case to a psykiatrisk mottagning covered for `sip` (never the outsider).
+async fn sip_call(app: &TestApp, world: &World, case: &str) -> anyhow::Result<String> {
+    let psych = app
+        .organisation(
+            "Psykiatri Test",
+            samverkan::domain::OrganisationKind::Psykiatri,
+        )
+        .await?;
+    app.consent(&world.social_worker, case, &[&psych], &["sip"])
+        .await?;
+    let reply = app
+        .post(
+            &world.social_worker,
+            &format!("/api/cases/{case}/sip-calls"),
+            json!({"purpose_text": "SIP", "questions": "Vem gör vad?", "organisation_ids": [psych.id]}),
+        )
+        .await?;
+    reply.ensure_status(StatusCode::CREATED, "SIP call")?;
+    Ok(reply.id())
 }
 
 /// An adopted SIP plan of the case naming the clinic, its consent ended at once; returns the
@@ -57,27 +78,6 @@ async fn plan_naming_the_clinic(
         .await?
         .ensure_status(StatusCode::OK, "end")?;
     Ok((plan, action))
-}
-
-/// Calls a SIP in the case to a psykiatrisk mottagning covered for `sip` (never the outsider).
-async fn sip_call(app: &TestApp, world: &World, case: &str) -> anyhow::Result<String> {
-    let psych = app
-        .organisation(
-            "Psykiatri Test",
-            samverkan::domain::OrganisationKind::Psykiatri,
-        )
-        .await?;
-    app.consent(&world.social_worker, case, &[&psych], &["sip"])
-        .await?;
-    let reply = app
-        .post(
-            &world.social_worker,
-            &format!("/api/cases/{case}/sip-calls"),
-            json!({"purpose_text": "SIP", "questions": "Vem gör vad?", "organisation_ids": [psych.id]}),
-        )
-        .await?;
-    reply.ensure_status(StatusCode::CREATED, "SIP call")?;
-    Ok(reply.id())
 }
 
 /// (method, path, body) for every id-taking route that touches individual data.
@@ -278,9 +278,9 @@ on_both_stores! {
         let (individual, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
         // A consent naming Jobbtorg only: the clinic is not covered at all.
         let consent = app.consent(&world.social_worker, &case, &[&world.jobbtorg], &["rehabiliteringsforfragan"]).await?;
-        let (plan, action) = plan_naming_the_clinic(&app, &world, &case).await?;
         let sip = sip_call(&app, &world, &case).await?;
-        let ids = Ids { case: case.clone(), individual, consent, plan, action, sip_call: sip };
+        let (plan, action) = plan_naming_the_clinic(&app, &world, &case).await?;
+        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
 
         // Consent naming the clinic, but for SIP only.
@@ -311,7 +311,14 @@ on_both_stores! {
 
         // Ended: 404 again everywhere, from the commit on.
         assert_eq!(app.end_consent(&world.social_worker, &right).await?.status, StatusCode::OK);
-        let ids = Ids { case, individual: ids.individual, consent: right, plan: ids.plan, action: ids.action, sip_call: ids.sip_call };
+        let ids = Ids {
+            case,
+            individual: ids.individual,
+            consent: right,
+            sip_call: ids.sip_call,
+            plan: ids.plan,
+            action: ids.action,
+        };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
         Ok(())
     }

@@ -16,6 +16,10 @@ import { NewMeetingPage } from './pages/meeting-form.js';
 import { CalendarPage } from './pages/calendar.js';
 import { NewSipCallPage } from './pages/sip-form.js';
 import { SipCallPage, SipInboxPage, useSipCount } from './pages/sip.js';
+import { PlanPage } from './pages/plan.js';
+import { PlanVersionsPage } from './pages/plan-versions.js';
+import { PlanPrintPage } from './pages/plan-print.js';
+import { CommitmentsPage, useCommitmentCounts } from './pages/commitments.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -32,6 +36,7 @@ const everyone = () => true;
 const NAV = [
   { href: '#/inkorg', label: 'Inkorg', show: receivesInquiries, badge: 'inbox' },
   { href: '#/arenden', label: 'Ärenden', show: worksCases },
+  { href: '#/ataganden', label: 'Våra åtaganden', show: worksCases, badge: 'commitments' },
   { href: '#/utkorg', label: 'Skickade förfrågningar', show: sendsInquiries },
   { href: '#/sip-kallelser', label: 'SIP-kallelser', show: worksCases, badge: 'sip' },
   { href: '#/moten', label: 'Möten', show: worksCases },
@@ -60,6 +65,10 @@ function route(path, user) {
   if (a === 'sip' && b) return html`<${SipCallPage} user=${user} id=${b} />`;
   if (a === 'sip-kallelser' && worksCases(user)) return html`<${SipInboxPage} user=${user} />`;
   if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;
+  if (a === 'planer' && b && c === 'versioner') return html`<${PlanVersionsPage} user=${user} id=${b} />`;
+  if (a === 'planer' && b && c === 'utskrift') return html`<${PlanPrintPage} user=${user} id=${b} />`;
+  if (a === 'planer' && b && !c) return html`<${PlanPage} user=${user} id=${b} />`;
+  if (a === 'ataganden' && worksCases(user)) return html`<${CommitmentsPage} user=${user} />`;
   if (a === 'inkorg') return html`<${InboxPage} user=${user} />`;
   if (a === 'utkorg') return html`<${InboxPage} user=${user} outbox />`;
   if (a === 'moten' && !b && worksCases(user)) return html`<${MyMeetingsPage} user=${user} />`;
@@ -166,6 +175,7 @@ function Shell({ current }) {
   const counts = useInboxCounts(user);
   const notices = useNotificationCount(user);
   const sipCount = useSipCount(user, worksCases(user));
+  const commitments = useCommitmentCounts(user, worksCases(user));
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -203,6 +213,8 @@ function Shell({ current }) {
           badge = html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`;
         } else if (n.badge === 'sip' && sipCount !== null) {
           badge = html` <span class="badge" id="sip-badge">${sipCount} obesvarade</span>`;
+        } else if (n.badge === 'commitments' && commitments) {
+          badge = html` <span class="badge" id="ataganden-badge">${commitments.soon} snart<span class="sr-only">,</span> ${commitments.overdue} försenade</span>`;
         } else if (n.badge === 'notices' && notices !== null) {
           badge = html` <span class="badge" id="notiser-badge">${notices} olästa</span>`;
         }

@@ -242,14 +242,14 @@ export const ACTIONS = {
   'message.read': 'Läste meddelande', 'meeting.create': 'Bokade möte', 'meeting.read': 'Läste möte', 'meeting.list': 'Listade möten',
   'meeting.update': 'Ändrade möte', 'meeting.invite': 'Bjöd in till möte', 'meeting.cancel': 'Ställde in möte',
   'meeting.answer': 'Svarade på mötesinbjudan', 'meeting.answer_attendee': 'Registrerade extern deltagares svar',
+  'sip_call.create': 'Kallade till SIP', 'sip_call.read': 'Läste kallelse till SIP', 'sip_call.list': 'Listade kallelser till SIP',
+  'sip_call.answer': 'Svarade på kallelse till SIP', 'sip_call.book': 'Bokade SIP-möte', 'sip_call.cancel': 'Ställde in kallelse till SIP',
+  'sip_call.hold': 'SIP-planen fastställdes',
   'plan.create': 'Skapade plan', 'plan.read': 'Läste plan', 'plan.list': 'Listade planer',
   'plan.update': 'Ändrade planutkast', 'plan.adopt': 'Fastställde plan', 'plan.revise': 'Började revidera plan',
   'plan.discard': 'Kastade planutkast', 'plan.close': 'Avslutade plan', 'plan.version_read': 'Läste planversion',
   'plan.action_update': 'Uppdaterade insats', 'plan.action_take': 'Tog insats', 'plan.commitment_list': 'Listade åtaganden',
   'plan.follow_up_book': 'Bokade uppföljningsmöte',
-  'sip_call.create': 'Kallade till SIP', 'sip_call.read': 'Läste kallelse till SIP', 'sip_call.list': 'Listade kallelser till SIP',
-  'sip_call.answer': 'Svarade på kallelse till SIP', 'sip_call.book': 'Bokade SIP-möte', 'sip_call.cancel': 'Ställde in kallelse till SIP',
-  'sip_call.hold': 'SIP-planen fastställdes',
   'demo.seed': 'Demodata skapades',
 };
 

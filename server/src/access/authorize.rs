@@ -239,6 +239,43 @@ pub async fn authorize_legal_hold(
     policy::legal_hold_access(actor, case_id, facts, action, Timestamp::now())
 }
 
+/// Loads the call's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_sip_call(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: SipCallId,
+    action: AuditAction,
+) -> Result<SipCallAccess, AppError> {
+    let (facts, case_facts) = match store::sip_calls::facts_with_case(tx, id).await? {
+        Some((call, case)) => (Some(call), case),
+        None => (None, None),
+    };
+    policy::sip_call_access(actor, id, facts, case_facts, action, Timestamp::now())
+}
+
+/// May the actor call `called` to a SIP in the case? Called organisations without an
+/// in-force consent for `sip` recorded by the case owner are named in a 409
+/// `consent_missing`.
+pub async fn authorize_sip_call_write(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    called: &[OrganisationId],
+    action: AuditAction,
+) -> Result<SipCallWrite, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    match policy::sip_call_write(actor, case_id, facts, called, action, Timestamp::now())? {
+        SipCallCheck::Allowed(write) => Ok(write),
+        SipCallCheck::Uncovered(organisations) => {
+            let mut names = Vec::new();
+            for org in organisations {
+                names.push(store::organisations::get(tx, org).await?.name);
+            }
+            Err(AppError::consent_missing(&names, Purpose::Sip))
+        }
+    }
+}
+
 /// Loads the plan's facts and applies the rule; unknown and forbidden look the same.
 pub async fn authorize_plan(
     tx: &mut Tx,
@@ -303,41 +340,4 @@ pub async fn plan_needs_new_responsible(
         Some(facts) => policy::needs_new_responsible(&facts, kind, actions, now),
         None => Vec::new(),
     })
-}
-
-/// Loads the call's facts and applies the rule; unknown and forbidden look the same.
-pub async fn authorize_sip_call(
-    tx: &mut Tx,
-    actor: &Actor,
-    id: SipCallId,
-    action: AuditAction,
-) -> Result<SipCallAccess, AppError> {
-    let (facts, case_facts) = match store::sip_calls::facts_with_case(tx, id).await? {
-        Some((call, case)) => (Some(call), case),
-        None => (None, None),
-    };
-    policy::sip_call_access(actor, id, facts, case_facts, action, Timestamp::now())
-}
-
-/// May the actor call `called` to a SIP in the case? Called organisations without an
-/// in-force consent for `sip` recorded by the case owner are named in a 409
-/// `consent_missing`.
-pub async fn authorize_sip_call_write(
-    tx: &mut Tx,
-    actor: &Actor,
-    case_id: CaseId,
-    called: &[OrganisationId],
-    action: AuditAction,
-) -> Result<SipCallWrite, AppError> {
-    let facts = store::cases::facts(tx, case_id).await?;
-    match policy::sip_call_write(actor, case_id, facts, called, action, Timestamp::now())? {
-        SipCallCheck::Allowed(write) => Ok(write),
-        SipCallCheck::Uncovered(organisations) => {
-            let mut names = Vec::new();
-            for org in organisations {
-                names.push(store::organisations::get(tx, org).await?.name);
-            }
-            Err(AppError::consent_missing(&names, Purpose::Sip))
-        }
-    }
 }

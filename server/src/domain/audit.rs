@@ -55,6 +55,17 @@ code_enum! {
         MeetingAnswer = "meeting.answer",
         /// The organiser records an external attendee's answer.
         MeetingAnswerAttendee = "meeting.answer_attendee",
+        /// A SIP call (kallelse till SIP).
+        SipCallCreate = "sip_call.create",
+        SipCallRead = "sip_call.read",
+        SipCallList = "sip_call.list",
+        /// A called organisation's answer.
+        SipCallAnswer = "sip_call.answer",
+        /// The SIP meeting booked from the call.
+        SipCallBook = "sip_call.book",
+        SipCallCancel = "sip_call.cancel",
+        /// The SIP plan adopted from the call's meeting (recorded by the plan's adoption).
+        SipCallHold = "sip_call.hold",
         PlanCreate = "plan.create",
         PlanRead = "plan.read",
         PlanList = "plan.list",
@@ -71,17 +82,6 @@ code_enum! {
         PlanCommitmentList = "plan.commitment_list",
         /// The follow-up booked as a meeting.
         PlanFollowUpBook = "plan.follow_up_book",
-        /// A SIP call (kallelse till SIP).
-        SipCallCreate = "sip_call.create",
-        SipCallRead = "sip_call.read",
-        SipCallList = "sip_call.list",
-        /// A called organisation's answer.
-        SipCallAnswer = "sip_call.answer",
-        /// The SIP meeting booked from the call.
-        SipCallBook = "sip_call.book",
-        SipCallCancel = "sip_call.cancel",
-        /// The SIP plan adopted from the call's meeting (recorded by the plan's adoption).
-        SipCallHold = "sip_call.hold",
         AuditSearch = "audit.search",
         /// The demo data loaded into an empty store (`serve --demo`).
         DemoSeed = "demo.seed",

@@ -37,6 +37,15 @@ code_enum! {
         MeetingUpdated = "meeting.updated",
         MeetingCancelled = "meeting.cancelled",
         MeetingAnswered = "meeting.answered",
+        /// A SIP call went to the called organisations' shared inboxes (subject: the call).
+        SipCallCreated = "sip_call.created",
+        /// A called organisation answered (we come, another time, or declined).
+        SipCallAnswered = "sip_call.answered",
+        /// The SIP meeting was booked from the call.
+        SipCallBooked = "sip_call.booked",
+        SipCallCancelled = "sip_call.cancelled",
+        /// The SIP plan was adopted from the call's meeting.
+        SipCallHeld = "sip_call.held",
         /// A joint plan was started (subject: the plan).
         PlanCreated = "plan.created",
         /// A plan's draft was edited, a revision opened or a draft discarded.
@@ -47,15 +56,6 @@ code_enum! {
         PlanActionUpdated = "plan.action_updated",
         /// A responsible organisation lost consent: its actions need a new responsible.
         PlanResponsibleLost = "plan.responsible_lost",
-        /// A SIP call went to the called organisations' shared inboxes (subject: the call).
-        SipCallCreated = "sip_call.created",
-        /// A called organisation answered (we come, another time, or declined).
-        SipCallAnswered = "sip_call.answered",
-        /// The SIP meeting was booked from the call.
-        SipCallBooked = "sip_call.booked",
-        SipCallCancelled = "sip_call.cancelled",
-        /// The SIP plan was adopted from the call's meeting.
-        SipCallHeld = "sip_call.held",
         /// A notification for the audience's one user (subject: the notification).
         NotificationCreated = "notification.created",
         /// A sign-in session ended (subject: the session). Never sent to a client: the hub
@@ -90,17 +90,17 @@ impl EventKind {
             | EventKind::MeetingUpdated
             | EventKind::MeetingCancelled
             | EventKind::MeetingAnswered
+            | EventKind::SipCallCreated
+            | EventKind::SipCallAnswered
+            | EventKind::SipCallBooked
+            | EventKind::SipCallCancelled
+            | EventKind::SipCallHeld
             | EventKind::PlanCreated
             | EventKind::PlanChanged
             | EventKind::PlanAdopted
             | EventKind::PlanClosed
             | EventKind::PlanActionUpdated
             | EventKind::PlanResponsibleLost
-            | EventKind::SipCallCreated
-            | EventKind::SipCallAnswered
-            | EventKind::SipCallBooked
-            | EventKind::SipCallCancelled
-            | EventKind::SipCallHeld
             | EventKind::NotificationCreated
             | EventKind::SessionEnded => false,
         }
@@ -135,17 +135,17 @@ impl EventKind {
             EventKind::MeetingUpdated => &[A::MeetingUpdate, A::MeetingInvite],
             EventKind::MeetingCancelled => &[A::MeetingCancel],
             EventKind::MeetingAnswered => &[A::MeetingAnswer, A::MeetingAnswerAttendee],
+            EventKind::SipCallCreated => &[A::SipCallCreate],
+            EventKind::SipCallAnswered => &[A::SipCallAnswer],
+            EventKind::SipCallBooked => &[A::SipCallBook],
+            EventKind::SipCallCancelled => &[A::SipCallCancel],
+            EventKind::SipCallHeld => &[A::SipCallHold],
             EventKind::PlanCreated => &[A::PlanCreate],
             EventKind::PlanChanged => &[A::PlanUpdate, A::PlanRevise, A::PlanDiscard],
             EventKind::PlanAdopted => &[A::PlanAdopt],
             EventKind::PlanClosed => &[A::PlanClose],
             EventKind::PlanActionUpdated => &[A::PlanActionUpdate, A::PlanActionTake],
             EventKind::PlanResponsibleLost => &[A::ConsentEnd, A::ConsentAnnul],
-            EventKind::SipCallCreated => &[A::SipCallCreate],
-            EventKind::SipCallAnswered => &[A::SipCallAnswer],
-            EventKind::SipCallBooked => &[A::SipCallBook],
-            EventKind::SipCallCancelled => &[A::SipCallCancel],
-            EventKind::SipCallHeld => &[A::SipCallHold],
             EventKind::NotificationCreated | EventKind::SessionEnded => &[],
         }
     }
@@ -280,17 +280,17 @@ mod tests {
                 "meeting.updated",
                 "meeting.cancelled",
                 "meeting.answered",
+                "sip_call.created",
+                "sip_call.answered",
+                "sip_call.booked",
+                "sip_call.cancelled",
+                "sip_call.held",
                 "plan.created",
                 "plan.changed",
                 "plan.adopted",
                 "plan.closed",
                 "plan.action_updated",
                 "plan.responsible_lost",
-                "sip_call.created",
-                "sip_call.answered",
-                "sip_call.booked",
-                "sip_call.cancelled",
-                "sip_call.held",
                 "notification.created",
                 "session.ended",
             ]

@@ -31,14 +31,6 @@ code_enum! {
         ConsentChanged = "consent_changed",
         /// A case was handed over to me (I am its new responsible).
         CaseHandedOver = "case_handed_over",
-        /// A plan with an action for my organisation (or my overall responsibility) adopted.
-        PlanAdopted = "plan_adopted",
-        /// An action I (or my organisation) hold is due soon or overdue.
-        PlanActionDue = "plan_action_due",
-        /// A plan's joint follow-up is coming up or has passed.
-        PlanFollowUpDue = "plan_follow_up_due",
-        /// An organisation in a plan I own lost consent: its actions need a new responsible.
-        PlanResponsibleLost = "plan_responsible_lost",
         /// A SIP call arrived in my organisation's shared inbox.
         SipCallReceived = "sip_call_received",
         /// A called organisation answered a SIP call my organisation made.
@@ -47,6 +39,14 @@ code_enum! {
         SipCallChased = "sip_call_chased",
         /// A SIP call to my organisation was cancelled.
         SipCallCancelled = "sip_call_cancelled",
+        /// A plan with an action for my organisation (or my overall responsibility) adopted.
+        PlanAdopted = "plan_adopted",
+        /// An action I (or my organisation) hold is due soon or overdue.
+        PlanActionDue = "plan_action_due",
+        /// A plan's joint follow-up is coming up or has passed.
+        PlanFollowUpDue = "plan_follow_up_due",
+        /// An organisation in a plan I own lost consent: its actions need a new responsible.
+        PlanResponsibleLost = "plan_responsible_lost",
     }
 }
 

@@ -70,8 +70,8 @@ use crate::error::{AppError, Problem};
         (name = "messages", description = "Meddelanden i ärenden"),
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
-        (name = "plans", description = "Samverkansplaner och våra åtaganden"),
         (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
+        (name = "plans", description = "Samverkansplaner och våra åtaganden"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -112,8 +112,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(notifications::router())
         .merge(meetings::router())
-        .merge(plans::router())
         .merge(sip_calls::router())
+        .merge(plans::router())
         .merge(audit::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());

@@ -9,6 +9,7 @@ mod actions;
 mod checks;
 mod dto;
 mod follow_up;
+mod from_call;
 mod versions;
 
 use axum::extract::State;
@@ -19,7 +20,7 @@ use chrono::{NaiveDate, Utc};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use checks::tell_responsible_lost;
-use checks::{check_content, check_sip_call, problem_field, settle_statuses};
+use checks::{check_content, problem_field, settle_statuses};
 pub use dto::*;
 
 use super::{ApiPath, ValidJson};
@@ -33,7 +34,6 @@ use crate::domain::plan::{PlanState, PlanStep};
 use crate::domain::{AuditAction, CaseId, EventKind, PlanId, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::plans::{self, Plan};
-use crate::store::sip_calls;
 use crate::store::{StoreError, Tx};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -149,7 +149,6 @@ async fn lost_race(tx: &mut Tx, access: &PlanAccess, step: PlanStep) -> AppError
 
 /// Starts a plan of the case as an empty draft (the case owner organisation's case workers).
 #[utoipa::path(post, path = "/api/cases/{id}/plans", tag = "plans",
-    extensions(("x-field-rules" = json!(dto::NEW_PLAN_RULES))),
     params(("id" = CaseId, Path)), request_body = NewPlan,
     responses(
         (status = 201, body = PlanResponse),
@@ -166,7 +165,7 @@ async fn create_plan(
     let mut tx = state.store.begin().await?;
     let write = authorize::authorize_case_write(&mut tx, &actor, case_id, action).await?;
     if let Some(call) = body.sip_call_id {
-        check_sip_call(&mut tx, &actor, body.kind, call, case_id).await?;
+        from_call::check_sip_call(&mut tx, &actor, case_id, body.kind, call).await?;
     }
     let id = PlanId::new();
     let title = body.title.as_ref().map(|t| t.trim().to_owned());
@@ -301,10 +300,9 @@ async fn adopt_plan(
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, PlanStep::Adopt, action).await?;
     let participation = body.into_participation();
-    let mut draft = plans::get(&mut tx, &access)
-        .await?
-        .draft
-        .unwrap_or_default();
+    let plan = plans::get(&mut tx, &access).await?;
+    let sip_call = plan.sip_call_id;
+    let mut draft = plan.draft.unwrap_or_default();
     settle_statuses(&mut tx, &access, &mut draft).await?;
     let problems = adoption_problems(access.kind(), &draft, &participation, today());
     if !problems.is_empty() {
@@ -330,14 +328,11 @@ async fn adopt_plan(
     {
         return Err(lost_race(&mut tx, &access, PlanStep::Adopt).await);
     }
+    if let Some(call) = sip_call {
+        from_call::hold_sip_call(&mut tx, &actor, call, id).await?;
+    }
     let access = authorize::authorize_plan(&mut tx, &actor, id, action).await?;
     let response = respond(&mut tx, &actor, &access, action).await?;
-    // A SIP plan adopted from its call's meeting: the call is held.
-    if let Some(call) = response.sip_call_id {
-        if sip_calls::mark_held(&mut tx, call, id).await? {
-            tx.audit(access.audit(&actor, AuditAction::SipCallHold));
-        }
-    }
     let event = plan_event(&mut tx, &access, EventKind::PlanAdopted).await?;
     tx.event(event);
     tx.commit().await?;

@@ -122,14 +122,14 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         AccessRevoked => "ärenden där åtkomsten upphört",
         ConsentChanged => "samtycken som återkallats eller makulerats",
         CaseHandedOver => "ärenden som lämnats över till dig",
-        PlanAdopted => "fastställda planer",
-        PlanActionDue => "insatser som snart ska vara klara eller är försenade",
-        PlanFollowUpDue => "planer med uppföljning som närmar sig eller har passerat",
-        PlanResponsibleLost => "planer där insatser behöver en ny ansvarig",
         SipCallReceived => "nya kallelser till SIP",
         SipCallAnswered => "svar på kallelser till SIP",
         SipCallChased => "kallelser till SIP som väntar på svar",
         SipCallCancelled => "inställda kallelser till SIP",
+        PlanAdopted => "fastställda planer",
+        PlanActionDue => "insatser som snart ska vara klara eller är försenade",
+        PlanFollowUpDue => "planer med uppföljning som närmar sig eller har passerat",
+        PlanResponsibleLost => "planer där insatser behöver en ny ansvarig",
     }
 }
 

@@ -302,16 +302,16 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::InquiryWithdrawn
         | EventKind::InquiryClosed
         | EventKind::InquiryThreadPost
+        | EventKind::SipCallAnswered
+        | EventKind::SipCallBooked
+        | EventKind::SipCallCancelled
+        | EventKind::SipCallHeld
         | EventKind::PlanCreated
         | EventKind::PlanChanged
         | EventKind::PlanAdopted
         | EventKind::PlanClosed
         | EventKind::PlanActionUpdated
         | EventKind::PlanResponsibleLost
-        | EventKind::SipCallAnswered
-        | EventKind::SipCallBooked
-        | EventKind::SipCallCancelled
-        | EventKind::SipCallHeld
         | EventKind::SessionEnded => false,
     }
 }

@@ -53,16 +53,16 @@ pub enum To {
     LostAccess,
     /// Who recorded the consent, when someone else ended or annulled it. No case check.
     Recorder,
-    /// Those holding the plan's actions in other organisations (the person, or else the
-    /// organisation's case workers) and the overall responsible.
-    PlanHolders,
-    /// The plan's owner: the case's responsible and the overall responsible.
-    PlanOwner,
     /// Each called organisation of a SIP call: its case workers, and its shared inbox
     /// address by e-mail.
     CalledOrganisations,
     /// Who made the SIP call and the case's responsible.
     SipCaller,
+    /// Those holding the plan's actions in other organisations (the person, or else the
+    /// organisation's case workers) and the overall responsible.
+    PlanHolders,
+    /// The plan's owner: the case's responsible and the overall responsible.
+    PlanOwner,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -95,6 +95,12 @@ pub const fn rule(kind: EventKind) -> Rule {
         }
         // An answer shows in the meeting, live; the organiser is not sent e-mail for each.
         EventKind::MeetingAnswered => Rule::Nobody,
+        EventKind::SipCallCreated => Rule::Tell(N::SipCallReceived, To::CalledOrganisations),
+        EventKind::SipCallAnswered => Rule::Tell(N::SipCallAnswered, To::SipCaller),
+        EventKind::SipCallCancelled => Rule::Tell(N::SipCallCancelled, To::CalledOrganisations),
+        // Booking tells through the meeting's own invitations; the plan adopted from the
+        // meeting is the news of a held call.
+        EventKind::SipCallBooked | EventKind::SipCallHeld => Rule::Nobody,
         EventKind::PlanAdopted => Rule::Tell(N::PlanAdopted, To::PlanHolders),
         EventKind::PlanResponsibleLost => Rule::Tell(N::PlanResponsibleLost, To::PlanOwner),
         // Drafts are the owner's own work; closing and status reports show in the plan and
@@ -103,12 +109,6 @@ pub const fn rule(kind: EventKind) -> Rule {
         | EventKind::PlanChanged
         | EventKind::PlanClosed
         | EventKind::PlanActionUpdated => Rule::Nobody,
-        EventKind::SipCallCreated => Rule::Tell(N::SipCallReceived, To::CalledOrganisations),
-        EventKind::SipCallAnswered => Rule::Tell(N::SipCallAnswered, To::SipCaller),
-        EventKind::SipCallCancelled => Rule::Tell(N::SipCallCancelled, To::CalledOrganisations),
-        // Booking tells through the meeting's own invitations; the plan adopted from the
-        // meeting is the news of a held call.
-        EventKind::SipCallBooked | EventKind::SipCallHeld => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -274,12 +274,12 @@ mod tests {
                 "inquiry.closed",
                 "inquiry.thread_post",
                 "meeting.answered",
+                "sip_call.booked",
+                "sip_call.held",
                 "plan.created",
                 "plan.changed",
                 "plan.closed",
                 "plan.action_updated",
-                "sip_call.booked",
-                "sip_call.held",
                 "notification.created",
                 "session.ended",
             ]

@@ -31,9 +31,9 @@ pub struct Round {
     pub inquiries_overdue: usize,
     pub consents_ending: usize,
     pub meeting_reminders: usize,
+    pub sip_chases: usize,
     /// Plan actions due soon or overdue, and follow-ups coming up or passed.
     pub plan_reminders: usize,
-    pub sip_chases: usize,
     pub digests: usize,
 }
 
@@ -74,8 +74,8 @@ pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> Sto
         inquiries_overdue: overdue_inquiries(store, settings, now).await?,
         consents_ending: ending_consents(store, settings, now).await?,
         meeting_reminders: meeting_reminders(store, settings, now).await?,
-        plan_reminders: plan_reminders(store, settings, now).await?,
         sip_chases: sip_chases(store, settings, now).await?,
+        plan_reminders: plan_reminders(store, settings, now).await?,
         digests: digests(store, settings, now).await?,
     })
 }
@@ -164,6 +164,36 @@ async fn meeting_reminders(
     Ok(done)
 }
 
+/// Obliged parties silent on a call for `sip.chase_after_days`: each is chased once (the
+/// claim's subject is the call and the organisation), and the party shows when it was.
+async fn sip_chases(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
+    let called_before = now.plus_days(-settings.sip.chase_after_days.max(0));
+    let candidates = {
+        let mut read = store.read().await?;
+        chase::silent_obliged(&mut read, called_before, BATCH).await?
+    };
+    let mut done = 0;
+    for silent in candidates {
+        let kind = NotificationKind::SipCallChased;
+        let subject = format!("{} {}", silent.call_id, silent.organisation_id);
+        let due = silent.called_at.micros().to_string();
+        if let Some(mut tx) = claim(store, kind, &subject, &due).await? {
+            chase::mark_chased(&mut tx, silent.call_id, silent.organisation_id, now).await?;
+            triggers::sip_call_parties(
+                &mut tx,
+                settings,
+                silent.call_id,
+                kind,
+                Some(silent.organisation_id),
+            )
+            .await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
 /// Plan actions due within `plans.warn_days` or overdue, and follow-ups coming up or passed:
 /// each once before its date ("soon") and once after it ("passed"), per date, so a moved
 /// date is reminded of again.
@@ -193,36 +223,6 @@ async fn plan_reminders(store: &Store, settings: &Settings, now: Timestamp) -> S
         let kind = NotificationKind::PlanFollowUpDue;
         if let Some(mut tx) = claim(store, kind, &plan.to_string(), &due).await? {
             super::plans::follow_up_due(&mut tx, settings, plan).await?;
-            tx.commit().await?;
-            done += 1;
-        }
-    }
-    Ok(done)
-}
-
-/// Obliged parties silent on a call for `sip.chase_after_days`: each is chased once (the
-/// claim's subject is the call and the organisation), and the party shows when it was.
-async fn sip_chases(store: &Store, settings: &Settings, now: Timestamp) -> StoreResult<usize> {
-    let called_before = now.plus_days(-settings.sip.chase_after_days.max(0));
-    let candidates = {
-        let mut read = store.read().await?;
-        chase::silent_obliged(&mut read, called_before, BATCH).await?
-    };
-    let mut done = 0;
-    for silent in candidates {
-        let kind = NotificationKind::SipCallChased;
-        let subject = format!("{} {}", silent.call_id, silent.organisation_id);
-        let due = silent.called_at.micros().to_string();
-        if let Some(mut tx) = claim(store, kind, &subject, &due).await? {
-            chase::mark_chased(&mut tx, silent.call_id, silent.organisation_id, now).await?;
-            triggers::sip_call_parties(
-                &mut tx,
-                settings,
-                silent.call_id,
-                kind,
-                Some(silent.organisation_id),
-            )
-            .await?;
             tx.commit().await?;
             done += 1;
         }

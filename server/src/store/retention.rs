@@ -46,9 +46,9 @@ pub async fn purge(
     let classes = [
         messages(cutoff(settings.messages_days)),
         inquiries(cutoff(settings.inquiries_days)),
-        plans(cutoff(settings.plans_days)),
         // A SIP call names its meeting, so it goes first, with the meetings' period.
         sip_calls(cutoff(settings.meetings_days)),
+        plans(cutoff(settings.plans_days)),
         meetings(cutoff(settings.meetings_days)),
         consents(cutoff(settings.consents_days), now.micros()),
         notifications(cutoff(settings.notifications_days)),
@@ -143,6 +143,15 @@ fn inquiries(cutoff: i64) -> Class {
     )
 }
 
+fn sip_calls(cutoff: i64) -> Class {
+    case_bound(
+        "sip_calls",
+        "sip_calls",
+        cutoff,
+        &[("sip_call_parties", "call_id")],
+    )
+}
+
 /// Joint plans with every adopted version, their parties and actions.
 fn plans(cutoff: i64) -> Class {
     case_bound(
@@ -154,15 +163,6 @@ fn plans(cutoff: i64) -> Class {
             ("plan_parties", "plan_id"),
             ("plan_actions", "plan_id"),
         ],
-    )
-}
-
-fn sip_calls(cutoff: i64) -> Class {
-    case_bound(
-        "sip_calls",
-        "sip_calls",
-        cutoff,
-        &[("sip_call_parties", "call_id")],
     )
 }
 

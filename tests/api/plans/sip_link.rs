@@ -16,13 +16,13 @@ on_both_stores! {
         let plans = format!("/api/cases/{}/plans", s.case);
         let wrong_kind = app.post(&w.social_worker, &plans, json!({"kind": "finsam", "sip_call_id": call})).await?;
         assert_eq!(wrong_kind.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(wrong_kind.body["errors"][0]["code"], "invalid_sip_call");
+        assert_eq!(wrong_kind.body["errors"][0]["code"], "not_a_sip_plan");
         let unknown = app.post(&w.social_worker, &plans, json!({"kind": "sip", "sip_call_id": uuid::Uuid::new_v4()})).await?;
         assert_eq!(unknown.body["errors"][0]["field"], "sip_call_id");
         // Another case of the same organisation: not this plan's call.
         let (_, other_case) = app.case_for(&w.social_worker, &crate::helpers::pnr("19860415234"), "Bo").await?;
         let elsewhere = app.post(&w.social_worker, &format!("/api/cases/{other_case}/plans"), json!({"kind": "sip", "sip_call_id": call})).await?;
-        assert_eq!(elsewhere.body["errors"][0]["code"], "invalid_sip_call");
+        assert_eq!(elsewhere.body["errors"][0]["code"], "unknown_sip_call");
 
         let plan = ok(app.post(&w.social_worker, &plans, json!({"kind": "sip", "sip_call_id": call})).await?);
         assert_eq!(plan.body["sip_call_id"], call);

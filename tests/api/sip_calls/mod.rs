@@ -334,25 +334,56 @@ on_both_stores! {
         Ok(())
     }
 
-    async fn the_plan_marks_the_call_held(app) {
+    async fn the_sip_plan_adopted_from_the_call_holds_it(app) {
         let s = sip_setup(&app).await?;
+        let w = &s.world;
         let id = call_sip(&app, &s).await?;
-        let plan = samverkan::domain::PlanId::new();
-        let mut tx = app.store.begin().await?;
-        let held = samverkan::store::sip_calls::mark_held(&mut tx, id.parse()?, plan).await?;
-        tx.commit().await?;
-        assert!(held);
-        let call = ok(app.get(&s.world.social_worker, &format!("/api/sip-calls/{id}")).await?).body;
+        let plans = format!("/api/cases/{}/plans", s.case);
+        // Only a SIP comes from a call, and only from a call of this case.
+        let wrong_kind = app.post(&w.social_worker, &plans, json!({"kind": "progressionsplan", "sip_call_id": id})).await?;
+        assert_eq!(field_codes(&wrong_kind), vec![("sip_call_id".to_owned(), "not_a_sip_plan".to_owned())]);
+        let (_, other_case) = app.case_for(&w.social_worker, &pnr("19900101123"), "Annan Person").await?;
+        let elsewhere = app.post(&w.social_worker, &format!("/api/cases/{other_case}/plans"), json!({"kind": "sip", "sip_call_id": id})).await?;
+        assert_eq!(field_codes(&elsewhere), vec![("sip_call_id".to_owned(), "unknown_sip_call".to_owned())]);
+        let created = app.post(&w.social_worker, &plans, json!({"kind": "sip", "sip_call_id": id})).await?;
+        created.ensure_status(StatusCode::CREATED, "plan from the call")?;
+        assert_eq!(created.body["sip_call_id"], id);
+        let plan = created.id();
+        let goal = uuid::Uuid::new_v4().to_string();
+        let follow_up = (chrono::Utc::now() + chrono::Duration::days(60)).date_naive();
+        let draft = json!({
+            "goals": [{"id": goal, "level": "huvudmal", "text": "Arbete"}],
+            "actions": [
+                {"what": "Bedöma arbetsförmågan", "responsible": {"organisation_id": w.clinic.id}, "goal_id": goal},
+                {"what": "Kartlägga", "responsible": {"organisation_id": s.af.id}, "goal_id": goal},
+            ],
+            "overall": {"organisation_id": w.social.id},
+            "follow_up_on": follow_up,
+        });
+        ok(app.put(&w.social_worker, &format!("/api/plans/{plan}/draft"), draft).await?);
+        let call = ok(app.get(&w.social_worker, &format!("/api/sip-calls/{id}")).await?).body;
+        assert_eq!(call["state"], "called", "a draft does not hold the call");
+        ok(app.post(&w.social_worker, &format!("/api/plans/{plan}/adopt"),
+            json!({"organisations": [w.social.id, w.clinic.id, s.af.id], "individual_present": true, "agreement": "muntligt"})).await?);
+        let call = ok(app.get(&w.social_worker, &format!("/api/sip-calls/{id}")).await?).body;
         assert_eq!(call["state"], "held");
-        assert_eq!(call["plan_id"], plan.to_string());
+        assert_eq!(call["plan_id"], plan);
         assert_eq!(call["may"], json!({"answer": false, "book": false, "cancel": false}));
         assert_eq!(app.events_about(&id).await?.last().unwrap().kind, "sip_call.held");
-        let mut tx = app.store.begin().await?;
-        assert!(!samverkan::store::sip_calls::mark_held(&mut tx, id.parse()?, plan).await?, "once");
-        tx.commit().await?;
+        let holds = app
+            .audit_rows()
+            .await?
+            .into_iter()
+            .filter(|row| row.action == "sip_call.hold")
+            .count();
+        assert_eq!(holds, 1, "the hold is audited once");
+        // A held call takes no more answers; a revision adopted later does not hold it again.
         let answer = app.post(&s.af_user, &format!("/api/sip-calls/{id}/answer"), json!({"answer": "declined", "decline_reason": "no_open_matter"})).await?;
         assert_eq!(answer.status, StatusCode::CONFLICT);
         assert_eq!(answer.body["code"], "invalid_transition");
+        let mut tx = app.store.begin().await?;
+        assert!(!samverkan::store::sip_calls::mark_held(&mut tx, id.parse()?, plan.parse()?).await?, "once");
+        tx.commit().await?;
         Ok(())
     }
 }

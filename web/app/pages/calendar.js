@@ -32,6 +32,9 @@ export function isoWeek(d) {
   return [year, Math.ceil(((t - Date.UTC(year, 0, 1)) / DAY + 1) / 7)];
 }
 
+const pad = (n) => String(n).padStart(2, '0');
+const isoDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+const PLAN_KIND_NAMES = { sip: 'SIP', progressionsplan: 'progressionsplan', finsam: 'gemensam plan', rehabplan: 'rehabplan' };
 const dayKey = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 const dayName = new Intl.DateTimeFormat('sv-SE', { weekday: 'long', day: 'numeric', month: 'long' });
 const shortDate = new Intl.DateTimeFormat('sv-SE', { day: 'numeric', month: 'long' });
@@ -42,11 +45,17 @@ export function CalendarPage({ user }) {
   const [offset, setOffset] = useState(0);
   const first = weekStart(offset);
   const end = addDays(first, WEEKS * 7);
-  const [{ loading, data, error }, reload] = useLoad((background) => api('GET',
-    `/api/meetings?from=${encodeURIComponent(first.toISOString())}&to=${encodeURIComponent(end.toISOString())}&limit=200`,
-    undefined, { background }), [offset]);
+  const [{ loading, data, error }, reload] = useLoad(async (background) => {
+    const [meetings, followUps] = await Promise.all([
+      api('GET', `/api/meetings?from=${encodeURIComponent(first.toISOString())}&to=${encodeURIComponent(end.toISOString())}&limit=200`,
+        undefined, { background }),
+      api('GET', `/api/plan-follow-ups?from=${isoDate(first)}&to=${isoDate(addDays(end, -1))}`, undefined, { background })
+        .catch(() => ({ items: [] })),
+    ]);
+    return { items: meetings.items, followUps: followUps.items };
+  }, [offset]);
   useLive((e) => {
-    if (e.type.startsWith('meeting.') || e.type === 'access_revoked') reload(true);
+    if (e.type.startsWith('meeting.') || e.type.startsWith('plan.') || e.type === 'access_revoked') reload(true);
   }, [offset]);
   const [y1, w1] = isoWeek(first);
   const [, w4] = isoWeek(addDays(first, (WEEKS - 1) * 7));
@@ -57,11 +66,12 @@ export function CalendarPage({ user }) {
     const days = Array.from({ length: 7 }, (__, j) => addDays(start, j)).map((d) => ({
       date: d,
       meetings: (data ? data.items : []).filter((m) => dayKey(new Date(m.starts_at)) === dayKey(d)),
-    })).filter((d) => d.meetings.length > 0);
+      followUps: (data ? data.followUps : []).filter((f) => f.follow_up_on === isoDate(d)),
+    })).filter((d) => d.meetings.length + d.followUps.length > 0);
     return { start, year, week, days };
   });
   return html`<h1 tabindex="-1">Kalender</h1>
-    <p>Dina möten vecka för vecka, fyra veckor i taget. Inställda möten visas inte.</p>
+    <p>Dina möten och planernas gemensamma uppföljningar vecka för vecka, fyra veckor i taget. Inställda möten visas inte.</p>
     <p><a class="button" href="#/kalender/nytt-mote">Boka möte utan ärende</a></p>
     <div class="actions calendar-nav" role="group" aria-label="Byt vecka">
       <button type="button" onClick=${() => setOffset(offset - 1)}>Föregående vecka</button>
@@ -77,7 +87,11 @@ export function CalendarPage({ user }) {
       ${days.length === 0 && html`<p class="empty">Inga möten den här veckan.</p>`}
       ${days.length > 0 && html`<ol class="days">${days.map((d) => html`<li class=${dayKey(d.date) === today ? 'day today' : 'day'}>
         <h3>${capital(dayName.format(d.date))}${dayKey(d.date) === today ? ' (i dag)' : ''}</h3>
-        <ul class="plain">${d.meetings.map((m) => {
+        <ul class="plain">${d.followUps.map((f) => html`<li class="calendar-item follow-up">
+            <span class="time">Hela dagen</span>
+            <a href=${`#/planer/${f.plan_id}`}>Uppföljning av ${PLAN_KIND_NAMES[f.plan_kind] || 'plan'}</a>
+            <span class="hint">Gemensam uppföljning av planen</span>
+          </li>`)}${d.meetings.map((m) => {
           const me = m.participants.find((p) => p.user_id === user.id);
           return html`<li class="calendar-item">
             <span class="time">${fmtClock(m.starts_at)}–${fmtClock(m.ends_at)}</span>

@@ -7,20 +7,24 @@ import {
 import { CaseMeetings } from './meetings.js';
 import { Responsibility, closeText } from './case-responsibility.js';
 import { CaseSipCalls } from './sip.js';
+import { CasePlans } from './plan.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
   const c = await api('GET', `/api/cases/${id}`, undefined, opts);
   const owner = c.owner_organisation_id === user.organisation_id;
-  const [consents, inquiries, messages, meetings, orgs, history] = await Promise.all([
+  const [consents, inquiries, messages, meetings, orgs, history, plans] = await Promise.all([
     api('GET', `/api/cases/${id}/consents`, undefined, opts),
     api('GET', `/api/inquiries?box=${owner ? 'outbox' : 'inbox'}&case_id=${id}`, undefined, opts).catch(() => ({ items: [] })),
     api('GET', `/api/cases/${id}/messages?limit=200`, undefined, opts).catch(() => null),
     api('GET', `/api/cases/${id}/meetings?include_cancelled=true&limit=200`, undefined, opts).catch(() => ({ items: [] })),
     organisations(),
     api('GET', `/api/cases/${id}/responsibility`, undefined, opts).catch(() => []),
+    api('GET', `/api/cases/${id}/plans`, undefined, opts).catch(() => ({ items: [] })),
   ]);
-  return { c, owner, consents: consents.items || consents, inquiries: inquiries.items, messages, meetings: meetings.items, orgs, history };
+  return {
+    c, owner, consents: consents.items || consents, inquiries: inquiries.items, messages, meetings: meetings.items, orgs, history, plans: plans.items,
+  };
 }
 
 export function CasePage({ user, id }) {
@@ -42,7 +46,7 @@ export function CasePage({ user, id }) {
       ${revoked && html`<div class="notice" role="status"><p>Samtycket som delade ärendet med din organisation gäller inte längre.</p></div>`}
       <${LoadError} error=${error} /><p><a href="#/arenden">Till ärendelistan</a></p>`;
   }
-  const { c, owner, consents, inquiries, messages, meetings, orgs, history } = data;
+  const { c, owner, consents, inquiries, messages, meetings, orgs, history, plans } = data;
   const orgName = (oid) => (orgs.find((o) => o.id === oid) || {}).name || oid;
   return html`<h1 tabindex="-1">Ärende: ${c.individual_name}</h1>
     <dl class="facts">
@@ -55,6 +59,7 @@ export function CasePage({ user, id }) {
     </dl>
     <${Responsibility} c=${c} owner=${owner} history=${history} user=${user} reload=${reload} />
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
+    <${CasePlans} caseId=${id} owner=${owner} plans=${plans} user=${user} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
     <${CaseSipCalls} caseId=${id} owner=${owner} user=${user} />
     <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />

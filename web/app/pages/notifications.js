@@ -24,14 +24,14 @@ const KINDS = {
   access_revoked: ['Er organisations åtkomst till ett ärende har upphört', null],
   consent_changed: ['Ett samtycke du registrerat har återkallats eller makulerats', 'case'],
   case_handed_over: ['Ett ärende har lämnats över till dig', 'case'],
-  plan_adopted: ['En plan där ni har en roll har fastställts', 'case'],
-  plan_action_due: ['En insats ska snart vara klar eller är försenad', 'case'],
-  plan_follow_up_due: ['En plans uppföljning närmar sig eller har passerat', 'case'],
-  plan_responsible_lost: ['Insatser i en plan behöver en ny ansvarig', 'case'],
   sip_call_received: ['En kallelse till SIP har kommit till er', 'sip'],
   sip_call_answered: ['En kallad organisation har svarat på er kallelse till SIP', 'sip'],
   sip_call_chased: ['Påminnelse: en kallelse till SIP väntar på ert svar', 'sip'],
   sip_call_cancelled: ['En kallelse till SIP har ställts in', 'sip'],
+  plan_adopted: ['En plan där ni har en roll har fastställts', 'case'],
+  plan_action_due: ['En insats ska snart vara klar eller är försenad', 'case'],
+  plan_follow_up_due: ['En plans uppföljning närmar sig eller har passerat', 'case'],
+  plan_responsible_lost: ['Insatser i en plan behöver en ny ansvarig', 'case'],
 };
 
 /** The kinds as choices on the settings page, in the order of the list above. */
@@ -50,14 +50,14 @@ const PREFERENCE_LABELS = {
   access_revoked: 'Ärenden där åtkomsten har upphört',
   consent_changed: 'Samtycken som återkallats eller makulerats',
   case_handed_over: 'Ärenden som lämnas över till mig',
-  plan_adopted: 'Fastställda planer där vi har en roll',
-  plan_action_due: 'Insatser som snart ska vara klara eller är försenade',
-  plan_follow_up_due: 'Uppföljningar av planer',
-  plan_responsible_lost: 'Insatser som behöver en ny ansvarig',
   sip_call_received: 'Kallelser till SIP till min organisation',
   sip_call_answered: 'Svar på kallelser till SIP som vi skickat',
   sip_call_chased: 'Påminnelser om obesvarade kallelser till SIP',
   sip_call_cancelled: 'Inställda kallelser till SIP',
+  plan_adopted: 'Fastställda planer där vi har en roll',
+  plan_action_due: 'Insatser som snart ska vara klara eller är försenade',
+  plan_follow_up_due: 'Uppföljningar av planer',
+  plan_responsible_lost: 'Insatser som behöver en ny ansvarig',
 };
 
 const DELIVERIES = [['immediate', 'Direkt, ett e-brev per notis'], ['digest', 'I en daglig sammanfattning'], ['none', 'Inget e-brev']];

@@ -2,11 +2,9 @@
 //! told when a consent change leaves actions without a responsible.
 
 use crate::access::policy::{self, CaseFacts, PlanAccess};
-use crate::access::{authorize, Actor};
 use crate::domain::event::{Audience, Detail, NewEvent};
-use crate::domain::plan::PlanKind;
 use crate::domain::plan::{ActionStatus, AdoptionProblem, PlanContent, Responsible};
-use crate::domain::{AuditAction, CaseId, EventKind, SipCallId, Timestamp};
+use crate::domain::{CaseId, EventKind, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::plans::{self, actions};
 use crate::store::{organisations, users, StoreError, Tx};
@@ -151,34 +149,4 @@ pub(super) async fn settle_statuses(
         }
     }
     Ok(())
-}
-
-/// A SIP plan's call must be one my organisation made in this case (422 `invalid_sip_call`;
-/// unknown and unseen alike).
-pub(super) async fn check_sip_call(
-    tx: &mut Tx,
-    actor: &Actor,
-    kind: PlanKind,
-    call: SipCallId,
-    case_id: CaseId,
-) -> AppResult<()> {
-    let invalid = || {
-        AppError::field(
-            "sip_call_id",
-            "invalid_sip_call",
-            "ange en kallelse till SIP som er organisation gjort i ärendet",
-        )
-    };
-    if kind != PlanKind::Sip {
-        return Err(invalid());
-    }
-    match authorize::authorize_sip_call(tx, actor, call, AuditAction::SipCallRead).await {
-        Ok(access)
-            if access.case().case_id() == case_id && access.caller() == actor.organisation_id =>
-        {
-            Ok(())
-        }
-        Ok(_) | Err(AppError::Denied(_)) => Err(invalid()),
-        Err(err) => Err(err),
-    }
 }

@@ -91,13 +91,6 @@ pub struct DraftBody {
     pub readers: Vec<OrganisationId>,
 }
 
-/// What a new plan needs beyond its schema.
-pub const NEW_PLAN_RULES: &[FieldRule] = &[FieldRule::new(
-    "sip_call_id",
-    "invalid_sip_call",
-    "a SIP plan's call: one my organisation made in this case",
-)];
-
 /// What a draft needs beyond its schema.
 pub const DRAFT_RULES: &[FieldRule] = &[
     FieldRule::new(
