@@ -292,28 +292,8 @@ async fn sqlite_every_acknowledged_write_once_every_retried_key_once() -> anyhow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_every_acknowledged_write_once_every_retried_key_once() -> anyhow::Result<()> {
     sqlx::any::install_default_drivers();
-    let Some(base) = std::env::var("SAMVERKAN_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!(
-            "SAMVERKAN_TEST_POSTGRES_URL is not set: the PostgreSQL kill -9 test did not run"
-        );
-        return Ok(());
-    };
-    // Not `samverkan_t_…`: the API suite drops those it finds as leftovers when it starts.
-    let name = format!("samverkan_crash_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::AnyPool::connect(&base).await?;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&admin)
-        .await?;
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .ok_or_else(|| anyhow::anyhow!("postgres url needs a database"))?;
-    let url = format!("{prefix}/{name}");
-    let result = timeout(Duration::from_secs(60), kill_during_writes_then_retry(&url)).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&admin)
-        .await;
-    result?
+    hub::on_own_postgres("crash", Duration::from_secs(60), |url| async move {
+        kill_during_writes_then_retry(&url).await
+    })
+    .await
 }

@@ -172,28 +172,8 @@ async fn sqlite_every_answered_read_has_its_audit_rows_after_kill_9() -> anyhow:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_every_answered_read_has_its_audit_rows_after_kill_9() -> anyhow::Result<()> {
     sqlx::any::install_default_drivers();
-    let Some(base) = std::env::var("SAMVERKAN_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!(
-            "SAMVERKAN_TEST_POSTGRES_URL is not set: the PostgreSQL kill -9 read test did not run"
-        );
-        return Ok(());
-    };
-    // Not `samverkan_t_…`: the API suite drops those it finds as leftovers when it starts.
-    let name = format!("samverkan_crash_reads_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::AnyPool::connect(&base).await?;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&admin)
-        .await?;
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .ok_or_else(|| anyhow::anyhow!("postgres url needs a database"))?;
-    let url = format!("{prefix}/{name}");
-    let result = timeout(Duration::from_secs(90), kill_during_reads(&url)).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&admin)
-        .await;
-    result?
+    hub::on_own_postgres("crash_reads", Duration::from_secs(90), |url| async move {
+        kill_during_reads(&url).await
+    })
+    .await
 }

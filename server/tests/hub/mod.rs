@@ -70,3 +70,40 @@ pub async fn login(http: &reqwest::Client, base: &str, username: &str) -> anyhow
         .map(str::to_owned)
         .ok_or_else(|| anyhow::anyhow!("login failed: {reply}"))
 }
+
+/// Runs `run` against a PostgreSQL database of its own, created under
+/// `SAMVERKAN_TEST_POSTGRES_URL` and dropped afterwards, bounded by `limit`; without that
+/// variable it says what did not run and passes, as the API suite's PostgreSQL variants do.
+/// `what` names the test in that line and in the database's name (never `samverkan_t_…`,
+/// which the API suite drops as leftovers when it starts).
+#[allow(dead_code)] // the kill -9 tests use it, the backup test does not
+pub async fn on_own_postgres<F, Fut>(
+    what: &str,
+    limit: std::time::Duration,
+    run: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let Some(base) = std::env::var("SAMVERKAN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("SAMVERKAN_TEST_POSTGRES_URL is not set: the PostgreSQL {what} test did not run");
+        return Ok(());
+    };
+    let name = format!("samverkan_{what}_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::AnyPool::connect(&base).await?;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&admin)
+        .await?;
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .ok_or_else(|| anyhow::anyhow!("postgres url needs a database"))?;
+    let result = tokio::time::timeout(limit, run(format!("{prefix}/{name}"))).await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&admin)
+        .await;
+    result?
+}

@@ -17,6 +17,24 @@ impl Reply {
         self.body["id"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// A problem's field errors as (field, code) pairs, in the order given.
+    pub fn field_codes(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["field"].as_str().unwrap_or_default().to_owned(),
+                            e["code"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// An error naming `what`, the status and the body, unless the status is `expected`.
     pub fn ensure_status(&self, expected: StatusCode, what: &str) -> anyhow::Result<()> {
         anyhow::ensure!(

@@ -68,23 +68,6 @@ async fn meeting_count(app: &TestApp) -> anyhow::Result<i64> {
     Ok(row.try_get("n")?)
 }
 
-fn field_errors(reply: &Reply) -> Vec<(String, String)> {
-    reply.body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or_default().to_owned(),
-                        e["code"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 on_both_stores! {
     async fn a_sip_meeting_is_booked_with_participants_from_covered_organisations(app) {
         let (w, case, consent) = case_with_consent(&app, &["sip"]).await?;
@@ -201,7 +184,7 @@ on_both_stores! {
         assert_eq!(app.post(&w.social_worker, &unknown, json!({"answer": "accepted"})).await?.status, StatusCode::NOT_FOUND);
         let bad = app.post(&w.coordinator, &answer, json!({"answer": "maybe"})).await?;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(field_errors(&bad)[0].0, "answer");
+        assert_eq!(bad.field_codes()[0].0, "answer");
 
         let view = app.get(&w.social_worker, &format!("/api/meetings/{id}")).await?;
         let answers: Vec<(String, Value)> = view.body["participants"].as_array().unwrap().iter()
@@ -234,7 +217,7 @@ on_both_stores! {
         let same = app.patch(&w.social_worker, &path, json!({"starts_at": rfc(at(24.0))})).await?;
         assert_eq!(same.body["sequence"], 2, "no change, no new sequence");
         let nowhere = app.patch(&w.social_worker, &path, json!({"video_link": ""})).await?;
-        assert_eq!(field_errors(&nowhere), [("place".to_owned(), "location_required".to_owned())]);
+        assert_eq!(nowhere.field_codes(), [("place".to_owned(), "location_required".to_owned())]);
         let not_organiser = app.patch(&w.coordinator, &path, json!({"place": "Annat rum"})).await?;
         assert_eq!(not_organiser.status, StatusCode::FORBIDDEN);
         assert_eq!(not_organiser.body["code"], "not_organiser");
@@ -335,40 +318,40 @@ on_both_stores! {
         let sw = &w.social_worker;
         let backwards = book(&app, sw, body(Some(&case), "trepartsmote", 2.0, 1.0, &[])).await?;
         assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(field_errors(&backwards), [("ends_at".to_owned(), "end_before_start".to_owned())]);
+        assert_eq!(backwards.field_codes(), [("ends_at".to_owned(), "end_before_start".to_owned())]);
         let long = book(&app, sw, body(Some(&case), "trepartsmote", 0.0, 11.0, &[])).await?;
-        assert_eq!(field_errors(&long), [("ends_at".to_owned(), "too_long".to_owned())]);
+        assert_eq!(long.field_codes(), [("ends_at".to_owned(), "too_long".to_owned())]);
         let past = book(&app, sw, body(Some(&case), "trepartsmote", -60.0, -59.0, &[])).await?;
-        assert_eq!(field_errors(&past), [("starts_at".to_owned(), "in_the_past".to_owned())]);
+        assert_eq!(past.field_codes(), [("starts_at".to_owned(), "in_the_past".to_owned())]);
         let mut bad_email = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         bad_email["external_attendees"] = json!([{"name": "Anhörig", "email": "inte-en-adress"}]);
         let bad_email = book(&app, sw, bad_email).await?;
-        assert_eq!(field_errors(&bad_email), [("external_attendees[0].email".to_owned(), "email".to_owned())]);
+        assert_eq!(bad_email.field_codes(), [("external_attendees[0].email".to_owned(), "email".to_owned())]);
         let mut unknown_kind = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         unknown_kind["kind"] = json!("kafferep");
         let unknown_kind = book(&app, sw, unknown_kind).await?;
         assert_eq!(unknown_kind.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(field_errors(&unknown_kind)[0].0, "kind");
+        assert_eq!(unknown_kind.field_codes()[0].0, "kind");
         let mut nowhere = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         nowhere["place"] = json!("  ");
         let nowhere = book(&app, sw, nowhere).await?;
-        assert_eq!(field_errors(&nowhere), [("place".to_owned(), "location_required".to_owned())]);
+        assert_eq!(nowhere.field_codes(), [("place".to_owned(), "location_required".to_owned())]);
         let mut plain_http = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         plain_http["video_link"] = json!("http://video.example.se/x");
         let plain_http = book(&app, sw, plain_http).await?;
-        assert_eq!(field_errors(&plain_http), [("video_link".to_owned(), "invalid_video_link".to_owned())]);
+        assert_eq!(plain_http.field_codes(), [("video_link".to_owned(), "invalid_video_link".to_owned())]);
         let mut control = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         control["place"] = json!("Rum\u{1b}3");
-        assert_eq!(field_errors(&book(&app, sw, control).await?), [("place".to_owned(), "control_character".to_owned())]);
+        assert_eq!(book(&app, sw, control).await?.field_codes(), [("place".to_owned(), "control_character".to_owned())]);
         let mut stranger = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         stranger["participant_user_ids"] = json!([uuid::Uuid::new_v4()]);
-        assert_eq!(field_errors(&book(&app, sw, stranger).await?), [("participant_user_ids[0]".to_owned(), "invalid_participant".to_owned())]);
+        assert_eq!(book(&app, sw, stranger).await?.field_codes(), [("participant_user_ids[0]".to_owned(), "invalid_participant".to_owned())]);
         let mut extra = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         extra["title"] = json!("Amina");
-        assert_eq!(field_errors(&book(&app, sw, extra).await?)[0], ("title".to_owned(), "unknown_field".to_owned()));
+        assert_eq!(book(&app, sw, extra).await?.field_codes()[0], ("title".to_owned(), "unknown_field".to_owned()));
         let mut too_many = body(Some(&case), "trepartsmote", 0.0, 1.0, &[]);
         too_many["external_attendees"] = json!((0..21).map(|n| json!({"name": format!("P {n}"), "email": format!("p{n}@example.org")})).collect::<Vec<_>>());
-        assert_eq!(field_errors(&book(&app, sw, too_many).await?)[0].0, "external_attendees");
+        assert_eq!(book(&app, sw, too_many).await?.field_codes()[0].0, "external_attendees");
         let no_case = book(&app, sw, body(Some(&uuid::Uuid::new_v4().to_string()), "trepartsmote", 0.0, 1.0, &[])).await?;
         assert_eq!(no_case.status, StatusCode::NOT_FOUND);
         assert_eq!(meeting_count(&app).await?, 0);

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use samverkan::domain::Role;
 use serde_json::{json, Value};
 
-use super::{at, body, book, case_with_consent, field_errors, ids, rfc};
+use super::{at, body, book, case_with_consent, ids, rfc};
 use crate::helpers::*;
 use crate::on_both_stores;
 
@@ -34,7 +34,7 @@ on_both_stores! {
         assert_eq!(past.body["items"], json!([]));
         let backwards = app.get(&w.coordinator, &format!("/api/meetings?from={}&to={}", rfc(at(10.0)), rfc(at(5.0)))).await?;
         assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(field_errors(&backwards), [("to".to_owned(), "before_from".to_owned())]);
+        assert_eq!(backwards.field_codes(), [("to".to_owned(), "before_from".to_owned())]);
         let colleague = app.get(&w.colleague, "/api/meetings").await?;
         assert_eq!(colleague.body["items"], json!([]), "only meetings I take part in");
         // One row per case meeting shown: three in the full list, one in the window, none on
@@ -134,10 +134,10 @@ on_both_stores! {
         let event = app.events_about(&id).await?.remove(0);
         assert_eq!(event.case_id, None);
         let admin = book(&app, &w.rehab_lead, body(None, "other", 3.0, 4.0, &[&w.clinic_admin])).await?;
-        assert_eq!(field_errors(&admin), [("participant_user_ids[0]".to_owned(), "invalid_participant".to_owned())]);
+        assert_eq!(admin.field_codes(), [("participant_user_ids[0]".to_owned(), "invalid_participant".to_owned())]);
         // The organiser and a repeat are skipped, but an error names the position as sent.
         let skipped = book(&app, &w.rehab_lead, body(None, "other", 3.0, 4.0, &[&w.rehab_lead, &w.coordinator, &w.coordinator, &w.clinic_admin])).await?;
-        assert_eq!(field_errors(&skipped), [("participant_user_ids[3]".to_owned(), "invalid_participant".to_owned())]);
+        assert_eq!(skipped.field_codes(), [("participant_user_ids[3]".to_owned(), "invalid_participant".to_owned())]);
         let admin_books = book(&app, &w.social_admin, body(None, "other", 3.0, 4.0, &[])).await?;
         assert_eq!(admin_books.status, StatusCode::FORBIDDEN);
         Ok(())

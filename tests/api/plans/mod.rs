@@ -139,23 +139,6 @@ pub async fn adopted(app: &TestApp, s: &Setup) -> anyhow::Result<String> {
     Ok(id)
 }
 
-fn codes(reply: &Reply) -> Vec<(String, String)> {
-    reply.body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or_default().to_owned(),
-                        e["code"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 on_both_stores! {
     async fn a_plan_is_drafted_adopted_revised_and_closed_with_its_events_and_audit(app) {
         let s = setup(&app).await?;
@@ -271,7 +254,7 @@ on_both_stores! {
         let adopt = format!("/api/plans/{id}/adopt");
         let empty = app.post(&w.social_worker, &adopt, json!({"organisations": [], "individual_present": false, "agreement": "not_agreed"})).await?;
         assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.body);
-        let mut got = codes(&empty);
+        let mut got = empty.field_codes();
         got.sort();
         let mut expected: Vec<(String, String)> = [("actions", "action_required"), ("follow_up_on", "follow_up_required"),
             ("goals", "goal_required"), ("individual_present", "individual_must_be_present"),
@@ -286,7 +269,7 @@ on_both_stores! {
         body["follow_up_on"] = json!(day(-1));
         ok(app.put(&w.social_worker, &format!("/api/plans/{id}/draft"), body).await?);
         let wrong = app.post(&w.social_worker, &adopt, participation(&s)).await?;
-        let mut got = codes(&wrong);
+        let mut got = wrong.field_codes();
         got.sort();
         assert_eq!(got, [("actions[0].goal_id".to_owned(), "goal_not_in_plan".to_owned()),
             ("follow_up_on".to_owned(), "in_the_past".to_owned()), ("goals[1]".to_owned(), "goal_out_of_place".to_owned())]);
@@ -305,13 +288,13 @@ on_both_stores! {
         body["goals"][0]["text"] = json!("   ");
         let reply = app.put(&w.social_worker, &format!("/api/plans/{id}/draft"), body.clone()).await?;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-        assert_eq!(codes(&reply).first().map(|c| c.0.as_str()), Some("goals[0].text"));
+        assert_eq!(reply.field_codes().first().map(|c| c.0.as_str()), Some("goals[0].text"));
         body["goals"][0]["text"] = json!("Egen försörjning");
         let reply = app.put(&w.social_worker, &format!("/api/plans/{id}/draft"), body.clone()).await?;
-        assert_eq!(codes(&reply), [("actions[2].id".to_owned(), "duplicate_id".to_owned())]);
+        assert_eq!(reply.field_codes(), [("actions[2].id".to_owned(), "duplicate_id".to_owned())]);
         body["actions"][2]["id"] = json!(JOBBTORG_ACTION);
         let reply = app.put(&w.social_worker, &format!("/api/plans/{id}/draft"), body).await?;
-        let mut got = codes(&reply);
+        let mut got = reply.field_codes();
         got.sort();
         assert_eq!(got, [("actions[1].responsible.organisation_id".to_owned(), "unknown_organisation".to_owned()),
             ("actions[2].responsible.person_id".to_owned(), "invalid_person".to_owned())]);

@@ -90,23 +90,6 @@ fn party<'a>(call: &'a Value, org: &TestOrg) -> &'a Value {
         .expect("the organisation is a party")
 }
 
-fn field_codes(reply: &Reply) -> Vec<(String, String)> {
-    reply.body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or_default().to_owned(),
-                        e["code"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn count_rows(app: &TestApp, table: &str) -> anyhow::Result<i64> {
     let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(app.store.pool())
@@ -171,7 +154,7 @@ on_both_stores! {
         body["requested_by_individual_on"] = json!((chrono::Utc::now() + chrono::Duration::days(3)).date_naive().to_string());
         let bad = app.post(&w.social_worker, &path, body).await?;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-        let codes = field_codes(&bad);
+        let codes = bad.field_codes();
         for expected in [
             ("organisation_ids[0]", "own_organisation"),
             ("organisation_ids[2]", "duplicate"),
@@ -182,11 +165,11 @@ on_both_stores! {
             assert!(codes.contains(&(expected.0.to_owned(), expected.1.to_owned())), "{expected:?} in {codes:?}");
         }
         let only_af = app.post(&w.social_worker, &path, call_body(&[&s.af])).await?;
-        assert_eq!(field_codes(&only_af), [("organisation_ids".to_owned(), "needs_both_principals".to_owned())]);
+        assert_eq!(only_af.field_codes(), [("organisation_ids".to_owned(), "needs_both_principals".to_owned())]);
         let mut unknown = call_body(&[&w.clinic]);
         unknown["organisation_ids"] = json!([w.clinic.id, uuid::Uuid::new_v4()]);
         let unknown = app.post(&w.social_worker, &path, unknown).await?;
-        assert_eq!(field_codes(&unknown), [("organisation_ids[1]".to_owned(), "unknown_organisation".to_owned())]);
+        assert_eq!(unknown.field_codes(), [("organisation_ids[1]".to_owned(), "unknown_organisation".to_owned())]);
         // The clinic sees the case under the consent but does not own it.
         let clinic = app.post(&w.coordinator, &path, call_body(&[&w.social])).await?;
         assert_eq!(clinic.status, StatusCode::FORBIDDEN);
@@ -204,15 +187,15 @@ on_both_stores! {
         let answer = format!("/api/sip-calls/{id}/answer");
         let declined = app.post(&w.coordinator, &answer, json!({"answer": "declined", "decline_reason": "no_open_matter"})).await?;
         assert_eq!(declined.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(field_codes(&declined), [("answer".to_owned(), "obliged_cannot_decline".to_owned())]);
+        assert_eq!(declined.field_codes(), [("answer".to_owned(), "obliged_cannot_decline".to_owned())]);
         let no_one = app.post(&w.coordinator, &answer, json!({"answer": "coming"})).await?;
-        assert_eq!(field_codes(&no_one), [("coming".to_owned(), "required".to_owned())]);
+        assert_eq!(no_one.field_codes(), [("coming".to_owned(), "required".to_owned())]);
         let stranger = app.post(&w.coordinator, &answer, json!({"answer": "coming", "coming": [w.social_worker.id]})).await?;
-        assert_eq!(field_codes(&stranger), [("coming[0]".to_owned(), "invalid_person".to_owned())]);
+        assert_eq!(stranger.field_codes(), [("coming[0]".to_owned(), "invalid_person".to_owned())]);
         let no_time = app.post(&w.coordinator, &answer, json!({"answer": "other_time"})).await?;
-        assert_eq!(field_codes(&no_time), [("proposed_time".to_owned(), "required".to_owned())]);
+        assert_eq!(no_time.field_codes(), [("proposed_time".to_owned(), "required".to_owned())]);
         let pending = app.post(&w.coordinator, &answer, json!({"answer": "pending"})).await?;
-        assert_eq!(field_codes(&pending), [("answer".to_owned(), "not_an_answer".to_owned())]);
+        assert_eq!(pending.field_codes(), [("answer".to_owned(), "not_an_answer".to_owned())]);
         let caller = app.post(&w.social_worker, &answer, json!({"answer": "coming", "coming": [w.social_worker.id]})).await?;
         assert_eq!(caller.status, StatusCode::FORBIDDEN);
         assert_eq!(caller.body["code"], "wrong_party");
@@ -227,7 +210,7 @@ on_both_stores! {
         assert_eq!(coming.body["not_answered"], json!([s.af.id.to_string()]));
 
         let no_text = app.post(&s.af_user, &answer, json!({"answer": "declined", "decline_reason": "other"})).await?;
-        assert_eq!(field_codes(&no_text), [("text".to_owned(), "required".to_owned())]);
+        assert_eq!(no_text.field_codes(), [("text".to_owned(), "required".to_owned())]);
         let af = ok(app.post(&s.af_user, &answer, json!({"answer": "declined", "decline_reason": "no_open_matter", "text": "Inget pågående ärende."})).await?);
         let af_party = party(&af.body, &s.af);
         assert_eq!(af_party["answer"], "declined");
@@ -341,10 +324,10 @@ on_both_stores! {
         let plans = format!("/api/cases/{}/plans", s.case);
         // Only a SIP comes from a call, and only from a call of this case.
         let wrong_kind = app.post(&w.social_worker, &plans, json!({"kind": "progressionsplan", "sip_call_id": id})).await?;
-        assert_eq!(field_codes(&wrong_kind), vec![("sip_call_id".to_owned(), "invalid_sip_call".to_owned())]);
+        assert_eq!(wrong_kind.field_codes(), vec![("sip_call_id".to_owned(), "invalid_sip_call".to_owned())]);
         let (_, other_case) = app.case_for(&w.social_worker, &pnr("19900101123"), "Annan Person").await?;
         let elsewhere = app.post(&w.social_worker, &format!("/api/cases/{other_case}/plans"), json!({"kind": "sip", "sip_call_id": id})).await?;
-        assert_eq!(field_codes(&elsewhere), vec![("sip_call_id".to_owned(), "invalid_sip_call".to_owned())]);
+        assert_eq!(elsewhere.field_codes(), vec![("sip_call_id".to_owned(), "invalid_sip_call".to_owned())]);
         let created = app.post(&w.social_worker, &plans, json!({"kind": "sip", "sip_call_id": id})).await?;
         created.ensure_status(StatusCode::CREATED, "plan from the call")?;
         assert_eq!(created.body["sip_call_id"], id);
