@@ -302,6 +302,11 @@ impl ReferralFilter {
         self.mailbox
     }
 
+    /// Pushes the consent a listed row is seen under (NULL for the referrer's own).
+    pub(crate) fn push_grant(&self, sql: &mut Sql) {
+        self.cases.push_grant(sql);
+    }
+
     /// Pushes a boolean expression: the row `r` is in the box and visible.
     pub(crate) fn push_visible(&self, sql: &mut Sql) {
         let org = self.organisation.to_string();
