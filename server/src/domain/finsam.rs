@@ -188,7 +188,7 @@ impl StepRefused {
     pub fn code(self) -> &'static str {
         match self {
             StepRefused::NotYours(_) => "forbidden",
-            StepRefused::WrongState(..) => "referral_state",
+            StepRefused::WrongState(..) => "invalid_transition",
         }
     }
 }

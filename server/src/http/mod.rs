@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod consents;
+pub mod finsam;
 pub mod health;
 pub mod idempotency;
 pub mod individuals;
@@ -71,6 +72,7 @@ use crate::error::{AppError, Problem};
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
         (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
+        (name = "finsam", description = "Anmälningar till Finsamteam"),
         (name = "plans", description = "Samverkansplaner och våra åtaganden"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
@@ -113,6 +115,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(meetings::router())
         .merge(sip_calls::router())
+        .merge(finsam::router())
         .merge(plans::router())
         .merge(audit::router())
         .merge(stream::router());

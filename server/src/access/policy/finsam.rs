@@ -84,7 +84,7 @@ impl ReferralAccess {
     }
 
     /// Where `step` leads, or 403 `wrong_party` (audited) for the other side's step, or 409
-    /// `referral_state` for a step that does not leave the current state.
+    /// `invalid_transition` for a step that does not leave the current state.
     pub fn step(
         &self,
         actor: &Actor,
@@ -300,6 +300,17 @@ impl ReferralFilter {
     }
     pub fn mailbox(&self) -> ReferralBox {
         self.mailbox
+    }
+
+    /// A listed row is itself proof of access to that case.
+    pub fn access_for(
+        &self,
+        case_id: CaseId,
+        individual_id: crate::domain::IndividualId,
+        owner: OrganisationId,
+        via: Option<ConsentId>,
+    ) -> CaseAccess {
+        self.cases.access_for(case_id, individual_id, owner, via)
     }
 
     /// Pushes the consent a listed row is seen under (NULL for the referrer's own).

@@ -228,7 +228,7 @@ fn refusals_carry_stable_codes() {
     assert_eq!(StepRefused::NotYours(P::Accept).code(), "forbidden");
     assert_eq!(
         StepRefused::WrongState(S::Closed, P::Accept).code(),
-        "referral_state"
+        "invalid_transition"
     );
     assert!(StepRefused::WrongState(S::Closed, P::Accept)
         .to_string()

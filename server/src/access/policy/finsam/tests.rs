@@ -165,7 +165,7 @@ fn each_side_takes_only_its_own_steps() {
     assert!(matches!(
         r.step(&referrer, ReferralStep::Complete, accept),
         Err(AppError::Conflict {
-            code: "referral_state",
+            code: "invalid_transition",
             ..
         })
     ));
