@@ -309,6 +309,11 @@ mod tests {
                 "plan.closed",
                 "plan.action_updated",
                 "plan.responsible_lost",
+                "finsam_referral.sent",
+                "finsam_referral.withdrawn",
+                "finsam_referral.returned",
+                "finsam_referral.accepted",
+                "finsam_referral.declined",
                 "notification.created",
                 "session.ended",
             ]

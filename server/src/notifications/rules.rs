@@ -296,6 +296,7 @@ mod tests {
                 "plan.changed",
                 "plan.closed",
                 "plan.action_updated",
+                "finsam_referral.withdrawn",
                 "notification.created",
                 "session.ended",
             ]
