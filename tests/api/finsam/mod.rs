@@ -171,7 +171,7 @@ on_both_stores! {
             assert!(actions.contains(&(action.to_owned(), "allowed".to_owned())), "{action} {actions:?}");
         }
         assert_eq!(app.notification_kinds(&f.coordinator).await?, ["finsam_referral_received"]);
-        assert_eq!(inbox(&app, &f.coordinator, "inbox").await?, [id.clone()]);
+        assert_eq!(inbox(&app, &f.coordinator, "inbox").await?, std::slice::from_ref(&id));
         let got = app.get(&f.coordinator, &format!("/api/finsam/referrals/{id}")).await?;
         assert_eq!(got.body["steps"], json!(["return", "accept", "decline"]));
         assert_eq!(got.body["own_goal"], "Att börja studera.");
@@ -278,7 +278,7 @@ on_both_stores! {
         let consent = written_consent(&app, &f, &[&f.forbund, &f.af, &w.clinic]).await?;
         let id = draft(&app, &f).await?;
         step(&app, &w.social_worker, &id, "send", json!({})).await?.ensure_status(StatusCode::OK, "send")?;
-        assert_eq!(inbox(&app, &f.coordinator, "inbox").await?, [id.clone()]);
+        assert_eq!(inbox(&app, &f.coordinator, "inbox").await?, std::slice::from_ref(&id));
         app.end_consent(&w.social_worker, &consent).await?.ensure_status(StatusCode::OK, "end")?;
         assert!(inbox(&app, &f.coordinator, "inbox").await?.is_empty());
         let counts = app.get(&f.coordinator, "/api/finsam/referrals/counts").await?;

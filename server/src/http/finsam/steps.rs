@@ -328,6 +328,9 @@ async fn decline_referral(
     ValidJson(body): ValidJson<DeclineBody>,
 ) -> AppResult<Json<ReferralResponse>> {
     let action = AuditAction::FinsamReferralDecline;
+    let mut tx = state.store.begin().await?;
+    // Whether I may see it at all, before anything about the body is said.
+    let access = authorize::authorize_finsam_referral(&mut tx, &actor, id, action).await?;
     let text = body.text.trim();
     let problems = check_decline(body.reason, body.other_route, text);
     if !problems.is_empty() {
@@ -344,16 +347,19 @@ async fn decline_referral(
         text: text.to_owned(),
     };
     let by = actor.user_id;
-    simple(
-        state,
-        actor,
-        id,
+    let change = Change::Decline {
+        by,
+        decline: &decline,
+    };
+    let response = take(
+        &mut tx,
+        &actor,
+        &access,
         ReferralStep::Decline,
+        change,
         action,
-        Change::Decline {
-            by,
-            decline: &decline,
-        },
     )
-    .await
+    .await?;
+    tx.commit().await?;
+    Ok(Json(response))
 }
