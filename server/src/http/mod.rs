@@ -58,6 +58,8 @@ use crate::error::{AppError, Problem};
         crate::error::FieldError,
         crate::domain::InquiryBox,
         crate::domain::sip::CallBox,
+        crate::domain::finsam::ReferralBox,
+        crate::domain::finsam::ReferralState,
         crate::domain::EventKind
     )),
     security(("bearer" = [])),
