@@ -199,6 +199,17 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/sip-calls/{id}/book", "post"),
         ("/api/sip-calls/{id}/cancel", "post"),
         ("/api/statistics/inquiries", "get"),
+        ("/api/cases/{id}/finsam-referrals", "post"),
+        ("/api/finsam/referrals", "get"),
+        ("/api/finsam/referrals/counts", "get"),
+        ("/api/finsam/referrals/{id}", "get"),
+        ("/api/finsam/referrals/{id}", "patch"),
+        ("/api/finsam/referrals/{id}/send", "post"),
+        ("/api/finsam/referrals/{id}/withdraw", "post"),
+        ("/api/finsam/referrals/{id}/return", "post"),
+        ("/api/finsam/referrals/{id}/complete", "post"),
+        ("/api/finsam/referrals/{id}/accept", "post"),
+        ("/api/finsam/referrals/{id}/decline", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = 0;

@@ -16,6 +16,27 @@ struct Ids {
     /// An adopted SIP plan with an action for the clinic, adopted under a consent since ended.
     plan: String,
     action: String,
+    /// A Finsam referral draft of the case to a samordningsförbund.
+    referral: String,
+}
+
+/// Drafts a Finsam referral in the case to a förbund (never the outsider).
+async fn finsam_referral(app: &TestApp, world: &World, case: &str) -> anyhow::Result<String> {
+    let forbund = app
+        .organisation(
+            "Förbund Test",
+            samverkan::domain::OrganisationKind::Samordningsforbund,
+        )
+        .await?;
+    let reply = app
+        .post(
+            &world.social_worker,
+            &format!("/api/cases/{case}/finsam-referrals"),
+            json!({"forbund_organisation_id": forbund.id, "why_coordination": "x", "own_goal": "y"}),
+        )
+        .await?;
+    reply.ensure_status(StatusCode::CREATED, "Finsam referral")?;
+    Ok(reply.id())
 }
 
 /// Calls a SIP in the case to a psykiatrisk mottagning covered for `sip` (never the outsider).
@@ -87,7 +108,33 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
     let plan = |suffix: &str| format!("/api/plans/{}{suffix}", ids.plan);
     let participation =
         json!({"organisations": [], "individual_present": true, "agreement": "muntligt"});
+    let referral = |suffix: &str| format!("/api/finsam/referrals/{}{suffix}", ids.referral);
     vec![
+        (
+            Method::POST,
+            format!("/api/cases/{}/finsam-referrals", ids.case),
+            Some(json!({"forbund_organisation_id": uuid::Uuid::new_v4()})),
+        ),
+        (Method::GET, referral(""), None),
+        (Method::PATCH, referral(""), Some(json!({}))),
+        (Method::POST, referral("/send"), Some(json!({}))),
+        (Method::POST, referral("/withdraw"), Some(json!({}))),
+        (
+            Method::POST,
+            referral("/return"),
+            Some(json!({"question": "Vad?"})),
+        ),
+        (
+            Method::POST,
+            referral("/complete"),
+            Some(json!({"answer": "Detta."})),
+        ),
+        (Method::POST, referral("/accept"), Some(json!({}))),
+        (
+            Method::POST,
+            referral("/decline"),
+            Some(json!({"reason": "other", "text": "Nej."})),
+        ),
         (Method::GET, format!("/api/cases/{}/plans", ids.case), None),
         (
             Method::POST,
@@ -280,7 +327,8 @@ on_both_stores! {
         let consent = app.consent(&world.social_worker, &case, &[&world.jobbtorg], &["rehabiliteringsforfragan"]).await?;
         let sip = sip_call(&app, &world, &case).await?;
         let (plan, action) = plan_naming_the_clinic(&app, &world, &case).await?;
-        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action };
+        let referral = finsam_referral(&app, &world, &case).await?;
+        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action, referral };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
 
         // Consent naming the clinic, but for SIP only.
@@ -318,6 +366,7 @@ on_both_stores! {
             sip_call: ids.sip_call,
             plan: ids.plan,
             action: ids.action,
+            referral: ids.referral,
         };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
         Ok(())

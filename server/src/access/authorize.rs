@@ -375,3 +375,28 @@ pub async fn plan_needs_new_responsible(
         None => Vec::new(),
     })
 }
+
+/// Loads the Finsam referral's facts and applies the rule; unknown and forbidden look the same.
+pub async fn authorize_finsam_referral(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: crate::domain::FinsamReferralId,
+    action: AuditAction,
+) -> Result<policy::ReferralAccess, AppError> {
+    let (facts, case_facts) = match store::finsam::facts_with_case(tx, id).await? {
+        Some((referral, case)) => (Some(referral), case),
+        None => (None, None),
+    };
+    policy::referral_access(actor, id, facts, case_facts, action, Timestamp::now())
+}
+
+/// May the actor draft a Finsam referral in the case (its owning organisation)?
+pub async fn authorize_finsam_referral_write(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: AuditAction,
+) -> Result<policy::ReferralWrite, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    policy::referral_write(actor, case_id, facts, action, Timestamp::now())
+}

@@ -82,6 +82,19 @@ code_enum! {
         PlanCommitmentList = "plan.commitment_list",
         /// The follow-up booked as a meeting.
         PlanFollowUpBook = "plan.follow_up_book",
+        FinsamReferralCreate = "finsam_referral.create",
+        FinsamReferralRead = "finsam_referral.read",
+        FinsamReferralList = "finsam_referral.list",
+        /// The draft changed.
+        FinsamReferralUpdate = "finsam_referral.update",
+        FinsamReferralSend = "finsam_referral.send",
+        FinsamReferralWithdraw = "finsam_referral.withdraw",
+        /// Returned by the coordinator for completion, with a question.
+        FinsamReferralReturn = "finsam_referral.return",
+        /// Answered and resent by the referrer.
+        FinsamReferralComplete = "finsam_referral.complete",
+        FinsamReferralAccept = "finsam_referral.accept",
+        FinsamReferralDecline = "finsam_referral.decline",
         AuditSearch = "audit.search",
         /// Figures (group statistics) read; the row names no individual or case.
         StatisticsRead = "statistics.read",

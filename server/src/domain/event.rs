@@ -56,6 +56,14 @@ code_enum! {
         PlanActionUpdated = "plan.action_updated",
         /// A responsible organisation lost consent: its actions need a new responsible.
         PlanResponsibleLost = "plan.responsible_lost",
+        /// A Finsam referral was sent, or completed and resent, to the förbund (subject: the
+        /// referral).
+        FinsamReferralSent = "finsam_referral.sent",
+        FinsamReferralWithdrawn = "finsam_referral.withdrawn",
+        /// The coordinator returned the referral for completion with a question.
+        FinsamReferralReturned = "finsam_referral.returned",
+        FinsamReferralAccepted = "finsam_referral.accepted",
+        FinsamReferralDeclined = "finsam_referral.declined",
         /// A notification for the audience's one user (subject: the notification).
         NotificationCreated = "notification.created",
         /// A sign-in session ended (subject: the session). Never sent to a client: the hub
@@ -101,6 +109,11 @@ impl EventKind {
             | EventKind::PlanClosed
             | EventKind::PlanActionUpdated
             | EventKind::PlanResponsibleLost
+            | EventKind::FinsamReferralSent
+            | EventKind::FinsamReferralWithdrawn
+            | EventKind::FinsamReferralReturned
+            | EventKind::FinsamReferralAccepted
+            | EventKind::FinsamReferralDeclined
             | EventKind::NotificationCreated
             | EventKind::SessionEnded => false,
         }
@@ -146,6 +159,11 @@ impl EventKind {
             EventKind::PlanClosed => &[A::PlanClose],
             EventKind::PlanActionUpdated => &[A::PlanActionUpdate, A::PlanActionTake],
             EventKind::PlanResponsibleLost => &[A::ConsentEnd, A::ConsentAnnul],
+            EventKind::FinsamReferralSent => &[A::FinsamReferralSend, A::FinsamReferralComplete],
+            EventKind::FinsamReferralWithdrawn => &[A::FinsamReferralWithdraw],
+            EventKind::FinsamReferralReturned => &[A::FinsamReferralReturn],
+            EventKind::FinsamReferralAccepted => &[A::FinsamReferralAccept],
+            EventKind::FinsamReferralDeclined => &[A::FinsamReferralDecline],
             EventKind::NotificationCreated | EventKind::SessionEnded => &[],
         }
     }
@@ -291,6 +309,11 @@ mod tests {
                 "plan.closed",
                 "plan.action_updated",
                 "plan.responsible_lost",
+                "finsam_referral.sent",
+                "finsam_referral.withdrawn",
+                "finsam_referral.returned",
+                "finsam_referral.accepted",
+                "finsam_referral.declined",
                 "notification.created",
                 "session.ended",
             ]

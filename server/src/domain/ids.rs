@@ -85,4 +85,6 @@ typed_id! {
     PlanActionId,
     /// A call to a SIP (kallelse till SIP).
     SipCallId,
+    /// A referral to a samordningsförbund's Finsamteam (anmälan till Finsam-team).
+    FinsamReferralId,
 }

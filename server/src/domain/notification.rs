@@ -47,6 +47,10 @@ code_enum! {
         PlanFollowUpDue = "plan_follow_up_due",
         /// An organisation in a plan I own lost consent: its actions need a new responsible.
         PlanResponsibleLost = "plan_responsible_lost",
+        /// A referral to the Finsamteam arrived in my förbund's inbox (or was completed).
+        FinsamReferralReceived = "finsam_referral_received",
+        /// The coordinator returned, accepted or declined a referral I sent.
+        FinsamReferralDecided = "finsam_referral_decided",
     }
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod consents;
+pub mod finsam;
 pub mod health;
 pub mod idempotency;
 pub mod individuals;
@@ -58,6 +59,8 @@ use crate::error::{AppError, Problem};
         crate::error::FieldError,
         crate::domain::InquiryBox,
         crate::domain::sip::CallBox,
+        crate::domain::finsam::ReferralBox,
+        crate::domain::finsam::ReferralState,
         crate::domain::EventKind
     )),
     security(("bearer" = [])),
@@ -72,6 +75,7 @@ use crate::error::{AppError, Problem};
         (name = "notifications", description = "Notiser och e-postinställningar"),
         (name = "meetings", description = "Möten och kallelser"),
         (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
+        (name = "finsam", description = "Anmälningar till Finsamteam"),
         (name = "plans", description = "Samverkansplaner och våra åtaganden"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "statistics", description = "Statistik utan personuppgifter"),
@@ -115,6 +119,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(meetings::router())
         .merge(sip_calls::router())
+        .merge(finsam::router())
         .merge(plans::router())
         .merge(audit::router())
         .merge(statistics::router())

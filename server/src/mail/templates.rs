@@ -69,6 +69,14 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Uppföljning av en plan",
             "En samverkansplans gemensamma uppföljning närmar sig eller har passerat.",
         ),
+        FinsamReferralReceived => (
+            "Ny anmälan till Finsamteam",
+            "En anmälan till Finsamteamet har kommit till ert förbund i Samverkan.",
+        ),
+        FinsamReferralDecided => (
+            "Besked om en anmälan till Finsamteam",
+            "Finsam-koordinatorn har gett besked om en anmälan du har skickat i Samverkan.",
+        ),
         PlanResponsibleLost => (
             "En insats behöver en ny ansvarig",
             "En organisation i en samverkansplan har inte längre samtycke. Dess insatser behöver en ny ansvarig.",
@@ -130,6 +138,8 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         PlanActionDue => "insatser som snart ska vara klara eller är försenade",
         PlanFollowUpDue => "planer med uppföljning som närmar sig eller har passerat",
         PlanResponsibleLost => "planer där insatser behöver en ny ansvarig",
+        FinsamReferralReceived => "nya anmälningar till Finsamteam",
+        FinsamReferralDecided => "besked om anmälningar till Finsamteam",
     }
 }
 

@@ -282,6 +282,10 @@ fn may_have_mail(kind: EventKind) -> bool {
         EventKind::NotificationCreated
         | EventKind::InquirySent
         | EventKind::SipCallCreated
+        | EventKind::FinsamReferralSent
+        | EventKind::FinsamReferralReturned
+        | EventKind::FinsamReferralAccepted
+        | EventKind::FinsamReferralDeclined
         | EventKind::MeetingInvited
         | EventKind::MeetingUpdated
         | EventKind::MeetingCancelled
@@ -312,6 +316,7 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::PlanClosed
         | EventKind::PlanActionUpdated
         | EventKind::PlanResponsibleLost
+        | EventKind::FinsamReferralWithdrawn
         | EventKind::SessionEnded => false,
     }
 }

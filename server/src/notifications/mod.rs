@@ -5,6 +5,7 @@
 //! Who is told of what is `rules` (run at commit over the transaction's events); reminders
 //! come from the `scheduler`.
 
+mod finsam;
 mod plans;
 pub mod rules;
 pub mod scheduler;

@@ -63,6 +63,10 @@ pub enum To {
     PlanHolders,
     /// The plan's owner: the case's responsible and the overall responsible.
     PlanOwner,
+    /// The Finsam coordinators of the förbund a referral is sent to.
+    FinsamCoordinators,
+    /// The caseworker who wrote a Finsam referral.
+    FinsamReferrer,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -109,6 +113,16 @@ pub const fn rule(kind: EventKind) -> Rule {
         | EventKind::PlanChanged
         | EventKind::PlanClosed
         | EventKind::PlanActionUpdated => Rule::Nobody,
+        EventKind::FinsamReferralSent => {
+            Rule::Tell(N::FinsamReferralReceived, To::FinsamCoordinators)
+        }
+        EventKind::FinsamReferralReturned
+        | EventKind::FinsamReferralAccepted
+        | EventKind::FinsamReferralDeclined => {
+            Rule::Tell(N::FinsamReferralDecided, To::FinsamReferrer)
+        }
+        // A withdrawn referral leaves the coordinators' inbox, live; nothing to act on.
+        EventKind::FinsamReferralWithdrawn => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -213,6 +227,8 @@ pub async fn apply(tx: &mut Tx, settings: &Settings, event: &NewEvent) -> StoreR
         }
         To::PlanHolders => super::plans::adopted(tx, settings, subject(event)?).await,
         To::PlanOwner => super::plans::responsible_lost(tx, settings, subject(event)?).await,
+        To::FinsamCoordinators => super::finsam::coordinators(tx, settings, subject(event)?).await,
+        To::FinsamReferrer => super::finsam::referrer(tx, settings, subject(event)?).await,
     }
 }
 
@@ -280,6 +296,7 @@ mod tests {
                 "plan.changed",
                 "plan.closed",
                 "plan.action_updated",
+                "finsam_referral.withdrawn",
                 "notification.created",
                 "session.ended",
             ]

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::{decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
-use crate::access::policy::{CaseAccess, ConsentAccess, ConsentFacts, ConsentFilter};
+use crate::access::policy::{
+    CaseAccess, ConsentAccess, ConsentFacts, ConsentFilter, ReferralConsent,
+};
 use crate::domain::{
     CaseId, ConsentForm, ConsentId, ConsentStatus, IndividualId, OrganisationId, Purpose,
     Timestamp, UserId,
@@ -145,6 +147,27 @@ pub async fn facts_for_individual(
     ));
     sql.bind(individual.to_string());
     Ok(load(tx, sql).await?.iter().map(Consent::facts).collect())
+}
+
+/// All consents for an individual with their form, for the Finsam referral's written-consent
+/// gate. Not for display.
+pub async fn referral_consents_for_individual(
+    tx: &mut Tx,
+    individual: IndividualId,
+) -> StoreResult<Vec<ReferralConsent>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM consents k WHERE k.individual_id = "
+    ));
+    sql.bind(individual.to_string());
+    Ok(load(tx, sql)
+        .await?
+        .iter()
+        .map(|c| ReferralConsent {
+            facts: c.facts(),
+            forms: c.forms.clone(),
+            document_reference: c.document_reference.clone(),
+        })
+        .collect())
 }
 
 /// One consent's facts and whose it is, for the policy. Not for display.

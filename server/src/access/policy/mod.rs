@@ -195,6 +195,9 @@ pub use audit::*;
 mod sip_calls;
 pub use sip_calls::*;
 
+mod finsam;
+pub use finsam::*;
+
 /// Meetings: the case rule for the meeting's purpose, or organiser and participants.
 mod meetings;
 pub use meetings::*;

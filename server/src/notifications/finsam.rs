@@ -1,0 +1,63 @@
+//! Who is told of what happens to a Finsam referral. Called by `rules` at commit; never by a
+//! handler. Each is told only while they may see the case for `finsamteam`.
+
+use crate::access::policy::Need;
+use crate::config::Settings;
+use crate::domain::{FinsamReferralId, Purpose, Role};
+use crate::store::notifications as stored;
+use crate::store::{RowExt, Sql, StoreResult, Tx};
+
+use super::{notify, Notice, NotificationKind};
+
+const NEED: Need = Need::Purpose(Purpose::Finsamteam);
+
+async fn tell(
+    tx: &mut Tx,
+    settings: &Settings,
+    kind: NotificationKind,
+    referral: FinsamReferralId,
+    forbund_coordinators: bool,
+) -> StoreResult<()> {
+    let mut sql = Sql::new(
+        "SELECT case_id, forbund_organisation_id, referrer_user_id FROM finsam_referrals WHERE id = ",
+    );
+    sql.bind(referral.to_string());
+    let Some(row) = sql.fetch_optional(tx).await? else {
+        return Ok(());
+    };
+    let users = if forbund_coordinators {
+        let forbund = row.id("forbund_organisation_id")?;
+        stored::users_with_role(tx, forbund, Role::Finsamkoordinator).await?
+    } else {
+        vec![row.id("referrer_user_id")?]
+    };
+    let notice = Notice {
+        kind,
+        case_id: Some(row.id("case_id")?),
+        subject_id: Some(referral.to_string()),
+        need: Some(NEED),
+        calendar: None,
+    };
+    notify(tx, settings, &notice, &users).await?;
+    Ok(())
+}
+
+/// A referral sent (or completed): the förbund's coordinators.
+pub(super) async fn coordinators(
+    tx: &mut Tx,
+    settings: &Settings,
+    referral: FinsamReferralId,
+) -> StoreResult<()> {
+    let kind = NotificationKind::FinsamReferralReceived;
+    tell(tx, settings, kind, referral, true).await
+}
+
+/// A referral returned, accepted or declined: the caseworker who wrote it.
+pub(super) async fn referrer(
+    tx: &mut Tx,
+    settings: &Settings,
+    referral: FinsamReferralId,
+) -> StoreResult<()> {
+    let kind = NotificationKind::FinsamReferralDecided;
+    tell(tx, settings, kind, referral, false).await
+}
