@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod event;
+pub mod fordjupad;
 mod ids;
 pub mod inquiry;
 pub(crate) mod kinds;
