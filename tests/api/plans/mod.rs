@@ -9,6 +9,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 
 mod actions;
+mod categories;
 mod consent_gate;
 mod follow_up;
 mod reminders;
@@ -138,7 +139,7 @@ pub async fn adopted(app: &TestApp, s: &Setup) -> anyhow::Result<String> {
     Ok(id)
 }
 
-fn codes(reply: &Reply) -> Vec<(String, String)> {
+pub(super) fn codes(reply: &Reply) -> Vec<(String, String)> {
     reply.body["errors"]
         .as_array()
         .map(|errors| {
