@@ -82,6 +82,21 @@ code_enum! {
         PlanCommitmentList = "plan.commitment_list",
         /// The follow-up booked as a meeting.
         PlanFollowUpBook = "plan.follow_up_book",
+        /// A social worker brings a case to the rehabansvarig.
+        FordjupadBring = "fordjupad.bring",
+        FordjupadRead = "fordjupad.read",
+        /// The rehabansvarig's decision on a brought case.
+        FordjupadDecide = "fordjupad.decide",
+        /// The target-group coding changed.
+        FordjupadCode = "fordjupad.code",
+        /// A phase assessed.
+        FordjupadPhase = "fordjupad.phase",
+        /// The rehabansvarig's caseload listed.
+        FordjupadCaseload = "fordjupad.caseload",
+        /// The escalated follow-ups listed.
+        FordjupadEscalationList = "fordjupad.escalation_list",
+        /// An escalated follow-up taken over and cleared.
+        FordjupadEscalationClear = "fordjupad.escalation_clear",
         AuditSearch = "audit.search",
         /// The demo data loaded into an empty store (`serve --demo`).
         DemoSeed = "demo.seed",
