@@ -198,6 +198,9 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/sip-calls/{id}/answer", "post"),
         ("/api/sip-calls/{id}/book", "post"),
         ("/api/sip-calls/{id}/cancel", "post"),
+        ("/api/cases/{id}/fordjupad", "get"),
+        ("/api/cases/{id}/fordjupad", "post"),
+        ("/api/cases/{id}/fordjupad/decision", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = 0;

@@ -88,6 +88,21 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
     let participation =
         json!({"organisations": [], "individual_present": true, "agreement": "muntligt"});
     vec![
+        (
+            Method::GET,
+            format!("/api/cases/{}/fordjupad", ids.case),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/fordjupad", ids.case),
+            Some(json!({"note": "Behöver samordning"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/fordjupad/decision", ids.case),
+            Some(json!({"decision": "ingen", "decided_on": "2026-01-01", "reason": "test"})),
+        ),
         (Method::GET, format!("/api/cases/{}/plans", ids.case), None),
         (
             Method::POST,

@@ -15,6 +15,7 @@ mod contract;
 mod cross_organisation;
 mod document_rules;
 mod event_rules;
+mod fordjupad;
 mod handover;
 mod idempotency;
 mod individuals;

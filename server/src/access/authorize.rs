@@ -341,3 +341,14 @@ pub async fn plan_needs_new_responsible(
         None => Vec::new(),
     })
 }
+
+/// Loads the case's facts for its fördjupad samverkan and applies the rule.
+pub async fn authorize_fordjupad(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: AuditAction,
+) -> Result<policy::FordjupadAccess, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    policy::fordjupad_access(actor, case_id, facts, action, Timestamp::now())
+}

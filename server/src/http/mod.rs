@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod consents;
+pub mod fordjupad;
 pub mod health;
 pub mod idempotency;
 pub mod individuals;
@@ -72,6 +73,7 @@ use crate::error::{AppError, Problem};
         (name = "meetings", description = "Möten och kallelser"),
         (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
         (name = "plans", description = "Samverkansplaner och våra åtaganden"),
+        (name = "fordjupad", description = "Fördjupad samverkan: lyfta ärenden och rehabansvarigs beslut"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "stream", description = "Händelseström (WebSocket)"),
         (name = "health", description = "Drift"),
@@ -114,6 +116,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(meetings::router())
         .merge(sip_calls::router())
         .merge(plans::router())
+        .merge(fordjupad::router())
         .merge(audit::router())
         .merge(stream::router());
     idempotency::document(api.get_openapi_mut());

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod consents;
 mod durable;
 pub mod events;
+pub mod fordjupad;
 pub mod idempotency;
 pub mod individuals;
 pub mod inquiries;

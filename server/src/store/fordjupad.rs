@@ -1,0 +1,198 @@
+//! Fördjupad samverkan: a case brought to the rehabansvarig and every decision on it, with
+//! who and why. Reads and writes take the policy's capability; the caller audits.
+
+use chrono::NaiveDate;
+
+use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use crate::access::policy::FordjupadAccess;
+use crate::domain::fordjupad::{CaseManagerCriterion, Decision, IntakeDecision};
+use crate::domain::{CaseId, OrganisationId, UserId};
+
+/// A brought case as it stands now.
+#[derive(Clone, Debug)]
+pub struct FordjupadCase {
+    pub case_id: CaseId,
+    pub owner: OrganisationId,
+    pub social_worker: UserId,
+    pub brought_on: NaiveDate,
+    pub note: String,
+    pub decision: Option<IntakeDecision>,
+    pub decided_on: Option<NaiveDate>,
+    pub case_manager_until: Option<NaiveDate>,
+    pub last_activity_on: NaiveDate,
+}
+
+/// One decision, as recorded.
+#[derive(Clone, Debug)]
+pub struct RecordedDecision {
+    pub decision: Decision,
+    pub decided_by: UserId,
+}
+
+fn other(what: &str) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("stored {what} is not valid"))
+}
+
+fn date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    text.map(|d| d.parse().map_err(|_| other("date")))
+        .transpose()
+}
+
+fn required_date(text: String) -> StoreResult<NaiveDate> {
+    text.parse().map_err(|_| other("date"))
+}
+
+/// Brings the case (the access's) to the rehabansvarig. False when it was brought before.
+pub async fn bring(
+    tx: &mut Tx,
+    access: &FordjupadAccess,
+    social_worker: UserId,
+    brought_on: NaiveDate,
+    note: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let case = access.case_id().to_string();
+    let mut exists = Sql::new("SELECT case_id FROM fordjupad_cases WHERE case_id = ");
+    exists.bind(case.as_str());
+    if exists.fetch_optional(tx).await?.is_some() {
+        return Ok(false);
+    }
+    let mut sql = Sql::new(
+        "INSERT INTO fordjupad_cases (case_id, owner_organisation_id, social_worker_user_id, \
+         brought_on, note, last_activity_on, created_at, updated_at) VALUES (",
+    );
+    sql.bind(case.as_str())
+        .push(", ")
+        .bind(access.owner().to_string())
+        .push(", ")
+        .bind(social_worker.to_string())
+        .push(", ")
+        .bind(brought_on.to_string())
+        .push(", ")
+        .bind(note)
+        .push(", ");
+    sql.bind(brought_on.to_string())
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(now)
+        .push(")");
+    sql.execute(tx).await?;
+    Ok(true)
+}
+
+/// The brought case, if it was brought.
+pub async fn get(tx: &mut Tx, access: &FordjupadAccess) -> StoreResult<Option<FordjupadCase>> {
+    let mut sql = Sql::new(
+        "SELECT case_id, owner_organisation_id, social_worker_user_id, brought_on, note, \
+         decision, decided_on, case_manager_until, last_activity_on \
+         FROM fordjupad_cases WHERE case_id = ",
+    );
+    sql.bind(access.case_id().to_string());
+    let Some(row) = sql.fetch_optional(tx).await? else {
+        return Ok(None);
+    };
+    Ok(Some(FordjupadCase {
+        case_id: row.id("case_id")?,
+        owner: row.id("owner_organisation_id")?,
+        social_worker: row.id("social_worker_user_id")?,
+        brought_on: required_date(row.text("brought_on")?)?,
+        note: row.text("note")?,
+        decision: row
+            .opt_text("decision")?
+            .map(|d| decode_code(&d, IntakeDecision::from_code))
+            .transpose()?,
+        decided_on: date(row.opt_text("decided_on")?)?,
+        case_manager_until: date(row.opt_text("case_manager_until")?)?,
+        last_activity_on: required_date(row.text("last_activity_on")?)?,
+    }))
+}
+
+/// Records a decision and makes it the case's current one; the decision day is activity.
+pub async fn decide(
+    tx: &mut Tx,
+    access: &FordjupadAccess,
+    decided_by: UserId,
+    decision: &Decision,
+    now: i64,
+) -> StoreResult<()> {
+    let case = access.case_id().to_string();
+    let criteria: Vec<&str> = decision.criteria.iter().map(|c| c.code()).collect();
+    let criteria = serde_json::to_string(&criteria).map_err(|e| StoreError::Other(e.into()))?;
+    let until = decision.case_manager_until.map(|d| d.to_string());
+    let mut sql = Sql::new(
+        "INSERT INTO fordjupad_decisions (id, case_id, decision, decided_on, reason, criteria, \
+         case_manager_until, decided_by_user_id, recorded_at) VALUES (",
+    );
+    sql.bind(uuid::Uuid::new_v4().to_string())
+        .push(", ")
+        .bind(case.as_str())
+        .push(", ")
+        .bind(decision.decision.code())
+        .push(", ")
+        .bind(decision.decided_on.to_string())
+        .push(", ");
+    sql.bind(decision.reason.as_str())
+        .push(", ")
+        .bind(criteria)
+        .push(", ")
+        .bind(until.clone())
+        .push(", ")
+        .bind(decided_by.to_string())
+        .push(", ")
+        .bind(now)
+        .push(")");
+    sql.execute(tx).await?;
+    let mut update = Sql::new("UPDATE fordjupad_cases SET decision = ");
+    update
+        .bind(decision.decision.code())
+        .push(", decided_on = ")
+        .bind(decision.decided_on.to_string())
+        .push(", case_manager_until = ")
+        .bind(until)
+        .push(", last_activity_on = CASE WHEN last_activity_on < ")
+        .bind(decision.decided_on.to_string())
+        .push(" THEN ")
+        .bind(decision.decided_on.to_string())
+        .push(" ELSE last_activity_on END, updated_at = ")
+        .bind(now)
+        .push(" WHERE case_id = ")
+        .bind(case.as_str());
+    update.execute(tx).await?;
+    Ok(())
+}
+
+/// Every decision on the case, oldest first.
+pub async fn decisions(
+    tx: &mut Tx,
+    access: &FordjupadAccess,
+) -> StoreResult<Vec<RecordedDecision>> {
+    let mut sql = Sql::new(
+        "SELECT decision, decided_on, reason, criteria, case_manager_until, decided_by_user_id \
+         FROM fordjupad_decisions WHERE case_id = ",
+    );
+    sql.bind(access.case_id().to_string())
+        .push(" ORDER BY recorded_at, id");
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|row| {
+            let codes: Vec<String> =
+                serde_json::from_str(&row.text("criteria")?).map_err(|_| other("criteria"))?;
+            let criteria = codes
+                .iter()
+                .map(|c| decode_code(c, CaseManagerCriterion::from_code))
+                .collect::<StoreResult<_>>()?;
+            Ok(RecordedDecision {
+                decision: Decision {
+                    decision: decode_code(&row.text("decision")?, IntakeDecision::from_code)?,
+                    decided_on: required_date(row.text("decided_on")?)?,
+                    reason: row.text("reason")?,
+                    criteria,
+                    case_manager_until: date(row.opt_text("case_manager_until")?)?,
+                },
+                decided_by: row.id("decided_by_user_id")?,
+            })
+        })
+        .collect()
+}
