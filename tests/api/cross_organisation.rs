@@ -103,6 +103,16 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("/api/cases/{}/fordjupad/decision", ids.case),
             Some(json!({"decision": "ingen", "decided_on": "2026-01-01", "reason": "test"})),
         ),
+        (
+            Method::GET,
+            format!("/api/cases/{}/fordjupad/phases", ids.case),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/fordjupad/phases", ids.case),
+            Some(json!({"phase": 1, "assessed_on": "2026-01-01", "reason": "test"})),
+        ),
         (Method::GET, format!("/api/cases/{}/plans", ids.case), None),
         (
             Method::POST,

@@ -17,7 +17,7 @@ use super::{ApiPath, ValidJson};
 use crate::access::policy::{FordjupadAccess, FordjupadStep};
 use crate::access::{authorize, Actor, CurrentUser};
 use crate::app::AppState;
-use crate::domain::fordjupad::decision_problems;
+use crate::domain::fordjupad::{decision_problems, PhaseScale};
 use crate::domain::{AuditAction, CaseId, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::fordjupad;
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(bring_case, get_fordjupad))
         .routes(routes!(decide))
+        .routes(routes!(assess_phase, list_phases))
 }
 
 /// The case's fördjupad samverkan as the actor sees it, audited under `action`.
@@ -149,4 +150,81 @@ async fn decide(
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
+}
+
+/// Assesses the case's phase on the configured scale (the owner's social worker,
+/// rehabansvarig or biträdande enhetschef); a phase may go backwards. Returns the timeline.
+#[utoipa::path(post, path = "/api/cases/{id}/fordjupad/phases", tag = "fordjupad",
+    extensions(("x-field-rules" = json!(dto::PHASE_RULES))),
+    params(("id" = CaseId, Path)), request_body = PhaseBody,
+    responses(
+        (status = 201, body = Vec<PhaseResponse>),
+        crate::http::problem::OwnerWithRole,
+        crate::http::CommonErrors,
+    ))]
+async fn assess_phase(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(case_id): ApiPath<CaseId>,
+    ValidJson(body): ValidJson<PhaseBody>,
+) -> AppResult<(StatusCode, Json<Vec<PhaseResponse>>)> {
+    let action = AuditAction::FordjupadPhase;
+    let mut tx = state.store.begin().await?;
+    let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
+    access.require(&actor, FordjupadStep::AssessPhase, action)?;
+    fordjupad::get(&mut tx, &access)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let scale = PhaseScale::default();
+    let mut errors = Vec::new();
+    if scale.phase(body.phase).is_none() {
+        errors.push(FieldError::new(
+            "phase",
+            "out_of_scale",
+            format!("fas 0–{}", scale.max()),
+        ));
+    }
+    if body.assessed_on > Utc::now().date_naive() {
+        errors.push(FieldError::new(
+            "assessed_on",
+            "in_the_future",
+            "datumet kan inte ligga i framtiden",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let recorded = fordjupad::RecordedPhase {
+        scale,
+        phase: body.phase,
+        assessed_on: body.assessed_on,
+        reason: body.reason.trim().to_owned(),
+        assessed_by: actor.user_id,
+    };
+    fordjupad::assess_phase(&mut tx, &access, &recorded, Timestamp::now().micros()).await?;
+    let all = fordjupad::phases(&mut tx, &access).await?;
+    tx.audit(access.audit(&actor, action));
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(timeline(all))))
+}
+
+/// The case's phase timeline, oldest first (as the case's fördjupad samverkan is seen).
+#[utoipa::path(get, path = "/api/cases/{id}/fordjupad/phases", tag = "fordjupad",
+    params(("id" = CaseId, Path)),
+    responses((status = 200, body = Vec<PhaseResponse>), crate::http::CommonErrors))]
+async fn list_phases(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(case_id): ApiPath<CaseId>,
+) -> AppResult<Json<Vec<PhaseResponse>>> {
+    let action = AuditAction::FordjupadRead;
+    let mut tx = state.store.begin().await?;
+    let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
+    fordjupad::get(&mut tx, &access)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let all = fordjupad::phases(&mut tx, &access).await?;
+    tx.audit(access.audit(&actor, action));
+    tx.commit().await?;
+    Ok(Json(timeline(all)))
 }

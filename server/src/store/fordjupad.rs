@@ -196,3 +196,85 @@ pub async fn decisions(
         })
         .collect()
 }
+
+/// One phase assessment, as recorded.
+#[derive(Clone, Debug)]
+pub struct RecordedPhase {
+    pub scale: crate::domain::fordjupad::PhaseScale,
+    pub phase: u8,
+    pub assessed_on: NaiveDate,
+    pub reason: String,
+    pub assessed_by: UserId,
+}
+
+/// Records a phase assessment (of a brought case); the latest assessed is the case's phase,
+/// the day is activity.
+pub async fn assess_phase(
+    tx: &mut Tx,
+    access: &FordjupadAccess,
+    phase: &RecordedPhase,
+    now: i64,
+) -> StoreResult<()> {
+    let case = access.case_id().to_string();
+    let day = phase.assessed_on.to_string();
+    let mut sql = Sql::new(
+        "INSERT INTO fordjupad_phases (id, case_id, scale, phase, assessed_on, reason, \
+         assessed_by_user_id, recorded_at) VALUES (",
+    );
+    sql.bind(uuid::Uuid::new_v4().to_string())
+        .push(", ")
+        .bind(case.as_str())
+        .push(", ")
+        .bind(phase.scale.code())
+        .push(", ")
+        .bind(i64::from(phase.phase))
+        .push(", ")
+        .bind(day.as_str())
+        .push(", ");
+    sql.bind(phase.reason.as_str())
+        .push(", ")
+        .bind(phase.assessed_by.to_string())
+        .push(", ")
+        .bind(now)
+        .push(")");
+    sql.execute(tx).await?;
+    let mut update = Sql::new("UPDATE fordjupad_cases SET phase = (SELECT p.phase FROM fordjupad_phases p WHERE p.case_id = ");
+    update
+        .bind(case.as_str())
+        .push(" ORDER BY p.assessed_on DESC, p.recorded_at DESC LIMIT 1), last_activity_on = CASE WHEN last_activity_on < ")
+        .bind(day.as_str())
+        .push(" THEN ")
+        .bind(day.as_str())
+        .push(" ELSE last_activity_on END, updated_at = ")
+        .bind(now)
+        .push(" WHERE case_id = ")
+        .bind(case.as_str());
+    update.execute(tx).await?;
+    Ok(())
+}
+
+/// The case's phase timeline, oldest first.
+pub async fn phases(tx: &mut Tx, access: &FordjupadAccess) -> StoreResult<Vec<RecordedPhase>> {
+    let mut sql = Sql::new(
+        "SELECT scale, phase, assessed_on, reason, assessed_by_user_id FROM fordjupad_phases \
+         WHERE case_id = ",
+    );
+    sql.bind(access.case_id().to_string())
+        .push(" ORDER BY assessed_on, recorded_at");
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(RecordedPhase {
+                scale: decode_code(
+                    &row.text("scale")?,
+                    crate::domain::fordjupad::PhaseScale::from_code,
+                )?,
+                phase: u8::try_from(row.int("phase")?).map_err(|_| other("phase"))?,
+                assessed_on: required_date(row.text("assessed_on")?)?,
+                reason: row.text("reason")?,
+                assessed_by: row.id("assessed_by_user_id")?,
+            })
+        })
+        .collect()
+}

@@ -8,11 +8,13 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::on_both_stores;
 
-fn today(offset: i64) -> String {
+mod phases;
+
+pub(super) fn today(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
 }
 
-fn codes(reply: &Reply) -> Vec<(String, String)> {
+pub(super) fn codes(reply: &Reply) -> Vec<(String, String)> {
     reply.body["errors"]
         .as_array()
         .map(|errors| {

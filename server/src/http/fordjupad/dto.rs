@@ -153,3 +153,58 @@ impl FordjupadResponse {
         }
     }
 }
+
+/// A phase assessment, on the hub's configured scale (Järva 0–4 by default).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseBody {
+    #[schema(minimum = 0, maximum = 5)]
+    pub phase: u8,
+    pub assessed_on: NaiveDate,
+    #[validate(nested)]
+    pub reason: TextLine<500>,
+}
+
+/// What a phase assessment needs beyond its schema.
+pub const PHASE_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "phase",
+        "out_of_scale",
+        "0–4 on the Järva scale, 0–5 on Rinkeby-Kista's",
+    ),
+    FieldRule::new("assessed_on", "in_the_future", "today or earlier"),
+];
+
+/// One assessment in the case's phase timeline, with how it moved the phase.
+#[derive(Serialize, ToSchema)]
+pub struct PhaseResponse {
+    pub scale: crate::domain::fordjupad::PhaseScale,
+    pub phase: u8,
+    pub label: &'static str,
+    pub assessed_on: NaiveDate,
+    pub reason: String,
+    pub assessed_by: UserId,
+    pub direction: crate::domain::fordjupad::phase::PhaseDirection,
+}
+
+/// The timeline, oldest first, each with its direction from the one before.
+pub fn timeline(recorded: Vec<crate::store::fordjupad::RecordedPhase>) -> Vec<PhaseResponse> {
+    let mut previous = None;
+    recorded
+        .into_iter()
+        .filter_map(|r| {
+            let phase = r.scale.phase(r.phase)?;
+            let direction = crate::domain::fordjupad::phase::direction(previous, phase);
+            previous = Some(phase);
+            Some(PhaseResponse {
+                scale: r.scale,
+                phase: r.phase,
+                label: r.scale.label(phase),
+                assessed_on: r.assessed_on,
+                reason: r.reason,
+                assessed_by: r.assessed_by,
+                direction,
+            })
+        })
+        .collect()
+}
