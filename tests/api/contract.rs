@@ -203,6 +203,8 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/cases/{id}/fordjupad/decision", "post"),
         ("/api/cases/{id}/fordjupad/phases", "get"),
         ("/api/cases/{id}/fordjupad/phases", "post"),
+        ("/api/cases/{id}/fordjupad/codings", "get"),
+        ("/api/cases/{id}/fordjupad/codings", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = 0;

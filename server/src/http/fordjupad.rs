@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bring_case, get_fordjupad))
         .routes(routes!(decide))
         .routes(routes!(assess_phase, list_phases))
+        .routes(routes!(code_case, list_codings))
 }
 
 /// The case's fördjupad samverkan as the actor sees it, audited under `action`.
@@ -227,4 +228,65 @@ async fn list_phases(
     tx.audit(access.audit(&actor, action));
     tx.commit().await?;
     Ok(Json(timeline(all)))
+}
+
+/// Codes the case for the target group (the owner's rehabansvarig or biträdande
+/// enhetschef); each coding is kept. Returns the history, oldest first.
+#[utoipa::path(post, path = "/api/cases/{id}/fordjupad/codings", tag = "fordjupad",
+    params(("id" = CaseId, Path)), request_body = CodingBody,
+    responses(
+        (status = 201, body = Vec<CodingResponse>),
+        crate::http::problem::OwnerWithRole,
+        crate::http::CommonErrors,
+    ))]
+async fn code_case(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(case_id): ApiPath<CaseId>,
+    ValidJson(body): ValidJson<CodingBody>,
+) -> AppResult<(StatusCode, Json<Vec<CodingResponse>>)> {
+    let action = AuditAction::FordjupadCode;
+    let mut tx = state.store.begin().await?;
+    let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
+    access.require(&actor, FordjupadStep::Code, action)?;
+    fordjupad::get(&mut tx, &access)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let recorded = fordjupad::RecordedCoding {
+        coding: crate::domain::fordjupad::Coding {
+            codes: body.codes,
+            months_on_assistance: body.months_on_assistance,
+        },
+        coded_by: actor.user_id,
+        recorded_at: Timestamp::now().micros(),
+    };
+    fordjupad::code(&mut tx, &access, &recorded).await?;
+    let all = fordjupad::codings(&mut tx, &access).await?;
+    tx.audit(access.audit(&actor, action));
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(all.into_iter().map(Into::into).collect()),
+    ))
+}
+
+/// The case's target-group codings, oldest first; the last is the current one.
+#[utoipa::path(get, path = "/api/cases/{id}/fordjupad/codings", tag = "fordjupad",
+    params(("id" = CaseId, Path)),
+    responses((status = 200, body = Vec<CodingResponse>), crate::http::CommonErrors))]
+async fn list_codings(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiPath(case_id): ApiPath<CaseId>,
+) -> AppResult<Json<Vec<CodingResponse>>> {
+    let action = AuditAction::FordjupadRead;
+    let mut tx = state.store.begin().await?;
+    let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
+    fordjupad::get(&mut tx, &access)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let all = fordjupad::codings(&mut tx, &access).await?;
+    tx.audit(access.audit(&actor, action));
+    tx.commit().await?;
+    Ok(Json(all.into_iter().map(Into::into).collect()))
 }

@@ -278,3 +278,74 @@ pub async fn phases(tx: &mut Tx, access: &FordjupadAccess) -> StoreResult<Vec<Re
         })
         .collect()
 }
+
+/// One target-group coding, as recorded.
+#[derive(Clone, Debug)]
+pub struct RecordedCoding {
+    pub coding: crate::domain::fordjupad::Coding,
+    pub coded_by: UserId,
+    pub recorded_at: i64,
+}
+
+/// Records a new coding of the case (the latest is the caseload's); the day is activity.
+pub async fn code(
+    tx: &mut Tx,
+    access: &FordjupadAccess,
+    coding: &RecordedCoding,
+) -> StoreResult<()> {
+    let case = access.case_id().to_string();
+    let codes: Vec<&str> = coding.coding.codes.iter().map(|c| c.code()).collect();
+    let codes = serde_json::to_string(&codes).map_err(|e| StoreError::Other(e.into()))?;
+    let mut sql = Sql::new(
+        "INSERT INTO fordjupad_codings (id, case_id, codes, months_on_assistance, \
+         coded_by_user_id, recorded_at) VALUES (",
+    );
+    sql.bind(uuid::Uuid::new_v4().to_string())
+        .push(", ")
+        .bind(case.as_str())
+        .push(", ")
+        .bind(codes)
+        .push(", ")
+        .bind(coding.coding.months_on_assistance.map(i64::from))
+        .push(", ")
+        .bind(coding.coded_by.to_string())
+        .push(", ")
+        .bind(coding.recorded_at)
+        .push(")");
+    sql.execute(tx).await?;
+    Ok(())
+}
+
+/// Every coding of the case, oldest first.
+pub async fn codings(tx: &mut Tx, access: &FordjupadAccess) -> StoreResult<Vec<RecordedCoding>> {
+    let mut sql = Sql::new(
+        "SELECT codes, months_on_assistance, coded_by_user_id, recorded_at FROM \
+         fordjupad_codings WHERE case_id = ",
+    );
+    sql.bind(access.case_id().to_string())
+        .push(" ORDER BY recorded_at, id");
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|row| {
+            let stored: Vec<String> =
+                serde_json::from_str(&row.text("codes")?).map_err(|_| other("codes"))?;
+            let codes = stored
+                .iter()
+                .map(|c| decode_code(c, crate::domain::fordjupad::TargetGroupCode::from_code))
+                .collect::<StoreResult<_>>()?;
+            let months = row
+                .opt_int("months_on_assistance")?
+                .map(|m| u16::try_from(m).map_err(|_| other("months")))
+                .transpose()?;
+            Ok(RecordedCoding {
+                coding: crate::domain::fordjupad::Coding {
+                    codes,
+                    months_on_assistance: months,
+                },
+                coded_by: row.id("coded_by_user_id")?,
+                recorded_at: row.int("recorded_at")?,
+            })
+        })
+        .collect()
+}

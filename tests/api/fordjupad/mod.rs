@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::on_both_stores;
 
+mod codings;
 mod phases;
 
 pub(super) fn today(offset: i64) -> String {

@@ -208,3 +208,43 @@ pub fn timeline(recorded: Vec<crate::store::fordjupad::RecordedPhase>) -> Vec<Ph
         })
         .collect()
 }
+
+/// A new target-group coding of the case (replaces the current one; the old stays in the
+/// history).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodingBody {
+    #[serde(default)]
+    #[schema(max_items = 2)]
+    pub codes: BTreeSet<crate::domain::fordjupad::TargetGroupCode>,
+    #[validate(range(max = 600, message = "högst 600 månader"))]
+    #[schema(maximum = 600)]
+    pub months_on_assistance: Option<u16>,
+}
+
+/// One coding in the case's history.
+#[derive(Serialize, ToSchema)]
+pub struct CodingResponse {
+    pub codes: Vec<crate::domain::fordjupad::TargetGroupCode>,
+    pub months_on_assistance: Option<u16>,
+    /// Sick leave without SGI or social-medical obstacles.
+    pub in_target_group: bool,
+    /// 12 months or more on assistance.
+    pub long_term_assistance: bool,
+    pub coded_by: UserId,
+    #[schema(value_type = String, format = DateTime)]
+    pub coded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<crate::store::fordjupad::RecordedCoding> for CodingResponse {
+    fn from(r: crate::store::fordjupad::RecordedCoding) -> Self {
+        CodingResponse {
+            in_target_group: r.coding.in_target_group(),
+            long_term_assistance: r.coding.long_term_assistance(),
+            codes: r.coding.codes.into_iter().collect(),
+            months_on_assistance: r.coding.months_on_assistance,
+            coded_by: r.coded_by,
+            coded_at: crate::http::rfc3339(crate::domain::Timestamp::from_micros(r.recorded_at)),
+        }
+    }
+}
