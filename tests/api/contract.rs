@@ -210,6 +210,13 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
         ("/api/finsam/referrals/{id}/complete", "post"),
         ("/api/finsam/referrals/{id}/accept", "post"),
         ("/api/finsam/referrals/{id}/decline", "post"),
+        ("/api/cases/{id}/fordjupad", "get"),
+        ("/api/cases/{id}/fordjupad", "post"),
+        ("/api/cases/{id}/fordjupad/decision", "post"),
+        ("/api/cases/{id}/fordjupad/phases", "get"),
+        ("/api/cases/{id}/fordjupad/phases", "post"),
+        ("/api/cases/{id}/fordjupad/codings", "get"),
+        ("/api/cases/{id}/fordjupad/codings", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = 0;

@@ -135,6 +135,31 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             referral("/decline"),
             Some(json!({"reason": "other", "text": "Nej."})),
         ),
+        (
+            Method::GET,
+            format!("/api/cases/{}/fordjupad", ids.case),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/fordjupad", ids.case),
+            Some(json!({"note": "Behöver samordning"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/fordjupad/decision", ids.case),
+            Some(json!({"decision": "ingen", "decided_on": "2026-01-01", "reason": "test"})),
+        ),
+        (
+            Method::GET,
+            format!("/api/cases/{}/fordjupad/phases", ids.case),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/cases/{}/fordjupad/phases", ids.case),
+            Some(json!({"phase": 1, "assessed_on": "2026-01-01", "reason": "test"})),
+        ),
         (Method::GET, format!("/api/cases/{}/plans", ids.case), None),
         (
             Method::POST,

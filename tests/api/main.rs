@@ -16,6 +16,7 @@ mod cross_organisation;
 mod document_rules;
 mod event_rules;
 mod finsam;
+mod fordjupad;
 mod handover;
 mod idempotency;
 mod individuals;

@@ -400,3 +400,14 @@ pub async fn authorize_finsam_referral_write(
     let facts = store::cases::facts(tx, case_id).await?;
     policy::referral_write(actor, case_id, facts, action, Timestamp::now())
 }
+
+/// Loads the case's facts for its fördjupad samverkan and applies the rule.
+pub async fn authorize_fordjupad(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: CaseId,
+    action: AuditAction,
+) -> Result<policy::FordjupadAccess, AppError> {
+    let facts = store::cases::facts(tx, case_id).await?;
+    policy::fordjupad_access(actor, case_id, facts, action, Timestamp::now())
+}

@@ -95,6 +95,21 @@ code_enum! {
         FinsamReferralComplete = "finsam_referral.complete",
         FinsamReferralAccept = "finsam_referral.accept",
         FinsamReferralDecline = "finsam_referral.decline",
+        /// A social worker brings a case to the rehabansvarig.
+        FordjupadBring = "fordjupad.bring",
+        FordjupadRead = "fordjupad.read",
+        /// The rehabansvarig's decision on a brought case.
+        FordjupadDecide = "fordjupad.decide",
+        /// The target-group coding changed.
+        FordjupadCode = "fordjupad.code",
+        /// A phase assessed.
+        FordjupadPhase = "fordjupad.phase",
+        /// The rehabansvarig's caseload listed.
+        FordjupadCaseload = "fordjupad.caseload",
+        /// The escalated follow-ups listed.
+        FordjupadEscalationList = "fordjupad.escalation_list",
+        /// An escalated follow-up taken over and cleared.
+        FordjupadEscalationClear = "fordjupad.escalation_clear",
         AuditSearch = "audit.search",
         /// Figures (group statistics) read; the row names no individual or case.
         StatisticsRead = "statistics.read",

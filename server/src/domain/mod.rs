@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod event;
 pub mod finsam;
+pub mod fordjupad;
 mod ids;
 pub mod inquiry;
 pub(crate) mod kinds;

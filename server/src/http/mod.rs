@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod consents;
 pub mod finsam;
+pub mod fordjupad;
 pub mod health;
 pub mod idempotency;
 pub mod individuals;
@@ -77,6 +78,7 @@ use crate::error::{AppError, Problem};
         (name = "sip", description = "Kallelser till SIP (samordnad individuell plan)"),
         (name = "finsam", description = "Anmälningar till Finsamteam"),
         (name = "plans", description = "Samverkansplaner och våra åtaganden"),
+        (name = "fordjupad", description = "Fördjupad samverkan: lyfta ärenden och rehabansvarigs beslut"),
         (name = "audit", description = "Åtkomstlogg och loggutdrag"),
         (name = "statistics", description = "Statistik utan personuppgifter"),
         (name = "stream", description = "Händelseström (WebSocket)"),
@@ -121,6 +123,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(sip_calls::router())
         .merge(finsam::router())
         .merge(plans::router())
+        .merge(fordjupad::router())
         .merge(audit::router())
         .merge(statistics::router())
         .merge(stream::router());

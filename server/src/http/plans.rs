@@ -258,7 +258,7 @@ async fn save_draft(
     let mut tx = state.store.begin().await?;
     let access = authorize_step(&mut tx, &actor, id, PlanStep::Edit, action).await?;
     let mut content = body.into_content()?;
-    check_content(&mut tx, &content).await?;
+    check_content(&mut tx, access.kind(), &content).await?;
     settle_statuses(&mut tx, &access, &mut content).await?;
     let now = Timestamp::now();
     authorize::check_plan_consent(

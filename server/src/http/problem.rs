@@ -81,5 +81,6 @@ problems! {
     MeetingCancelled = (409, "Mötet är inställt (meeting_cancelled)"),
     ConsentMissingOrCancelled = (409, "Samtycke saknas (consent_missing) eller mötet är inställt (meeting_cancelled)"),
     AlreadyCancelled = (409, "Redan inställt (meeting_cancelled)"),
+    AlreadyBrought = (409, "Ärendet är redan lyft till rehabansvarig (already_brought)"),
     CalledConsentMissing = (409, "Samtycke för SIP saknas för en kallad organisation (consent_missing)"),
 }

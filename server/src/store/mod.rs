@@ -8,6 +8,7 @@ pub mod consents;
 mod durable;
 pub mod events;
 pub mod finsam;
+pub mod fordjupad;
 pub mod idempotency;
 pub mod individuals;
 pub mod inquiries;

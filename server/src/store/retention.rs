@@ -49,6 +49,7 @@ pub async fn purge(
         // A SIP call names its meeting, so it goes first, with the meetings' period.
         sip_calls(cutoff(settings.meetings_days)),
         plans(cutoff(settings.plans_days)),
+        fordjupad(cutoff(settings.plans_days)),
         meetings(cutoff(settings.meetings_days)),
         consents(cutoff(settings.consents_days), now.micros()),
         notifications(cutoff(settings.notifications_days)),
@@ -164,6 +165,32 @@ fn plans(cutoff: i64) -> Class {
             ("plan_actions", "plan_id"),
         ],
     )
+}
+
+/// A case's fördjupad samverkan with its decisions, codings, phases and follow-ups, with the
+/// plans' period (the progressionsplan's context).
+fn fordjupad(cutoff: i64) -> Class {
+    let mut count = Sql::new("SELECT COUNT(*) AS n FROM fordjupad_cases WHERE case_id IN ");
+    push_expired_cases(&mut count, cutoff);
+    let deletes = [
+        "fordjupad_follow_ups",
+        "fordjupad_phases",
+        "fordjupad_codings",
+        "fordjupad_decisions",
+        "fordjupad_cases",
+    ]
+    .iter()
+    .map(|table| {
+        let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE case_id IN "));
+        push_expired_cases(&mut sql, cutoff);
+        sql
+    })
+    .collect();
+    Class {
+        name: "fordjupad",
+        count,
+        deletes,
+    }
 }
 
 fn meetings(cutoff: i64) -> Class {

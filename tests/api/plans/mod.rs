@@ -9,6 +9,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 
 mod actions;
+mod categories;
 mod consent_gate;
 mod follow_up;
 mod reminders;

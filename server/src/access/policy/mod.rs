@@ -206,6 +206,11 @@ pub use meetings::*;
 mod plans;
 pub use plans::*;
 
+/// Fördjupad samverkan: the owner's social worker brings, its rehabansvarig and biträdande
+/// enhetschef decide; partner clinics read under consent for `fordjupad_samverkan`.
+mod fordjupad;
+pub use fordjupad::*;
+
 /// Legal hold: the owning organisation's leads and administrators keep a case from purging.
 mod retention;
 pub use retention::*;

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ActionStatus, PlanKind};
+use crate::domain::fordjupad::ActionCategory;
 use crate::domain::kinds::code_enum;
 use crate::domain::{OrganisationId, PlanActionId, PlanGoalId, UserId};
 
@@ -61,6 +62,9 @@ pub struct Action {
     pub status: ActionStatus,
     pub status_on: Option<NaiveDate>,
     pub note: Option<String>,
+    /// The progressionsplan's category 1–5 (WORKFLOWS.md §4); no other kind has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<ActionCategory>,
 }
 
 /// What a version of a plan says.
@@ -152,6 +156,22 @@ impl AdoptionProblem {
             AdoptionProblem::NoParticipant => "ange vilka som deltog",
         }
     }
+}
+
+/// The positions of the actions that carry a category the kind has none of: only a
+/// progressionsplan's actions are categorised (field `actions[n].category`, code
+/// `category_not_for_kind`).
+pub fn misplaced_categories(kind: PlanKind, content: &PlanContent) -> Vec<usize> {
+    if kind.has_action_categories() {
+        return vec![];
+    }
+    content
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.category.is_some())
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// Who took part in adopting a version, and how the individual did.
@@ -255,6 +275,7 @@ pub(super) mod tests {
                 status: ActionStatus::Planned,
                 status_on: None,
                 note: None,
+                category: None,
             }],
             overall: Some(Responsible {
                 organisation: owner,
@@ -353,6 +374,20 @@ pub(super) mod tests {
                 AdoptionProblem::ActionGoalMissing(action),
             ]
         );
+    }
+
+    #[test]
+    fn only_a_progressionsplan_categorises_its_actions() {
+        let (owner, other) = (OrganisationId::new(), OrganisationId::new());
+        let mut plan = adoptable(owner, other);
+        plan.actions[0].category = Some(ActionCategory::Fortroendelakare);
+        assert_eq!(
+            misplaced_categories(PlanKind::Progressionsplan, &plan),
+            Vec::<usize>::new()
+        );
+        assert_eq!(misplaced_categories(PlanKind::Sip, &plan), vec![0]);
+        plan.actions[0].category = None;
+        assert!(misplaced_categories(PlanKind::Sip, &plan).is_empty());
     }
 
     #[test]

@@ -112,6 +112,7 @@ fn action_fields(b: &Action, a: &Action) -> Vec<&'static str> {
         ("responsible", b.responsible != a.responsible),
         ("due_on", b.due_on != a.due_on),
         ("goal", b.goal != a.goal),
+        ("category", b.category != a.category),
         (
             "status",
             b.status != a.status || b.status_on != a.status_on || b.note != a.note,

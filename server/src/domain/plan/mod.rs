@@ -64,6 +64,11 @@ impl PlanKind {
         }
     }
 
+    /// Only the progressionsplan's actions carry a category 1–5 (WORKFLOWS.md §4).
+    pub fn has_action_categories(self) -> bool {
+        self == PlanKind::Progressionsplan
+    }
+
     /// The Finsamteam makes its plan *with* the individual (Hst 7 rutor 5–8).
     pub fn requires_individual_present(self) -> bool {
         self == PlanKind::Finsam

@@ -4,8 +4,9 @@
 use crate::access::policy::{self, CaseFacts, PlanAccess};
 use crate::access::{authorize, Actor};
 use crate::domain::event::{Audience, Detail, NewEvent};
-use crate::domain::plan::PlanKind;
-use crate::domain::plan::{ActionStatus, AdoptionProblem, PlanContent, Responsible};
+use crate::domain::plan::{
+    misplaced_categories, ActionStatus, AdoptionProblem, PlanContent, PlanKind, Responsible,
+};
 use crate::domain::{AuditAction, CaseId, EventKind, SipCallId, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::plans::{self, actions};
@@ -49,9 +50,22 @@ async fn check_responsible(
 }
 
 /// Every organisation the draft names exists, and every named person is an active user of
-/// the organisation they are named for.
-pub(super) async fn check_content(tx: &mut Tx, content: &PlanContent) -> AppResult<()> {
-    let mut errors = Vec::new();
+/// the organisation they are named for; only a progressionsplan's actions carry a category.
+pub(super) async fn check_content(
+    tx: &mut Tx,
+    kind: PlanKind,
+    content: &PlanContent,
+) -> AppResult<()> {
+    let mut errors: Vec<FieldError> = misplaced_categories(kind, content)
+        .into_iter()
+        .map(|n| {
+            FieldError::new(
+                format!("actions[{n}].category"),
+                "category_not_for_kind",
+                "bara progressionsplanens insatser har kategori",
+            )
+        })
+        .collect();
     for (n, action) in content.actions.iter().enumerate() {
         let path = format!("actions[{n}].responsible");
         check_responsible(tx, &path, action.responsible, &mut errors).await?;

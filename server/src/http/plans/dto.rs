@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::domain::fordjupad::ActionCategory;
 use crate::domain::plan::{
     Action, ActionStatus, Goal, GoalLevel, Participation, PlanContent, PlanKind, PlanState,
     Responsible,
@@ -59,6 +60,9 @@ pub struct ActionBody {
     pub status_on: Option<NaiveDate>,
     #[validate(nested)]
     pub note: Option<TextLine<500>>,
+    /// A progressionsplan's action category 1–5; the follow-up responsibility follows from it
+    /// (1–2 biträdande enhetschef, 3–5 rehabansvarig). Other kinds send none.
+    pub category: Option<ActionCategory>,
 }
 
 /// The whole draft; what is left out is empty.
@@ -139,6 +143,11 @@ pub const DRAFT_RULES: &[FieldRule] = &[
         "actions[i].note",
         "required",
         "a note when the status is cancelled",
+    ),
+    FieldRule::new(
+        "actions[n].category",
+        "category_not_for_kind",
+        "only a progressionsplan's actions carry a category (1–5)",
     ),
 ];
 
@@ -239,6 +248,7 @@ impl DraftBody {
                     status,
                     status_on: a.status_on,
                     note: a.note.map(|n| n.trim().to_owned()),
+                    category: a.category,
                 }
             })
             .collect();

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 
 use super::super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::{PlanAccess, PlanFilter};
+use crate::domain::fordjupad::ActionCategory;
 use crate::domain::plan::{Action, ActionStatus, PlanContent, PlanKind, PlanState, Responsible};
 use crate::domain::{CaseId, PlanActionId, PlanId, Timestamp, UserId};
 
@@ -16,7 +17,7 @@ pub struct CurrentAction {
 }
 
 const COLUMNS: &str = "a.id, a.organisation_id, a.person_id, a.what, a.due_on, a.goal_id, \
-     a.status, a.status_on, a.note, a.taken_by_user_id";
+     a.status, a.status_on, a.note, a.taken_by_user_id, a.category";
 
 fn date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
     text.map(|d| {
@@ -40,6 +41,17 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<CurrentAction> {
             status: decode_code(&row.text("status")?, ActionStatus::from_code)?,
             status_on: date(row.opt_text("status_on")?)?,
             note: row.opt_text("note")?,
+            category: row
+                .opt_int("category")?
+                .map(|n| {
+                    u8::try_from(n)
+                        .ok()
+                        .and_then(ActionCategory::from_number)
+                        .ok_or_else(|| {
+                            StoreError::Other(anyhow::anyhow!("stored category is not 1–5"))
+                        })
+                })
+                .transpose()?,
         },
         taken_by: row.opt_id("taken_by_user_id")?,
     })
@@ -59,7 +71,8 @@ pub(super) async fn replace(
     for (position, action) in content.actions.iter().enumerate() {
         let mut sql = Sql::new(
             "INSERT INTO plan_actions (plan_id, id, position, organisation_id, person_id, what, \
-             due_on, goal_id, status, status_on, note, taken_by_user_id, updated_at) VALUES (",
+             due_on, goal_id, status, status_on, note, taken_by_user_id, updated_at, category) \
+             VALUES (",
         );
         let person = action.responsible.person.map(|p| p.to_string());
         sql.bind(id.as_str())
@@ -87,6 +100,8 @@ pub(super) async fn replace(
             .bind(person)
             .push(", ")
             .bind(now)
+            .push(", ")
+            .bind(action.category.map(|c| i64::from(c.number())))
             .push(")");
         sql.execute(tx).await?;
     }
