@@ -238,7 +238,7 @@ pub fn steps(from: ReferralState, by: Side) -> Vec<ReferralStep> {
 
 code_enum! {
     /// Why the team does not take a referral up.
-    DeclineReason {
+    ReferralDeclineReason {
         /// Not in the team's target group.
         NotTargetGroup = "not_target_group",
         /// Another route fits better; which one is named.
@@ -310,14 +310,14 @@ impl fmt::Display for DeclineProblem {
 
 /// Is the decline well-formed? `text` is already trimmed.
 pub fn check_decline(
-    reason: DeclineReason,
+    reason: ReferralDeclineReason,
     route: Option<OtherRoute>,
     text: &str,
 ) -> Vec<DeclineProblem> {
     let mut problems = Vec::new();
     match (reason, route) {
-        (DeclineReason::OtherRoute, None) => problems.push(DeclineProblem::RouteRequired),
-        (DeclineReason::OtherRoute, Some(_)) | (_, None) => {}
+        (ReferralDeclineReason::OtherRoute, None) => problems.push(DeclineProblem::RouteRequired),
+        (ReferralDeclineReason::OtherRoute, Some(_)) | (_, None) => {}
         (_, Some(_)) => problems.push(DeclineProblem::RouteNotAllowed),
     }
     if text.trim().is_empty() {

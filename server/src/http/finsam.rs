@@ -91,7 +91,7 @@ async fn create_referral(
         Err(err) => return Err(err.into()),
     }
     let id = FinsamReferralId::new();
-    let content = body.content.content();
+    let content = body.content();
     finsam::insert_draft(&mut tx, &write, id, actor.user_id, forbund, &content, now).await?;
     let response = respond(&mut tx, &actor, id, action).await?;
     tx.commit().await?;

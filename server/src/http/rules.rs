@@ -240,6 +240,35 @@ where
     }
 }
 
+/// A required whole number within `T`'s range, written `1` or `1.0` (as `whole_number`).
+pub fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    match whole_number(deserializer)? {
+        Some(n) => T::try_from(n)
+            .map_err(|_| serde::de::Error::custom(format!("invalid value: {n}, out of range"))),
+        None => Err(serde::de::Error::custom(
+            "invalid type: null, expected a whole number",
+        )),
+    }
+}
+
+/// An optional whole number within `T`'s range, written `1` or `1.0` (as `whole_number`).
+pub fn whole_within<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    whole_number(deserializer)?
+        .map(|n| {
+            T::try_from(n)
+                .map_err(|_| serde::de::Error::custom(format!("invalid value: {n}, out of range")))
+        })
+        .transpose()
+}
+
 /// A rule a field must meet that JSON Schema cannot state: it depends on another field, on
 /// the time of the request or on stored data. Listed in the operation's `x-field-rules`, with
 /// the field error `code` a request breaking it gets (422).

@@ -8,7 +8,7 @@ use crate::access::policy::{
     CaseFacts, ReferralAccess, ReferralFacts, ReferralFilter, ReferralWrite,
 };
 use crate::domain::event::{Audience, Detail, NewEvent};
-use crate::domain::finsam::{DeclineReason, InboxCount, OtherRoute, ReferralState};
+use crate::domain::finsam::{InboxCount, OtherRoute, ReferralDeclineReason, ReferralState};
 use crate::domain::{
     CaseId, ConsentId, EventKind, FinsamReferralId, IndividualId, OrganisationId, Purpose,
     Timestamp, UserId,
@@ -32,7 +32,7 @@ pub struct ReferralContent {
 /// The coordinator's decline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decline {
-    pub reason: DeclineReason,
+    pub reason: ReferralDeclineReason,
     pub other_route: Option<OtherRoute>,
     pub text: String,
 }
@@ -286,7 +286,7 @@ const FROM: &str = " FROM finsam_referrals r JOIN cases c ON c.id = r.case_id \
 fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Referral> {
     let decline = match row.opt_text("decline_reason")? {
         Some(code) => Some(Decline {
-            reason: decode_code(&code, DeclineReason::from_code)?,
+            reason: decode_code(&code, ReferralDeclineReason::from_code)?,
             other_route: row
                 .opt_text("other_route")?
                 .map(|c| decode_code(&c, OtherRoute::from_code))

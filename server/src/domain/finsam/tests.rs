@@ -158,10 +158,10 @@ fn the_forbund_never_sees_a_draft_and_counts_only_open_ones() {
 #[test]
 fn each_decline_reason_is_checked() {
     let text = "Passar bättre i SIP.";
-    for reason in DeclineReason::ALL {
+    for reason in ReferralDeclineReason::ALL {
         let without_route = check_decline(*reason, None, text);
         let with_route = check_decline(*reason, Some(OtherRoute::Sip), text);
-        if *reason == DeclineReason::OtherRoute {
+        if *reason == ReferralDeclineReason::OtherRoute {
             assert_eq!(without_route, vec![DeclineProblem::RouteRequired]);
             assert!(with_route.is_empty());
         } else {
@@ -183,7 +183,10 @@ fn each_decline_reason_is_checked() {
 
 #[test]
 fn the_codes_are_the_issues_words() {
-    let reasons: Vec<&str> = DeclineReason::ALL.iter().map(|r| r.code()).collect();
+    let reasons: Vec<&str> = ReferralDeclineReason::ALL
+        .iter()
+        .map(|r| r.code())
+        .collect();
     assert_eq!(
         reasons,
         [

@@ -11,7 +11,7 @@ use crate::domain::Role;
 
 /// An action's category, 1–5 on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "u8", into = "u8")]
+#[serde(try_from = "f64", into = "u8")]
 pub enum ActionCategory {
     /// 1: more mapping or evidence.
     Kartlaggning,
@@ -106,6 +106,19 @@ impl TryFrom<u8> for ActionCategory {
 
     fn try_from(n: u8) -> Result<Self, Self::Error> {
         Self::from_number(n).ok_or_else(|| format!("category must be 1–5, not {n}"))
+    }
+}
+
+/// JSON Schema counts `1` and `1.0` as the same integer, so a client generated from the
+/// document may send either; a fraction or a number outside 1–5 is refused.
+impl TryFrom<f64> for ActionCategory {
+    type Error = String;
+
+    fn try_from(n: f64) -> Result<Self, Self::Error> {
+        if n.fract() != 0.0 || !(0.0..=255.0).contains(&n) {
+            return Err(format!("category must be 1–5, not {n}"));
+        }
+        Self::try_from(n as u8)
     }
 }
 

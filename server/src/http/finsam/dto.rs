@@ -6,66 +6,78 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::access::policy::ReferralAccess;
-use crate::domain::finsam::{DeclineReason, OtherRoute, ReferralBox, ReferralState, ReferralStep};
+use crate::domain::finsam::{
+    OtherRoute, ReferralBox, ReferralDeclineReason, ReferralState, ReferralStep,
+};
 use crate::domain::{CaseId, ConsentId, FinsamReferralId, OrganisationId, UserId};
 use crate::http::rules::FieldRule;
 use crate::http::{not_blank, rfc3339};
 
 use crate::store::finsam::{Referral, ReferralContent};
 
-/// The referral's content (anmälan till Finsam-team). Every field may be empty in a draft;
-/// sending needs `why_coordination` and `own_goal`.
-#[derive(Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReferralContentBody {
-    /// Why coordination is needed.
-    #[serde(default)]
-    #[validate(length(max = 4000, message = "högst 4000 tecken"))]
-    #[schema(max_length = 4000, pattern = "$text")]
-    pub why_coordination: String,
-    /// What has been tried so far.
-    #[serde(default)]
-    #[validate(length(max = 4000, message = "högst 4000 tecken"))]
-    #[schema(max_length = 4000, pattern = "$text")]
-    pub tried_so_far: String,
-    /// Which parties are involved today.
-    #[serde(default)]
-    #[validate(length(max = 2000, message = "högst 2000 tecken"))]
-    #[schema(max_length = 2000, pattern = "$text")]
-    pub parties_today: String,
-    /// The person's own goal and wishes.
-    #[serde(default)]
-    #[validate(length(max = 4000, message = "högst 4000 tecken"))]
-    #[schema(max_length = 4000, pattern = "$text")]
-    pub own_goal: String,
-    /// Practical needs: interpreter, accessibility.
-    #[serde(default)]
-    #[validate(length(max = 2000, message = "högst 2000 tecken"))]
-    #[schema(max_length = 2000, pattern = "$text")]
-    pub practical_needs: String,
-}
-
-impl ReferralContentBody {
-    pub fn content(&self) -> ReferralContent {
-        ReferralContent {
-            why_coordination: self.why_coordination.trim().to_owned(),
-            tried_so_far: self.tried_so_far.trim().to_owned(),
-            parties_today: self.parties_today.trim().to_owned(),
-            own_goal: self.own_goal.trim().to_owned(),
-            practical_needs: self.practical_needs.trim().to_owned(),
+/// One referral content with the fields `extra` before them: the body of an update, and with
+/// the förbund the body of a new draft (written out, not flattened, so that the document
+/// states one closed object for each).
+macro_rules! referral_body {
+    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Deserialize, Validate, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($extra)*
+            /// Why coordination is needed.
+            #[serde(default)]
+            #[validate(length(max = 4000, message = "högst 4000 tecken"))]
+            #[schema(max_length = 4000, pattern = "$text")]
+            pub why_coordination: String,
+            /// What has been tried so far.
+            #[serde(default)]
+            #[validate(length(max = 4000, message = "högst 4000 tecken"))]
+            #[schema(max_length = 4000, pattern = "$text")]
+            pub tried_so_far: String,
+            /// Which parties are involved today.
+            #[serde(default)]
+            #[validate(length(max = 2000, message = "högst 2000 tecken"))]
+            #[schema(max_length = 2000, pattern = "$text")]
+            pub parties_today: String,
+            /// The person's own goal and wishes.
+            #[serde(default)]
+            #[validate(length(max = 4000, message = "högst 4000 tecken"))]
+            #[schema(max_length = 4000, pattern = "$text")]
+            pub own_goal: String,
+            /// Practical needs: interpreter, accessibility.
+            #[serde(default)]
+            #[validate(length(max = 2000, message = "högst 2000 tecken"))]
+            #[schema(max_length = 2000, pattern = "$text")]
+            pub practical_needs: String,
         }
-    }
+
+        impl $name {
+            pub fn content(&self) -> ReferralContent {
+                ReferralContent {
+                    why_coordination: self.why_coordination.trim().to_owned(),
+                    tried_so_far: self.tried_so_far.trim().to_owned(),
+                    parties_today: self.parties_today.trim().to_owned(),
+                    own_goal: self.own_goal.trim().to_owned(),
+                    practical_needs: self.practical_needs.trim().to_owned(),
+                }
+            }
+        }
+    };
 }
 
-/// A new draft in the case, to the förbund's team.
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewReferralBody {
-    /// The samordningsförbund (organisation kind `samordningsforbund`).
-    pub forbund_organisation_id: OrganisationId,
-    #[serde(flatten)]
-    #[validate(nested)]
-    pub content: ReferralContentBody,
+referral_body! {
+    /// The referral's content (anmälan till Finsam-team). Every field may be empty in a draft;
+    /// sending needs `why_coordination` and `own_goal`.
+    ReferralContentBody {}
+}
+
+referral_body! {
+    /// A new draft in the case, to the förbund's team, with its content.
+    NewReferralBody {
+        /// The samordningsförbund (organisation kind `samordningsforbund`).
+        pub forbund_organisation_id: OrganisationId,
+    }
 }
 
 /// The coordinator's question when returning for completion.
@@ -99,7 +111,7 @@ pub struct CompleteBody {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclineBody {
-    pub reason: DeclineReason,
+    pub reason: ReferralDeclineReason,
     /// Required with `other_route`, not allowed otherwise.
     pub other_route: Option<OtherRoute>,
     /// The explanation to the referrer.
@@ -135,7 +147,11 @@ pub struct ReferralListQuery {
     #[param(rename = "box")]
     pub mailbox: Option<ReferralBox>,
     pub state: Option<ReferralState>,
+    /// At most this many items (1-200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Skip this many items (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
 }
 
@@ -151,7 +167,7 @@ pub struct ReferralCounts {
 /// The coordinator's decline as shown.
 #[derive(Serialize, ToSchema)]
 pub struct DeclineResponse {
-    pub reason: DeclineReason,
+    pub reason: ReferralDeclineReason,
     pub other_route: Option<OtherRoute>,
     pub text: String,
 }

@@ -159,6 +159,7 @@ impl FordjupadResponse {
 #[serde(deny_unknown_fields)]
 pub struct PhaseBody {
     #[schema(minimum = 0, maximum = 5)]
+    #[serde(deserialize_with = "crate::http::rules::whole")]
     pub phase: u8,
     pub assessed_on: NaiveDate,
     #[validate(nested)]
@@ -218,7 +219,8 @@ pub struct CodingBody {
     #[schema(max_items = 2)]
     pub codes: BTreeSet<crate::domain::fordjupad::TargetGroupCode>,
     #[validate(range(max = 600, message = "högst 600 månader"))]
-    #[schema(maximum = 600)]
+    #[schema(minimum = 0, maximum = 600)]
+    #[serde(default, deserialize_with = "crate::http::rules::whole_within")]
     pub months_on_assistance: Option<u16>,
 }
 
