@@ -21,6 +21,9 @@ import { PlanVersionsPage } from './pages/plan-versions.js';
 import { PlanPrintPage } from './pages/plan-print.js';
 import { CommitmentsPage, useCommitmentCounts } from './pages/commitments.js';
 import { StatisticsPage } from './pages/statistics.js';
+import { FinsamInboxPage, useFinsamCount, isCoordinator } from './pages/finsam.js';
+import { ReferralFormPage } from './pages/finsam-form.js';
+import { ReferralPage } from './pages/finsam-referral.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -42,6 +45,7 @@ const NAV = [
   { href: '#/ataganden', label: 'Våra åtaganden', show: worksCases, badge: 'commitments' },
   { href: '#/utkorg', label: 'Skickade förfrågningar', show: sendsInquiries },
   { href: '#/sip-kallelser', label: 'SIP-kallelser', show: worksCases, badge: 'sip' },
+  { href: '#/finsam', label: 'Finsamteam', show: worksCases, badge: 'finsam' },
   { href: '#/moten', label: 'Möten', show: worksCases },
   { href: '#/kalender', label: 'Kalender', show: worksCases },
   { href: '#/statistik', label: 'Statistik', show: readsStatistics },
@@ -53,6 +57,7 @@ const NAV = [
 
 function startPage(user) {
   if (receivesInquiries(user)) return '#/inkorg';
+  if (isCoordinator(user)) return '#/finsam';
   if (worksCases(user)) return '#/arenden';
   if (readsStatistics(user)) return '#/statistik';
   return '#/admin/anvandare';
@@ -66,7 +71,11 @@ function route(path, user) {
   if (a === 'arenden' && c === 'forfragan' && d === 'ny') return html`<${NewInquiryPage} user=${user} caseId=${b} />`;
   if (a === 'arenden' && c === 'moten' && d === 'nytt') return html`<${NewMeetingPage} user=${user} caseId=${b} />`;
   if (a === 'arenden' && c === 'sip' && d === 'ny' && worksCases(user)) return html`<${NewSipCallPage} user=${user} caseId=${b} />`;
+  if (a === 'arenden' && c === 'finsam' && d === 'ny' && worksCases(user)) return html`<${ReferralFormPage} user=${user} caseId=${b} />`;
   if (a === 'arenden' && b) return html`<${CasePage} user=${user} id=${b} />`;
+  if (a === 'finsam' && !b && worksCases(user)) return html`<${FinsamInboxPage} user=${user} />`;
+  if (a === 'finsam' && b === 'anmalningar' && c && d === 'andra') return html`<${ReferralFormPage} user=${user} id=${c} />`;
+  if (a === 'finsam' && b === 'anmalningar' && c) return html`<${ReferralPage} user=${user} id=${c} />`;
   if (a === 'sip' && b) return html`<${SipCallPage} user=${user} id=${b} />`;
   if (a === 'sip-kallelser' && worksCases(user)) return html`<${SipInboxPage} user=${user} />`;
   if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;
@@ -182,6 +191,7 @@ function Shell({ current }) {
   const notices = useNotificationCount(user);
   const sipCount = useSipCount(user, worksCases(user));
   const commitments = useCommitmentCounts(user, worksCases(user));
+  const finsamCount = useFinsamCount(user);
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -219,6 +229,8 @@ function Shell({ current }) {
           badge = html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`;
         } else if (n.badge === 'sip' && sipCount !== null) {
           badge = html` <span class="badge" id="sip-badge">${sipCount} obesvarade</span>`;
+        } else if (n.badge === 'finsam' && finsamCount !== null) {
+          badge = html` <span class="badge" id="finsam-badge">${finsamCount} nya</span>`;
         } else if (n.badge === 'commitments' && commitments) {
           badge = html` <span class="badge" id="ataganden-badge">${commitments.soon} snart<span class="sr-only">,</span> ${commitments.overdue} försenade</span>`;
         } else if (n.badge === 'notices' && notices !== null) {

@@ -251,6 +251,11 @@ export const ACTIONS = {
   'plan.discard': 'Kastade planutkast', 'plan.close': 'Avslutade plan', 'plan.version_read': 'Läste planversion',
   'plan.action_update': 'Uppdaterade insats', 'plan.action_take': 'Tog insats', 'plan.commitment_list': 'Listade åtaganden',
   'plan.follow_up_book': 'Bokade uppföljningsmöte',
+  'finsam_referral.create': 'Skrev anmälan till Finsamteam', 'finsam_referral.read': 'Läste anmälan till Finsamteam',
+  'finsam_referral.list': 'Listade anmälningar till Finsamteam', 'finsam_referral.update': 'Ändrade utkast till anmälan',
+  'finsam_referral.send': 'Skickade anmälan till Finsamteam', 'finsam_referral.withdraw': 'Återkallade anmälan till Finsamteam',
+  'finsam_referral.return': 'Skickade tillbaka anmälan för komplettering', 'finsam_referral.complete': 'Kompletterade anmälan',
+  'finsam_referral.accept': 'Tog upp anmälan i Finsamteamet', 'finsam_referral.decline': 'Avböjde anmälan till Finsamteam',
   'statistics.read': 'Läste statistik', 'demo.seed': 'Demodata skapades',
 };
 

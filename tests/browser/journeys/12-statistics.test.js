@@ -5,23 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launch, open, signIn, axe, screenshot, tabTo, noScriptErrors, randomPersonnummer, PASSWORD } from './helpers.js';
+import { launch, open, signIn, axe, screenshot, tabTo, noScriptErrors, randomPersonnummer, PASSWORD, call } from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
-
-/** Calls the API as the page's signed-in user (for arranging data, not the thing tested). */
-async function call(page, method, path, body) {
-  return page.evaluate(async ([m, p, b]) => {
-    const { token } = JSON.parse(sessionStorage.getItem('samverkan.session'));
-    const headers = { Authorization: `Bearer ${token}` };
-    if (b) headers['Content-Type'] = 'application/json';
-    const res = await fetch(p, { method: m, headers, body: b ? JSON.stringify(b) : undefined });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${m} ${p}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  }, [method, path, body]);
-}
 
 /** Sara sends eleven inquiries to each of two receiving units and withdraws five of each: 5 + 6 per
  * clinic, so that each clinic's total shows (with 5 + 5 it would follow that both are 5). */

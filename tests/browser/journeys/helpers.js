@@ -92,6 +92,19 @@ export async function tabTo(page, { tag, name }, description, { back = false, ma
   assert.fail(`Tab never reached ${description}`);
 }
 
+/** Calls the API as the page's signed-in user (for arranging data, not the thing tested). */
+export async function call(page, method, path, body) {
+  return page.evaluate(async ([m, p, b]) => {
+    const { token } = JSON.parse(sessionStorage.getItem('samverkan.session'));
+    const headers = { Authorization: `Bearer ${token}` };
+    if (b) headers['Content-Type'] = 'application/json';
+    const res = await fetch(p, { method: m, headers, body: b ? JSON.stringify(b) : undefined });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${m} ${p}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }, [method, path, body]);
+}
+
 export function noScriptErrors(page) {
   assert.deepEqual(page.jsErrors, [], 'the page logged script errors');
 }

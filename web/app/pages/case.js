@@ -8,6 +8,7 @@ import { CaseMeetings } from './meetings.js';
 import { Responsibility, closeText } from './case-responsibility.js';
 import { CaseSipCalls } from './sip.js';
 import { CasePlans } from './plan.js';
+import { CaseFinsam } from './finsam.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
@@ -62,6 +63,7 @@ export function CasePage({ user, id }) {
     <${CasePlans} caseId=${id} owner=${owner} plans=${plans} user=${user} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
     <${CaseSipCalls} caseId=${id} owner=${owner} user=${user} />
+    <${CaseFinsam} caseId=${id} owner=${owner} user=${user} />
     <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />
     <${Messages} caseId=${id} messages=${messages} reload=${reload} />`;
 }

@@ -4,7 +4,8 @@ import {
   Field, ErrorSummary, useForm, useTitle, useLoad, useLive, Loading, LoadError, checkPersonnummer, fmtDate, fmtPnr, announce,
 } from '../ui.js';
 
-const canOpenCases = (user) => user.roles.some((r) => ['socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef'].includes(r));
+// Jobbtorg opens its own cases too (aktualisering, WORKFLOWS.md §5), e.g. to refer to the Finsamteam.
+const canOpenCases = (user) => user.roles.some((r) => ['socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef', 'jobbcoach'].includes(r));
 
 export function CasesPage({ user }) {
   useTitle('Ärenden');

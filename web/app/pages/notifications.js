@@ -28,6 +28,8 @@ const KINDS = {
   sip_call_answered: ['En kallad organisation har svarat på er kallelse till SIP', 'sip'],
   sip_call_chased: ['Påminnelse: en kallelse till SIP väntar på ert svar', 'sip'],
   sip_call_cancelled: ['En kallelse till SIP har ställts in', 'sip'],
+  finsam_referral_received: ['En anmälan till Finsamteamet har kommit till förbundet', 'finsam'],
+  finsam_referral_decided: ['Förbundet har tagit ställning till en anmälan till Finsamteam', 'finsam'],
   plan_adopted: ['En plan där ni har en roll har fastställts', 'case'],
   plan_action_due: ['En insats ska snart vara klar eller är försenad', 'case'],
   plan_follow_up_due: ['En plans uppföljning närmar sig eller har passerat', 'case'],
@@ -54,6 +56,8 @@ const PREFERENCE_LABELS = {
   sip_call_answered: 'Svar på kallelser till SIP som vi skickat',
   sip_call_chased: 'Påminnelser om obesvarade kallelser till SIP',
   sip_call_cancelled: 'Inställda kallelser till SIP',
+  finsam_referral_received: 'Nya anmälningar till Finsamteamet (förbundets inkorg)',
+  finsam_referral_decided: 'Beslut om anmälningar till Finsamteam som vi skickat',
   plan_adopted: 'Fastställda planer där vi har en roll',
   plan_action_due: 'Insatser som snart ska vara klara eller är försenade',
   plan_follow_up_due: 'Uppföljningar av planer',
@@ -70,6 +74,7 @@ export function target(n) {
   if (to === 'inquiry' && n.subject_id) return `#/forfragningar/${n.subject_id}`;
   if (to === 'meeting' && n.subject_id) return `#/moten/${n.subject_id}`;
   if (to === 'sip' && n.subject_id) return `#/sip/${n.subject_id}`;
+  if (to === 'finsam' && n.subject_id) return `#/finsam/anmalningar/${n.subject_id}`;
   if (to === 'case' && n.case_id) return `#/arenden/${n.case_id}`;
   return null;
 }
