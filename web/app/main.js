@@ -24,6 +24,8 @@ import { StatisticsPage } from './pages/statistics.js';
 import { FinsamInboxPage, useFinsamCount, isCoordinator } from './pages/finsam.js';
 import { ReferralFormPage } from './pages/finsam-form.js';
 import { ReferralPage } from './pages/finsam-referral.js';
+import { FinsamMeetingsPage, NewFinsamMeetingPage, FinsamMeetingPage } from './pages/finsam-meeting.js';
+import { FinsamStatisticsPage } from './pages/finsam-stats.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -76,6 +78,10 @@ function route(path, user) {
   if (a === 'finsam' && !b && worksCases(user)) return html`<${FinsamInboxPage} user=${user} />`;
   if (a === 'finsam' && b === 'anmalningar' && c && d === 'andra') return html`<${ReferralFormPage} user=${user} id=${c} />`;
   if (a === 'finsam' && b === 'anmalningar' && c) return html`<${ReferralPage} user=${user} id=${c} />`;
+  if (a === 'finsam' && b === 'moten' && !c && worksCases(user)) return html`<${FinsamMeetingsPage} user=${user} />`;
+  if (a === 'finsam' && b === 'moten' && c === 'nytt' && isCoordinator(user)) return html`<${NewFinsamMeetingPage} user=${user} />`;
+  if (a === 'finsam' && b === 'moten' && c) return html`<${FinsamMeetingPage} user=${user} id=${c} />`;
+  if (a === 'finsam' && b === 'statistik' && isCoordinator(user)) return html`<${FinsamStatisticsPage} user=${user} />`;
   if (a === 'sip' && b) return html`<${SipCallPage} user=${user} id=${b} />`;
   if (a === 'sip-kallelser' && worksCases(user)) return html`<${SipInboxPage} user=${user} />`;
   if (a === 'forfragningar' && b) return html`<${InquiryPage} user=${user} id=${b} />`;

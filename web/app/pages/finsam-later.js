@@ -6,3 +6,8 @@ import { html } from '../lib.js';
 export function ReferralLater() {
   return html``;
 }
+
+/** The team's plan for an agenda item decided `start_plan`. */
+export function ItemPlan() {
+  return html``;
+}

@@ -76,12 +76,9 @@ export function useFinsamCount(user) {
 
 /** The Finsam pages' own links (the coordinator's workspace). */
 export function FinsamNav({ user, here }) {
-  const links = [['#/finsam', 'Anmälningar']];
-  if (isCoordinator(user)) {
-    links.push(['#/finsam/moten', 'Teammöten'], ['#/finsam/uppfoljningar', 'Uppföljningar'], ['#/finsam/statistik', 'Statistik för Finsam']);
-  }
+  const links = [['#/finsam', 'Anmälningar'], ['#/finsam/moten', 'Teammöten']];
+  if (isCoordinator(user)) links.push(['#/finsam/uppfoljningar', 'Uppföljningar'], ['#/finsam/statistik', 'Statistik för Finsam']);
   if (user.roles.includes('org_admin') || isCoordinator(user)) links.push(['#/finsam/insatser', 'Insatskatalog']);
-  if (links.length < 2) return null;
   return html`<nav aria-label="Finsamteam" class="filters"><ul class="plain field-row">
     ${links.map(([href, label]) => html`<li><a href=${href} aria-current=${here === href ? 'page' : undefined}>${label}</a></li>`)}
   </ul></nav>`;

@@ -22,7 +22,7 @@ export const MEETING_LABELS = {
 };
 
 /** The API's field names onto this form's: the time is asked as date, time and length. */
-function formErrors(err, participantsField) {
+export function formErrors(err, participantsField) {
   if (!(err instanceof ApiError)) throw err;
   if (err.code === 'consent_missing') {
     return new ApiError(err.status, { ...err.problem, errors: [{ field: 'participant_user_ids', message: err.message }] });
@@ -44,7 +44,7 @@ const localDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.ge
 const localTime = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 
 /** Start and end as RFC 3339 from the local date, time and length; field errors if missing. */
-function readTime(data) {
+export function readTime(data) {
   const date = String(data.get('date') || '');
   const time = String(data.get('time') || '');
   const minutes = Number(data.get('duration') || 60);
@@ -57,7 +57,7 @@ function readTime(data) {
   return { starts_at: start.toISOString(), ends_at: new Date(start.getTime() + minutes * 60000).toISOString(), errors };
 }
 
-function TimeFields({ errors, start, minutes }) {
+export function TimeFields({ errors, start, minutes }) {
   const first = start || (() => {
     const d = new Date(Date.now() + 86400000);
     d.setHours(10, 0, 0, 0);
@@ -72,7 +72,7 @@ function TimeFields({ errors, start, minutes }) {
   </div>`;
 }
 
-function PlaceFields({ errors, place = '', video = '' }) {
+export function PlaceFields({ errors, place = '', video = '' }) {
   return html`<${Field} name="place" label="Plats" defaultValue=${place} error=${errors.place}
       hint="Platsen står i kalenderinbjudan: skriv inget om individen." />
     <${Field} name="video_link" label="Videolänk" defaultValue=${video} error=${errors.video_link} inputmode="url"
@@ -104,7 +104,7 @@ export async function inviteable(caseId, user) {
 }
 
 /** Checkboxes of people, grouped by organisation; the error is tied to every choice. */
-function ParticipantPicker({ groups, error, exclude = [], hint }) {
+export function ParticipantPicker({ groups, error, exclude = [], hint }) {
   const id = fieldId('participant_user_ids');
   const errId = `${id}-fel`;
   const hintId = `${id}-hint`;

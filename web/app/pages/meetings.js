@@ -152,6 +152,7 @@ export function MeetingPage({ user, id }) {
       <dt>Kallat av</dt><dd>${organiser ? 'Du' : `${m.organiser_name}, ${m.organiser_organisation_name}`}</dd>
       <dt>Ändamål</dt><dd>${PURPOSES[m.purpose] || m.purpose}</dd>
       ${m.case_id && html`<dt>Ärende</dt><dd><a href=${`#/arenden/${m.case_id}`}>Till ärendet</a></dd>`}
+      ${!m.case_id && m.kind === 'finsamteam_mote' && html`<dt>Dagordning</dt><dd><a href=${`#/finsam/moten/${m.id}`}>Till teammötets dagordning</a></dd>`}
     </dl>
     ${scheduled && me && !organiser && html`<section aria-labelledby="mitt-svar-rubrik">
       <h2 id="mitt-svar-rubrik">Mitt svar</h2>
