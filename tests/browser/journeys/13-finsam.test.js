@@ -21,6 +21,9 @@ const person = `Finsam-person ${pnr.slice(-4)}`;
 let caseUrl;
 let referralUrl;
 let orgs;
+let fk;
+let meetingUrl;
+let others;
 
 const FORBUND = 'Samordningsförbundet Stockholms stad';
 const menu = (page, name) => page.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name });
@@ -161,4 +164,100 @@ test('the coordinator sees the answer live and the team takes it up', async () =
   await screenshot(coach, '13-jobbcoach-anmalan-antagen');
   noScriptErrors(coach);
   noScriptErrors(nadia);
+});
+
+/**
+ * Two more referrals from the coach, accepted by the coordinator (arranged through the API):
+ * one whose consent covers the whole team, one whose consent leaves Försäkringskassan out, so
+ * that FK sees that item withheld.
+ */
+async function arrangeTwoMoreReferrals() {
+  const forbund = orgs.find((o) => o.name === FORBUND);
+  const ids = (names) => orgs.filter((o) => names.includes(o.name)).map((o) => o.id);
+  const made = [];
+  for (const [i, leaveOut] of [[1, null], [2, 'Försäkringskassan']]) {
+    const name = `Finsam-person ${pnr.slice(-4)}-${leaveOut ? 'utan-FK' : 'alla'}`;
+    const individual = await call(coach, 'POST', '/api/individuals', { personnummer: randomPersonnummer().replace('-', ''), name });
+    const kase = await call(coach, 'POST', '/api/cases', { individual_id: individual.id, title: 'Stöd mot arbete' });
+    await call(coach, 'POST', `/api/cases/${kase.id}/consents`, {
+      organisation_ids: ids(TEAM.filter((n) => n !== leaveOut)), purposes: ['finsamteam'], forms: ['skriftligt'],
+      document_reference: `Samtycke Finsam FS-2026-${13 + i}`, valid_until: new Date(Date.now() + 300 * 86400000).toISOString(),
+    });
+    const r = await call(coach, 'POST', `/api/cases/${kase.id}/finsam-referrals`, {
+      forbund_organisation_id: forbund.id, why_coordination: 'Behöver stöd från flera parter samtidigt.', own_goal: 'Att börja arbetsträna.',
+    });
+    await call(coach, 'POST', `/api/finsam/referrals/${r.id}/send`);
+    await call(nadia, 'POST', `/api/finsam/referrals/${r.id}/accept`);
+    made.push(name);
+  }
+  return made;
+}
+
+test('the coordinator books a team meeting and puts three referrals on its agenda', async () => {
+  others = await arrangeTwoMoreReferrals();
+  [fk] = await signedIn(browser, 'fk.handlaggare');
+  await menu(nadia, /Finsamteam/).click();
+  await nadia.getByRole('navigation', { name: 'Finsamteam' }).getByRole('link', { name: 'Teammöten' }).click();
+  await nadia.getByRole('heading', { level: 1, name: 'Teammöten' }).waitFor();
+  await axe(nadia, 'team meetings');
+  await nadia.getByRole('link', { name: 'Boka teammöte' }).click();
+  await nadia.getByRole('heading', { level: 1, name: 'Boka teammöte' }).waitFor();
+  await nadia.getByLabel('Plats').fill('Förbundets lokaler, rum 2');
+  for (const name of ['Karin Ek (handläggare)', 'Peter Lund (arbetsförmedlare)', 'Sara Lind (socialsekreterare)', 'Ahmed Yusuf (jobbcoach)']) {
+    await nadia.getByLabel(name).check();
+  }
+  await axe(nadia, 'booking a team meeting');
+  await screenshot(nadia, '13-koordinator-boka-teammote');
+  await nadia.getByRole('button', { name: 'Boka teammötet' }).click();
+  await nadia.getByRole('heading', { level: 1, name: /^Teammöte / }).waitFor();
+  meetingUrl = nadia.url();
+  assert.match(meetingUrl, /#\/finsam\/moten\/[0-9a-f-]+$/);
+  await nadia.getByText('Inga punkter på dagordningen.').waitFor();
+  for (const name of [person, ...others]) {
+    await nadia.getByLabel('Antagen anmälan').selectOption({ label: `${name} (Jobbtorg Stockholm)` });
+    await nadia.getByRole('button', { name: 'Lägg till på dagordningen' }).click();
+    await nadia.locator('#dagordning > li', { hasText: name }).waitFor();
+  }
+  assert.equal(await nadia.locator('#dagordning > li').count(), 3);
+  // The last one first.
+  await nadia.getByRole('button', { name: 'Flytta upp punkt 3' }).click();
+  await nadia.locator('#dagordning > li').nth(1).filter({ hasText: others[1] }).waitFor();
+  await nadia.getByRole('button', { name: 'Flytta upp punkt 2' }).click();
+  await nadia.locator('#dagordning > li').nth(0).filter({ hasText: others[1] }).waitFor();
+  await nadia.getByRole('button', { name: 'Skicka dagordningen till deltagarna' }).click();
+  await nadia.locator('#dagordning-skickad', { hasText: 'Skickad till deltagarna' }).waitFor();
+  await axe(nadia, 'the team meeting with its agenda');
+  await screenshot(nadia, '13-koordinator-teammote');
+});
+
+test('Försäkringskassan sees the item its consent does not cover withheld, without identity', async () => {
+  await fk.goto(meetingUrl);
+  await fk.getByRole('heading', { level: 1, name: /^Teammöte / }).waitFor();
+  await fk.locator('#dagordning > li', { hasText: person }).waitFor();
+  const withheld = fk.locator('#dagordning > li[data-withheld="true"]');
+  assert.equal(await withheld.count(), 1);
+  assert.match(await withheld.innerText(), /ärende utan samtycke för er organisation/);
+  assert.doesNotMatch(await fk.locator('#dagordning').innerText(), /utan-FK/);
+  await axe(fk, 'the agenda as Försäkringskassan');
+  await screenshot(fk, '13-forsakringskassan-dagordning');
+});
+
+test('the coordinator records the team\'s decision for the coach\'s referral', async () => {
+  const item = nadia.locator('#dagordning > li', { hasText: person });
+  await item.getByRole('button', { name: /^Protokollför/ }).click();
+  const dialog = nadia.getByRole('dialog', { name: `Protokollför: ${person}` });
+  await dialog.getByRole('button', { name: 'Spara beslutet' }).click();
+  await dialog.getByRole('alert').getByText(/Parter som deltar/).waitFor();
+  await axe(nadia, 'record dialog with errors');
+  const parties = dialog.getByRole('group', { name: /Parter som deltar/ });
+  for (const name of ['Försäkringskassan', 'Arbetsförmedlingen', 'Socialtjänsten Järva, ekonomiskt bistånd', 'Jobbtorg Stockholm']) {
+    await parties.getByLabel(name, { exact: true }).check();
+  }
+  await dialog.getByLabel('Nästa steg').fill('Planeringsmöte med personen, FK, AF och socialtjänsten om två veckor.');
+  await screenshot(nadia, '13-koordinator-protokoll');
+  await dialog.getByRole('button', { name: 'Spara beslutet' }).click();
+  await item.locator('.beslut', { hasText: 'Samordnad insats' }).waitFor();
+  await axe(nadia, 'the agenda with a recorded item');
+  // The participants see the record live.
+  await fk.locator('#dagordning > li', { hasText: person }).locator('.beslut').waitFor();
 });
