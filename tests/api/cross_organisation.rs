@@ -18,6 +18,9 @@ struct Ids {
     action: String,
     /// A Finsam referral draft of the case to a samordningsförbund.
     referral: String,
+    /// A Finsamteam meeting of another förbund and the item on its agenda.
+    finsam_meeting: String,
+    agenda_item: String,
 }
 
 /// Drafts a Finsam referral in the case to a förbund (never the outsider).
@@ -37,6 +40,66 @@ async fn finsam_referral(app: &TestApp, world: &World, case: &str) -> anyhow::Re
         .await?;
     reply.ensure_status(StatusCode::CREATED, "Finsam referral")?;
     Ok(reply.id())
+}
+
+/// A Finsamteam meeting of a förbund with an accepted referral of another individual of the
+/// social worker's on its agenda; returns (meeting, item). The outsider is in neither.
+async fn finsam_meeting(app: &TestApp, world: &World) -> anyhow::Result<(String, String)> {
+    use samverkan::domain::{OrganisationKind, Role};
+    let forbund = app
+        .organisation("Förbund Möte", OrganisationKind::Samordningsforbund)
+        .await?;
+    let coordinator = app
+        .user(&forbund, "fk-koord", &[Role::Finsamkoordinator])
+        .await?;
+    let (_, case) = app
+        .case_for(&world.social_worker, &pnr("19900101123"), "Bo Dagordning")
+        .await?;
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    app.post(&world.social_worker, &format!("/api/cases/{case}/consents"),
+        json!({"organisation_ids": [forbund.id], "purposes": ["finsamteam"], "forms": ["skriftligt"],
+               "document_reference": "Samtycke 1", "valid_until": until}))
+        .await?
+        .ensure_status(StatusCode::CREATED, "consent")?;
+    let referral = app
+        .post(&world.social_worker, &format!("/api/cases/{case}/finsam-referrals"),
+            json!({"forbund_organisation_id": forbund.id, "why_coordination": "x", "own_goal": "y"}))
+        .await?;
+    referral.ensure_status(StatusCode::CREATED, "referral")?;
+    let referral = referral.id();
+    for (who, step) in [(&world.social_worker, "send"), (&coordinator, "accept")] {
+        app.post(
+            who,
+            &format!("/api/finsam/referrals/{referral}/{step}"),
+            json!({}),
+        )
+        .await?
+        .ensure_status(StatusCode::OK, step)?;
+    }
+    let mut body = TestApp::meeting_body(None, "finsamteam_mote", 24, &[]);
+    if let Some(map) = body.as_object_mut() {
+        map.remove("case_id");
+        map.remove("kind");
+    }
+    let meeting = app.post(&coordinator, "/api/finsam/meetings", body).await?;
+    meeting.ensure_status(StatusCode::CREATED, "Finsam meeting")?;
+    let meeting = meeting.body["meeting"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let added = app
+        .post(
+            &coordinator,
+            &format!("/api/finsam/meetings/{meeting}/agenda"),
+            json!({"referral_id": referral}),
+        )
+        .await?;
+    added.ensure_status(StatusCode::OK, "agenda")?;
+    let item = added.body["agenda"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok((meeting, item))
 }
 
 /// Calls a SIP in the case to a psykiatrisk mottagning covered for `sip` (never the outsider).
@@ -109,7 +172,27 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
     let participation =
         json!({"organisations": [], "individual_present": true, "agreement": "muntligt"});
     let referral = |suffix: &str| format!("/api/finsam/referrals/{}{suffix}", ids.referral);
+    let team = |suffix: &str| format!("/api/finsam/meetings/{}{suffix}", ids.finsam_meeting);
+    let item = |suffix: &str| team(&format!("/agenda/{}{suffix}", ids.agenda_item));
     vec![
+        (Method::GET, team(""), None),
+        (
+            Method::POST,
+            team("/agenda"),
+            Some(json!({"referral_id": ids.referral})),
+        ),
+        (
+            Method::PUT,
+            team("/agenda"),
+            Some(json!({"item_ids": [ids.agenda_item]})),
+        ),
+        (Method::POST, team("/publish"), None),
+        (
+            Method::POST,
+            item("/record"),
+            Some(json!({"decision": "postponed", "next_step": "Nästa möte"})),
+        ),
+        (Method::DELETE, item(""), None),
         (
             Method::POST,
             format!("/api/cases/{}/finsam-referrals", ids.case),
@@ -353,7 +436,8 @@ on_both_stores! {
         let sip = sip_call(&app, &world, &case).await?;
         let (plan, action) = plan_naming_the_clinic(&app, &world, &case).await?;
         let referral = finsam_referral(&app, &world, &case).await?;
-        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action, referral };
+        let (finsam_meeting, agenda_item) = finsam_meeting(&app, &world).await?;
+        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action, referral, finsam_meeting, agenda_item };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
 
         // Consent naming the clinic, but for SIP only.
@@ -392,6 +476,8 @@ on_both_stores! {
             plan: ids.plan,
             action: ids.action,
             referral: ids.referral,
+            finsam_meeting: ids.finsam_meeting,
+            agenda_item: ids.agenda_item,
         };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
         Ok(())

@@ -95,6 +95,20 @@ code_enum! {
         FinsamReferralComplete = "finsam_referral.complete",
         FinsamReferralAccept = "finsam_referral.accept",
         FinsamReferralDecline = "finsam_referral.decline",
+        /// A Finsamteam meeting booked by the förbund's coordinator.
+        FinsamMeetingCreate = "finsam_meeting.create",
+        /// A Finsamteam meeting with its agenda read (one row per item shown with identity).
+        FinsamMeetingRead = "finsam_meeting.read",
+        FinsamMeetingList = "finsam_meeting.list",
+        /// A referral put on a meeting's agenda.
+        FinsamAgendaAdd = "finsam_agenda.add",
+        /// A referral taken off a meeting's agenda.
+        FinsamAgendaRemove = "finsam_agenda.remove",
+        FinsamAgendaOrder = "finsam_agenda.order",
+        /// The agenda sent to the participants.
+        FinsamAgendaPublish = "finsam_agenda.publish",
+        /// The team's decision, parties and next step recorded for an item.
+        FinsamAgendaRecord = "finsam_agenda.record",
         /// A social worker brings a case to the rehabansvarig.
         FordjupadBring = "fordjupad.bring",
         FordjupadRead = "fordjupad.read",

@@ -64,6 +64,11 @@ code_enum! {
         FinsamReferralReturned = "finsam_referral.returned",
         FinsamReferralAccepted = "finsam_referral.accepted",
         FinsamReferralDeclined = "finsam_referral.declined",
+        /// A Finsamteam meeting's agenda changed: an item added, removed, reordered or
+        /// recorded (subject: the meeting; never who is on it).
+        FinsamAgendaChanged = "finsam_meeting.agenda_changed",
+        /// A Finsamteam meeting's agenda was sent to its participants (subject: the meeting).
+        FinsamAgendaPublished = "finsam_meeting.agenda_published",
         /// A notification for the audience's one user (subject: the notification).
         NotificationCreated = "notification.created",
         /// A sign-in session ended (subject: the session). Never sent to a client: the hub
@@ -114,6 +119,8 @@ impl EventKind {
             | EventKind::FinsamReferralReturned
             | EventKind::FinsamReferralAccepted
             | EventKind::FinsamReferralDeclined
+            | EventKind::FinsamAgendaChanged
+            | EventKind::FinsamAgendaPublished
             | EventKind::NotificationCreated
             | EventKind::SessionEnded => false,
         }
@@ -164,6 +171,13 @@ impl EventKind {
             EventKind::FinsamReferralReturned => &[A::FinsamReferralReturn],
             EventKind::FinsamReferralAccepted => &[A::FinsamReferralAccept],
             EventKind::FinsamReferralDeclined => &[A::FinsamReferralDecline],
+            EventKind::FinsamAgendaChanged => &[
+                A::FinsamAgendaAdd,
+                A::FinsamAgendaRemove,
+                A::FinsamAgendaOrder,
+                A::FinsamAgendaRecord,
+            ],
+            EventKind::FinsamAgendaPublished => &[A::FinsamAgendaPublish],
             EventKind::NotificationCreated | EventKind::SessionEnded => &[],
         }
     }
@@ -314,6 +328,8 @@ mod tests {
                 "finsam_referral.returned",
                 "finsam_referral.accepted",
                 "finsam_referral.declined",
+                "finsam_meeting.agenda_changed",
+                "finsam_meeting.agenda_published",
                 "notification.created",
                 "session.ended",
             ]

@@ -125,6 +125,9 @@ code_enum! {
         Accept = "accept",
         Decline = "decline",
         PutOnAgenda = "put_on_agenda",
+        /// Taken off a meeting's agenda (before the team recorded it), or postponed there:
+        /// accepted again, for a later meeting.
+        TakeOffAgenda = "take_off_agenda",
         AdoptPlan = "adopt_plan",
         FollowUp = "follow_up",
         Close = "close",
@@ -159,6 +162,12 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::Sent, P::Accept, Side::Coordinator, S::Accepted),
     t(S::Sent, P::Decline, Side::Coordinator, S::Declined),
     t(S::Accepted, P::PutOnAgenda, Side::Coordinator, S::OnAgenda),
+    t(
+        S::OnAgenda,
+        P::TakeOffAgenda,
+        Side::Coordinator,
+        S::Accepted,
+    ),
     t(S::OnAgenda, P::AdoptPlan, Side::Coordinator, S::PlanAdopted),
     t(
         S::PlanAdopted,
@@ -386,6 +395,8 @@ pub fn form_gaps(forms: &[ConsentForm], document_reference: Option<&str>) -> Vec
     }
     gaps
 }
+
+pub mod agenda;
 
 #[cfg(test)]
 mod tests;

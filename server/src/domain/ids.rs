@@ -87,4 +87,8 @@ typed_id! {
     SipCallId,
     /// A referral to a samordningsförbund's Finsamteam (anmälan till Finsam-team).
     FinsamReferralId,
+    /// An individual (a referral) on a Finsamteam meeting's agenda.
+    FinsamAgendaItemId,
+    /// An effort (insats) of a samordningsförbund's insatskatalog.
+    FinsamEffortId,
 }

@@ -51,6 +51,8 @@ code_enum! {
         FinsamReferralReceived = "finsam_referral_received",
         /// The coordinator returned, accepted or declined a referral I sent.
         FinsamReferralDecided = "finsam_referral_decided",
+        /// A Finsamteam meeting's agenda I take part in was published (never who is on it).
+        FinsamAgendaPublished = "finsam_agenda_published",
     }
 }
 

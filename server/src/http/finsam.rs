@@ -6,6 +6,7 @@
 //! sees a referral is `policy::finsam`; its life cycle `domain::finsam::TRANSITIONS`.
 
 mod dto;
+mod meetings;
 mod steps;
 
 use axum::extract::State;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(count_referrals))
         .routes(routes!(get_referral, update_referral))
         .merge(steps::router())
+        .merge(meetings::router())
 }
 
 /// The referral as the actor sees it now, audited under `action`.

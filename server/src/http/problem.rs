@@ -67,6 +67,7 @@ problems! {
     InviteesOnly = (403, "Bara kallade deltagare"),
     CallerOnly = (403, "Bara den organisation som kallade till SIP (wrong_party)"),
     CalledOnly = (403, "Bara de kallade organisationerna (wrong_party)"),
+    CoordinatorOnly = (403, "Bara förbundets Finsam-koordinator (not_coordinator)"),
     // 409: not now
     UsernameOrIdentityTaken = (409, "Användarnamnet eller OIDC-identiteten är upptagen"),
     LastAdminOrIdentityTaken = (409, "Skulle lämna organisationen utan administratör, eller OIDC-identiteten är upptagen"),
@@ -82,5 +83,6 @@ problems! {
     ConsentMissingOrCancelled = (409, "Samtycke saknas (consent_missing) eller mötet är inställt (meeting_cancelled)"),
     AlreadyCancelled = (409, "Redan inställt (meeting_cancelled)"),
     AlreadyBrought = (409, "Ärendet är redan lyft till rehabansvarig (already_brought)"),
+    AgendaConflict = (409, "Mötet är inställt (meeting_cancelled), anmälan har fel status (invalid_transition), är redan på dagordningen (already_on_agenda) eller punkten är redan protokollförd (already_recorded)"),
     CalledConsentMissing = (409, "Samtycke för SIP saknas för en kallad organisation (consent_missing)"),
 }

@@ -77,6 +77,10 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Besked om en anmälan till Finsamteam",
             "Finsam-koordinatorn har gett besked om en anmälan du har skickat i Samverkan.",
         ),
+        FinsamAgendaPublished => (
+            "Dagordning för ett Finsamteam-möte",
+            "Dagordningen för ett Finsamteam-möte du är inbjuden till finns nu i Samverkan.",
+        ),
         PlanResponsibleLost => (
             "En insats behöver en ny ansvarig",
             "En organisation i en samverkansplan har inte längre samtycke. Dess insatser behöver en ny ansvarig.",
@@ -140,6 +144,7 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         PlanResponsibleLost => "planer där insatser behöver en ny ansvarig",
         FinsamReferralReceived => "nya anmälningar till Finsamteam",
         FinsamReferralDecided => "besked om anmälningar till Finsamteam",
+        FinsamAgendaPublished => "dagordningar för Finsamteam-möten",
     }
 }
 

@@ -286,6 +286,7 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::FinsamReferralReturned
         | EventKind::FinsamReferralAccepted
         | EventKind::FinsamReferralDeclined
+        | EventKind::FinsamAgendaPublished
         | EventKind::MeetingInvited
         | EventKind::MeetingUpdated
         | EventKind::MeetingCancelled
@@ -317,6 +318,7 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::PlanActionUpdated
         | EventKind::PlanResponsibleLost
         | EventKind::FinsamReferralWithdrawn
+        | EventKind::FinsamAgendaChanged
         | EventKind::SessionEnded => false,
     }
 }

@@ -61,3 +61,22 @@ pub(super) async fn referrer(
     let kind = NotificationKind::FinsamReferralDecided;
     tell(tx, settings, kind, referral, false).await
 }
+
+/// A Finsamteam meeting's agenda published: everyone invited to it. The notice names the
+/// meeting only, never a case or an individual on its agenda (so no case check).
+pub(super) async fn agenda_published(
+    tx: &mut Tx,
+    settings: &Settings,
+    meeting: crate::domain::MeetingId,
+    users: &[crate::domain::UserId],
+) -> StoreResult<()> {
+    let notice = Notice {
+        kind: NotificationKind::FinsamAgendaPublished,
+        case_id: None,
+        subject_id: Some(meeting.to_string()),
+        need: None,
+        calendar: None,
+    };
+    notify(tx, settings, &notice, users).await?;
+    Ok(())
+}

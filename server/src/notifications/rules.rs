@@ -67,6 +67,9 @@ pub enum To {
     FinsamCoordinators,
     /// The caseworker who wrote a Finsam referral.
     FinsamReferrer,
+    /// Those invited to a Finsamteam meeting (the event's users). No case check: the
+    /// notice names no case and no individual.
+    FinsamMeetingParticipants,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -123,6 +126,12 @@ pub const fn rule(kind: EventKind) -> Rule {
         }
         // A withdrawn referral leaves the coordinators' inbox, live; nothing to act on.
         EventKind::FinsamReferralWithdrawn => Rule::Nobody,
+        EventKind::FinsamAgendaPublished => {
+            Rule::Tell(N::FinsamAgendaPublished, To::FinsamMeetingParticipants)
+        }
+        // The coordinator's own work on the agenda shows on the meeting page, live; the
+        // participants are told once it is published.
+        EventKind::FinsamAgendaChanged => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -229,6 +238,12 @@ pub async fn apply(tx: &mut Tx, settings: &Settings, event: &NewEvent) -> StoreR
         To::PlanOwner => super::plans::responsible_lost(tx, settings, subject(event)?).await,
         To::FinsamCoordinators => super::finsam::coordinators(tx, settings, subject(event)?).await,
         To::FinsamReferrer => super::finsam::referrer(tx, settings, subject(event)?).await,
+        To::FinsamMeetingParticipants => {
+            let Audience::Users(users) = &event.audience else {
+                return Err(incomplete(event, "the meeting's participants"));
+            };
+            super::finsam::agenda_published(tx, settings, subject(event)?, users).await
+        }
     }
 }
 
@@ -297,6 +312,7 @@ mod tests {
                 "plan.closed",
                 "plan.action_updated",
                 "finsam_referral.withdrawn",
+                "finsam_meeting.agenda_changed",
                 "notification.created",
                 "session.ended",
             ]

@@ -10,9 +10,11 @@ use crate::access::policy::{
 use crate::domain::event::{Audience, Detail, NewEvent};
 use crate::domain::finsam::{InboxCount, OtherRoute, ReferralDeclineReason, ReferralState};
 use crate::domain::{
-    CaseId, ConsentId, EventKind, FinsamReferralId, IndividualId, OrganisationId, Purpose,
-    Timestamp, UserId,
+    CaseId, ConsentId, EventKind, FinsamReferralId, IndividualId, MeetingId, OrganisationId,
+    Purpose, Timestamp, UserId,
 };
+
+pub mod agenda;
 
 /// What the referrer writes (never in e-mail).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -212,6 +214,12 @@ pub enum Change<'a> {
         by: UserId,
         decline: &'a Decline,
     },
+    /// Put on this Finsamteam meeting's agenda.
+    PutOnAgenda {
+        meeting: MeetingId,
+    },
+    /// Off the agenda again (removed, or postponed there).
+    TakeOffAgenda,
 }
 
 /// Applies `change`, moving the referral to `to`, provided it is still in the state access
@@ -264,6 +272,12 @@ pub async fn apply(
                 .bind(decline.other_route.map(|r| r.code()))
                 .push(", decision_text = ")
                 .bind(decline.text.as_str());
+        }
+        Change::PutOnAgenda { meeting } => {
+            sql.push(", meeting_id = ").bind(meeting.to_string());
+        }
+        Change::TakeOffAgenda => {
+            sql.push(", meeting_id = NULL");
         }
     }
     push_where(&mut sql, access, at);

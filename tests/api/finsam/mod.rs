@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::on_both_stores;
 
+mod agenda;
+
 pub struct Finsam {
     pub world: World,
     pub forbund: TestOrg,
@@ -62,6 +64,16 @@ pub async fn written_consent(
     f: &Finsam,
     orgs: &[&TestOrg],
 ) -> anyhow::Result<String> {
+    written_consent_on(app, &f.world.social_worker, &f.case, orgs).await
+}
+
+/// `written_consent` on any case, recorded by `user`.
+pub async fn written_consent_on(
+    app: &TestApp,
+    user: &TestUser,
+    case: &str,
+    orgs: &[&TestOrg],
+) -> anyhow::Result<String> {
     let body = json!({
         "organisation_ids": orgs.iter().map(|o| o.id.to_string()).collect::<Vec<_>>(),
         "purposes": ["finsamteam"],
@@ -70,11 +82,7 @@ pub async fn written_consent(
         "valid_until": (chrono::Utc::now() + chrono::Duration::days(90)).to_rfc3339(),
     });
     let reply = app
-        .post(
-            &f.world.social_worker,
-            &format!("/api/cases/{}/consents", f.case),
-            body,
-        )
+        .post(user, &format!("/api/cases/{case}/consents"), body)
         .await?;
     reply.ensure_status(StatusCode::CREATED, "consent")?;
     Ok(reply.id())
@@ -92,10 +100,20 @@ pub fn draft_body(f: &Finsam) -> Value {
 }
 
 pub async fn draft(app: &TestApp, f: &Finsam) -> anyhow::Result<String> {
+    draft_in(app, f, &f.world.social_worker, &f.case).await
+}
+
+/// A draft in any case, by `user` of its owner.
+pub async fn draft_in(
+    app: &TestApp,
+    f: &Finsam,
+    user: &TestUser,
+    case: &str,
+) -> anyhow::Result<String> {
     let reply = app
         .post(
-            &f.world.social_worker,
-            &format!("/api/cases/{}/finsam-referrals", f.case),
+            user,
+            &format!("/api/cases/{case}/finsam-referrals"),
             draft_body(f),
         )
         .await?;
@@ -103,7 +121,7 @@ pub async fn draft(app: &TestApp, f: &Finsam) -> anyhow::Result<String> {
     Ok(reply.id())
 }
 
-async fn step(
+pub async fn step(
     app: &TestApp,
     who: &TestUser,
     id: &str,

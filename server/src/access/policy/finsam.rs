@@ -355,5 +355,8 @@ impl ReferralFilter {
     }
 }
 
+mod agenda;
+pub use agenda::*;
+
 #[cfg(test)]
 mod tests;

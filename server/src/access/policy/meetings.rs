@@ -273,6 +273,17 @@ impl MeetingAccess {
     }
 }
 
+impl MeetingAccess {
+    /// A meeting without a case seen by someone the caller's rule admits (a Finsamteam
+    /// meeting's coordinators, `policy::finsam_meeting_access`).
+    pub(super) fn partnership(facts: MeetingFacts) -> Option<MeetingAccess> {
+        facts
+            .case_id
+            .is_none()
+            .then_some(MeetingAccess { facts, case: None })
+    }
+}
+
 /// Loads the meeting's facts and applies the rule; unknown and forbidden look the same.
 /// May `actor` see the meeting, given its facts and (for a meeting in a case) the case's as
 /// loaded? Unknown and forbidden look the same.

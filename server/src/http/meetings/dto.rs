@@ -27,7 +27,7 @@ pub(crate) const NOT_IN_THE_PAST: FieldRule = FieldRule::new(
 );
 pub(crate) const WITHIN_TWO_YEARS: FieldRule =
     FieldRule::new("starts_at", "too_far_ahead", "at most two years ahead");
-const SOMEWHERE: FieldRule = FieldRule::new(
+pub(crate) const SOMEWHERE: FieldRule = FieldRule::new(
     "place",
     "location_required",
     "a place or a video link (after the change)",
