@@ -201,6 +201,19 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
     for (digits, name, consent) in people {
         seed_case(store, social_services, sara, digits, name, consent).await?;
     }
+    seed_finsam_team(store, &org_ids).await?;
+    Ok(())
+}
+
+/// The förbund's Finsamteam: social services, the psychiatry (the region), Jobbtorg, FK and AF
+/// (WORKFLOWS.md §3). Never Husby or Tensta vårdcentral.
+async fn seed_finsam_team(store: &Store, org_ids: &[OrganisationId]) -> anyhow::Result<()> {
+    let forbund = org_ids[8];
+    let mut tx = store.begin().await?;
+    for member in [0, 4, 5, 6, 7] {
+        crate::store::finsam::add_team_member(&mut tx, forbund, org_ids[member]).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

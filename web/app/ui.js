@@ -256,6 +256,10 @@ export const ACTIONS = {
   'finsam_referral.send': 'Skickade anmälan till Finsamteam', 'finsam_referral.withdraw': 'Återkallade anmälan till Finsamteam',
   'finsam_referral.return': 'Skickade tillbaka anmälan för komplettering', 'finsam_referral.complete': 'Kompletterade anmälan',
   'finsam_referral.accept': 'Tog upp anmälan i Finsamteamet', 'finsam_referral.decline': 'Avböjde anmälan till Finsamteam',
+  'finsam_meeting.create': 'Bokade teammöte', 'finsam_meeting.read': 'Läste teammötets dagordning',
+  'finsam_meeting.list': 'Listade teammöten', 'finsam_agenda.add': 'Satte anmälan på dagordningen',
+  'finsam_agenda.remove': 'Tog bort punkt från dagordningen', 'finsam_agenda.order': 'Ändrade dagordningens ordning',
+  'finsam_agenda.publish': 'Skickade dagordningen', 'finsam_agenda.record': 'Protokollförde punkt på dagordningen',
   'statistics.read': 'Läste statistik', 'demo.seed': 'Demodata skapades',
 };
 

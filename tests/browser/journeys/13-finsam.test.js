@@ -167,20 +167,20 @@ test('the coordinator sees the answer live and the team takes it up', async () =
 });
 
 /**
- * Two more referrals from the coach, accepted by the coordinator (arranged through the API):
- * one whose consent covers the whole team, one whose consent leaves Försäkringskassan out, so
- * that FK sees that item withheld.
+ * Two more referrals from the coach, accepted by the coordinator (arranged through the API),
+ * each under a written consent covering the förbund and its team. Returns their names and the
+ * consents they were sent under.
  */
 async function arrangeTwoMoreReferrals() {
   const forbund = orgs.find((o) => o.name === FORBUND);
-  const ids = (names) => orgs.filter((o) => names.includes(o.name)).map((o) => o.id);
+  const team = orgs.filter((o) => TEAM.includes(o.name)).map((o) => o.id);
   const made = [];
-  for (const [i, leaveOut] of [[1, null], [2, 'Försäkringskassan']]) {
-    const name = `Finsam-person ${pnr.slice(-4)}-${leaveOut ? 'utan-FK' : 'alla'}`;
+  for (const i of [1, 2]) {
+    const name = `Teamperson ${i} ${pnr.slice(-4)}`;
     const individual = await call(coach, 'POST', '/api/individuals', { personnummer: randomPersonnummer().replace('-', ''), name });
-    const kase = await call(coach, 'POST', '/api/cases', { individual_id: individual.id, title: 'Stöd mot arbete' });
-    await call(coach, 'POST', `/api/cases/${kase.id}/consents`, {
-      organisation_ids: ids(TEAM.filter((n) => n !== leaveOut)), purposes: ['finsamteam'], forms: ['skriftligt'],
+    const kase = await call(coach, 'POST', `/api/cases`, { individual_id: individual.id, title: 'Stöd mot arbete' });
+    const consent = await call(coach, 'POST', `/api/cases/${kase.id}/consents`, {
+      organisation_ids: team, purposes: ['finsamteam'], forms: ['skriftligt'],
       document_reference: `Samtycke Finsam FS-2026-${13 + i}`, valid_until: new Date(Date.now() + 300 * 86400000).toISOString(),
     });
     const r = await call(coach, 'POST', `/api/cases/${kase.id}/finsam-referrals`, {
@@ -188,7 +188,7 @@ async function arrangeTwoMoreReferrals() {
     });
     await call(coach, 'POST', `/api/finsam/referrals/${r.id}/send`);
     await call(nadia, 'POST', `/api/finsam/referrals/${r.id}/accept`);
-    made.push(name);
+    made.push({ name, consentId: consent.id });
   }
   return made;
 }
@@ -213,7 +213,7 @@ test('the coordinator books a team meeting and puts three referrals on its agend
   meetingUrl = nadia.url();
   assert.match(meetingUrl, /#\/finsam\/moten\/[0-9a-f-]+$/);
   await nadia.getByText('Inga punkter på dagordningen.').waitFor();
-  for (const name of [person, ...others]) {
+  for (const name of [person, ...others.map((o) => o.name)]) {
     await nadia.getByLabel('Antagen anmälan').selectOption({ label: `${name} (Jobbtorg Stockholm)` });
     await nadia.getByRole('button', { name: 'Lägg till på dagordningen' }).click();
     await nadia.locator('#dagordning > li', { hasText: name }).waitFor();
@@ -221,23 +221,30 @@ test('the coordinator books a team meeting and puts three referrals on its agend
   assert.equal(await nadia.locator('#dagordning > li').count(), 3);
   // The last one first.
   await nadia.getByRole('button', { name: 'Flytta upp punkt 3' }).click();
-  await nadia.locator('#dagordning > li').nth(1).filter({ hasText: others[1] }).waitFor();
+  await nadia.locator('#dagordning > li').nth(1).filter({ hasText: others[1].name }).waitFor();
   await nadia.getByRole('button', { name: 'Flytta upp punkt 2' }).click();
-  await nadia.locator('#dagordning > li').nth(0).filter({ hasText: others[1] }).waitFor();
+  await nadia.locator('#dagordning > li').nth(0).filter({ hasText: others[1].name }).waitFor();
   await nadia.getByRole('button', { name: 'Skicka dagordningen till deltagarna' }).click();
   await nadia.locator('#dagordning-skickad', { hasText: 'Skickad till deltagarna' }).waitFor();
   await axe(nadia, 'the team meeting with its agenda');
   await screenshot(nadia, '13-koordinator-teammote');
 });
 
-test('Försäkringskassan sees the item its consent does not cover withheld, without identity', async () => {
+test('when a person\'s consent ends, Försäkringskassan sees that item withheld, live and without identity', async () => {
   await fk.goto(meetingUrl);
   await fk.getByRole('heading', { level: 1, name: /^Teammöte / }).waitFor();
-  await fk.locator('#dagordning > li', { hasText: person }).waitFor();
+  await fk.locator('#dagordning > li', { hasText: others[0].name }).waitFor();
+  assert.equal(await fk.locator('#dagordning > li[data-withheld="true"]').count(), 0);
+  await fk.evaluate(() => { window.notReloaded = true; });
+  // The person withdraws their consent; the coach records it.
+  await call(coach, 'POST', `/api/consents/${others[0].consentId}/end`, { reason: 'Personen vill inte längre delta.' });
   const withheld = fk.locator('#dagordning > li[data-withheld="true"]');
+  await withheld.waitFor();
   assert.equal(await withheld.count(), 1);
   assert.match(await withheld.innerText(), /ärende utan samtycke för er organisation/);
-  assert.doesNotMatch(await fk.locator('#dagordning').innerText(), /utan-FK/);
+  assert.doesNotMatch(await fk.locator('#dagordning').innerText(), new RegExp(others[0].name));
+  await fk.locator('#dagordning > li', { hasText: person }).waitFor();
+  assert.equal(await fk.evaluate(() => window.notReloaded), true, 'the item was withheld without a reload');
   await axe(fk, 'the agenda as Försäkringskassan');
   await screenshot(fk, '13-forsakringskassan-dagordning');
 });

@@ -30,6 +30,7 @@ const KINDS = {
   sip_call_cancelled: ['En kallelse till SIP har ställts in', 'sip'],
   finsam_referral_received: ['En anmälan till Finsamteamet har kommit till förbundet', 'finsam'],
   finsam_referral_decided: ['Förbundet har tagit ställning till en anmälan till Finsamteam', 'finsam'],
+  finsam_agenda_published: ['Dagordningen till ett Finsamteam-möte finns att läsa', 'finsam_meeting'],
   plan_adopted: ['En plan där ni har en roll har fastställts', 'case'],
   plan_action_due: ['En insats ska snart vara klar eller är försenad', 'case'],
   plan_follow_up_due: ['En plans uppföljning närmar sig eller har passerat', 'case'],
@@ -58,6 +59,7 @@ const PREFERENCE_LABELS = {
   sip_call_cancelled: 'Inställda kallelser till SIP',
   finsam_referral_received: 'Nya anmälningar till Finsamteamet (förbundets inkorg)',
   finsam_referral_decided: 'Beslut om anmälningar till Finsamteam som vi skickat',
+  finsam_agenda_published: 'Dagordningar till Finsamteam-möten',
   plan_adopted: 'Fastställda planer där vi har en roll',
   plan_action_due: 'Insatser som snart ska vara klara eller är försenade',
   plan_follow_up_due: 'Uppföljningar av planer',
@@ -75,6 +77,7 @@ export function target(n) {
   if (to === 'meeting' && n.subject_id) return `#/moten/${n.subject_id}`;
   if (to === 'sip' && n.subject_id) return `#/sip/${n.subject_id}`;
   if (to === 'finsam' && n.subject_id) return `#/finsam/anmalningar/${n.subject_id}`;
+  if (to === 'finsam_meeting' && n.subject_id) return `#/finsam/moten/${n.subject_id}`;
   if (to === 'case' && n.case_id) return `#/arenden/${n.case_id}`;
   return null;
 }
