@@ -3,7 +3,7 @@
 import { html, render, useState, useEffect, useRef } from './lib.js';
 import { session, onSession, logout, refresh, endLocally, api } from './api.js';
 import { startLive, stopLive, subscribe } from './live.js';
-import { Announcer, announce, Dialog } from './ui.js';
+import { Announcer, announce, Dialog, organisations } from './ui.js';
 import { LoginPage } from './pages/login.js';
 import { CasesPage, NewCasePage } from './pages/cases.js';
 import { CasePage } from './pages/case.js';
@@ -26,6 +26,8 @@ import { ReferralFormPage } from './pages/finsam-form.js';
 import { ReferralPage } from './pages/finsam-referral.js';
 import { FinsamMeetingsPage, NewFinsamMeetingPage, FinsamMeetingPage } from './pages/finsam-meeting.js';
 import { FinsamStatisticsPage } from './pages/finsam-stats.js';
+import { FollowUpsPage } from './pages/finsam-later.js';
+import { EffortsPage } from './pages/finsam-efforts.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -54,6 +56,7 @@ const NAV = [
   { href: '#/notiser', label: 'Notiser', show: everyone, badge: 'notices' },
   { href: '#/installningar', label: 'Inställningar', show: everyone },
   { href: '#/admin/anvandare', label: 'Användare', show: isAdmin },
+  { href: '#/finsam/insatser', label: 'Insatskatalog', show: (user, kind) => isAdmin(user) && kind === 'samordningsforbund' },
   { href: '#/admin/logg', label: 'Åtkomstlogg', show: isAdmin },
 ];
 
@@ -81,6 +84,8 @@ function route(path, user) {
   if (a === 'finsam' && b === 'moten' && !c && worksCases(user)) return html`<${FinsamMeetingsPage} user=${user} />`;
   if (a === 'finsam' && b === 'moten' && c === 'nytt' && isCoordinator(user)) return html`<${NewFinsamMeetingPage} user=${user} />`;
   if (a === 'finsam' && b === 'moten' && c) return html`<${FinsamMeetingPage} user=${user} id=${c} />`;
+  if (a === 'finsam' && b === 'uppfoljningar' && isCoordinator(user)) return html`<${FollowUpsPage} user=${user} />`;
+  if (a === 'finsam' && b === 'insatser' && (isCoordinator(user) || isAdmin(user))) return html`<${EffortsPage} user=${user} />`;
   if (a === 'finsam' && b === 'statistik' && isCoordinator(user)) return html`<${FinsamStatisticsPage} user=${user} />`;
   if (a === 'sip' && b) return html`<${SipCallPage} user=${user} id=${b} />`;
   if (a === 'sip-kallelser' && worksCases(user)) return html`<${SipInboxPage} user=${user} />`;
@@ -145,6 +150,15 @@ function useInboxCounts(user) {
   return counts;
 }
 
+/** The kind of my organisation (a samordningsförbund's admin keeps the insatskatalog). */
+function useOrganisationKind(user) {
+  const [kind, setKind] = useState(null);
+  useEffect(() => {
+    organisations().then((orgs) => setKind((orgs.find((o) => o.id === user.organisation_id) || {}).kind || null)).catch(() => {});
+  }, [user.id]);
+  return kind;
+}
+
 /** Warns before the idle limit, ends the session at the limits, refreshes while in use. */
 function useSessionClock(current) {
   const [warn, setWarn] = useState(false);
@@ -198,6 +212,7 @@ function Shell({ current }) {
   const sipCount = useSipCount(user, worksCases(user));
   const commitments = useCommitmentCounts(user, worksCases(user));
   const finsamCount = useFinsamCount(user);
+  const kind = useOrganisationKind(user);
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -228,7 +243,7 @@ function Shell({ current }) {
       <button type="button" class="link-button" onClick=${() => logout()}>Logga ut</button>
     </header>
     <nav aria-label="Huvudmeny" class="menu"><ul>
-      ${NAV.filter((n) => n.show(user)).map((n) => {
+      ${NAV.filter((n) => n.show(user, kind)).map((n) => {
         const here = path.startsWith(n.href.slice(1));
         let badge = '';
         if (n.badge === 'inbox' && counts) {
