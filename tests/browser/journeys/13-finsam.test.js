@@ -26,6 +26,13 @@ let meetingUrl;
 let others;
 
 const FORBUND = 'Samordningsförbundet Stockholms stad';
+const pad = (n) => String(n).padStart(2, '0');
+const inDays = (n) => {
+  const d = new Date();
+  d.setDate(d.getDate() + n);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+};
+const group = (page, name) => page.getByRole('group', { name, exact: true });
 const menu = (page, name) => page.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name });
 const badge = async (page) => Number((await page.locator('#finsam-badge').innerText()).match(/\d+/)[0]);
 
@@ -267,4 +274,104 @@ test('the coordinator records the team\'s decision for the coach\'s referral', a
   await axe(nadia, 'the agenda with a recorded item');
   // The participants see the record live.
   await fk.locator('#dagordning > li', { hasText: person }).locator('.beslut').waitFor();
+});
+
+test('the coach draws up the team\'s plan from the agenda item and adopts it with FK, AF and social services', async () => {
+  await coach.goto(meetingUrl);
+  const item = coach.locator('#dagordning > li', { hasText: person });
+  await item.locator('.beslut', { hasText: 'Samordnad insats' }).waitFor();
+  await axe(coach, 'the agenda as the referrer');
+  await item.getByRole('button', { name: 'Upprätta gemensam plan' }).click();
+  await coach.waitForURL(/#\/planer\/[0-9a-f-]+$/);
+  await coach.locator('#plan-status').getByText('Utkast').waitFor();
+  await coach.getByLabel('Individens eget mål').fill('Att arbeta deltid inom lager och logistik.');
+  await coach.getByRole('button', { name: 'Lägg till huvudmål' }).click();
+  await group(coach, 'Mål 1').getByLabel('Målet').fill('Arbetsträning 50 % inom sex månader.');
+  const actions = [
+    ['Samordna rehabiliteringen och pröva rätten till ersättning', 'Försäkringskassan'],
+    ['Arbetsträning via Arbetsförmedlingen', 'Arbetsförmedlingen'],
+    ['Ekonomiskt bistånd under arbetsträningen', 'Socialtjänsten Järva, ekonomiskt bistånd'],
+  ];
+  for (const [i, [what, org]] of actions.entries()) {
+    await coach.getByRole('button', { name: 'Lägg till insats' }).click();
+    const box = group(coach, `Insats ${i + 1}`);
+    await box.getByLabel('Vad ska göras').fill(what);
+    await box.getByLabel('Ansvarig organisation').selectOption({ label: org });
+    await box.getByLabel('Klart senast').fill(inDays(60));
+    await box.getByLabel('Mål som insatsen hör till').selectOption({ index: 1 });
+  }
+  const overall = group(coach, 'Övergripande ansvar');
+  await overall.getByLabel('Organisation').selectOption({ label: 'Jobbtorg Stockholm' });
+  await overall.getByLabel('Person').selectOption({ label: 'Ahmed Yusuf (jobbcoach)' });
+  await coach.getByLabel('Datum för gemensam uppföljning').fill(inDays(182));
+  await coach.getByRole('button', { name: 'Spara utkastet' }).click();
+  await coach.getByText('Utkastet är sparat.').waitFor({ state: 'attached' });
+  await coach.getByRole('button', { name: 'Fastställ planen …' }).click();
+  const dialog = coach.getByRole('dialog', { name: 'Fastställ planen' });
+  await dialog.getByLabel('Ja, individen deltog').check();
+  await dialog.getByLabel('Individen godkände planen muntligt').check();
+  await dialog.getByRole('button', { name: 'Fastställ' }).click();
+  await coach.locator('#plan-status').getByText('Fastställd', { exact: true }).waitFor();
+  const current = coach.locator('#gallande-plan');
+  for (const org of ['Försäkringskassan', 'Arbetsförmedlingen', 'Socialtjänsten Järva, ekonomiskt bistånd']) {
+    await current.getByRole('heading', { name: org }).waitFor();
+  }
+  await axe(coach, 'the team\'s adopted plan');
+  await screenshot(coach, '13-jobbcoach-gemensam-plan');
+  // The referral moved on, with its follow-up six months ahead.
+  await coach.goto(referralUrl);
+  await coach.locator('#anmalan-status', { hasText: 'Plan fastställd' }).waitFor();
+  await coach.locator('#nasta-uppfoljning').waitFor();
+});
+
+test('at the follow-up the coordinator closes the referral with a Finsam effort as its outcome', async () => {
+  await menu(nadia, /Finsamteam/).click();
+  await nadia.getByRole('navigation', { name: 'Finsamteam' }).getByRole('link', { name: 'Uppföljningar' }).click();
+  await nadia.getByRole('heading', { level: 1, name: 'Uppföljningar' }).waitFor();
+  const row = nadia.locator('#finsam-uppfoljningar tbody tr', { hasText: person });
+  await row.waitFor();
+  await axe(nadia, 'the follow-up list');
+  await screenshot(nadia, '13-koordinator-uppfoljningar');
+  await row.getByRole('link', { name: person }).click();
+  await nadia.getByRole('heading', { level: 1, name: `Anmälan till Finsamteam: ${person}` }).waitFor();
+  await nadia.locator('#anmalan-status', { hasText: 'Plan fastställd' }).waitFor();
+  await nadia.getByRole('button', { name: 'Registrera uppföljning' }).click();
+  const dialog = nadia.getByRole('dialog', { name: 'Uppföljning av teamets plan' });
+  await dialog.getByLabel('Hur har det gått?').fill('Arbetstränar 50 % sedan fyra månader, trivs. Fortsatt stöd behövs i en Finsam-insats.');
+  await dialog.getByLabel('Avsluta med ett utfall').check();
+  await dialog.getByLabel('Utfall').selectOption('finsam_effort');
+  const effort = dialog.getByLabel('Insats');
+  await effort.selectOption({ index: 0 });
+  const effortName = (await effort.locator('option:checked').innerText()).trim();
+  await axe(nadia, 'the outcome dialog');
+  await screenshot(nadia, '13-koordinator-utfall');
+  await dialog.getByRole('button', { name: 'Avsluta anmälan' }).click();
+  await nadia.locator('#anmalan-status', { hasText: 'Avslutad' }).waitFor();
+  await nadia.locator('#utfall', { hasText: 'En Finsam-insats ur förbundets insatskatalog' }).waitFor();
+  await nadia.locator('#utfall-insats', { hasText: effortName }).waitFor();
+  await nadia.locator('#uppfoljningar', { hasText: 'Arbetstränar 50 %' }).waitFor();
+  await axe(nadia, 'the referral, closed');
+  // The coach sees it closed, live.
+  await coach.locator('#anmalan-status', { hasText: 'Avslutad' }).waitFor();
+});
+
+test('the figures page for Finsam counts the referral, without personal data', async () => {
+  await menu(nadia, /Finsamteam/).click();
+  await nadia.getByRole('navigation', { name: 'Finsamteam' }).getByRole('link', { name: 'Statistik för Finsam' }).click();
+  await nadia.getByRole('heading', { level: 1, name: 'Statistik för Finsam' }).waitFor();
+  const table = nadia.locator('#finsam-tabell');
+  await table.waitFor();
+  await table.getByRole('rowheader', { name: 'Jobbtorg Stockholm' }).waitFor();
+  assert.doesNotMatch(await nadia.locator('main').innerText(), new RegExp(person));
+  await nadia.locator('#finsam-diagram').waitFor();
+  await axe(nadia, 'the Finsam figures');
+  await screenshot(nadia, '13-koordinator-statistik');
+  await nadia.getByLabel('Indelning').selectOption('outcome');
+  await nadia.locator('#finsam-tabell').waitFor();
+  await axe(nadia, 'the Finsam figures by outcome');
+  const [download] = await Promise.all([nadia.waitForEvent('download'), nadia.locator('#csv-finsam').click()]);
+  assert.match(download.suggestedFilename(), /^finsam-.*\.csv$/);
+  noScriptErrors(coach);
+  noScriptErrors(nadia);
+  noScriptErrors(fk);
 });
