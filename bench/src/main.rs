@@ -321,6 +321,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
 }
 
 async fn run_rest(args: &Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.nodes == 1, "--nodes is for the stream, not --rest");
     let quick = args.quick;
     let mut stores = vec![None];
     stores.extend(args.postgres.iter().cloned().map(Some));
