@@ -137,7 +137,10 @@ pub struct InquiryCase {
 
 /// Everything the scenarios use on our server.
 pub struct World {
+    /// The node every change is made through (the first).
     pub api: Api,
+    /// Every node of the hub, the first included.
+    pub nodes: Vec<Api>,
     /// soc.sara, who changes the fan-out case.
     pub sara: String,
     /// Tokens of the social workers the generator created.
@@ -150,8 +153,15 @@ pub struct World {
 }
 
 impl World {
-    /// Creates `users` social workers and `cases` inquiry cases through the API.
-    pub async fn set_up(api: Api, users: usize, cases: usize) -> anyhow::Result<Self> {
+    /// The API of node `node` (the first node when there is one).
+    pub fn node(&self, node: usize) -> &Api {
+        self.nodes.get(node).unwrap_or(&self.api)
+    }
+
+    /// Creates `users` social workers and `cases` inquiry cases through the API of the
+    /// first of `nodes`.
+    pub async fn set_up(nodes: Vec<Api>, users: usize, cases: usize) -> anyhow::Result<Self> {
+        let api = nodes.first().context("no node")?.clone();
         let admin = api.login("soc.admin", DEMO_PASSWORD).await?.token;
         let sara = api.login("soc.sara", DEMO_PASSWORD).await?.token;
         let mut clinics = Vec::new();
@@ -242,6 +252,7 @@ impl World {
 
         Ok(Self {
             api,
+            nodes,
             sara,
             users: user_tokens,
             clinics,

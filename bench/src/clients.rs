@@ -20,17 +20,19 @@ use crate::tracker::Tracker;
 const HELLO_WAIT: Duration = Duration::from_secs(15);
 const ATTEMPTS: u32 = 3;
 
-/// Opens connections to one server, spreading them over source addresses so that 10,000
-/// connections do not exhaust one address's ephemeral ports.
+/// Opens connections to a server, or round-robin to the nodes of a cluster (connection `i`
+/// to node `i % nodes`), spreading them over source addresses so that 10,000 connections do
+/// not exhaust one address's ephemeral ports.
 pub struct Connector {
-    server: SocketAddr,
+    servers: Vec<SocketAddr>,
     sources: Vec<IpAddr>,
     config: WebSocketConfig,
 }
 
 impl Connector {
     /// Sources 127.0.0.2 … 127.0.0.(1 + `sources`).
-    pub fn new(server: SocketAddr, sources: u8) -> Self {
+    pub fn new(servers: Vec<SocketAddr>, sources: u8) -> Self {
+        assert!(!servers.is_empty(), "a connector needs a server");
         let sources = (0..sources.max(1))
             .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i)))
             .collect();
@@ -39,21 +41,31 @@ impl Connector {
             .read_buffer_size(4096)
             .write_buffer_size(0);
         Self {
-            server,
+            servers,
             sources,
             config,
         }
     }
 
+    pub fn nodes(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// The node connection `index` goes to.
+    pub fn node_of(&self, index: usize) -> usize {
+        index % self.servers.len()
+    }
+
     async fn open(&self, index: usize, path: &str) -> anyhow::Result<WebSocketStream<TcpStream>> {
         let source = self.sources[index % self.sources.len()];
+        let server = self.servers[self.node_of(index)];
         let socket = TcpSocket::new_v4()?;
         socket
             .bind(SocketAddr::new(source, 0))
             .with_context(|| format!("binding {source}"))?;
-        let tcp = socket.connect(self.server).await.context("connecting")?;
+        let tcp = socket.connect(server).await.context("connecting")?;
         tcp.set_nodelay(true)?;
-        let url = format!("ws://{}{path}", self.server);
+        let url = format!("ws://{server}{path}");
         let (mut ws, _) =
             tokio_tungstenite::client_async_with_config(url, tcp, Some(self.config)).await?;
         match tokio::time::timeout(HELLO_WAIT, ws.next()).await {
@@ -69,6 +81,8 @@ pub struct Pool {
     readers: Vec<JoinHandle<()>>,
     /// Indexes (into the specs) of the connections that opened.
     pub connected: Vec<usize>,
+    /// Open connections per node.
+    pub per_node: Vec<usize>,
     pub failures: Vec<String>,
     /// Connections the server closed while the pool was alive.
     pub lost: Arc<AtomicU64>,
@@ -96,6 +110,7 @@ pub async fn connect_all(
     let mut pool = Pool {
         readers: Vec::with_capacity(specs.len()),
         connected: Vec::new(),
+        per_node: vec![0; connector.nodes()],
         failures: Vec::new(),
         lost: lost.clone(),
         took: Duration::ZERO,
@@ -105,7 +120,7 @@ pub async fn connect_all(
             let mut last = anyhow::anyhow!("not tried");
             for attempt in 0..ATTEMPTS {
                 let result = async {
-                    let path = target.stream_path(spec).await?;
+                    let path = target.stream_path(spec, connector.node_of(index)).await?;
                     connector.open(index, &path).await
                 }
                 .await;
@@ -129,6 +144,7 @@ pub async fn connect_all(
                     lost.clone(),
                 )));
                 pool.connected.push(index);
+                pool.per_node[connector.node_of(index)] += 1;
             }
             Err(err) => pool.failures.push(format!("{err:#}")),
         }

@@ -50,10 +50,15 @@ fn machine_busy_ticks() -> anyhow::Result<u64> {
 }
 
 impl Sample {
-    pub fn take(server_pid: u32) -> anyhow::Result<Self> {
+    /// The server's figure is the sum over its processes (the nodes of a cluster).
+    pub fn take(server_pids: &[u32]) -> anyhow::Result<Self> {
+        let mut server = 0;
+        for pid in server_pids {
+            server += process_ticks(&pid.to_string())?;
+        }
         Ok(Self {
             at: Instant::now(),
-            server: process_ticks(&server_pid.to_string())?,
+            server,
             generator: process_ticks("self")?,
             busy: machine_busy_ticks()?,
         })

@@ -25,7 +25,7 @@ use clap::Parser;
 
 use crate::api::{Api, World};
 use crate::clients::Connector;
-use crate::process::Server;
+use crate::process::{Cluster, Server};
 use crate::report::{Machine, Report, ServerRun};
 use crate::scenarios::Plan;
 use crate::target::{NodeBaseline, Target};
@@ -96,13 +96,23 @@ struct Args {
     /// case read, the audited case list and a message write (`rest`).
     #[arg(long)]
     rest: bool,
+    /// With `--rest`: measure only these request kinds (e.g. to profile the server under one
+    /// of them); the ratios are then to the first kept.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    rest_kind: Vec<rest::KindName>,
     /// Closed-loop REST clients, one connection each [default: 32, quick 8].
     #[arg(long)]
     rest_clients: Option<usize>,
-    /// With `--rest`: also run on PostgreSQL, in a fresh database made (and dropped) on the
-    /// server this URL names.
+    /// With `--rest`: also run on PostgreSQL. Without: run the stream on PostgreSQL instead
+    /// of SQLite. Either way in a fresh database made (and dropped) on the server this URL
+    /// names.
     #[arg(long)]
     postgres: Option<String>,
+    /// Hub nodes (release processes) on the one PostgreSQL database of `--postgres`: stream
+    /// clients are spread over them round-robin and every change is made through the first,
+    /// so the others deliver what another node committed.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
     /// Exit with 2 when a target is missed.
     #[arg(long)]
     fail_on_miss: bool,
@@ -151,13 +161,13 @@ fn load_average() -> String {
 async fn run_scenarios(
     name: &'static str,
     target: Target,
-    server: &mut Server,
+    server: &mut Cluster,
     started: u64,
     sources: u8,
     s: &Settings,
 ) -> anyhow::Result<ServerRun> {
     let target = Arc::new(target);
-    let connector = Connector::new(server.addr, sources);
+    let connector = Connector::new(server.addrs(), sources);
     eprintln!(
         "[{name}] fan-out: {} clients, {} rounds",
         s.plan.clients, s.plan.rounds
@@ -211,37 +221,63 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         .timeout(Duration::from_secs(30))
         .build()?;
 
-    let mut server = Server::samverkan(&args.server_bin, dir.path(), None, &http).await?;
-    let started = server.rss()?;
-    eprintln!(
-        "[samverkan] pid {} on {}; setting up {} users and {} inquiry cases",
-        server.pid, server.addr, s.plan.users, s.plan.cases
+    anyhow::ensure!(
+        args.nodes >= 1 && (args.nodes == 1 || args.postgres.is_some()),
+        "--nodes above 1 needs --postgres (the nodes share one PostgreSQL database)"
     );
-    let world = World::set_up(
-        Api::new(http.clone(), server.addr),
-        s.plan.users,
-        s.plan.cases,
-    )
-    .await?;
-    let ours = run_scenarios(
-        "samverkan",
-        Target::Ours(world),
-        &mut server,
-        started,
-        args.sources,
-        &s,
-    )
+    let fresh = args
+        .postgres
+        .as_deref()
+        .map(pgdb::FreshDatabase::create)
+        .transpose()?;
+    let url = fresh.as_ref().map(|f| f.url.as_str());
+    let ours = async {
+        // The first node seeds the demo set; the others start on the seeded database.
+        let mut nodes = Vec::new();
+        for _ in 0..args.nodes {
+            nodes.push(Server::samverkan(&args.server_bin, dir.path(), url, &http).await?);
+        }
+        let mut server = Cluster { nodes };
+        let started = server.rss()?;
+        for node in &server.nodes {
+            eprintln!("[samverkan] node pid {} on {}", node.pid, node.addr);
+        }
+        eprintln!(
+            "[samverkan] setting up {} users and {} inquiry cases",
+            s.plan.users, s.plan.cases
+        );
+        let apis = server
+            .addrs()
+            .into_iter()
+            .map(|addr| Api::new(http.clone(), addr))
+            .collect();
+        let world = World::set_up(apis, s.plan.users, s.plan.cases).await?;
+        let ours = run_scenarios(
+            "samverkan",
+            Target::Ours(world),
+            &mut server,
+            started,
+            args.sources,
+            &s,
+        )
+        .await;
+        server.stop().await?;
+        ours
+    }
     .await;
-    server.stop().await?;
+    if let Some(fresh) = fresh {
+        fresh.drop_now()?;
+    }
     let ours = ours?;
 
     let node = if args.skip_node {
         None
     } else {
-        let mut server = Server::node(&args.node_bin, &args.node_script, dir.path(), &http).await?;
+        let server = Server::node(&args.node_bin, &args.node_script, dir.path(), &http).await?;
         eprintln!("[node ws] pid {} on {}", server.pid, server.addr);
-        let started = server.rss()?;
         let target = Target::Node(NodeBaseline::new(http.clone(), server.addr));
+        let mut server = Cluster::one(server);
+        let started = server.rss()?;
         let node = run_scenarios("node ws", target, &mut server, started, args.sources, &s).await;
         server.stop().await?;
         Some(node?)
@@ -264,6 +300,8 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         load_end: load_average(),
         open_files,
         db_dir: base.display().to_string(),
+        postgres: args.postgres.is_some(),
+        nodes: args.nodes,
         fsync,
     };
     let command = std::env::args().collect::<Vec<_>>().join(" ");
@@ -283,6 +321,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
 }
 
 async fn run_rest(args: &Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.nodes == 1, "--nodes is for the stream, not --rest");
     let quick = args.quick;
     let mut stores = vec![None];
     stores.extend(args.postgres.iter().cloned().map(Some));
@@ -295,6 +334,7 @@ async fn run_rest(args: &Args) -> anyhow::Result<()> {
         duration: Duration::from_secs_f64(args.duration.unwrap_or(if quick { 1.0 } else { 10.0 })),
         rounds: if quick { 1 } else { 5 },
         stores,
+        only: args.rest_kind.clone(),
     };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

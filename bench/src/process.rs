@@ -22,8 +22,8 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Server {
-    /// `samverkan serve --demo` on a fresh SQLite file in `dir`, or on the (empty)
-    /// PostgreSQL database `postgres`.
+    /// `samverkan serve --demo` on a fresh SQLite file in `dir`, or on the PostgreSQL
+    /// database `postgres` (seeded with the demo set if empty; a further node finds it seeded).
     pub async fn samverkan(
         bin: &Path,
         dir: &Path,
@@ -35,7 +35,7 @@ impl Server {
             Some(url) => url.to_owned(),
             None => format!("sqlite://{}", dir.join("db.sqlite").display()),
         };
-        let log = dir.join("samverkan.log");
+        let log = dir.join(format!("samverkan-{}.log", addr.port()));
         let child = Command::new(bin)
             .args(["serve", "--demo"])
             .env("SAMVERKAN_DATABASE__URL", database)
@@ -138,6 +138,43 @@ impl Server {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.child.start_kill()?;
         self.child.wait().await?;
+        Ok(())
+    }
+}
+
+/// The hub under test: one process, or several nodes on one PostgreSQL database.
+pub struct Cluster {
+    pub nodes: Vec<Server>,
+}
+
+impl Cluster {
+    pub fn one(server: Server) -> Self {
+        Self {
+            nodes: vec![server],
+        }
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes.iter().map(|n| n.pid).collect()
+    }
+
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.nodes.iter().map(|n| n.addr).collect()
+    }
+
+    /// Resident memory of all nodes together, in bytes.
+    pub fn rss(&self) -> anyhow::Result<u64> {
+        self.nodes.iter().map(Server::rss).sum()
+    }
+
+    pub fn check_alive(&mut self) -> anyhow::Result<()> {
+        self.nodes.iter_mut().try_for_each(Server::check_alive)
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        for node in self.nodes {
+            node.stop().await?;
+        }
         Ok(())
     }
 }

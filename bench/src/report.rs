@@ -26,6 +26,10 @@ pub struct Machine {
     pub open_files: u64,
     pub db_dir: String,
     pub fsync: Histogram<u64>,
+    /// The stream ran on PostgreSQL (else SQLite in `db_dir`).
+    pub postgres: bool,
+    /// Hub nodes on that database.
+    pub nodes: usize,
 }
 
 pub struct Report<'a> {
@@ -93,7 +97,60 @@ pub fn all_met(run: &ServerRun) -> bool {
 }
 
 fn complete(o: &Outcome) -> bool {
-    o.expected > 0 && o.delivered == o.expected
+    o.expected > 0 && o.delivered == o.expected && o.duplicates == 0
+}
+
+/// Across nodes: the p99 of the connections on the nodes the changes were not made through,
+/// over that of the connections on the node they were, at most this.
+pub const CROSS_NODE_P99_RATIO: f64 = 1.5;
+
+/// Deliveries to connections on the node the changes were made through, and to the others.
+fn same_and_other_nodes(o: &Outcome) -> Option<(Histogram<u64>, Histogram<u64>)> {
+    let (same, others) = o.by_node.split_first()?;
+    let mut other = same.clone();
+    other.reset();
+    for h in others {
+        other.add(h).ok()?;
+    }
+    (!others.is_empty()).then(|| (same.clone(), other))
+}
+
+/// Per scenario: connections per node, latency on the node the changes were made through and
+/// on the others, and events lost or duplicated.
+fn nodes_section(run: &ServerRun, out: &mut String) -> std::fmt::Result {
+    writeln!(
+        out,
+        "\n## Across nodes\n\nEvery change is made through node 1; \"same node\" are the connections on it, \
+         \"other nodes\" those on the rest, which get the event through PostgreSQL (LISTEN/NOTIFY and the events table).\n"
+    )?;
+    writeln!(out, "| scenario | connections per node | same node p50 / p99 / max | other nodes p50 / p99 / max | other / same (p99) | lost | duplicated | target | met |")?;
+    writeln!(out, "|---|---|---:|---:|---:|---:|---:|---|---|")?;
+    for (i, o) in std::iter::once(&run.fanout).chain(&run.paced).enumerate() {
+        let Some((same, other)) = same_and_other_nodes(o) else {
+            continue;
+        };
+        let per_node: Vec<String> = o.per_node.iter().map(ToString::to_string).collect();
+        let ratio_p99 = p(&other, 0.99) / p(&same, 0.99).max(0.001);
+        let (target, ok) = if i == 1 {
+            (
+                format!("p99 ≤ {CROSS_NODE_P99_RATIO}× same node, none lost or duplicated"),
+                met(complete(o) && ratio_p99 <= CROSS_NODE_P99_RATIO),
+            )
+        } else {
+            ("–".to_owned(), "–")
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {ratio_p99:.2}× | {} | {} | {target} | {ok} |",
+            o.label,
+            per_node.join(" / "),
+            latency_cells(&same).replace(" | ", " / "),
+            latency_cells(&other).replace(" | ", " / "),
+            o.expected.saturating_sub(o.delivered),
+            o.duplicates
+        )?;
+    }
+    Ok(())
 }
 
 fn fanout_met(o: &Outcome) -> bool {
@@ -214,6 +271,9 @@ fn details(run: &ServerRun, cores: usize, out: &mut String) -> std::fmt::Result 
         if o.unmatched > 0 {
             write!(out, "; {} unmatched events", o.unmatched)?;
         }
+        if o.duplicates > 0 {
+            write!(out, "; **{} events duplicated**", o.duplicates)?;
+        }
         writeln!(out)?;
         let c = &o.cpu;
         let per_send = if o.sends > 0 {
@@ -258,10 +318,19 @@ pub fn render(report: &Report<'_>) -> Result<String, std::fmt::Error> {
     let m = &report.machine;
     writeln!(out, "# Samverkan stream benchmark\n")?;
     writeln!(out, "`{}`\n", report.command)?;
+    let store = if m.postgres {
+        format!(
+            "PostgreSQL, a fresh database, {} hub node{}",
+            m.nodes,
+            if m.nodes == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("SQLite in {}", m.db_dir)
+    };
     writeln!(
         out,
         "Machine: {} cores shared by the generator and the server under test; load average {} at the start, {} at the end; \
-         open-file limit {}. SQLite in {}: one 4 KiB append + fdatasync there takes p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms.\n",
+         open-file limit {}. {store}; one 4 KiB append + fdatasync in {} takes p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms.\n",
         m.cores,
         m.load_start,
         m.load_end,
@@ -302,6 +371,9 @@ pub fn render(report: &Report<'_>) -> Result<String, std::fmt::Error> {
                 ratio(ms(a.latency.max()), ms(b.latency.max()))
             )?;
         }
+    }
+    if m.nodes > 1 {
+        nodes_section(report.ours, &mut out)?;
     }
     if let Some(floor) = report.floor {
         floor_section(floor, report.ours, &mut out)?;

@@ -18,8 +18,22 @@ use tokio::net::TcpStream;
 use crate::api::World;
 use crate::tracker;
 
+/// The request kinds by name, to measure (or profile) some of them only (`--rest-kind`).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindName {
+    /// `GET /api/me`, the baseline.
+    Me,
+    /// `GET /api/cases/{id}`.
+    Case,
+    /// `GET /api/cases`.
+    List,
+    /// `POST /api/cases/{id}/messages`.
+    Message,
+}
+
 /// One kind of request, as each client sends it (its own token, its own case).
 pub struct Kind {
+    pub name: KindName,
     pub label: &'static str,
     /// Per client: the raw request.
     pub requests: Vec<Vec<u8>>,
@@ -95,11 +109,13 @@ pub fn kinds(world: &World, addr: SocketAddr, clients: usize) -> anyhow::Result<
     let message = r#"{"body":"Vi har bokat ett möte nästa vecka."}"#;
     Ok(vec![
         Kind {
+            name: KindName::Me,
             label: "GET /api/me (baseline)",
             requests: per_client(&|i| request("GET", "/api/me", addr, token(i), None)),
             expect: 200,
         },
         Kind {
+            name: KindName::Case,
             label: "GET /api/cases/{id} (policy + audit row)",
             requests: per_client(&|i| {
                 request(
@@ -113,11 +129,13 @@ pub fn kinds(world: &World, addr: SocketAddr, clients: usize) -> anyhow::Result<
             expect: 200,
         },
         Kind {
+            name: KindName::List,
             label: "GET /api/cases (list + audit rows)",
             requests: per_client(&|i| request("GET", "/api/cases", addr, token(i), None)),
             expect: 200,
         },
         Kind {
+            name: KindName::Message,
             label: "POST /api/cases/{id}/messages (write)",
             requests: per_client(&|i| {
                 let path = format!("/api/cases/{}/messages", case(i));
@@ -147,9 +165,9 @@ pub async fn measure(
         }));
     }
     tokio::time::sleep_until(start.into()).await;
-    let before = crate::cpu::Sample::take(server_pid)?;
+    let before = crate::cpu::Sample::take(&[server_pid])?;
     tokio::time::sleep_until(end.into()).await;
-    let usage = crate::cpu::Sample::take(server_pid)?.usage_since(&before);
+    let usage = crate::cpu::Sample::take(&[server_pid])?.usage_since(&before);
     let mut total = Throughput {
         label: kind.label,
         requests: 0,
@@ -336,6 +354,8 @@ pub struct Plan {
     pub rounds: usize,
     /// `None`: a fresh SQLite file; `Some(url)`: a fresh database on that PostgreSQL server.
     pub stores: Vec<Option<String>>,
+    /// Only these kinds (all when empty); the ratios are then to the first kind kept.
+    pub only: Vec<KindName>,
 }
 
 /// Runs every request kind against each store in turn (a server of its own for each) and
@@ -390,10 +410,11 @@ pub async fn run(
                 server.pid, server.addr
             );
             let api = crate::api::Api::new(http.clone(), server.addr);
-            let world = World::set_up(api, plan.clients, plan.clients).await?;
+            let world = World::set_up(vec![api], plan.clients, plan.clients).await?;
             // Round by round, every kind in turn, so that a change in the machine's other
             // load falls on every kind alike.
-            let kinds = kinds(&world, server.addr, plan.clients)?;
+            let mut kinds = kinds(&world, server.addr, plan.clients)?;
+            kinds.retain(|k| plan.only.is_empty() || plan.only.contains(&k.name));
             let slice = plan.duration.div_f64(plan.rounds as f64);
             let mut results: Vec<Throughput> = Vec::new();
             for round in 0..plan.rounds {

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use crate::clients::{connect_all, Connector, Pool};
 use crate::cpu::{Sample, Usage};
-use crate::process::Server;
+use crate::process::Cluster;
 use crate::target::{layout, Target, FANOUT_KIND, TOPIC_KIND};
 use crate::tracker::{self, Tracker};
 
@@ -64,6 +64,12 @@ pub struct Outcome {
     pub expected: u64,
     pub delivered: u64,
     pub latency: Histogram<u64>,
+    /// The same per node of the receiving connection (changes are made through node 0).
+    pub by_node: Vec<Histogram<u64>>,
+    /// Open connections per node.
+    pub per_node: Vec<usize>,
+    /// Events a connection got more than once.
+    pub duplicates: u64,
     /// REST round trip of the calls that caused the events.
     pub rest: Histogram<u64>,
     pub sends: u64,
@@ -106,7 +112,7 @@ impl Errors {
 /// changes each seen by every client, one round at a time.
 pub async fn fanout(
     target: &Target,
-    server: &mut Server,
+    server: &mut Cluster,
     connector: &Connector,
     plan: &Plan,
     started: u64,
@@ -118,7 +124,7 @@ pub async fn fanout(
     };
     let keys = [target.fanout_key()];
 
-    let warm = Arc::new(Tracker::new(FANOUT_KIND, &keys)?);
+    let warm = Arc::new(Tracker::new(FANOUT_KIND, &keys, connector.nodes())?);
     let specs = target.fanout_specs(plan.warmup_clients);
     let pool = connect_all(target, connector, &specs, &warm, plan.concurrency).await;
     let mut rest = tracker::histogram()?;
@@ -138,7 +144,7 @@ pub async fn fanout(
     server.check_alive()?;
     memory.after_warmup = server.rss()?;
 
-    let tracker = Arc::new(Tracker::new(FANOUT_KIND, &keys)?);
+    let tracker = Arc::new(Tracker::new(FANOUT_KIND, &keys, connector.nodes())?);
     let specs = target.fanout_specs(plan.clients);
     eprintln!("  connecting {} clients …", specs.len());
     let pool = connect_all(target, connector, &specs, &tracker, plan.concurrency).await;
@@ -155,7 +161,7 @@ pub async fn fanout(
 
     let mut rest = tracker::histogram()?;
     let mut errors = Errors::default();
-    let cpu_start = Sample::take(server.pid)?;
+    let cpu_start = Sample::take(&server.pids())?;
     let trips = rounds(
         target,
         &tracker,
@@ -166,7 +172,7 @@ pub async fn fanout(
         &mut errors,
     )
     .await;
-    let cpu = Sample::take(server.pid)?.usage_since(&cpu_start);
+    let cpu = Sample::take(&server.pids())?.usage_since(&cpu_start);
     tokio::time::sleep(Duration::from_millis(500)).await;
     memory.after_fanout = server.rss()?;
     let tally = tracker.tally();
@@ -177,6 +183,9 @@ pub async fn fanout(
         expected: sends * pool.connected.len() as u64,
         delivered: tally.delivered,
         latency: tally.latency,
+        by_node: tally.by_node,
+        per_node: pool.per_node.clone(),
+        duplicates: tally.duplicates,
         rest,
         sends,
         send_errors: errors,
@@ -236,7 +245,7 @@ struct Pacing {
 /// from the slot).
 pub async fn paced(
     target: &Arc<Target>,
-    server: &mut Server,
+    server: &mut Cluster,
     connector: &Connector,
     plan: &Plan,
     rate: f64,
@@ -246,7 +255,7 @@ pub async fn paced(
     let listeners = layout(plan.users, plan.cases);
     let specs = target.topic_specs(&listeners)?;
     let keys = target.topic_keys(plan.cases);
-    let tracker = Arc::new(Tracker::new(TOPIC_KIND, &keys)?);
+    let tracker = Arc::new(Tracker::new(TOPIC_KIND, &keys, connector.nodes())?);
     let pool = connect_all(target, connector, &specs, &tracker, plan.concurrency).await;
     let mut recipients = vec![0u64; keys.len()];
     for &index in &pool.connected {
@@ -267,7 +276,7 @@ pub async fn paced(
         last_done: start,
     }));
     let cases = keys.len() as u64;
-    let cpu_start = Sample::take(server.pid)?;
+    let cpu_start = Sample::take(&server.pids())?;
     let mut tasks = Vec::new();
     for case in 0..keys.len() {
         let (target, tracker, pacing) = (target.clone(), tracker.clone(), pacing.clone());
@@ -306,7 +315,7 @@ pub async fn paced(
     for task in tasks {
         task.await?;
     }
-    let cpu = Sample::take(server.pid)?.usage_since(&cpu_start);
+    let cpu = Sample::take(&server.pids())?.usage_since(&cpu_start);
     tokio::time::sleep(GRACE).await;
     server.check_alive()?;
 
@@ -337,6 +346,9 @@ pub async fn paced(
         expected,
         delivered: tally.delivered,
         latency: tally.latency,
+        by_node: tally.by_node,
+        per_node: pool.per_node.clone(),
+        duplicates: tally.duplicates,
         rest: pacing.rest.clone(),
         sends,
         send_errors: pacing.errors.clone(),

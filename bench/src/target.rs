@@ -94,11 +94,12 @@ pub enum Target {
 }
 
 impl Target {
-    pub async fn stream_path(&self, spec: &ConnSpec) -> anyhow::Result<String> {
+    /// The stream URL path for a connection to `node` (a ticket from that node).
+    pub async fn stream_path(&self, spec: &ConnSpec, node: usize) -> anyhow::Result<String> {
         match (self, spec) {
             (Target::Ours(world), ConnSpec::Ticket(token)) => Ok(format!(
                 "/api/stream?ticket={}",
-                world.api.ticket(token).await?
+                world.node(node).ticket(token).await?
             )),
             (Target::Node(_), ConnSpec::Topics(topics)) => Ok(format!("/stream?topics={topics}")),
             _ => anyhow::bail!("a subscription of the other server"),

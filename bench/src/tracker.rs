@@ -3,8 +3,13 @@
 //! Sends to one key (a case, or a Node topic) are strictly sequential, and the server hands
 //! a connection its events in order, so the n-th event a connection gets for a key belongs
 //! to the n-th send to that key. That needs no payload of ours in the event.
+//!
+//! An event that reaches a connection twice (the same `seq`, the event's id in the hub's
+//! log) is counted as a duplicate and not matched again; one that never comes shows as
+//! delivered < expected. With several hub nodes, connection `i` is on node `i % nodes` and
+//! the changes are made through node 0, so latencies are also kept per node.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -35,6 +40,7 @@ struct Incoming<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     case_id: Option<&'a str>,
+    seq: Option<i64>,
 }
 
 struct Inner {
@@ -42,24 +48,33 @@ struct Inner {
     sends: Vec<Vec<Send>>,
     /// How many events of each key a connection has had.
     seen: HashMap<(u32, usize), usize>,
+    /// Event ids each connection has had, to find duplicates.
+    ids: HashSet<(u32, i64)>,
     latency: Histogram<u64>,
+    /// The same, per node of the connection.
+    by_node: Vec<Histogram<u64>>,
     delivered: u64,
     /// Events of our kind that no send accounts for.
     unmatched: u64,
+    /// Events a connection had already had.
+    duplicates: u64,
     /// Hello and events of other kinds.
     other: u64,
 }
 
 pub struct Tracker {
     kind: String,
+    nodes: usize,
     inner: Mutex<Inner>,
 }
 
 /// What a tracker saw.
 pub struct Tally {
     pub latency: Histogram<u64>,
+    pub by_node: Vec<Histogram<u64>>,
     pub delivered: u64,
     pub unmatched: u64,
+    pub duplicates: u64,
     /// Recorded sends per key.
     pub recorded_sends: Vec<u64>,
     /// Per recorded send of the first key: when its last delivery came.
@@ -67,10 +82,13 @@ pub struct Tally {
 }
 
 impl Tracker {
-    /// Tracks events of type `kind` whose `case_id` is one of `keys`.
-    pub fn new(kind: &str, keys: &[String]) -> anyhow::Result<Self> {
+    /// Tracks events of type `kind` whose `case_id` is one of `keys`, for connections
+    /// spread over `nodes` hub nodes.
+    pub fn new(kind: &str, keys: &[String], nodes: usize) -> anyhow::Result<Self> {
+        let nodes = nodes.max(1);
         Ok(Self {
             kind: kind.to_owned(),
+            nodes,
             inner: Mutex::new(Inner {
                 keys: keys
                     .iter()
@@ -79,9 +97,12 @@ impl Tracker {
                     .collect(),
                 sends: keys.iter().map(|_| Vec::new()).collect(),
                 seen: HashMap::new(),
+                ids: HashSet::new(),
                 latency: histogram()?,
+                by_node: (0..nodes).map(|_| histogram()).collect::<Result<_, _>>()?,
                 delivered: 0,
                 unmatched: 0,
+                duplicates: 0,
                 other: 0,
             }),
         })
@@ -139,6 +160,12 @@ impl Tracker {
             inner.unmatched += 1;
             return;
         };
+        if let Some(seq) = event.seq {
+            if !inner.ids.insert((client, seq)) {
+                inner.duplicates += 1;
+                return;
+            }
+        }
         let n = {
             let count = inner.seen.entry((client, key)).or_insert(0);
             *count += 1;
@@ -147,10 +174,12 @@ impl Tracker {
         let Inner {
             sends,
             latency,
+            by_node,
             delivered,
             unmatched,
             ..
         } = &mut *inner;
+        let node = client as usize % self.nodes;
         match sends.get_mut(key).and_then(|s| s.get_mut(n)) {
             Some(send) => {
                 send.delivered += 1;
@@ -158,6 +187,9 @@ impl Tracker {
                 send.last = send.last.max(took);
                 if send.record {
                     record(latency, took);
+                    if let Some(h) = by_node.get_mut(node) {
+                        record(h, took);
+                    }
                     *delivered += 1;
                 }
             }
@@ -169,8 +201,10 @@ impl Tracker {
         let inner = self.lock();
         Tally {
             latency: inner.latency.clone(),
+            by_node: inner.by_node.clone(),
             delivered: inner.delivered,
             unmatched: inner.unmatched,
+            duplicates: inner.duplicates,
             recorded_sends: inner
                 .sends
                 .iter()
@@ -191,14 +225,15 @@ mod tests {
 
     #[test]
     fn the_nth_event_of_a_connection_belongs_to_the_nth_send() -> anyhow::Result<()> {
-        let tracker = Tracker::new("case.updated", &["a".into(), "b".into()])?;
+        let tracker = Tracker::new("case.updated", &["a".into(), "b".into()], 1)?;
         let t0 = Instant::now();
         let first = tracker.sent(0, t0, true);
         let second = tracker.sent(0, t0 + Duration::from_millis(10), true);
         let event = r#"{"seq":7,"type":"case.updated","at":"x","case_id":"a","subject_id":null}"#;
+        let next = r#"{"seq":8,"type":"case.updated","at":"x","case_id":"a","subject_id":null}"#;
         tracker.deliver(1, event, t0 + Duration::from_millis(12));
         tracker.deliver(2, event, t0 + Duration::from_millis(13));
-        tracker.deliver(1, event, t0 + Duration::from_millis(15));
+        tracker.deliver(1, next, t0 + Duration::from_millis(15));
         tracker.deliver(1, r#"{"type":"hello","seq":1}"#, t0);
         assert_eq!(tracker.delivered(0, first), 2);
         assert_eq!(tracker.delivered(0, second), 1);
@@ -211,7 +246,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_send_takes_no_event() -> anyhow::Result<()> {
-        let tracker = Tracker::new("t", &["a".into()])?;
+        let tracker = Tracker::new("t", &["a".into()], 1)?;
         let t0 = Instant::now();
         let failed = tracker.sent(0, t0, true);
         tracker.cancel(0, failed);
@@ -221,6 +256,29 @@ mod tests {
         assert_eq!(tracker.delivered(0, ok), 1);
         let tally = tracker.tally();
         assert_eq!((tally.delivered, tally.unmatched), (0, 1));
+        Ok(())
+    }
+
+    #[test]
+    fn an_event_twice_on_one_connection_is_a_duplicate_and_kept_per_node() -> anyhow::Result<()> {
+        let tracker = Tracker::new("t", &["a".into()], 2)?;
+        let t0 = Instant::now();
+        tracker.sent(0, t0, true);
+        tracker.sent(0, t0, true);
+        let first = r#"{"type":"t","case_id":"a","seq":5}"#;
+        let second = r#"{"type":"t","case_id":"a","seq":6}"#;
+        tracker.deliver(0, first, t0 + Duration::from_millis(1));
+        tracker.deliver(1, first, t0 + Duration::from_millis(3));
+        tracker.deliver(1, first, t0 + Duration::from_millis(4));
+        tracker.deliver(1, second, t0 + Duration::from_millis(5));
+        let tally = tracker.tally();
+        assert_eq!(
+            (tally.delivered, tally.duplicates, tally.unmatched),
+            (3, 1, 0)
+        );
+        assert_eq!(tally.by_node[0].len(), 1);
+        assert_eq!(tally.by_node[1].len(), 2);
+        assert_eq!(tally.by_node[1].max() / 1000, 5);
         Ok(())
     }
 }
