@@ -358,8 +358,8 @@ test('at the follow-up the coordinator closes the referral with a Finsam effort 
   const dialog = nadia.getByRole('dialog', { name: 'Uppföljning av teamets plan' });
   await dialog.getByLabel('Hur har det gått?').fill('Arbetstränar 50 % sedan fyra månader, trivs. Fortsatt stöd behövs i en Finsam-insats.');
   await dialog.getByLabel('Avsluta med ett utfall').check();
-  await dialog.getByLabel('Utfall').selectOption('finsam_effort');
-  await dialog.getByLabel('Insats').selectOption({ label: effortName });
+  await dialog.getByRole('combobox', { name: /^Utfall/ }).selectOption('finsam_effort');
+  await dialog.getByRole('combobox', { name: /^Insats/ }).selectOption({ label: effortName });
   await axe(nadia, 'the outcome dialog');
   await screenshot(nadia, '13-koordinator-utfall');
   await dialog.getByRole('button', { name: 'Avsluta anmälan' }).click();
