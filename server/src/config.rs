@@ -23,6 +23,7 @@ pub struct Settings {
     pub inquiry: InquirySettings,
     pub sip: SipSettings,
     pub plans: PlanSettings,
+    pub finsam: FinsamSettings,
     pub stream: StreamSettings,
     pub log: LogSettings,
     pub mail: MailSettings,
@@ -92,6 +93,16 @@ pub struct SipSettings {
 pub struct PlanSettings {
     /// Days before an action's date (or a plan's follow-up) that its people are reminded.
     pub warn_days: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinsamSettings {
+    /// Months from a Finsamteam plan's adoption (or a follow-up that continues) to its next
+    /// follow-up.
+    pub follow_up_months: u32,
+    /// The outcomes a referral may be closed with, in the order offered.
+    pub outcomes: Vec<crate::domain::finsam::Outcome>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -127,11 +127,19 @@ const ORGS: &[DemoOrg] = &[
         name: "Samordningsförbundet Stockholms stad",
         kind: OrganisationKind::Samordningsforbund,
         email: "finsam@example.se",
-        users: &[(
-            "finsam.koordinator",
-            "Nadia Karimi (Finsam-koordinator)",
-            &[Role::Finsamkoordinator],
-        )],
+        users: &[
+            (
+                "finsam.koordinator",
+                "Nadia Karimi (Finsam-koordinator)",
+                &[Role::Finsamkoordinator],
+            ),
+            // Keeps the förbund's insatskatalog.
+            (
+                "finsam.admin",
+                "Lena Åberg (administratör)",
+                &[Role::OrgAdmin],
+            ),
+        ],
     },
 ];
 

@@ -215,6 +215,17 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
         (Method::POST, referral("/accept"), Some(json!({}))),
         (
             Method::POST,
+            referral("/follow-up"),
+            Some(json!({"progress": "Framsteg"})),
+        ),
+        (
+            Method::POST,
+            referral("/close"),
+            Some(json!({"outcome": "transfer_af"})),
+        ),
+        (Method::GET, referral("/follow-ups"), None),
+        (
+            Method::POST,
             referral("/decline"),
             Some(json!({"reason": "other", "text": "Nej."})),
         ),

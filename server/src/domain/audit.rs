@@ -95,6 +95,16 @@ code_enum! {
         FinsamReferralComplete = "finsam_referral.complete",
         FinsamReferralAccept = "finsam_referral.accept",
         FinsamReferralDecline = "finsam_referral.decline",
+        /// The team's plan adopted for the referral (recorded by the plan's adoption).
+        FinsamReferralPlanAdopt = "finsam_referral.plan_adopt",
+        /// The coordinator's follow-up of the team's plan.
+        FinsamReferralFollowUp = "finsam_referral.follow_up",
+        /// Closed with an outcome.
+        FinsamReferralClose = "finsam_referral.close",
+        /// The förbund's insatskatalog listed, an effort added or changed (no person data).
+        FinsamEffortList = "finsam_effort.list",
+        FinsamEffortCreate = "finsam_effort.create",
+        FinsamEffortUpdate = "finsam_effort.update",
         /// A Finsamteam meeting booked by the förbund's coordinator.
         FinsamMeetingCreate = "finsam_meeting.create",
         /// A Finsamteam meeting with its agenda read (one row per item shown with identity).

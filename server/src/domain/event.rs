@@ -64,6 +64,12 @@ code_enum! {
         FinsamReferralReturned = "finsam_referral.returned",
         FinsamReferralAccepted = "finsam_referral.accepted",
         FinsamReferralDeclined = "finsam_referral.declined",
+        /// The team's plan for the referral was adopted; its follow-up is scheduled.
+        FinsamReferralPlanAdopted = "finsam_referral.plan_adopted",
+        /// The coordinator followed the referral's plan up and it continues.
+        FinsamReferralFollowedUp = "finsam_referral.followed_up",
+        /// The referral was closed with an outcome.
+        FinsamReferralClosed = "finsam_referral.closed",
         /// A Finsamteam meeting's agenda changed: an item added, removed, reordered or
         /// recorded (subject: the meeting; never who is on it).
         FinsamAgendaChanged = "finsam_meeting.agenda_changed",
@@ -119,6 +125,9 @@ impl EventKind {
             | EventKind::FinsamReferralReturned
             | EventKind::FinsamReferralAccepted
             | EventKind::FinsamReferralDeclined
+            | EventKind::FinsamReferralPlanAdopted
+            | EventKind::FinsamReferralFollowedUp
+            | EventKind::FinsamReferralClosed
             | EventKind::FinsamAgendaChanged
             | EventKind::FinsamAgendaPublished
             | EventKind::NotificationCreated
@@ -171,6 +180,9 @@ impl EventKind {
             EventKind::FinsamReferralReturned => &[A::FinsamReferralReturn],
             EventKind::FinsamReferralAccepted => &[A::FinsamReferralAccept],
             EventKind::FinsamReferralDeclined => &[A::FinsamReferralDecline],
+            EventKind::FinsamReferralPlanAdopted => &[A::FinsamReferralPlanAdopt],
+            EventKind::FinsamReferralFollowedUp => &[A::FinsamReferralFollowUp],
+            EventKind::FinsamReferralClosed => &[A::FinsamReferralClose],
             EventKind::FinsamAgendaChanged => &[
                 A::FinsamAgendaAdd,
                 A::FinsamAgendaRemove,
@@ -328,6 +340,9 @@ mod tests {
                 "finsam_referral.returned",
                 "finsam_referral.accepted",
                 "finsam_referral.declined",
+                "finsam_referral.plan_adopted",
+                "finsam_referral.followed_up",
+                "finsam_referral.closed",
                 "finsam_meeting.agenda_changed",
                 "finsam_meeting.agenda_published",
                 "notification.created",

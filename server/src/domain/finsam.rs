@@ -168,7 +168,8 @@ pub const TRANSITIONS: &[Transition] = &[
         Side::Coordinator,
         S::Accepted,
     ),
-    t(S::OnAgenda, P::AdoptPlan, Side::Coordinator, S::PlanAdopted),
+    // The plan's owner, the referring organisation, adopts it with the individual present.
+    t(S::OnAgenda, P::AdoptPlan, Side::Referrer, S::PlanAdopted),
     t(
         S::PlanAdopted,
         P::FollowUp,
@@ -394,6 +395,16 @@ pub fn form_gaps(forms: &[ConsentForm], document_reference: Option<&str>) -> Vec
         gaps.push(ConsentGap::NoDocumentReference);
     }
     gaps
+}
+
+/// When the follow-up `months` after `from` falls (the same day of a later month, or that
+/// month's last day).
+pub fn follow_up_due(from: super::Timestamp, months: u32) -> super::Timestamp {
+    let at = from.to_datetime();
+    super::Timestamp::from_datetime(
+        at.checked_add_months(chrono::Months::new(months))
+            .unwrap_or(at),
+    )
 }
 
 pub mod agenda;

@@ -6,8 +6,12 @@
 //! sees a referral is `policy::finsam`; its life cycle `domain::finsam::TRANSITIONS`.
 
 mod dto;
+mod efforts;
 mod meetings;
+mod plan;
 mod steps;
+
+pub(crate) use plan::{check_plan_referral, plan_adopted};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,6 +39,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_referral, update_referral))
         .merge(steps::router())
         .merge(meetings::router())
+        .merge(plan::router())
+        .merge(efforts::router())
 }
 
 /// The referral as the actor sees it now, audited under `action`.
@@ -227,6 +233,9 @@ fn event_kind(to: ReferralState) -> Option<crate::domain::EventKind> {
         ReferralState::Returned => Some(K::FinsamReferralReturned),
         ReferralState::Accepted => Some(K::FinsamReferralAccepted),
         ReferralState::Declined => Some(K::FinsamReferralDeclined),
+        ReferralState::PlanAdopted => Some(K::FinsamReferralPlanAdopted),
+        ReferralState::FollowedUp => Some(K::FinsamReferralFollowedUp),
+        ReferralState::Closed => Some(K::FinsamReferralClosed),
         _ => None,
     }
 }

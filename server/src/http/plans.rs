@@ -168,6 +168,10 @@ async fn create_plan(
     if let Some(call) = body.sip_call_id {
         check_sip_call(&mut tx, &actor, body.kind, call, case_id).await?;
     }
+    if let Some(referral) = body.finsam_referral_id {
+        crate::http::finsam::check_plan_referral(&mut tx, &actor, body.kind, referral, case_id)
+            .await?;
+    }
     let id = PlanId::new();
     let title = body.title.as_ref().map(|t| t.trim().to_owned());
     plans::insert(
@@ -176,7 +180,10 @@ async fn create_plan(
         id,
         body.kind,
         title.as_deref(),
-        body.sip_call_id,
+        plans::PlanLinks {
+            sip_call_id: body.sip_call_id,
+            finsam_referral_id: body.finsam_referral_id,
+        },
         actor.user_id,
     )
     .await?;
@@ -337,6 +344,10 @@ async fn adopt_plan(
         if sip_calls::mark_held(&mut tx, call, id).await? {
             tx.audit(access.audit(&actor, AuditAction::SipCallHold));
         }
+    }
+    // The Finsamteam's plan adopted by its driver: the referral moves on, its follow-up set.
+    if let Some(referral) = response.finsam_referral_id {
+        crate::http::finsam::plan_adopted(&mut tx, &state.settings, &actor, referral, id).await?;
     }
     let event = plan_event(&mut tx, &access, EventKind::PlanAdopted).await?;
     tx.event(event);

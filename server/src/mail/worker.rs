@@ -287,6 +287,7 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::FinsamReferralAccepted
         | EventKind::FinsamReferralDeclined
         | EventKind::FinsamAgendaPublished
+        | EventKind::FinsamReferralClosed
         | EventKind::MeetingInvited
         | EventKind::MeetingUpdated
         | EventKind::MeetingCancelled
@@ -319,6 +320,8 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::PlanResponsibleLost
         | EventKind::FinsamReferralWithdrawn
         | EventKind::FinsamAgendaChanged
+        | EventKind::FinsamReferralPlanAdopted
+        | EventKind::FinsamReferralFollowedUp
         | EventKind::SessionEnded => false,
     }
 }

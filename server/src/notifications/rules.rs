@@ -126,6 +126,10 @@ pub const fn rule(kind: EventKind) -> Rule {
         }
         // A withdrawn referral leaves the coordinators' inbox, live; nothing to act on.
         EventKind::FinsamReferralWithdrawn => Rule::Nobody,
+        // The plan's adoption tells its holders (plan.adopted); a follow-up shows in the
+        // referral, live. Closing is the referrer's news.
+        EventKind::FinsamReferralPlanAdopted | EventKind::FinsamReferralFollowedUp => Rule::Nobody,
+        EventKind::FinsamReferralClosed => Rule::Tell(N::FinsamReferralDecided, To::FinsamReferrer),
         EventKind::FinsamAgendaPublished => {
             Rule::Tell(N::FinsamAgendaPublished, To::FinsamMeetingParticipants)
         }
@@ -312,6 +316,8 @@ mod tests {
                 "plan.closed",
                 "plan.action_updated",
                 "finsam_referral.withdrawn",
+                "finsam_referral.plan_adopted",
+                "finsam_referral.followed_up",
                 "finsam_meeting.agenda_changed",
                 "notification.created",
                 "session.ended",

@@ -8,13 +8,16 @@ use crate::access::policy::{
     CaseFacts, ReferralAccess, ReferralFacts, ReferralFilter, ReferralWrite,
 };
 use crate::domain::event::{Audience, Detail, NewEvent};
-use crate::domain::finsam::{InboxCount, OtherRoute, ReferralDeclineReason, ReferralState};
+use crate::domain::finsam::{
+    InboxCount, OtherRoute, Outcome, ReferralDeclineReason, ReferralState,
+};
 use crate::domain::{
-    CaseId, ConsentId, EventKind, FinsamReferralId, IndividualId, MeetingId, OrganisationId,
-    Purpose, Timestamp, UserId,
+    CaseId, ConsentId, EventKind, FinsamEffortId, FinsamReferralId, IndividualId, MeetingId,
+    OrganisationId, PlanId, Purpose, Timestamp, UserId,
 };
 
 pub mod agenda;
+pub mod efforts;
 
 /// What the referrer writes (never in e-mail).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,6 +64,13 @@ pub struct Referral {
     pub decided_at: Option<Timestamp>,
     pub decline: Option<Decline>,
     pub sent_at: Option<Timestamp>,
+    /// The team's plan (kind finsam), once adopted.
+    pub plan_id: Option<PlanId>,
+    /// The next follow-up, while the plan runs.
+    pub follow_up_due_at: Option<Timestamp>,
+    pub outcome: Option<Outcome>,
+    pub outcome_effort_id: Option<FinsamEffortId>,
+    pub closed_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// The consent a listed row is seen under (lists only).
@@ -182,6 +192,13 @@ fn push_content(sql: &mut Sql, content: &ReferralContent) {
         .bind(content.practical_needs.as_str());
 }
 
+/// The next follow-up (none once closed), to be reminded of anew.
+fn push_follow_up(sql: &mut Sql, due: Option<Timestamp>) {
+    sql.push(", follow_up_due_at = ")
+        .bind(due.map(|d| d.micros()))
+        .push(", follow_up_reminded_at = NULL");
+}
+
 fn push_where(sql: &mut Sql, access: &ReferralAccess, at: Timestamp) {
     sql.push(", updated_at = ")
         .bind(at.micros())
@@ -220,6 +237,20 @@ pub enum Change<'a> {
     },
     /// Off the agenda again (removed, or postponed there).
     TakeOffAgenda,
+    /// The team's plan adopted; the follow-up scheduled.
+    AdoptPlan {
+        plan: PlanId,
+        follow_up_due: Timestamp,
+    },
+    /// Followed up and continued: the next follow-up scheduled.
+    FollowUp {
+        next_due: Timestamp,
+    },
+    /// Closed with an outcome (and the effort it names).
+    Close {
+        outcome: Outcome,
+        effort: Option<FinsamEffortId>,
+    },
 }
 
 /// Applies `change`, moving the referral to `to`, provided it is still in the state access
@@ -279,6 +310,23 @@ pub async fn apply(
         Change::TakeOffAgenda => {
             sql.push(", meeting_id = NULL");
         }
+        Change::AdoptPlan {
+            plan,
+            follow_up_due,
+        } => {
+            sql.push(", plan_id = ").bind(plan.to_string());
+            push_follow_up(&mut sql, Some(*follow_up_due));
+        }
+        Change::FollowUp { next_due } => push_follow_up(&mut sql, Some(*next_due)),
+        Change::Close { outcome, effort } => {
+            push_follow_up(&mut sql, None);
+            sql.push(", outcome = ")
+                .bind(outcome.code())
+                .push(", outcome_effort = ")
+                .bind(effort.map(|e| e.to_string()))
+                .push(", closed_at = ")
+                .bind(at.micros());
+        }
     }
     push_where(&mut sql, access, at);
     Ok(sql.execute(tx).await? == 1)
@@ -290,7 +338,8 @@ const VIEW: &str = "SELECT r.id, r.case_id, r.individual_id, i.name AS individua
      fo.name AS forbund_organisation_name, r.state, r.why_coordination, r.tried_so_far, \
      r.parties_today, r.own_goal, r.practical_needs, r.consent_id, r.question, r.answer, \
      r.decision_by_user_id, r.decided_at, r.decline_reason, r.other_route, r.decision_text, \
-     r.sent_at, r.created_at, r.updated_at";
+     r.sent_at, r.plan_id, r.follow_up_due_at, r.outcome, r.outcome_effort, r.closed_at, \
+     r.created_at, r.updated_at";
 const FROM: &str = " FROM finsam_referrals r JOIN cases c ON c.id = r.case_id \
      JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
      JOIN organisations ro ON ro.id = r.referrer_organisation_id \
@@ -335,6 +384,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Referral> {
         decided_at: row.opt_int("decided_at")?.map(Timestamp::from_micros),
         decline,
         sent_at: row.opt_int("sent_at")?.map(Timestamp::from_micros),
+        plan_id: row.opt_id("plan_id")?,
+        follow_up_due_at: row.opt_int("follow_up_due_at")?.map(Timestamp::from_micros),
+        outcome: row
+            .opt_text("outcome")?
+            .map(|c| decode_code(&c, Outcome::from_code))
+            .transpose()?,
+        outcome_effort_id: row.opt_id("outcome_effort")?,
+        closed_at: row.opt_int("closed_at")?.map(Timestamp::from_micros),
         created_at: Timestamp::from_micros(row.int("created_at")?),
         updated_at: Timestamp::from_micros(row.int("updated_at")?),
         via_consent: None,

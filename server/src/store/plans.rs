@@ -10,7 +10,9 @@ pub mod reminders;
 use super::{cases, decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::{CaseFacts, CaseWrite, PlanAccess, PlanFacts, PlanFilter};
 use crate::domain::plan::{Participation, PlanContent, PlanKind, PlanState};
-use crate::domain::{CaseId, OrganisationId, PlanActionId, PlanId, SipCallId, Timestamp, UserId};
+use crate::domain::{
+    CaseId, FinsamReferralId, OrganisationId, PlanActionId, PlanId, SipCallId, Timestamp, UserId,
+};
 
 pub(super) fn json_error(err: serde_json::Error) -> StoreError {
     StoreError::Other(err.into())
@@ -81,6 +83,8 @@ pub struct Plan {
     pub owner_organisation_id: OrganisationId,
     pub title: Option<String>,
     pub sip_call_id: Option<SipCallId>,
+    /// The Finsam referral a Finsamteam plan was made for.
+    pub finsam_referral_id: Option<FinsamReferralId>,
     pub version: i64,
     pub draft: Option<PlanContent>,
     /// The latest adopted version, its actions with their current status.
@@ -90,7 +94,7 @@ pub struct Plan {
 }
 
 const VIEW: &str = "SELECT p.id, p.case_id, p.kind, p.state, p.owner_organisation_id, p.title, \
-     p.sip_call_id, p.version, p.draft, p.created_at, p.updated_at";
+     p.sip_call_id, p.finsam_referral_id, p.version, p.draft, p.created_at, p.updated_at";
 const FROM: &str = " FROM plans p JOIN cases c ON c.id = p.case_id \
      JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id";
 
@@ -103,12 +107,20 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Plan> {
         owner_organisation_id: row.id("owner_organisation_id")?,
         title: row.opt_text("title")?,
         sip_call_id: row.opt_id("sip_call_id")?,
+        finsam_referral_id: row.opt_id("finsam_referral_id")?,
         version: row.int("version")?,
         draft: row.opt_text("draft")?.map(|d| from_json(&d)).transpose()?,
         adopted: None,
         created_at: Timestamp::from_micros(row.int("created_at")?),
         updated_at: Timestamp::from_micros(row.int("updated_at")?),
     })
+}
+
+/// What a new plan was made from: a SIP call, a Finsam referral (each checked by the caller).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlanLinks {
+    pub sip_call_id: Option<SipCallId>,
+    pub finsam_referral_id: Option<FinsamReferralId>,
 }
 
 /// A new, empty draft in the case the writer may change.
@@ -118,14 +130,14 @@ pub async fn insert(
     id: PlanId,
     kind: PlanKind,
     title: Option<&str>,
-    sip_call_id: Option<SipCallId>,
+    links: PlanLinks,
     by: UserId,
 ) -> StoreResult<()> {
     let access = write.access();
     let now = Timestamp::now().micros();
     let mut sql = Sql::new(
         "INSERT INTO plans (id, case_id, owner_organisation_id, kind, state, title, sip_call_id, \
-         version, draft, created_by_user_id, created_at, updated_at) VALUES (",
+         finsam_referral_id, version, draft, created_by_user_id, created_at, updated_at) VALUES (",
     );
     sql.bind(id.to_string())
         .push(", ")
@@ -139,7 +151,9 @@ pub async fn insert(
         .push(", ")
         .bind(title)
         .push(", ");
-    sql.bind(sip_call_id.map(|s| s.to_string()))
+    sql.bind(links.sip_call_id.map(|s| s.to_string()))
+        .push(", ")
+        .bind(links.finsam_referral_id.map(|s| s.to_string()))
         .push(", 0, ")
         .bind(to_json(&PlanContent::default())?)
         .push(", ")

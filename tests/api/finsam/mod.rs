@@ -10,6 +10,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 
 mod agenda;
+mod plan;
 
 pub struct Finsam {
     pub world: World,

@@ -324,6 +324,25 @@ test('the coach draws up the team\'s plan from the agenda item and adopts it wit
   await coach.locator('#nasta-uppfoljning').waitFor();
 });
 
+const effortName = `Stegvis mot arbete ${pnr.slice(-4)}`;
+
+test('the förbund\'s admin adds an effort to the insatskatalog', async () => {
+  const [admin] = await signedIn(browser, 'finsam.admin');
+  await menu(admin, 'Insatskatalog').click();
+  await admin.getByRole('heading', { level: 1, name: 'Insatskatalog' }).waitFor();
+  await admin.getByRole('button', { name: 'Lägg till insatsen' }).click();
+  await admin.getByRole('alert').getByText('Namn: Ange insatsens namn.').waitFor();
+  await axe(admin, 'the insatskatalog with an error');
+  await admin.getByLabel('Namn').fill(effortName);
+  await admin.getByLabel('Beskrivning').fill('Individuellt stöd i små steg från arbetsträning till anställning.');
+  await admin.getByRole('button', { name: 'Lägg till insatsen' }).click();
+  await admin.locator('#insatskatalog tbody tr', { hasText: effortName }).waitFor();
+  await axe(admin, 'the insatskatalog');
+  await screenshot(admin, '13-admin-insatskatalog');
+  noScriptErrors(admin);
+  await admin.context().close();
+});
+
 test('at the follow-up the coordinator closes the referral with a Finsam effort as its outcome', async () => {
   await menu(nadia, /Finsamteam/).click();
   await nadia.getByRole('navigation', { name: 'Finsamteam' }).getByRole('link', { name: 'Uppföljningar' }).click();
@@ -339,10 +358,8 @@ test('at the follow-up the coordinator closes the referral with a Finsam effort 
   const dialog = nadia.getByRole('dialog', { name: 'Uppföljning av teamets plan' });
   await dialog.getByLabel('Hur har det gått?').fill('Arbetstränar 50 % sedan fyra månader, trivs. Fortsatt stöd behövs i en Finsam-insats.');
   await dialog.getByLabel('Avsluta med ett utfall').check();
-  await dialog.getByLabel('Utfall').selectOption('finsam_effort');
-  const effort = dialog.getByLabel('Insats');
-  await effort.selectOption({ index: 0 });
-  const effortName = (await effort.locator('option:checked').innerText()).trim();
+  await dialog.getByRole('combobox', { name: /^Utfall/ }).selectOption('finsam_effort');
+  await dialog.getByRole('combobox', { name: /^Insats/ }).selectOption({ label: effortName });
   await axe(nadia, 'the outcome dialog');
   await screenshot(nadia, '13-koordinator-utfall');
   await dialog.getByRole('button', { name: 'Avsluta anmälan' }).click();

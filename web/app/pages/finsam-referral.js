@@ -17,7 +17,8 @@ import { ReferralLater } from './finsam-later.js';
 
 const NEWS = {
   sent: 'Anmälan är skickad till förbundet.', returned: 'Anmälan har skickats tillbaka för komplettering.', accepted: 'Teamet tar upp anmälan.',
-  declined: 'Teamet tar inte upp anmälan.', withdrawn: 'Anmälan är återkallad.',
+  declined: 'Teamet tar inte upp anmälan.', withdrawn: 'Anmälan är återkallad.', plan_adopted: 'Teamets plan är fastställd.',
+  followed_up: 'Teamets plan är uppföljd.', closed: 'Anmälan är avslutad.',
 };
 
 /** `#/finsam/anmalningar/{id}`. */

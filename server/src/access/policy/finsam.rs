@@ -357,6 +357,8 @@ impl ReferralFilter {
 
 mod agenda;
 pub use agenda::*;
+mod efforts;
+pub use efforts::*;
 
 #[cfg(test)]
 mod tests;

@@ -61,16 +61,23 @@ fn only_the_coordinator_decides_and_only_the_referrer_writes() {
 #[test]
 fn after_acceptance_the_team_plans_follows_up_and_closes() {
     let mut state = S::Accepted;
-    for (step, to) in [
-        (P::PutOnAgenda, S::OnAgenda),
-        (P::AdoptPlan, S::PlanAdopted),
-        (P::FollowUp, S::FollowedUp),
-        (P::FollowUp, S::FollowedUp),
-        (P::Close, S::Closed),
+    // The plan is adopted by its owner and driver, the referrer; the rest is the team's.
+    for (step, by, to) in [
+        (P::PutOnAgenda, Side::Coordinator, S::OnAgenda),
+        (P::TakeOffAgenda, Side::Coordinator, S::Accepted),
+        (P::PutOnAgenda, Side::Coordinator, S::OnAgenda),
+        (P::AdoptPlan, Side::Referrer, S::PlanAdopted),
+        (P::FollowUp, Side::Coordinator, S::FollowedUp),
+        (P::FollowUp, Side::Coordinator, S::FollowedUp),
+        (P::Close, Side::Coordinator, S::Closed),
     ] {
-        state = next(state, step, Side::Coordinator).unwrap_or(state);
+        state = next(state, step, by).unwrap_or(state);
         assert_eq!(state, to, "{step}");
     }
+    assert_eq!(
+        next(S::OnAgenda, P::AdoptPlan, Side::Coordinator),
+        Err(StepRefused::NotYours(P::AdoptPlan))
+    );
     for from in [S::Accepted, S::OnAgenda, S::PlanAdopted, S::FollowedUp] {
         assert_eq!(next(from, P::Close, Side::Coordinator), Ok(S::Closed));
     }
@@ -236,4 +243,15 @@ fn refusals_carry_stable_codes() {
     assert!(StepRefused::WrongState(S::Closed, P::Accept)
         .to_string()
         .contains("Avslutad"));
+}
+
+#[test]
+fn the_follow_up_falls_the_configured_months_after() {
+    let adopted = crate::domain::Timestamp::from_datetime(
+        chrono::DateTime::parse_from_rfc3339("2026-08-31T10:00:00Z")
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .unwrap_or_default(),
+    );
+    let due = super::follow_up_due(adopted, 6).to_datetime().to_rfc3339();
+    assert!(due.starts_with("2027-02-28T10:00:00"), "{due}");
 }

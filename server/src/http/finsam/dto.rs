@@ -7,9 +7,11 @@ use validator::Validate;
 
 use crate::access::policy::ReferralAccess;
 use crate::domain::finsam::{
-    OtherRoute, ReferralBox, ReferralDeclineReason, ReferralState, ReferralStep,
+    OtherRoute, Outcome, ReferralBox, ReferralDeclineReason, ReferralState, ReferralStep,
 };
-use crate::domain::{CaseId, ConsentId, FinsamReferralId, OrganisationId, UserId};
+use crate::domain::{
+    CaseId, ConsentId, FinsamEffortId, FinsamReferralId, OrganisationId, PlanId, UserId,
+};
 use crate::http::rules::FieldRule;
 use crate::http::{not_blank, rfc3339};
 
@@ -197,6 +199,15 @@ pub struct ReferralResponse {
     pub decided_at: Option<DateTime<Utc>>,
     pub decline: Option<DeclineResponse>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The team's joint plan (kind `finsam`), once adopted.
+    pub plan_id: Option<PlanId>,
+    /// The next follow-up, while the plan runs.
+    pub follow_up_due_at: Option<DateTime<Utc>>,
+    /// How it ended, once closed.
+    pub outcome: Option<Outcome>,
+    /// The effort of the förbund's insatskatalog, with outcome `finsam_effort`.
+    pub outcome_effort_id: Option<FinsamEffortId>,
+    pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The steps I may take now (empty in lists).
@@ -231,6 +242,11 @@ impl ReferralResponse {
                 text: d.text,
             }),
             sent_at: r.sent_at.map(rfc3339),
+            plan_id: r.plan_id,
+            follow_up_due_at: r.follow_up_due_at.map(rfc3339),
+            outcome: r.outcome,
+            outcome_effort_id: r.outcome_effort_id,
+            closed_at: r.closed_at.map(rfc3339),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             steps: access

@@ -12,7 +12,9 @@ use crate::domain::plan::{
     Action, ActionStatus, Goal, GoalLevel, Participation, PlanContent, PlanKind, PlanState,
     Responsible,
 };
-use crate::domain::{CaseId, OrganisationId, PlanActionId, PlanGoalId, PlanId, SipCallId, UserId};
+use crate::domain::{
+    CaseId, FinsamReferralId, OrganisationId, PlanActionId, PlanGoalId, PlanId, SipCallId, UserId,
+};
 use crate::error::{AppError, FieldError};
 use crate::http::rules::{FieldRule, TextLine};
 use crate::http::{not_blank, rfc3339};
@@ -27,6 +29,10 @@ pub struct NewPlan {
     pub title: Option<TextLine<200>>,
     /// The SIP call the plan is adopted from (a SIP plan).
     pub sip_call_id: Option<SipCallId>,
+    /// The Finsam referral the team's plan is made for (a Finsamteam plan): one my
+    /// organisation sent in this case. Adopting the plan moves the referral on and schedules
+    /// its follow-up.
+    pub finsam_referral_id: Option<FinsamReferralId>,
 }
 
 /// A goal in a draft. Without an id the server gives one; a client may send its own UUID so
@@ -96,11 +102,18 @@ pub struct DraftBody {
 }
 
 /// What a new plan needs beyond its schema.
-pub const NEW_PLAN_RULES: &[FieldRule] = &[FieldRule::new(
-    "sip_call_id",
-    "invalid_sip_call",
-    "a SIP plan's call: one my organisation made in this case",
-)];
+pub const NEW_PLAN_RULES: &[FieldRule] = &[
+    FieldRule::new(
+        "sip_call_id",
+        "invalid_sip_call",
+        "a SIP plan's call: one my organisation made in this case",
+    ),
+    FieldRule::new(
+        "finsam_referral_id",
+        "invalid_finsam_referral",
+        "a Finsamteam plan's referral: one my organisation sent in this case",
+    ),
+];
 
 /// What a draft needs beyond its schema.
 pub const DRAFT_RULES: &[FieldRule] = &[
@@ -349,6 +362,7 @@ pub struct PlanResponse {
     pub owner_organisation_id: OrganisationId,
     pub title: Option<String>,
     pub sip_call_id: Option<SipCallId>,
+    pub finsam_referral_id: Option<FinsamReferralId>,
     /// The latest adopted version's number; 0 when never adopted.
     pub version: i64,
     /// The open draft (draft or revising), for the owner organisation only.
@@ -377,6 +391,7 @@ impl PlanResponse {
             owner_organisation_id: plan.owner_organisation_id,
             title: plan.title,
             sip_call_id: plan.sip_call_id,
+            finsam_referral_id: plan.finsam_referral_id,
             version: plan.version,
             draft: plan.draft.filter(|_| owner_view),
             adopted: plan.adopted.map(Into::into),
