@@ -8,6 +8,7 @@ import { CaseMeetings } from './meetings.js';
 import { Responsibility, closeText } from './case-responsibility.js';
 import { CaseSipCalls } from './sip.js';
 import { CasePlans } from './plan.js';
+import { CaseFordjupad } from './fordjupad-case.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
@@ -60,6 +61,7 @@ export function CasePage({ user, id }) {
     <${Responsibility} c=${c} owner=${owner} history=${history} user=${user} reload=${reload} />
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
     <${CasePlans} caseId=${id} owner=${owner} plans=${plans} user=${user} />
+    <${CaseFordjupad} caseId=${id} owner=${owner} plans=${plans} user=${user} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
     <${CaseSipCalls} caseId=${id} owner=${owner} user=${user} />
     <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />

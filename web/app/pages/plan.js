@@ -167,7 +167,7 @@ export function PlanPage({ user, id }) {
       <${PlanContentView} content=${adopted.content} names=${names} actionButtons=${actionButtons} idPrefix="gallande" lost=${lost} />
     </section>`}
     ${draft && plan.may.edit && html`<${PlanEditor} content=${draft} setContent=${setContent} errors=${errors} orgs=${orgs}
-      ownerId=${plan.owner_organisation_id} busy=${busy} onSave=${save} onAdopt=${plan.may.adopt ? adopt : null}
+      ownerId=${plan.owner_organisation_id} kind=${plan.kind} busy=${busy} onSave=${save} onAdopt=${plan.may.adopt ? adopt : null}
       heading=${plan.state === 'revising' ? `Ny version (utkast till version ${plan.version + 1})` : 'Utkast'} />`}
     ${plan.draft && !plan.may.edit && !adopted && html`<section aria-labelledby="utkast-las-rubrik">
       <h2 id="utkast-las-rubrik">Utkast</h2>
