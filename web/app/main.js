@@ -21,6 +21,8 @@ import { PlanVersionsPage } from './pages/plan-versions.js';
 import { PlanPrintPage } from './pages/plan-print.js';
 import { CommitmentsPage, useCommitmentCounts } from './pages/commitments.js';
 import { StatisticsPage } from './pages/statistics.js';
+import { CaseloadPage, EscalationsPage, useEscalationCount } from './pages/fordjupad.js';
+import { FordjupadFiguresPage } from './pages/fordjupad-stats.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -32,6 +34,10 @@ const readsStatistics = (user) => has(user, 'bitradande_enhetschef', 'rehabansva
 const receivesInquiries = (user) => has(user, 'rehabkoordinator');
 const isAdmin = (user) => has(user, 'org_admin');
 const sendsInquiries = (user) => has(user, 'socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef');
+// The rehabansvarig's caseload and the biträdande enhetschef's escalations (as the policy's
+// escalation_scope); the caseload itself answers every caseworker with what they may see.
+const leadsFordjupad = (user) => has(user, 'rehabansvarig', 'bitradande_enhetschef');
+const takesEscalations = (user) => has(user, 'bitradande_enhetschef');
 
 const everyone = () => true;
 
@@ -44,6 +50,8 @@ const NAV = [
   { href: '#/sip-kallelser', label: 'SIP-kallelser', show: worksCases, badge: 'sip' },
   { href: '#/moten', label: 'Möten', show: worksCases },
   { href: '#/kalender', label: 'Kalender', show: worksCases },
+  { href: '#/fordjupad', label: 'Fördjupad samverkan', show: leadsFordjupad, exact: true },
+  { href: '#/fordjupad/eskalerade', label: 'Eskalerade', show: takesEscalations, badge: 'escalations' },
   { href: '#/statistik', label: 'Statistik', show: readsStatistics },
   { href: '#/notiser', label: 'Notiser', show: everyone, badge: 'notices' },
   { href: '#/installningar', label: 'Inställningar', show: everyone },
@@ -82,7 +90,10 @@ function route(path, user) {
   if (a === 'kalender' && worksCases(user)) return html`<${CalendarPage} user=${user} />`;
   if (a === 'notiser' && !b) return html`<${NotificationsPage} user=${user} />`;
   if (a === 'notiser' && b) return html`<${NotificationPage} user=${user} id=${b} />`;
-  if (a === 'statistik' && readsStatistics(user)) return html`<${StatisticsPage} user=${user} />`;
+  if (a === 'statistik' && b === 'fordjupad' && readsStatistics(user)) return html`<${FordjupadFiguresPage} user=${user} />`;
+  if (a === 'statistik' && !b && readsStatistics(user)) return html`<${StatisticsPage} user=${user} />`;
+  if (a === 'fordjupad' && !b && worksCases(user)) return html`<${CaseloadPage} user=${user} />`;
+  if (a === 'fordjupad' && b === 'eskalerade' && leadsFordjupad(user)) return html`<${EscalationsPage} user=${user} />`;
   if (a === 'installningar') return html`<${PreferencesPage} user=${user} />`;
   if (a === 'admin' && b === 'anvandare') return html`<${UsersPage} user=${user} />`;
   if (a === 'admin' && b === 'logg') return html`<${AuditPage} user=${user} />`;
@@ -182,6 +193,7 @@ function Shell({ current }) {
   const notices = useNotificationCount(user);
   const sipCount = useSipCount(user, worksCases(user));
   const commitments = useCommitmentCounts(user, worksCases(user));
+  const escalations = useEscalationCount(user, takesEscalations(user));
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -213,7 +225,7 @@ function Shell({ current }) {
     </header>
     <nav aria-label="Huvudmeny" class="menu"><ul>
       ${NAV.filter((n) => n.show(user)).map((n) => {
-        const here = path.startsWith(n.href.slice(1));
+        const here = n.exact ? path === n.href.slice(1) : path.startsWith(n.href.slice(1));
         let badge = '';
         if (n.badge === 'inbox' && counts) {
           badge = html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`;
@@ -221,6 +233,8 @@ function Shell({ current }) {
           badge = html` <span class="badge" id="sip-badge">${sipCount} obesvarade</span>`;
         } else if (n.badge === 'commitments' && commitments) {
           badge = html` <span class="badge" id="ataganden-badge">${commitments.soon} snart<span class="sr-only">,</span> ${commitments.overdue} försenade</span>`;
+        } else if (n.badge === 'escalations' && escalations !== null) {
+          badge = html` <span class="badge" id="eskalerade-badge">${escalations} öppna</span>`;
         } else if (n.badge === 'notices' && notices !== null) {
           badge = html` <span class="badge" id="notiser-badge">${notices} olästa</span>`;
         }
