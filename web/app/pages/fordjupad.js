@@ -27,7 +27,7 @@ export function useEscalationCount(user, enabled) {
     const load = async () => {
       try {
         const list = await api('GET', '/api/fordjupad/escalations?limit=200', undefined, { background: true });
-        if (alive) setCount(typeof list.total === 'number' ? list.total : items(list).length);
+        if (alive) setCount(items(list).length);
       } catch {
         // The badge waits for the next event.
       }
@@ -62,7 +62,7 @@ function EscalationFlags({ row }) {
 /** `#/fordjupad`: every case in fördjupad samverkan I may see, with its filters. */
 export function CaseloadPage({ user }) {
   useTitle('Fördjupad samverkan');
-  const [filters, setFilters] = useState({ clinic: '', social_worker: '', phase: '' });
+  const [filters, setFilters] = useState({ clinic_id: '', social_worker_id: '', phase: '' });
   const query = Object.entries(filters).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
   const path = `/api/fordjupad/caseload?limit=200${query ? `&${query}` : ''}`;
   const [{ loading, data, error }, reload] = useLoad((background) => api('GET', path, undefined, { background }), [path]);
@@ -76,14 +76,14 @@ export function CaseloadPage({ user }) {
     <p class="ingress">Ärendena i fördjupad samverkan: fas, kategorier på öppna insatser, dagar sedan något hände, nästa uppföljning och eskaleringar.</p>
     ${lead && html`<p><a href="#/fordjupad/eskalerade">Eskalerade uppföljningar</a>${' · '}<a href="#/statistik/fordjupad">Statistik för fördjupad samverkan</a></p>`}
     <form class="search" aria-label="Filtrera ärendena" onSubmit=${(e) => e.preventDefault()}>
-      <${Select} name="clinic" label="Delas med mottagning" value=${filters.clinic} onChange=${set('clinic')}
+      <${Select} name="clinic_id" label="Delas med mottagning" value=${filters.clinic_id} onChange=${set('clinic_id')}
         options=${[['', 'Alla'], ...((options.data && options.data.partners) || []).map((o) => [o.id, o.name])]} />
-      <${Select} name="social_worker" label="Socialsekreterare" value=${filters.social_worker} onChange=${set('social_worker')}
+      <${Select} name="social_worker_id" label="Socialsekreterare" value=${filters.social_worker_id} onChange=${set('social_worker_id')}
         options=${[['', 'Alla'], ...((options.data && options.data.workers) || []).map((p) => [p.id, p.display_name])]} />
       <${Select} name="phase" label="Fas" value=${filters.phase} onChange=${set('phase')}
         options=${[['', 'Alla faser'], ...SCALES[scale].labels.map((_, n) => [String(n), phaseText(scale, n)])]} />
     </form>
-    ${filters.clinic && html`<p class="hint" role="status">Visar bara ärenden där samtycket omfattar mottagningen, till uppföljningsmötet med den.</p>`}
+    ${filters.clinic_id && html`<p class="hint" role="status">Visar bara ärenden där samtycket omfattar mottagningen, till uppföljningsmötet med den.</p>`}
     ${loading && html`<${Loading} />`}
     ${error && html`<${LoadError} error=${error} />`}
     ${data && rows.length === 0 && html`<p class="empty" role="status">Inga ärenden med de här filtren.</p>`}
@@ -94,9 +94,9 @@ export function CaseloadPage({ user }) {
         <th scope="col">Nästa uppföljning</th><th scope="col">Eskalerat</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr class=${(r.escalations || []).length ? 'escalated' : ''} data-case=${r.case_id}>
         <th scope="row"><a href=${`#/arenden/${r.case_id}`}>${r.individual_name}</a><br /><span class="hint">${r.title}</span></th>
-        <td>${r.social_worker_name || '–'}</td>
+        <td>${r.social_worker_name || '–'}${r.shared ? html`<br /><span class="hint">Delas med oss</span>` : ''}</td>
         <td>${r.decision ? DECISIONS[r.decision] : html`<span class="flag soon">Inväntar beslut</span>`}</td>
-        <td>${r.phase === null || r.phase === undefined ? 'Inte bedömd' : phaseText(scale, r.phase)}</td>
+        <td>${r.phase === null || r.phase === undefined ? 'Inte bedömd' : `Fas ${r.phase}${r.phase_label ? `: ${r.phase_label}` : ''}`}</td>
         <td>${(r.categories || []).length ? html`<ul class="plain">${r.categories.map((c) => html`<li>${categoryText(c)}</li>`)}</ul>` : '–'}</td>
         <td><${IdleDays} days=${r.days_idle} /></td>
         <td>${fmtDate(r.next_follow_up_on)}</td>
@@ -134,15 +134,24 @@ function ClearDialog({ escalation, onClose, onDone }) {
 }
 
 /** `#/fordjupad/eskalerade`: the escalated follow-ups of my organisation, oldest first. */
-export function EscalationsPage() {
+async function loadEscalations(user, background) {
+  const [list, people] = await Promise.all([
+    api('GET', '/api/fordjupad/escalations?limit=200', undefined, { background }),
+    peopleOf(user.organisation_id),
+  ]);
+  const name = (id) => (people.find((p) => p.id === id) || {}).display_name;
+  return items(list).map((r) => ({ ...r, social_worker_name: name(r.social_worker_id) }));
+}
+
+export function EscalationsPage({ user }) {
   useTitle('Eskalerade uppföljningar');
-  const [{ loading, data, error }, reload] = useLoad((background) => api('GET', '/api/fordjupad/escalations?limit=200', undefined, { background }), []);
+  const [{ loading, data, error }, reload] = useLoad((background) => loadEscalations(user, background), [user.id]);
   const [clearing, setClearing] = useState(null);
   useLive((e) => {
     if (e.type === 'fordjupad.escalated') announce('En uppföljning har eskalerats.');
     if (isFordjupad(e) || e.type.startsWith('meeting.')) reload(true);
   }, []);
-  const rows = items(data);
+  const rows = data || [];
   return html`<h1 tabindex="-1">Eskalerade uppföljningar</h1>
     <p class="ingress">Ärenden där inget har hänt på länge eller där ingen avstämning bokades efter rekommendationerna. Uppföljningen ligger hos biträdande enhetschef tills någon agerar: boka avstämningen, bedöm fasen, ändra en insats eller markera den som hanterad.</p>
     <p><a href="#/fordjupad">Till alla ärenden i fördjupad samverkan</a></p>
@@ -156,7 +165,7 @@ export function EscalationsPage() {
       <tbody>${rows.map((r) => html`<tr data-case=${r.case_id}>
         <th scope="row"><a href=${`#/arenden/${r.case_id}`}>${r.individual_name}</a><br /><span class="hint">${r.title}</span></th>
         <td><span class="flag">${FOLLOW_UP_KINDS[r.kind] || r.kind}</span>${r.social_worker_name ? html`<br /><span class="hint">Handläggare: ${r.social_worker_name}</span>` : ''}</td>
-        <td>${fmtDate(r.due_on)}<br /><span class="hint">Eskalerad ${fmt(r.fired_at)}</span></td>
+        <td>${fmtDate(r.due_on)}<br /><span class="hint">Eskalerad ${fmt(r.escalated_at)}</span></td>
         <td><div class="row-actions">
           <a class="button" href=${`#/arenden/${r.case_id}/moten/nytt`}>Boka avstämning<span class="sr-only"> för ${r.individual_name}</span></a>
           <button type="button" onClick=${() => setClearing(r)}>Markera som hanterad<span class="sr-only"> för ${r.individual_name}</span></button>
