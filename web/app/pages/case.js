@@ -61,7 +61,8 @@ export function CasePage({ user, id }) {
     <${Responsibility} c=${c} owner=${owner} history=${history} user=${user} reload=${reload} />
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
     <${CasePlans} caseId=${id} owner=${owner} plans=${plans} user=${user} />
-    <${CaseFordjupad} caseId=${id} owner=${owner} plans=${plans} user=${user} />
+    <${CaseFordjupad} caseId=${id} owner=${owner} plans=${plans} user=${user}
+      shared=${consents.some((k) => k.in_force && k.purposes.includes('fordjupad_samverkan') && k.organisation_ids.includes(user.organisation_id))} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
     <${CaseSipCalls} caseId=${id} owner=${owner} user=${user} />
     <${CaseMeetings} caseId=${id} meetings=${meetings} user=${user} />

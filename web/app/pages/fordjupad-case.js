@@ -116,12 +116,16 @@ function Progressionsplan({ caseId, owner, plans, user }) {
     ${error && html`<div class="notice error-notice" role="alert"><p>${error}</p></div>`}`;
 }
 
-export function CaseFordjupad({ caseId, owner, plans, user }) {
-  const [{ data, error }, reload] = useLoad((background) => loadFordjupad(caseId, background), [caseId]);
+/**
+ * The section; a partner asks only when a consent for fördjupad samverkan names it (`shared`),
+ * so opening other shared cases leaves no refused read in the audit log.
+ */
+export function CaseFordjupad({ caseId, owner, shared, plans, user }) {
+  const visible = owner || shared;
+  const [{ data, error }, reload] = useLoad((background) => (visible ? loadFordjupad(caseId, background) : null), [caseId, visible]);
   const [dialog, setDialog] = useState(null);
   useLive((e) => { if (e.case_id === caseId && (e.type.startsWith('fordjupad.') || e.type.startsWith('plan.'))) reload(true); }, [caseId]);
-  if (error) return null;
-  if (!data) return null;
+  if (error || !data) return null;
   const { f, phases, codings, person } = data;
   // A partner sees the section only when the case is shared with it for fördjupad samverkan.
   if (!f && !owner) return null;
