@@ -64,6 +64,14 @@ code_enum! {
         FinsamReferralReturned = "finsam_referral.returned",
         FinsamReferralAccepted = "finsam_referral.accepted",
         FinsamReferralDeclined = "finsam_referral.declined",
+        /// A case brought to the rehabansvarig (subject: the case).
+        FordjupadBrought = "fordjupad.brought",
+        /// The rehabansvarig decided on a brought case (subject: the case).
+        FordjupadDecided = "fordjupad.decided",
+        /// A case's phase assessed (subject: the case).
+        FordjupadPhaseAssessed = "fordjupad.phase_assessed",
+        /// An escalated follow-up taken over explicitly (subject: the follow-up).
+        FordjupadEscalationCleared = "fordjupad.escalation_cleared",
         /// A notification for the audience's one user (subject: the notification).
         NotificationCreated = "notification.created",
         /// A sign-in session ended (subject: the session). Never sent to a client: the hub
@@ -114,6 +122,10 @@ impl EventKind {
             | EventKind::FinsamReferralReturned
             | EventKind::FinsamReferralAccepted
             | EventKind::FinsamReferralDeclined
+            | EventKind::FordjupadBrought
+            | EventKind::FordjupadDecided
+            | EventKind::FordjupadPhaseAssessed
+            | EventKind::FordjupadEscalationCleared
             | EventKind::NotificationCreated
             | EventKind::SessionEnded => false,
         }
@@ -164,6 +176,10 @@ impl EventKind {
             EventKind::FinsamReferralReturned => &[A::FinsamReferralReturn],
             EventKind::FinsamReferralAccepted => &[A::FinsamReferralAccept],
             EventKind::FinsamReferralDeclined => &[A::FinsamReferralDecline],
+            EventKind::FordjupadBrought => &[A::FordjupadBring],
+            EventKind::FordjupadDecided => &[A::FordjupadDecide],
+            EventKind::FordjupadPhaseAssessed => &[A::FordjupadPhase],
+            EventKind::FordjupadEscalationCleared => &[A::FordjupadEscalationClear],
             EventKind::NotificationCreated | EventKind::SessionEnded => &[],
         }
     }

@@ -51,6 +51,17 @@ code_enum! {
         FinsamReferralReceived = "finsam_referral_received",
         /// The coordinator returned, accepted or declined a referral I sent.
         FinsamReferralDecided = "finsam_referral_decided",
+        /// A case was brought to me as rehabansvarig (fördjupad samverkan).
+        FordjupadBrought = "fordjupad_brought",
+        /// The rehabansvarig decided on a case I brought.
+        FordjupadDecided = "fordjupad_decided",
+        /// Written recommendations wait for an avstämning; its deadline approaches.
+        FordjupadAvstamningDue = "fordjupad_avstamning_due",
+        /// A case's follow-up passed to me as biträdande enhetschef (nothing happened, or no
+        /// avstämning booked in time).
+        FordjupadEscalated = "fordjupad_escalated",
+        /// A case manager assignment ends soon.
+        FordjupadCaseManagerEnding = "fordjupad_case_manager_ending",
     }
 }
 

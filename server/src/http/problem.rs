@@ -82,5 +82,6 @@ problems! {
     ConsentMissingOrCancelled = (409, "Samtycke saknas (consent_missing) eller mötet är inställt (meeting_cancelled)"),
     AlreadyCancelled = (409, "Redan inställt (meeting_cancelled)"),
     AlreadyBrought = (409, "Ärendet är redan lyft till rehabansvarig (already_brought)"),
+    AlreadyCleared = (409, "Uppföljningen är redan övertagen (already_cleared)"),
     CalledConsentMissing = (409, "Samtycke för SIP saknas för en kallad organisation (consent_missing)"),
 }

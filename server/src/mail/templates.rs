@@ -77,6 +77,26 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Besked om en anmälan till Finsamteam",
             "Finsam-koordinatorn har gett besked om en anmälan du har skickat i Samverkan.",
         ),
+        FordjupadBrought => (
+            "Ett ärende har lyfts till rehabansvarig",
+            "Ett ärende har lyfts till dig för beslut om fördjupad samverkan i Samverkan.",
+        ),
+        FordjupadDecided => (
+            "Beslut om fördjupad samverkan",
+            "Rehabansvarig har beslutat om ett ärende som du har lyft i Samverkan.",
+        ),
+        FordjupadAvstamningDue => (
+            "Påminnelse: en avstämning ska bokas",
+            "Skriftliga rekommendationer har kommit i ett ärende och en avstämning ska bokas inom tidsfristen.",
+        ),
+        FordjupadEscalated => (
+            "En uppföljning har eskalerats till dig",
+            "Uppföljningen av ett ärende i fördjupad samverkan har gått över till dig. Se listan över eskalerade ärenden i Samverkan.",
+        ),
+        FordjupadCaseManagerEnding => (
+            "En case manager-insats slutar snart",
+            "En case manager-insats i fördjupad samverkan närmar sig sitt slutdatum.",
+        ),
         PlanResponsibleLost => (
             "En insats behöver en ny ansvarig",
             "En organisation i en samverkansplan har inte längre samtycke. Dess insatser behöver en ny ansvarig.",
@@ -140,6 +160,11 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         PlanResponsibleLost => "planer där insatser behöver en ny ansvarig",
         FinsamReferralReceived => "nya anmälningar till Finsamteam",
         FinsamReferralDecided => "besked om anmälningar till Finsamteam",
+        FordjupadBrought => "ärenden lyfta till rehabansvarig",
+        FordjupadDecided => "beslut om fördjupad samverkan",
+        FordjupadAvstamningDue => "avstämningar som ska bokas",
+        FordjupadEscalated => "eskalerade uppföljningar",
+        FordjupadCaseManagerEnding => "case manager-insatser som slutar snart",
     }
 }
 

@@ -286,6 +286,8 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::FinsamReferralReturned
         | EventKind::FinsamReferralAccepted
         | EventKind::FinsamReferralDeclined
+        | EventKind::FordjupadBrought
+        | EventKind::FordjupadDecided
         | EventKind::MeetingInvited
         | EventKind::MeetingUpdated
         | EventKind::MeetingCancelled
@@ -317,6 +319,8 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::PlanActionUpdated
         | EventKind::PlanResponsibleLost
         | EventKind::FinsamReferralWithdrawn
+        | EventKind::FordjupadPhaseAssessed
+        | EventKind::FordjupadEscalationCleared
         | EventKind::SessionEnded => false,
     }
 }

@@ -67,6 +67,10 @@ pub enum To {
     FinsamCoordinators,
     /// The caseworker who wrote a Finsam referral.
     FinsamReferrer,
+    /// The rehabansvariga of the organisation owning a case brought to them.
+    RehabLeads,
+    /// The social worker who brought a case to the rehabansvarig.
+    FordjupadBringer,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -123,6 +127,11 @@ pub const fn rule(kind: EventKind) -> Rule {
         }
         // A withdrawn referral leaves the coordinators' inbox, live; nothing to act on.
         EventKind::FinsamReferralWithdrawn => Rule::Nobody,
+        EventKind::FordjupadBrought => Rule::Tell(N::FordjupadBrought, To::RehabLeads),
+        EventKind::FordjupadDecided => Rule::Tell(N::FordjupadDecided, To::FordjupadBringer),
+        // A phase shows in the case's timeline and the caseload, live; taking over an
+        // escalation is the taker's own act (escalations themselves are the scheduler's).
+        EventKind::FordjupadPhaseAssessed | EventKind::FordjupadEscalationCleared => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -143,6 +152,9 @@ impl NotificationRules {
 #[async_trait::async_trait]
 impl CommitHook for NotificationRules {
     async fn before_commit(&self, tx: &mut Tx, events: &[NewEvent]) -> StoreResult<()> {
+        // What happens on a fördjupad case is its activity for the follow-up rules, whoever
+        // caused it (an action changed, a meeting booked), noted before anyone is told.
+        crate::store::fordjupad::follow_ups::note_events(tx, events).await?;
         for event in events {
             apply(tx, &self.settings, event).await?;
         }
@@ -229,6 +241,8 @@ pub async fn apply(tx: &mut Tx, settings: &Settings, event: &NewEvent) -> StoreR
         To::PlanOwner => super::plans::responsible_lost(tx, settings, subject(event)?).await,
         To::FinsamCoordinators => super::finsam::coordinators(tx, settings, subject(event)?).await,
         To::FinsamReferrer => super::finsam::referrer(tx, settings, subject(event)?).await,
+        To::RehabLeads => super::fordjupad::rehab_leads(tx, settings, case_id?).await,
+        To::FordjupadBringer => super::fordjupad::social_worker(tx, settings, case_id?).await,
     }
 }
 
@@ -239,7 +253,10 @@ mod tests {
     use super::*;
 
     /// Told by the scheduler, not by an event.
-    const REMINDERS: [NotificationKind; 6] = [
+    const REMINDERS: [NotificationKind; 9] = [
+        NotificationKind::FordjupadAvstamningDue,
+        NotificationKind::FordjupadEscalated,
+        NotificationKind::FordjupadCaseManagerEnding,
         NotificationKind::PlanActionDue,
         NotificationKind::PlanFollowUpDue,
         NotificationKind::InquiryOverdue,
@@ -297,6 +314,8 @@ mod tests {
                 "plan.closed",
                 "plan.action_updated",
                 "finsam_referral.withdrawn",
+                "fordjupad.phase_assessed",
+                "fordjupad.escalation_cleared",
                 "notification.created",
                 "session.ended",
             ]

@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::on_both_stores;
 
+mod caseload;
 mod codings;
+mod follow_ups;
 mod phases;
 
 pub(super) fn today(offset: i64) -> String {
