@@ -78,7 +78,7 @@ export const DIRECTIONS = {
 export const FOLLOW_UP_KINDS = {
   avstamning_reminder: 'Avstämning ska bokas snart',
   avstamning_overdue: 'Ingen avstämning bokad efter rekommendationerna',
-  escalation: 'Inget har hänt på två månader',
+  escalation: 'Inget har hänt i ärendet på länge',
   case_manager_ending: 'Case manager-insatsen slutar snart',
 };
 
