@@ -222,6 +222,16 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
         ),
         (
             Method::GET,
+            plan(&format!("/actions/{}/steps", ids.action)),
+            None,
+        ),
+        (
+            Method::POST,
+            plan(&format!("/actions/{}/steps", ids.action)),
+            Some(json!({"step": "referral_with_consent", "done_on": "2026-01-01"})),
+        ),
+        (
+            Method::GET,
             format!("/api/cases/{}?purpose={purpose}", ids.case),
             None,
         ),

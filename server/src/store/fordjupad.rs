@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 
 pub mod caseload;
 pub mod follow_ups;
+pub mod steps;
 
 use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::FordjupadAccess;

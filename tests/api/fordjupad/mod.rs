@@ -12,6 +12,7 @@ mod caseload;
 mod codings;
 mod follow_ups;
 mod phases;
+mod steps;
 
 pub(super) fn today(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
