@@ -175,3 +175,72 @@ test('the rehabansvarig makes a progressionsplan with a category-4 action', asyn
   await screenshot(reza, '14-rehabansvarig-progressionsplan');
   noScriptErrors(reza);
 });
+
+test('the recommendations arrive, no avstämning is booked, and the follow-up passes to the biträdande enhetschef', async () => {
+  await menu(birgitta, 'Eskalerade').click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Eskalerade uppföljningar' }).waitFor();
+  await birgitta.locator('#eskalerade-badge').waitFor();
+  await birgitta.evaluate(() => { window.notReloaded = true; });
+  const mine = birgitta.locator('#eskalerade tr', { hasText: person });
+  assert.equal(await mine.count(), 0, 'nothing escalated on the new case yet');
+
+  // The förtroendeläkare's referral went with consent; the written recommendations arrive.
+  await reza.goto(planUrl);
+  const row = reza.locator('#gallande-plan tr', { hasText: ACTION });
+  for (const [step, label] of [['referral_with_consent', 'Remiss skickad med samtycke'], ['recommendations_received', 'Skriftliga rekommendationer har kommit']]) {
+    await row.getByRole('button', { name: /^Registrera steg/ }).click();
+    await dialog(reza).getByRole('heading', { name: 'Registrera steg' }).waitFor();
+    await dialog(reza).getByLabel(/^Steg/).selectOption(step);
+    if (step === 'recommendations_received') await axe(reza, 'step dialog');
+    await dialog(reza).getByRole('button', { name: 'Spara steget' }).click();
+    await row.locator(`[data-step="${step}"][data-done="ja"]`).waitFor();
+    assert.match(await row.locator(`[data-step="${step}"]`).innerText(), new RegExp(label));
+  }
+  assert.equal(await row.getByRole('button', { name: /^Registrera steg/ }).count(), 0, 'every step of category 4 is done');
+  await screenshot(reza, '14-rehabansvarig-rekommendationer');
+
+  // The hub's rule (an avstämning within 0 days) flags it at the scheduler's next round, and
+  // the biträdande enhetschef sees it arrive without reloading.
+  await mine.waitFor({ timeout: 30000 });
+  await mine.getByText('Ingen avstämning bokad efter rekommendationerna').waitFor();
+  assert.equal(await birgitta.evaluate(() => window.notReloaded), true, 'the escalation arrived live');
+  await axe(birgitta, 'escalation list');
+  await screenshot(birgitta, '14-bitradande-enhetschef-eskalerade');
+
+  // The rehabansvarig's caseload shows it too, with the category of the open action.
+  await menu(reza, 'Fördjupad samverkan').click();
+  await reza.getByRole('heading', { level: 1, name: 'Fördjupad samverkan' }).waitFor();
+  const caseRow = reza.locator('#arendelista-fordjupad tbody tr', { hasText: person });
+  await caseRow.getByText('Avstämning ej bokad').waitFor();
+  assert.match(await caseRow.innerText(), /4 – Förtroendeläkare/);
+  assert.match(await caseRow.innerText(), /Fas 1/);
+  await reza.getByLabel('Fas').selectOption('1');
+  await caseRow.waitFor();
+  await reza.getByLabel('Fas').selectOption('3');
+  await caseRow.waitFor({ state: 'detached' });
+  await reza.getByLabel('Fas').selectOption('');
+  await caseRow.waitFor();
+  await axe(reza, 'caseload');
+  await screenshot(reza, '14-rehabansvarig-arendelista');
+  noScriptErrors(reza);
+});
+
+test('the biträdande enhetschef books the avstämning, which takes the case off the list', async () => {
+  const mine = birgitta.locator('#eskalerade tr', { hasText: person });
+  await mine.getByRole('link', { name: /^Boka avstämning/ }).click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Boka möte' }).waitFor();
+  assert.equal(await birgitta.getByLabel('Typ av möte').inputValue(), 'avstamningsmote');
+  await birgitta.getByLabel('Datum').fill(inDays(7));
+  await birgitta.getByLabel('Starttid').fill('13:00');
+  await birgitta.getByLabel('Plats').fill('Rinkeby, rum 4');
+  await birgitta.getByRole('group', { name: new RegExp(OWN) }).getByLabel(/Reza Ahmadi/).check();
+  await birgitta.getByRole('button', { name: 'Boka mötet' }).click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Avstämningsmöte' }).waitFor();
+
+  await menu(birgitta, 'Eskalerade').click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Eskalerade uppföljningar' }).waitFor();
+  await birgitta.locator('#eskalerade, #inga-eskaleringar').first().waitFor();
+  assert.equal(await mine.count(), 0, 'the booked avstämning acted on the case');
+  await axe(birgitta, 'escalation list after booking');
+  noScriptErrors(birgitta);
+});

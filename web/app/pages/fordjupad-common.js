@@ -75,6 +75,12 @@ export const DIRECTIONS = {
   first: 'Första bedömningen', forward: 'Framåt', unchanged: 'Oförändrad', backward: 'Bakåt',
 };
 
+/** The same, short, for a table cell. */
+export const FOLLOW_UP_SHORT = {
+  avstamning_reminder: 'Avstämning snart', avstamning_overdue: 'Avstämning ej bokad',
+  escalation: 'Inget har hänt', case_manager_ending: 'Case manager slutar',
+};
+
 export const FOLLOW_UP_KINDS = {
   avstamning_reminder: 'Avstämning ska bokas snart',
   avstamning_overdue: 'Ingen avstämning bokad efter rekommendationerna',

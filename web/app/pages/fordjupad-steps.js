@@ -9,26 +9,32 @@ import {
 } from '../ui.js';
 import { STEPS, STEPS_OF, isoToday } from './fordjupad-common.js';
 
-const doneOf = (action) => Object.fromEntries((action.steps || []).map((s) => [s.step, s.done_on]));
+/** Loads the steps of every category 4 or 5 action of `content`, as `{actionId: steps}`. */
+export async function loadSteps(planId, content, background) {
+  const actions = ((content && content.actions) || []).filter((a) => STEPS_OF[a.category]);
+  const lists = await Promise.all(actions.map((a) => api('GET', `/api/plans/${planId}/actions/${a.id}/steps`, undefined, { background })
+    .catch(() => null)));
+  return Object.fromEntries(actions.map((a, i) => [a.id, lists[i]]));
+}
 
-/** The action's steps in order, each with its date or "inte gjort". */
-export function StepList({ action }) {
-  const steps = STEPS_OF[action.category];
-  if (!steps) return null;
-  const done = doneOf(action);
-  return html`<ul class="plain steps" data-steps=${action.id}>${steps.map((s) => html`<li data-step=${s} data-done=${done[s] ? 'ja' : 'nej'}>
-    ${done[s] ? html`<span aria-hidden="true">✓ </span>` : ''}${STEPS[s]}: ${done[s] ? fmtDate(done[s]) : html`<span class="hint">inte gjort</span>`}
-  </li>`)}</ul>`;
+/** The action's steps in order, each with its date or "inte gjort"; an AFU's offer deadline. */
+export function StepList({ steps }) {
+  if (!steps || steps.steps.length === 0) return null;
+  return html`<ul class="plain steps" data-steps=${steps.action_id}>${steps.steps.map((s) => html`<li data-step=${s.step} data-done=${s.done_on ? 'ja' : 'nej'}>
+      ${s.done_on ? html`<span aria-hidden="true">✓ </span>` : ''}${STEPS[s.step]}: ${s.done_on ? fmtDate(s.done_on) : html`<span class="hint">inte gjort</span>`}
+    </li>`)}
+    ${steps.times_offered_due && html`<li>Tider ska erbjudas senast ${fmtDate(steps.times_offered_due)}${steps.times_offered_late ? html` <span class="flag">Försenad</span>` : ''}</li>`}
+  </ul>`;
 }
 
 /** Steps not yet done, for the dialog. */
-export const openSteps = (action) => (STEPS_OF[action.category] || []).filter((s) => !doneOf(action)[s]);
+export const openSteps = (steps) => ((steps && steps.steps) || []).filter((s) => !s.done_on).map((s) => s.step);
 
 /** The action's responsible organisation records a step with its date. */
-export function StepDialog({ planId, action, onClose, onDone }) {
+export function StepDialog({ planId, action, steps: current, onClose, onDone }) {
   const { errors, setErrors, busy, run } = useForm();
   const form = useRef(null);
-  const steps = openSteps(action);
+  const steps = openSteps(current);
   const submit = (e) => {
     e.preventDefault();
     const data = new FormData(form.current);

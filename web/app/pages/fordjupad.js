@@ -12,10 +12,13 @@ import {
 } from '../ui.js';
 import { peopleOf } from './plan-common.js';
 import {
-  DECISIONS, FOLLOW_UP_KINDS, SCALES, categoryText, phaseText, IdleDays,
+  DECISIONS, FOLLOW_UP_KINDS, FOLLOW_UP_SHORT, SCALES, categoryText, phaseText, IdleDays,
 } from './fordjupad-common.js';
 
-const isFordjupad = (e) => e.type.startsWith('fordjupad.') || e.type.startsWith('plan.') || e.type === 'access_revoked';
+// The scheduler's escalations reach the people told as `notification.created`; the rest of
+// fördjupad samverkan as its own events and the plan's.
+const isFordjupad = (e) => e.type.startsWith('fordjupad.') || e.type.startsWith('plan.') || e.type === 'access_revoked'
+  || e.type === 'notification.created';
 const items = (list) => (Array.isArray(list) ? list : (list && list.items) || []);
 
 /** Open escalations of my organisation, for the menu badge; kept current live. */
@@ -55,7 +58,7 @@ async function loadFilters(user) {
 function EscalationFlags({ row }) {
   const open = row.escalations || row.open_follow_ups || [];
   if (!open.length) return '–';
-  return html`<ul class="plain">${open.map((e) => html`<li><span class="flag">${FOLLOW_UP_KINDS[e.kind] || e.kind}</span>
+  return html`<ul class="plain">${open.map((e) => html`<li><span class="flag" title=${FOLLOW_UP_KINDS[e.kind]}>${FOLLOW_UP_SHORT[e.kind] || e.kind}</span>
     <span class="hint"> sedan ${fmtDate(e.due_on)}</span></li>`)}</ul>`;
 }
 
@@ -87,7 +90,7 @@ export function CaseloadPage({ user }) {
     ${loading && html`<${Loading} />`}
     ${error && html`<${LoadError} error=${error} />`}
     ${data && rows.length === 0 && html`<p class="empty" role="status">Inga ärenden med de här filtren.</p>`}
-    ${data && rows.length > 0 && html`<div class="table-scroll"><table id="arendelista-fordjupad">
+    ${data && rows.length > 0 && html`<div class="table-scroll"><table id="arendelista-fordjupad" class="caseload">
       <caption>Ärenden i fördjupad samverkan (${rows.length})</caption>
       <thead><tr><th scope="col">Individ och ärende</th><th scope="col">Socialsekreterare</th><th scope="col">Beslut</th>
         <th scope="col">Fas</th><th scope="col">Kategorier, öppna insatser</th><th scope="col">Sedan något hände</th>
@@ -96,7 +99,7 @@ export function CaseloadPage({ user }) {
         <th scope="row"><a href=${`#/arenden/${r.case_id}`}>${r.individual_name}</a><br /><span class="hint">${r.title}</span></th>
         <td>${r.social_worker_name || '–'}${r.shared ? html`<br /><span class="hint">Delas med oss</span>` : ''}</td>
         <td>${r.decision ? DECISIONS[r.decision] : html`<span class="flag soon">Inväntar beslut</span>`}</td>
-        <td>${r.phase === null || r.phase === undefined ? 'Inte bedömd' : `Fas ${r.phase}${r.phase_label ? `: ${r.phase_label}` : ''}`}</td>
+        <td>${r.phase === null || r.phase === undefined ? 'Inte bedömd' : html`Fas ${r.phase}${r.phase_label ? html`<br /><span class="hint">${r.phase_label}</span>` : ''}`}</td>
         <td>${(r.categories || []).length ? html`<ul class="plain">${r.categories.map((c) => html`<li>${categoryText(c)}</li>`)}</ul>` : '–'}</td>
         <td><${IdleDays} days=${r.days_idle} /></td>
         <td>${fmtDate(r.next_follow_up_on)}</td>
@@ -148,10 +151,15 @@ export function EscalationsPage({ user }) {
   const [{ loading, data, error }, reload] = useLoad((background) => loadEscalations(user, background), [user.id]);
   const [clearing, setClearing] = useState(null);
   useLive((e) => {
-    if (e.type === 'fordjupad.escalated') announce('En uppföljning har eskalerats.');
     if (isFordjupad(e) || e.type.startsWith('meeting.')) reload(true);
   }, []);
   const rows = data || [];
+  const seen = useRef(null);
+  useEffect(() => {
+    if (!data) return;
+    if (seen.current !== null && data.length > seen.current) announce('En uppföljning har eskalerats till er.');
+    seen.current = data.length;
+  }, [data]);
   return html`<h1 tabindex="-1">Eskalerade uppföljningar</h1>
     <p class="ingress">Ärenden där inget har hänt på länge eller där ingen avstämning bokades efter rekommendationerna. Uppföljningen ligger hos biträdande enhetschef tills någon agerar: boka avstämningen, bedöm fasen, ändra en insats eller markera den som hanterad.</p>
     <p><a href="#/fordjupad">Till alla ärenden i fördjupad samverkan</a></p>
