@@ -1,8 +1,9 @@
 // The figures of fördjupad samverkan (`#/statistik/fordjupad`), for those who read figures: the
 // steering group's table as seed 004 reports it (clients, target group, long assistance, with a
 // plan, by phase group, beside the same point a year before) for a chosen date or period, and
-// its breakdowns (gender, age band, where cases stall), each as a table, an inline SVG chart and
-// a CSV file. Counts below 5 arrive as "<5" and withheld ones as "x" (see web/app/stats.js).
+// its breakdowns (gender, age band, where cases stall, escalations), each as a table, an
+// inline SVG chart and a CSV file (`GET /api/statistics/fordjupad`). Counts below 5 arrive as
+// "<5" and withheld ones as "x" (see web/app/stats.js).
 
 import { html, useState } from '../lib.js';
 import { api } from '../api.js';
@@ -10,26 +11,41 @@ import { useTitle, useLoad, Loading, LoadError } from '../ui.js';
 import { FiguresTable, BarChart, CsvLink, PeriodPicker, recentPeriods } from '../stats.js';
 import { isoToday } from './fordjupad-common.js';
 
-/** The breakdowns the figures route offers (`by`), with the heading each is shown under. */
-export const BREAKDOWNS = [
-  ['', 'Styrgruppens tabell'],
-  ['gender', 'Efter kön'],
-  ['age_band', 'Efter åldersgrupp'],
-  ['stall', 'Var ärendena står still'],
+/** The tables the figures route counts (`table`), as the steering group reads them. */
+export const TABLES = [
+  ['phase', 'Efter fas'],
+  ['target_group', 'Målgrupp efter kodning'],
+  ['assistance', 'Tid med ekonomiskt bistånd'],
+  ['plan', 'Med och utan progressionsplan'],
+  ['stall', 'Där fasen står still'],
+  ['escalations', 'Eskalerade uppföljningar det senaste året'],
 ];
+/** Its columns (`by`). */
+export const COLUMNS = [['gender', 'Kön'], ['age_band', 'Åldersgrupp'], ['year', 'Jämfört med ett år tidigare']];
+
+const label = (list, value) => (list.find(([v]) => v === value) || list[0])[1];
+
+function Picker({ id, name, text, value, options, onChange }) {
+  return html`<div class="field"><label for=${id}>${text}</label>
+    <select id=${id} name=${name} value=${value} onChange=${(e) => onChange(e.currentTarget.value)}>
+      ${options.map(([v, l]) => html`<option value=${v} selected=${v === value}>${l}</option>`)}
+    </select></div>`;
+}
 
 export function FordjupadFiguresPage() {
   useTitle('Statistik för fördjupad samverkan');
   const [mode, setMode] = useState('date');
   const [date, setDate] = useState(isoToday());
   const [period, setPeriod] = useState(recentPeriods().tertials[0][0]);
-  const [by, setBy] = useState('');
+  const [table, setTable] = useState('phase');
+  const [by, setBy] = useState('year');
+  const [stall, setStall] = useState('6');
   const when = mode === 'date' ? `date=${encodeURIComponent(date)}` : `period=${encodeURIComponent(period)}`;
-  const path = `/api/statistics/fordjupad?${when}${by ? `&by=${by}` : ''}`;
+  const path = `/api/statistics/fordjupad?${when}&table=${table}&by=${by}${table === 'stall' ? `&stall_months=${stall}` : ''}`;
   const [{ loading, data, error }] = useLoad(() => api('GET', path), [path]);
-  const heading = (BREAKDOWNS.find(([v]) => v === by) || BREAKDOWNS[0])[1];
+  const heading = `${label(TABLES, table)}, ${label(COLUMNS, by).toLowerCase()}`;
   return html`<h1 tabindex="-1">Statistik för fördjupad samverkan</h1>
-    <p class="ingress">Siffror för er organisations ärenden i fördjupad samverkan, utan personuppgifter. Små antal visas inte.</p>
+    <p class="ingress">Siffror för er organisations klienter i fördjupad samverkan, utan personuppgifter, räknade ur det som är sparat: fas, kodning, planer och eskaleringar. Små antal visas inte.</p>
     <p><a href="#/statistik">Statistik för rehabiliteringsförfrågningar</a></p>
     <form class="search" aria-label="Välj vad som räknas" onSubmit=${(e) => e.preventDefault()}>
       <fieldset class="field">
@@ -43,16 +59,16 @@ export function FordjupadFiguresPage() {
         ? html`<div class="field"><label for="datum">Datum</label>
             <input type="date" id="datum" name="date" value=${date} max=${isoToday()} onChange=${(e) => e.currentTarget.value && setDate(e.currentTarget.value)} /></div>`
         : html`<${PeriodPicker} value=${period} onChange=${setPeriod} />`}
-      <div class="field"><label for="uppdelning">Visa</label>
-        <select id="uppdelning" name="by" value=${by} onChange=${(e) => setBy(e.currentTarget.value)}>
-          ${BREAKDOWNS.map(([v, l]) => html`<option value=${v} selected=${v === by}>${l}</option>`)}
-        </select></div>
+      <${Picker} id="tabell" name="table" text="Tabell" value=${table} options=${TABLES} onChange=${setTable} />
+      <${Picker} id="uppdelning" name="by" text="Kolumner" value=${by} options=${COLUMNS} onChange=${setBy} />
+      ${table === 'stall' && html`<${Picker} id="stilla" name="stall_months" text="Står still i minst" value=${stall}
+        options=${[3, 6, 9, 12].map((n) => [String(n), `${n} månader`])} onChange=${setStall} />`}
     </form>
     <h2>${heading}</h2>
     ${loading && html`<${Loading} />`}
     ${error && html`<${LoadError} error=${error} />`}
     ${data && html`
-      <${FiguresTable} id="fordjupad-tabell" figures=${data} caption=${`Fördjupad samverkan: ${heading.toLowerCase()}`} />
-      <${BarChart} id="fordjupad-diagram" figures=${data} title=${`${heading}, ${data.period_label}`} />
-      <${CsvLink} id="csv-fordjupad" path=${path} filename=${`fordjupad-${by || 'styrgrupp'}-${data.period}.csv`} />`}`;
+      <${FiguresTable} id="fordjupad-tabell" figures=${data} caption=${`${data.row_heading}: ${heading.toLowerCase()}`} />
+      <${BarChart} id="fordjupad-diagram" figures=${data} title=${`${label(TABLES, table)}, ${data.period_label}`} />
+      <${CsvLink} id="csv-fordjupad" path=${path} filename=${`fordjupad-samverkan-${data.period}.csv`} />`}`;
 }
