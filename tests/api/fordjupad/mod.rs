@@ -10,6 +10,7 @@ use crate::on_both_stores;
 
 mod caseload;
 mod codings;
+mod figures;
 mod follow_ups;
 mod phases;
 mod steps;

@@ -374,3 +374,34 @@ fn the_next_follow_up_is_the_earliest_owed() {
     assert_eq!(rules.next_follow_up(&facts), Some(d(2026, 4, 15)));
     assert_eq!(rules.next_follow_up(&CaseFacts::default()), None);
 }
+
+#[test]
+fn phases_fall_in_the_steering_groups_groups_on_either_scale() {
+    use super::phase::PhaseGroup as G;
+    let jarva: Vec<G> = (0..=4).map(|n| PhaseScale::Jarva.group(Some(n))).collect();
+    assert_eq!(
+        jarva,
+        [
+            G::Planning,
+            G::Collaboration,
+            G::Effort,
+            G::Effort,
+            G::SelfSupporting
+        ]
+    );
+    let rk: Vec<G> = (0..=5)
+        .map(|n| PhaseScale::RinkebyKista.group(Some(n)))
+        .collect();
+    assert_eq!(
+        rk,
+        [
+            G::Planning,
+            G::Collaboration,
+            G::Collaboration,
+            G::Effort,
+            G::Effort,
+            G::SelfSupporting
+        ]
+    );
+    assert_eq!(PhaseScale::Jarva.group(None), G::NotAssessed);
+}
