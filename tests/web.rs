@@ -61,6 +61,14 @@ fn with_identity_providers(settings: &mut samverkan::config::Settings, idp: &pro
     ];
 }
 
+/// Journey 14 (14-fordjupad.test.js) sees the avstämning rule fire for real without moving a
+/// clock: written recommendations call for an avstämning the same day (flagged and escalated
+/// to the biträdande enhetschef at once), and the scheduler runs a round every second.
+fn with_fordjupad_rule_due_at_once(settings: &mut samverkan::config::Settings) {
+    settings.fordjupad.avstamning_within_days = 0;
+    settings.notifications.scheduler_interval_seconds = 1;
+}
+
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
 }
@@ -128,7 +136,11 @@ async fn the_web_interface_works_in_a_real_browser() -> anyhow::Result<()> {
         0,
     )
     .await?;
-    let hub = DemoHub::start_with(|s| with_identity_providers(s, &idp)).await?;
+    let hub = DemoHub::start_with(|s| {
+        with_identity_providers(s, &idp);
+        with_fordjupad_rule_due_at_once(s);
+    })
+    .await?;
     idp.register(&idp.region, "samverkan-region", &hub.url())
         .await?;
     idp.register(&idp.kommun, "samverkan-kommun", &hub.url())

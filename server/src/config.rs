@@ -24,6 +24,7 @@ pub struct Settings {
     pub sip: SipSettings,
     pub plans: PlanSettings,
     pub finsam: FinsamSettings,
+    pub fordjupad: FordjupadSettings,
     pub stream: StreamSettings,
     pub log: LogSettings,
     pub mail: MailSettings,
@@ -93,6 +94,34 @@ pub struct SipSettings {
 pub struct PlanSettings {
     /// Days before an action's date (or a plan's follow-up) that its people are reminded.
     pub warn_days: i64,
+}
+
+/// Fördjupad samverkan: the follow-up rules (seed 000 Avsnitt 2 step 6 as defaults) in whole
+/// days, 0 allowed, and the phase scale.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FordjupadSettings {
+    /// An avstämning is booked within this many days of written recommendations.
+    pub avstamning_within_days: u32,
+    /// Days before that deadline the rehabansvarig is reminded.
+    pub avstamning_remind_days: u32,
+    /// Days without anything happening on a case before its follow-up escalates.
+    pub idle_days: u32,
+    /// Days before a case manager assignment ends that it is reminded of.
+    pub case_manager_remind_days: u32,
+    /// The phase scale: `jarva` (0-4) or `rinkeby_kista` (0-5).
+    pub phase_scale: crate::domain::fordjupad::PhaseScale,
+}
+
+impl FordjupadSettings {
+    pub fn rules(&self) -> crate::domain::fordjupad::FollowUpRules {
+        crate::domain::fordjupad::FollowUpRules {
+            avstamning_within_days: self.avstamning_within_days,
+            avstamning_remind_days: self.avstamning_remind_days,
+            idle_days: self.idle_days,
+            case_manager_remind_days: self.case_manager_remind_days,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

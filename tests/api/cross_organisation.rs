@@ -21,6 +21,30 @@ struct Ids {
     /// A Finsamteam meeting of another förbund and the item on its agenda.
     finsam_meeting: String,
     agenda_item: String,
+    /// An escalated follow-up of the case, brought to fördjupad samverkan and left idle.
+    escalation: String,
+}
+
+/// Brings the case to the rehabansvarig and lets it stand idle until it escalates (the
+/// scheduler's clock moved on); returns the escalation's id.
+async fn escalation(app: &TestApp, world: &World, case: &str) -> anyhow::Result<String> {
+    app.post(
+        &world.social_worker,
+        &format!("/api/cases/{case}/fordjupad"),
+        json!({"note": "Behöver samordning"}),
+    )
+    .await?
+    .ensure_status(StatusCode::CREATED, "bring")?;
+    app.scheduler_round(chrono::Utc::now() + chrono::Duration::days(60))
+        .await?;
+    let list = app
+        .get(&world.rehab_lead, "/api/fordjupad/escalations")
+        .await?;
+    list.ensure_status(StatusCode::OK, "escalations")?;
+    Ok(list.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 /// Drafts a Finsam referral in the case to a förbund (never the outsider).
@@ -254,6 +278,11 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("/api/cases/{}/fordjupad/phases", ids.case),
             Some(json!({"phase": 1, "assessed_on": "2026-01-01", "reason": "test"})),
         ),
+        (
+            Method::POST,
+            format!("/api/fordjupad/escalations/{}/clear", ids.escalation),
+            Some(json!({"note": "Jag tar över"})),
+        ),
         (Method::GET, format!("/api/cases/{}/plans", ids.case), None),
         (
             Method::POST,
@@ -284,6 +313,16 @@ fn routes(ids: &Ids, purpose: &str) -> Vec<(Method, String, Option<Value>)> {
             Method::POST,
             plan(&format!("/actions/{}/take", ids.action)),
             None,
+        ),
+        (
+            Method::GET,
+            plan(&format!("/actions/{}/steps", ids.action)),
+            None,
+        ),
+        (
+            Method::POST,
+            plan(&format!("/actions/{}/steps", ids.action)),
+            Some(json!({"step": "referral_with_consent", "done_on": "2026-01-01"})),
         ),
         (
             Method::GET,
@@ -435,6 +474,11 @@ async fn assert_all_not_found(
         .get(user, &format!("/api/cases?purpose={purpose}"))
         .await?;
     assert_eq!(list.body["items"], json!([]), "the list hides it too");
+    for list in ["/api/fordjupad/caseload", "/api/fordjupad/escalations"] {
+        let reply = app.get(user, list).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{list}");
+        assert_eq!(reply.body["items"], json!([]), "{list} hides it too");
+    }
     Ok(())
 }
 
@@ -448,7 +492,9 @@ on_both_stores! {
         let (plan, action) = plan_naming_the_clinic(&app, &world, &case).await?;
         let referral = finsam_referral(&app, &world, &case).await?;
         let (finsam_meeting, agenda_item) = finsam_meeting(&app, &world).await?;
-        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action, referral, finsam_meeting, agenda_item };
+        let escalation = escalation(&app, &world, &case).await?;
+        assert!(!escalation.is_empty(), "the case escalated");
+        let ids = Ids { case: case.clone(), individual, consent, sip_call: sip, plan, action, referral, finsam_meeting, agenda_item, escalation };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
 
         // Consent naming the clinic, but for SIP only.
@@ -489,6 +535,7 @@ on_both_stores! {
             referral: ids.referral,
             finsam_meeting: ids.finsam_meeting,
             agenda_item: ids.agenda_item,
+            escalation: ids.escalation,
         };
         assert_all_not_found(&app, &world.coordinator, &ids, "rehabiliteringsforfragan").await?;
         Ok(())

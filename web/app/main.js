@@ -28,6 +28,8 @@ import { FinsamMeetingsPage, NewFinsamMeetingPage, FinsamMeetingPage } from './p
 import { FinsamStatisticsPage } from './pages/finsam-stats.js';
 import { FollowUpsPage } from './pages/finsam-later.js';
 import { EffortsPage } from './pages/finsam-efforts.js';
+import { CaseloadPage, EscalationsPage, useEscalationCount } from './pages/fordjupad.js';
+import { FordjupadFiguresPage } from './pages/fordjupad-stats.js';
 import {
   NotificationsPage, NotificationPage, PreferencesPage, useNotificationCount,
 } from './pages/notifications.js';
@@ -39,6 +41,10 @@ const readsStatistics = (user) => has(user, 'bitradande_enhetschef', 'rehabansva
 const receivesInquiries = (user) => has(user, 'rehabkoordinator');
 const isAdmin = (user) => has(user, 'org_admin');
 const sendsInquiries = (user) => has(user, 'socialsekreterare', 'rehabansvarig', 'bitradande_enhetschef');
+// The rehabansvarig's caseload and the biträdande enhetschef's escalations (as the policy's
+// escalation_scope); the caseload itself answers every caseworker with what they may see.
+const leadsFordjupad = (user) => has(user, 'rehabansvarig', 'bitradande_enhetschef');
+const takesEscalations = (user) => has(user, 'bitradande_enhetschef');
 
 const everyone = () => true;
 
@@ -52,6 +58,8 @@ const NAV = [
   { href: '#/finsam', label: 'Finsamteam', show: worksCases, badge: 'finsam' },
   { href: '#/moten', label: 'Möten', show: worksCases },
   { href: '#/kalender', label: 'Kalender', show: worksCases },
+  { href: '#/fordjupad', label: 'Fördjupad samverkan', show: leadsFordjupad, exact: true },
+  { href: '#/fordjupad/eskalerade', label: 'Eskalerade', show: takesEscalations, badge: 'escalations' },
   { href: '#/statistik', label: 'Statistik', show: readsStatistics },
   { href: '#/notiser', label: 'Notiser', show: everyone, badge: 'notices' },
   { href: '#/installningar', label: 'Inställningar', show: everyone },
@@ -102,7 +110,10 @@ function route(path, user) {
   if (a === 'kalender' && worksCases(user)) return html`<${CalendarPage} user=${user} />`;
   if (a === 'notiser' && !b) return html`<${NotificationsPage} user=${user} />`;
   if (a === 'notiser' && b) return html`<${NotificationPage} user=${user} id=${b} />`;
-  if (a === 'statistik' && readsStatistics(user)) return html`<${StatisticsPage} user=${user} />`;
+  if (a === 'statistik' && b === 'fordjupad' && readsStatistics(user)) return html`<${FordjupadFiguresPage} user=${user} />`;
+  if (a === 'statistik' && !b && readsStatistics(user)) return html`<${StatisticsPage} user=${user} />`;
+  if (a === 'fordjupad' && !b && worksCases(user)) return html`<${CaseloadPage} user=${user} />`;
+  if (a === 'fordjupad' && b === 'eskalerade' && leadsFordjupad(user)) return html`<${EscalationsPage} user=${user} />`;
   if (a === 'installningar') return html`<${PreferencesPage} user=${user} />`;
   if (a === 'admin' && b === 'anvandare') return html`<${UsersPage} user=${user} />`;
   if (a === 'admin' && b === 'logg') return html`<${AuditPage} user=${user} />`;
@@ -213,6 +224,7 @@ function Shell({ current }) {
   const commitments = useCommitmentCounts(user, worksCases(user));
   const finsamCount = useFinsamCount(user);
   const kind = useOrganisationKind(user);
+  const escalations = useEscalationCount(user, takesEscalations(user));
   const [warn, setWarn] = useSessionClock(current);
   const [live, setLive] = useState('connecting');
   useEffect(() => {
@@ -244,7 +256,7 @@ function Shell({ current }) {
     </header>
     <nav aria-label="Huvudmeny" class="menu"><ul>
       ${NAV.filter((n) => n.show(user, kind)).map((n) => {
-        const here = path.startsWith(n.href.slice(1));
+        const here = n.exact ? path === n.href.slice(1) : path.startsWith(n.href.slice(1));
         let badge = '';
         if (n.badge === 'inbox' && counts) {
           badge = html` <span class="badge" id="inkorg-badge">${counts.inbox.unread} olästa<span class="sr-only">,</span> ${counts.inbox.overdue} försenade</span>`;
@@ -254,6 +266,8 @@ function Shell({ current }) {
           badge = html` <span class="badge" id="finsam-badge">${finsamCount} nya</span>`;
         } else if (n.badge === 'commitments' && commitments) {
           badge = html` <span class="badge" id="ataganden-badge">${commitments.soon} snart<span class="sr-only">,</span> ${commitments.overdue} försenade</span>`;
+        } else if (n.badge === 'escalations' && escalations !== null) {
+          badge = html` <span class="badge" id="eskalerade-badge">${escalations} öppna</span>`;
         } else if (n.badge === 'notices' && notices !== null) {
           badge = html` <span class="badge" id="notiser-badge">${notices} olästa</span>`;
         }

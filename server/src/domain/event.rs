@@ -75,6 +75,14 @@ code_enum! {
         FinsamAgendaChanged = "finsam_meeting.agenda_changed",
         /// A Finsamteam meeting's agenda was sent to its participants (subject: the meeting).
         FinsamAgendaPublished = "finsam_meeting.agenda_published",
+        /// A case brought to the rehabansvarig (subject: the case).
+        FordjupadBrought = "fordjupad.brought",
+        /// The rehabansvarig decided on a brought case (subject: the case).
+        FordjupadDecided = "fordjupad.decided",
+        /// A case's phase assessed (subject: the case).
+        FordjupadPhaseAssessed = "fordjupad.phase_assessed",
+        /// An escalated follow-up taken over explicitly (subject: the follow-up).
+        FordjupadEscalationCleared = "fordjupad.escalation_cleared",
         /// A notification for the audience's one user (subject: the notification).
         NotificationCreated = "notification.created",
         /// A sign-in session ended (subject: the session). Never sent to a client: the hub
@@ -130,6 +138,10 @@ impl EventKind {
             | EventKind::FinsamReferralClosed
             | EventKind::FinsamAgendaChanged
             | EventKind::FinsamAgendaPublished
+            | EventKind::FordjupadBrought
+            | EventKind::FordjupadDecided
+            | EventKind::FordjupadPhaseAssessed
+            | EventKind::FordjupadEscalationCleared
             | EventKind::NotificationCreated
             | EventKind::SessionEnded => false,
         }
@@ -190,6 +202,10 @@ impl EventKind {
                 A::FinsamAgendaRecord,
             ],
             EventKind::FinsamAgendaPublished => &[A::FinsamAgendaPublish],
+            EventKind::FordjupadBrought => &[A::FordjupadBring],
+            EventKind::FordjupadDecided => &[A::FordjupadDecide],
+            EventKind::FordjupadPhaseAssessed => &[A::FordjupadPhase],
+            EventKind::FordjupadEscalationCleared => &[A::FordjupadEscalationClear],
             EventKind::NotificationCreated | EventKind::SessionEnded => &[],
         }
     }

@@ -56,6 +56,17 @@ code_enum! {
         FinsamFollowUpDue = "finsam_follow_up_due",
         /// A Finsamteam meeting's agenda I take part in was published (never who is on it).
         FinsamAgendaPublished = "finsam_agenda_published",
+        /// A case was brought to me as rehabansvarig (fördjupad samverkan).
+        FordjupadBrought = "fordjupad_brought",
+        /// The rehabansvarig decided on a case I brought.
+        FordjupadDecided = "fordjupad_decided",
+        /// Written recommendations wait for an avstämning; its deadline approaches.
+        FordjupadAvstamningDue = "fordjupad_avstamning_due",
+        /// A case's follow-up passed to me as biträdande enhetschef (nothing happened, or no
+        /// avstämning booked in time).
+        FordjupadEscalated = "fordjupad_escalated",
+        /// A case manager assignment ends soon.
+        FordjupadCaseManagerEnding = "fordjupad_case_manager_ending",
     }
 }
 

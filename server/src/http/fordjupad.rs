@@ -3,6 +3,7 @@
 //! case manager, none) with date and reason. The rule for who does what is
 //! `policy::fordjupad`; the vocabulary and rules `domain::fordjupad`.
 
+mod caseload;
 mod dto;
 
 use axum::extract::State;
@@ -17,8 +18,9 @@ use super::{ApiPath, ValidJson};
 use crate::access::policy::{FordjupadAccess, FordjupadStep};
 use crate::access::{authorize, Actor, CurrentUser};
 use crate::app::AppState;
-use crate::domain::fordjupad::{decision_problems, PhaseScale};
-use crate::domain::{AuditAction, CaseId, Timestamp};
+use crate::domain::event::{Audience, Detail, NewEvent};
+use crate::domain::fordjupad::decision_problems;
+use crate::domain::{AuditAction, CaseId, EventKind, Purpose, Timestamp};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::fordjupad;
 use crate::store::Tx;
@@ -29,6 +31,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(decide))
         .routes(routes!(assess_phase, list_phases))
         .routes(routes!(code_case, list_codings))
+        .merge(caseload::router())
+}
+
+/// The thin event of a change to the case's fördjupad samverkan, for its owner.
+fn event(access: &FordjupadAccess, kind: EventKind) -> NewEvent {
+    NewEvent {
+        kind,
+        case_id: Some(access.case_id()),
+        individual_id: Some(access.case().individual_id()),
+        subject_id: Some(access.case_id().to_string()),
+        purpose: Some(Purpose::FordjupadSamverkan),
+        audience: Audience::Organisations(vec![access.owner()]),
+        detail: Detail::None,
+    }
 }
 
 /// The case's fördjupad samverkan as the actor sees it, audited under `action`.
@@ -83,6 +99,7 @@ async fn bring_case(
             detail: "Ärendet är redan lyft till rehabansvarig.".to_owned(),
         });
     }
+    tx.event(event(&access, EventKind::FordjupadBrought));
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(response)))
@@ -148,6 +165,7 @@ async fn decide(
         Timestamp::now().micros(),
     )
     .await?;
+    tx.event(event(&access, EventKind::FordjupadDecided));
     let response = respond(&mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
@@ -176,7 +194,7 @@ async fn assess_phase(
     fordjupad::get(&mut tx, &access)
         .await?
         .ok_or(AppError::NotFound)?;
-    let scale = PhaseScale::default();
+    let scale = state.settings.fordjupad.phase_scale;
     let mut errors = Vec::new();
     if scale.phase(body.phase).is_none() {
         errors.push(FieldError::new(
@@ -203,6 +221,7 @@ async fn assess_phase(
         assessed_by: actor.user_id,
     };
     fordjupad::assess_phase(&mut tx, &access, &recorded, Timestamp::now().micros()).await?;
+    tx.event(event(&access, EventKind::FordjupadPhaseAssessed));
     let all = fordjupad::phases(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, action));
     tx.commit().await?;

@@ -9,6 +9,7 @@ mod actions;
 mod checks;
 mod dto;
 mod follow_up;
+mod steps;
 mod versions;
 
 use axum::extract::State;
@@ -48,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(versions::router())
         .merge(actions::router())
         .merge(follow_up::router())
+        .merge(steps::router())
 }
 
 impl From<InvalidPlanStep> for AppError {

@@ -84,5 +84,6 @@ problems! {
     AlreadyCancelled = (409, "Redan inställt (meeting_cancelled)"),
     AlreadyBrought = (409, "Ärendet är redan lyft till rehabansvarig (already_brought)"),
     AgendaConflict = (409, "Mötet är inställt (meeting_cancelled), anmälan har fel status (invalid_transition), är redan på dagordningen (already_on_agenda) eller punkten är redan protokollförd (already_recorded)"),
+    AlreadyCleared = (409, "Uppföljningen är redan övertagen (already_cleared)"),
     CalledConsentMissing = (409, "Samtycke för SIP saknas för en kallad organisation (consent_missing)"),
 }

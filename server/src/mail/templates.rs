@@ -84,6 +84,25 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
         FinsamAgendaPublished => (
             "Dagordning för ett Finsamteam-möte",
             "Dagordningen för ett Finsamteam-möte du är inbjuden till finns nu i Samverkan.",
+        FordjupadBrought => (
+            "Ett ärende har lyfts till rehabansvarig",
+            "Ett ärende har lyfts till dig för beslut om fördjupad samverkan i Samverkan.",
+        ),
+        FordjupadDecided => (
+            "Beslut om fördjupad samverkan",
+            "Rehabansvarig har beslutat om ett ärende som du har lyft i Samverkan.",
+        ),
+        FordjupadAvstamningDue => (
+            "Påminnelse: en avstämning ska bokas",
+            "Skriftliga rekommendationer har kommit i ett ärende och en avstämning ska bokas inom tidsfristen.",
+        ),
+        FordjupadEscalated => (
+            "En uppföljning har eskalerats till dig",
+            "Uppföljningen av ett ärende i fördjupad samverkan har gått över till dig. Se listan över eskalerade ärenden i Samverkan.",
+        ),
+        FordjupadCaseManagerEnding => (
+            "En case manager-insats slutar snart",
+            "En case manager-insats i fördjupad samverkan närmar sig sitt slutdatum.",
         ),
         PlanResponsibleLost => (
             "En insats behöver en ny ansvarig",
@@ -150,6 +169,11 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         FinsamReferralDecided => "besked om anmälningar till Finsamteam",
         FinsamAgendaPublished => "dagordningar för Finsamteam-möten",
         FinsamFollowUpDue => "uppföljningar i Finsamteamet som närmar sig eller har passerat",
+        FordjupadBrought => "ärenden lyfta till rehabansvarig",
+        FordjupadDecided => "beslut om fördjupad samverkan",
+        FordjupadAvstamningDue => "avstämningar som ska bokas",
+        FordjupadEscalated => "eskalerade uppföljningar",
+        FordjupadCaseManagerEnding => "case manager-insatser som slutar snart",
     }
 }
 

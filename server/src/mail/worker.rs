@@ -288,6 +288,8 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::FinsamReferralDeclined
         | EventKind::FinsamAgendaPublished
         | EventKind::FinsamReferralClosed
+        | EventKind::FordjupadBrought
+        | EventKind::FordjupadDecided
         | EventKind::MeetingInvited
         | EventKind::MeetingUpdated
         | EventKind::MeetingCancelled
@@ -322,6 +324,8 @@ fn may_have_mail(kind: EventKind) -> bool {
         | EventKind::FinsamAgendaChanged
         | EventKind::FinsamReferralPlanAdopted
         | EventKind::FinsamReferralFollowedUp
+        | EventKind::FordjupadPhaseAssessed
+        | EventKind::FordjupadEscalationCleared
         | EventKind::SessionEnded => false,
     }
 }

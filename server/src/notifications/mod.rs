@@ -6,6 +6,7 @@
 //! come from the `scheduler`.
 
 mod finsam;
+mod fordjupad;
 mod plans;
 pub mod rules;
 pub mod scheduler;

@@ -70,6 +70,10 @@ pub enum To {
     /// Those invited to a Finsamteam meeting (the event's users). No case check: the
     /// notice names no case and no individual.
     FinsamMeetingParticipants,
+    /// The rehabansvariga of the organisation owning a case brought to them.
+    RehabLeads,
+    /// The social worker who brought a case to the rehabansvarig.
+    FordjupadBringer,
 }
 
 /// The one table: who is told of each kind of event, and how.
@@ -136,6 +140,11 @@ pub const fn rule(kind: EventKind) -> Rule {
         // The coordinator's own work on the agenda shows on the meeting page, live; the
         // participants are told once it is published.
         EventKind::FinsamAgendaChanged => Rule::Nobody,
+        EventKind::FordjupadBrought => Rule::Tell(N::FordjupadBrought, To::RehabLeads),
+        EventKind::FordjupadDecided => Rule::Tell(N::FordjupadDecided, To::FordjupadBringer),
+        // A phase shows in the case's timeline and the caseload, live; taking over an
+        // escalation is the taker's own act (escalations themselves are the scheduler's).
+        EventKind::FordjupadPhaseAssessed | EventKind::FordjupadEscalationCleared => Rule::Nobody,
         // What the rules themselves write, and sign-outs: telling of them would loop or leak.
         EventKind::NotificationCreated | EventKind::SessionEnded => Rule::Nobody,
     }
@@ -156,6 +165,9 @@ impl NotificationRules {
 #[async_trait::async_trait]
 impl CommitHook for NotificationRules {
     async fn before_commit(&self, tx: &mut Tx, events: &[NewEvent]) -> StoreResult<()> {
+        // What happens on a fördjupad case is its activity for the follow-up rules, whoever
+        // caused it (an action changed, a meeting booked), noted before anyone is told.
+        crate::store::fordjupad::follow_ups::note_events(tx, events).await?;
         for event in events {
             apply(tx, &self.settings, event).await?;
         }
@@ -248,6 +260,8 @@ pub async fn apply(tx: &mut Tx, settings: &Settings, event: &NewEvent) -> StoreR
             };
             super::finsam::agenda_published(tx, settings, subject(event)?, users).await
         }
+        To::RehabLeads => super::fordjupad::rehab_leads(tx, settings, case_id?).await,
+        To::FordjupadBringer => super::fordjupad::social_worker(tx, settings, case_id?).await,
     }
 }
 
@@ -258,8 +272,11 @@ mod tests {
     use super::*;
 
     /// Told by the scheduler, not by an event.
-    const REMINDERS: [NotificationKind; 7] = [
+    const REMINDERS: [NotificationKind; 10] = [
         NotificationKind::FinsamFollowUpDue,
+        NotificationKind::FordjupadAvstamningDue,
+        NotificationKind::FordjupadEscalated,
+        NotificationKind::FordjupadCaseManagerEnding,
         NotificationKind::PlanActionDue,
         NotificationKind::PlanFollowUpDue,
         NotificationKind::InquiryOverdue,
@@ -320,6 +337,8 @@ mod tests {
                 "finsam_referral.plan_adopted",
                 "finsam_referral.followed_up",
                 "finsam_meeting.agenda_changed",
+                "fordjupad.phase_assessed",
+                "fordjupad.escalation_cleared",
                 "notification.created",
                 "session.ended",
             ]

@@ -1,6 +1,6 @@
 //! The reminder scheduler: overdue inquiries, consents ending soon, meeting reminders, SIP
-//! calls an obliged party has not answered, plan actions and follow-ups falling due, and the
-//! daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
+//! calls an obliged party has not answered, plan actions and follow-ups falling due,
+//! fördjupad samverkan's follow-up rules, and the daily digest. Each reminder is claimed in `reminders_sent` (unique kind, subject,
 //! due) in the transaction that notifies, so it goes out exactly once however many hub
 //! processes run and however often they restart.
 
@@ -16,6 +16,7 @@ use crate::domain::inquiry::AWAITING_ANSWER;
 use crate::domain::{InquiryId, Timestamp};
 use crate::mail::templates;
 use crate::metrics::Metrics;
+use crate::store::fordjupad::{caseload, follow_ups};
 use crate::store::notifications as stored;
 use crate::store::sip_calls::chase;
 use crate::store::{finsam, outbox, plans, users, Store, StoreError, StoreResult, Tx};
@@ -34,6 +35,8 @@ pub struct Round {
     pub sip_chases: usize,
     /// Plan actions due soon or overdue, and follow-ups coming up or passed.
     pub plan_reminders: usize,
+    /// Fördjupad samverkan's follow-up rules fired (reminders and escalations).
+    pub fordjupad_follow_ups: usize,
     pub digests: usize,
 }
 
@@ -76,6 +79,7 @@ pub async fn run_once(store: &Store, settings: &Settings, now: Timestamp) -> Sto
         meeting_reminders: meeting_reminders(store, settings, now).await?,
         sip_chases: sip_chases(store, settings, now).await?,
         plan_reminders: plan_reminders(store, settings, now).await?,
+        fordjupad_follow_ups: fordjupad_follow_ups(store, settings, now).await?,
         digests: digests(store, settings, now).await?,
     })
 }
@@ -242,6 +246,42 @@ async fn plan_reminders(store: &Store, settings: &Settings, now: Timestamp) -> S
             super::plans::follow_up_due(&mut tx, settings, plan).await?;
             tx.commit().await?;
             done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Fördjupad samverkan's follow-up rules (`[fordjupad]`) over every case in the caseload:
+/// each follow-up the facts make due fires once, claimed in `fordjupad_follow_ups` by (case,
+/// kind, anchor) in the transaction that tells of it.
+async fn fordjupad_follow_ups(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+) -> StoreResult<usize> {
+    let rules = settings.fordjupad.rules();
+    let today = date_of(now);
+    let mut after = None;
+    let mut done = 0;
+    loop {
+        let cases = {
+            let mut read = store.read().await?;
+            caseload::all_after(&mut read, after, now, BATCH).await?
+        };
+        for case in &cases {
+            for due in rules.due(&case.facts, today) {
+                let mut tx = store.begin().await?;
+                let Some(id) = follow_ups::claim(&mut tx, case.case_id, &due, now).await? else {
+                    continue;
+                };
+                super::fordjupad::follow_up(&mut tx, settings, case, due.kind, id).await?;
+                tx.commit().await?;
+                done += 1;
+            }
+        }
+        match cases.last() {
+            Some(last) if cases.len() as i64 == BATCH => after = Some(last.case_id),
+            _ => break,
         }
     }
     Ok(done)

@@ -3,6 +3,10 @@
 
 use chrono::NaiveDate;
 
+pub mod caseload;
+pub mod follow_ups;
+pub mod steps;
+
 use super::{decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::FordjupadAccess;
 use crate::domain::fordjupad::{CaseManagerCriterion, Decision, IntakeDecision};
@@ -159,6 +163,8 @@ pub async fn decide(
         .push(" WHERE case_id = ")
         .bind(case.as_str());
     update.execute(tx).await?;
+    let at = crate::domain::Timestamp::from_micros(now);
+    follow_ups::clear(tx, access.case_id(), Some(decided_by), None, at).await?;
     Ok(())
 }
 
@@ -250,6 +256,8 @@ pub async fn assess_phase(
         .push(" WHERE case_id = ")
         .bind(case.as_str());
     update.execute(tx).await?;
+    let at = crate::domain::Timestamp::from_micros(now);
+    follow_ups::clear(tx, access.case_id(), Some(phase.assessed_by), None, at).await?;
     Ok(())
 }
 

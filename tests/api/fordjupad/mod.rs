@@ -8,8 +8,12 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::on_both_stores;
 
+mod caseload;
 mod codings;
+mod figures;
+mod follow_ups;
 mod phases;
+mod steps;
 
 pub(super) fn today(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()

@@ -9,6 +9,7 @@ import { Responsibility, closeText } from './case-responsibility.js';
 import { CaseSipCalls } from './sip.js';
 import { CasePlans } from './plan.js';
 import { CaseFinsam } from './finsam.js';
+import { CaseFordjupad } from './fordjupad-case.js';
 
 async function loadCase(id, user, background) {
   const opts = { background };
@@ -61,6 +62,8 @@ export function CasePage({ user, id }) {
     <${Responsibility} c=${c} owner=${owner} history=${history} user=${user} reload=${reload} />
     <${Consents} caseId=${id} owner=${owner} consents=${consents} orgs=${orgs} orgName=${orgName} user=${user} reload=${reload} />
     <${CasePlans} caseId=${id} owner=${owner} plans=${plans} user=${user} />
+    <${CaseFordjupad} caseId=${id} owner=${owner} plans=${plans} user=${user}
+      shared=${consents.some((k) => k.in_force && k.purposes.includes('fordjupad_samverkan') && k.organisation_ids.includes(user.organisation_id))} />
     <${Inquiries} caseId=${id} owner=${owner} inquiries=${inquiries} user=${user} />
     <${CaseSipCalls} caseId=${id} owner=${owner} user=${user} />
     <${CaseFinsam} caseId=${id} owner=${owner} user=${user} />

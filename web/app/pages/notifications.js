@@ -35,6 +35,11 @@ const KINDS = {
   plan_action_due: ['En insats ska snart vara klar eller är försenad', 'case'],
   plan_follow_up_due: ['En plans uppföljning närmar sig eller har passerat', 'case'],
   plan_responsible_lost: ['Insatser i en plan behöver en ny ansvarig', 'case'],
+  fordjupad_brought: ['Ett ärende har lyfts till dig som rehabansvarig', 'case'],
+  fordjupad_decided: ['Rehabansvarig har beslutat om ett ärende du lyft', 'case'],
+  fordjupad_avstamning_due: ['Rekommendationer väntar på en avstämning', 'case'],
+  fordjupad_escalated: ['Uppföljningen av ett ärende har gått över till dig', 'case'],
+  fordjupad_case_manager_ending: ['En case manager-insats slutar snart', 'case'],
 };
 
 /** The kinds as choices on the settings page, in the order of the list above. */
@@ -64,6 +69,11 @@ const PREFERENCE_LABELS = {
   plan_action_due: 'Insatser som snart ska vara klara eller är försenade',
   plan_follow_up_due: 'Uppföljningar av planer',
   plan_responsible_lost: 'Insatser som behöver en ny ansvarig',
+  fordjupad_brought: 'Ärenden som lyfts till mig som rehabansvarig',
+  fordjupad_decided: 'Rehabansvarigs beslut om ärenden jag lyft',
+  fordjupad_avstamning_due: 'Avstämningar som ska bokas efter rekommendationer',
+  fordjupad_escalated: 'Uppföljningar som eskaleras till mig',
+  fordjupad_case_manager_ending: 'Case manager-insatser som slutar snart',
 };
 
 const DELIVERIES = [['immediate', 'Direkt, ett e-brev per notis'], ['digest', 'I en daglig sammanfattning'], ['none', 'Inget e-brev']];

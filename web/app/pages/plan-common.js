@@ -5,6 +5,7 @@
 import { html } from '../lib.js';
 import { api } from '../api.js';
 import { organisations, fmtDate } from '../ui.js';
+import { categoryText, holderText } from './fordjupad-common.js';
 
 export const PLAN_KINDS = {
   sip: 'SIP (samordnad individuell plan)', progressionsplan: 'Progressionsplan',
@@ -145,11 +146,14 @@ export function GoalList({ goals, id }) {
 
 /**
  * The read view of a plan's content. `H` is the heading tag of its parts ('h3' inside a
- * section); `actionButtons(action)` adds the buttons of a row (status, take).
+ * section); `actionButtons(action)` adds the buttons of a row (status, take), `actionSteps(action)`
+ * a category 4 or 5 action's steps.
  */
-export function PlanContentView({ content, names, H = 'h3', actionButtons, idPrefix = 'plan', notes = true, lost = [] }) {
+export function PlanContentView({ content, names, H = 'h3', actionButtons, actionSteps, idPrefix = 'plan', notes = true, lost = [] }) {
   const goalText = (gid) => (content.goals.find((g) => g.id === gid) || {}).text || '–';
   const sub = { h2: 'h3', h3: 'h4' }[H] || 'h5';
+  // A progressionsplan's actions carry a category, and who follows each up follows from it.
+  const categorised = content.actions.some((a) => a.category);
   return html`<div class="plan-content">
     <${H}>Individens eget mål<//>
     ${content.own_goal ? html`<p class="own-goal">${content.own_goal}</p>` : html`<p class="empty">Inte ifyllt.</p>`}
@@ -162,12 +166,13 @@ export function PlanContentView({ content, names, H = 'h3', actionButtons, idPre
       <table class="plan-actions">
         <caption class="sr-only">Insatser som ${names.org(orgId)} ansvarar för</caption>
         <thead><tr><th scope="col">Insats</th><th scope="col">Ansvarig person</th><th scope="col">Klart senast</th>
-          <th scope="col">Mål</th><th scope="col">Status</th>${actionButtons && html`<th scope="col"><span class="sr-only">Åtgärder</span></th>`}</tr></thead>
+          <th scope="col">Mål</th>${categorised && html`<th scope="col">Kategori</th>`}<th scope="col">Status</th>${actionButtons && html`<th scope="col"><span class="sr-only">Åtgärder</span></th>`}</tr></thead>
         <tbody>${rows.map(({ action: a }) => html`<tr data-action=${a.id}>
           <td>${a.what}</td>
           <td>${(a.responsible.person_id && names.person(a.responsible.person_id)) || html`<span class="hint">Ingen utsedd</span>`}</td>
           <td>${fmtDate(a.due_on)}<${DueFlag} action=${a} /></td>
           <td>${a.goal_id ? goalText(a.goal_id) : '–'}</td>
+          ${categorised && html`<td class="action-category">${categoryText(a.category)}${a.category ? html`<br /><span class="hint">${holderText(a.category)}</span>` : ''}${actionSteps ? actionSteps(a) : ''}</td>`}
           <td class="action-status"><span class="state" data-status=${a.status}>${statusText(a)}</span>
             ${notes && a.note ? html`<br /><span class="hint">${a.note}</span>` : ''}
             ${lost.includes(a.id) ? html`<br /><span class="flag">Behöver ny ansvarig</span>` : ''}</td>
@@ -175,7 +180,7 @@ export function PlanContentView({ content, names, H = 'h3', actionButtons, idPre
         </tr>`)}</tbody>
       </table>
     </div>`)}
-    <${H}>Övergripande ansvar<//>
+    <${H}>${categorised ? 'Uppföljningsansvar' : 'Övergripande ansvar'}<//>
     <p id=${`${idPrefix}-overall`}>${responsibleText(content.overall, names)}</p>
     <${H}>Gemensam uppföljning<//>
     <p id=${`${idPrefix}-uppfoljning`}>${content.follow_up_on ? fmtDate(content.follow_up_on) : 'Inget datum satt.'}</p>

@@ -1,11 +1,13 @@
 // The draft editor of a plan: the individual's own goal, goals (huvudmål and delmål), actions
 // (what, responsible organisation and person, by when, which goal), the overall responsibility,
-// the follow-up date and the readers. Field names are the API's paths (`actions[2].due_on`), so
+// the follow-up date and the readers; a progressionsplan's actions also carry their category
+// 1–5, which says who follows them up. Field names are the API's paths (`actions[2].due_on`), so
 // the server's field errors land beside their fields.
 
 import { html, useState, useEffect } from '../lib.js';
 import { Field, Select, ErrorSummary, fieldId } from '../ui.js';
 import { GOAL_LEVELS, uuid, peopleOf, contentOrganisations } from './plan-common.js';
+import { CATEGORIES, holderText } from './fordjupad-common.js';
 
 /** An empty draft's content, or a copy of `content` with every field present. */
 export function editable(content) {
@@ -14,7 +16,7 @@ export function editable(content) {
     own_goal: c.own_goal || '',
     goals: (c.goals || []).map((g) => ({ ...g, serves: g.serves || '' })),
     actions: (c.actions || []).map((a) => ({
-      ...a, due_on: a.due_on || '', goal_id: a.goal_id || '',
+      ...a, due_on: a.due_on || '', goal_id: a.goal_id || '', category: a.category ? String(a.category) : '',
       responsible: { organisation_id: a.responsible.organisation_id, person_id: a.responsible.person_id || '' },
     })),
     overall: { organisation_id: (c.overall && c.overall.organisation_id) || '', person_id: (c.overall && c.overall.person_id) || '' },
@@ -35,7 +37,7 @@ export function toContent(c) {
       id: a.id, what: String(a.what || '').trim(),
       responsible: { organisation_id: a.responsible.organisation_id, person_id: orNull(a.responsible.person_id) },
       due_on: orNull(a.due_on), goal_id: orNull(a.goal_id), status: a.status || 'planned',
-      status_on: orNull(a.status_on), note: orNull(a.note),
+      status_on: orNull(a.status_on), note: orNull(a.note), category: a.category ? Number(a.category) : null,
     })),
     overall: c.overall.organisation_id ? { organisation_id: c.overall.organisation_id, person_id: orNull(c.overall.person_id) } : null,
     follow_up_on: orNull(c.follow_up_on),
@@ -58,6 +60,7 @@ const FIELD_WORDS = {
   follow_up_on: 'Gemensam uppföljning', readers: 'Läsare', level: 'nivå', text: 'text', serves: 'huvudmål',
   what: 'vad ska göras', 'responsible.organisation_id': 'ansvarig organisation', 'responsible.person_id': 'ansvarig person',
   responsible: 'ansvarig', due_on: 'klart senast', goal_id: 'mål', status: 'status', note: 'notering',
+  category: 'kategori',
 };
 
 /** A Swedish name for an API field path: "Insats 3, klart senast". */
@@ -91,7 +94,8 @@ function PersonSelect({ name, label, orgId, value, people, error, onChange }) {
     options=${[['', orgId ? 'Ingen särskild person' : 'Välj organisation först'], ...list.map((p) => [p.id, p.display_name])]} />`;
 }
 
-export function PlanEditor({ content: c, setContent, errors, orgs, ownerId, onSave, onAdopt, busy, heading = 'Utkast' }) {
+export function PlanEditor({ content: c, setContent, errors, orgs, ownerId, onSave, onAdopt, busy, heading = 'Utkast', kind }) {
+  const categorised = kind === 'progressionsplan';
   const people = usePeople([...new Set([...contentOrganisations(toContent(c)), ...c.actions.map((a) => a.responsible.organisation_id)].filter(Boolean))]);
   const set = (fn) => setContent((prev) => {
     const next = JSON.parse(JSON.stringify(prev));
@@ -118,7 +122,7 @@ export function PlanEditor({ content: c, setContent, errors, orgs, ownerId, onSa
   };
   const addAction = () => {
     const i = c.actions.length;
-    set((n) => { n.actions.push({ id: uuid(), what: '', responsible: { organisation_id: '', person_id: '' }, due_on: '', goal_id: '', status: 'planned', status_on: null, note: null }); });
+    set((n) => { n.actions.push({ id: uuid(), what: '', responsible: { organisation_id: '', person_id: '' }, due_on: '', goal_id: '', status: 'planned', status_on: null, note: null, category: '' }); });
     focusLater(fieldId(`actions[${i}].what`));
   };
   const removeAction = (i) => {
@@ -186,6 +190,12 @@ export function PlanEditor({ content: c, setContent, errors, orgs, ownerId, onSa
               onChange=${(e) => set((n) => { n.actions[i].goal_id = e.target.value; })}
               options=${[['', 'Inget särskilt mål'], ...c.goals.map((g) => [g.id, goalName(g)])]} />
           </div>
+          ${categorised && html`<div class="field-row">
+            <${Select} name=${`${p}.category`} label="Kategori" value=${a.category} error=${err(`${p}.category`)}
+              onChange=${(e) => set((n) => { n.actions[i].category = e.target.value; })}
+              options=${[['', 'Ingen kategori'], ...Object.entries(CATEGORIES).map(([k, v]) => [k, `${k} – ${v}`])]} />
+            <p class="hint follow-up-holder" id=${`${fieldId(p)}-uppfoljning`} aria-live="polite">${a.category ? `Uppföljningsansvar: ${holderText(a.category).replace(' följer upp', '')}.` : 'Kategorin avgör vem som följer upp insatsen.'}</p>
+          </div>`}
           <button type="button" onClick=${() => removeAction(i)}>Ta bort insats ${i + 1}</button>
         </fieldset>`;
       })}
@@ -194,7 +204,7 @@ export function PlanEditor({ content: c, setContent, errors, orgs, ownerId, onSa
 
     <h3>Ansvar och uppföljning</h3>
     <fieldset class="field" id=${fieldId('overall')} tabindex="-1">
-      <legend>Övergripande ansvar</legend>
+      <legend>${categorised ? 'Uppföljningsansvar' : 'Övergripande ansvar'}</legend>
       ${err('overall') && html`<p class="error"><span class="sr-only">Fel: </span>${err('overall')}</p>`}
       <div class="field-row">
         <${Select} name="overall.organisation_id" label="Organisation" value=${c.overall.organisation_id} options=${orgOptions}

@@ -13,6 +13,8 @@ import {
 } from './plan-common.js';
 import { PlanEditor, editable, toContent, localProblems } from './plan-editor.js';
 import { AdoptDialog, StatusDialog, FollowUpDialog, ConfirmDialog } from './plan-dialogs.js';
+import { StepList, StepDialog, openSteps, loadSteps } from './fordjupad-steps.js';
+import { STEPS } from './fordjupad-common.js';
 
 const caseworker = (user) => user.roles.some((r) => r !== 'org_admin');
 
@@ -60,7 +62,11 @@ const STATE_NEWS = {
 };
 
 export function PlanPage({ user, id }) {
-  const [{ loading, data, error }, reload] = useLoad((background) => loadPlan(id, background), [id]);
+  const [{ loading, data, error }, reload] = useLoad(async (background) => {
+    const loaded = await loadPlan(id, background);
+    const adoptedContent = loaded.plan.adopted && loaded.plan.adopted.content;
+    return { ...loaded, steps: await loadSteps(id, adoptedContent, background) };
+  }, [id]);
   const [draft, setDraft] = useState(null);
   const [dirty, setDirty] = useState(false);
   const [dialog, setDialog] = useState(null);
@@ -137,7 +143,9 @@ export function PlanPage({ user, id }) {
   const actionButtons = (a) => (mineToUpdate(a) ? html`<div class="row-actions">
     <button type="button" onClick=${() => setDialog({ kind: 'status', action: a })}>Ändra status<span class="sr-only"> för ${a.what}</span></button>
     ${a.responsible.person_id !== user.id && html`<button type="button" onClick=${take(a)}>Ta åtagandet<span class="sr-only"> ${a.what}</span></button>`}
+    ${openSteps(data.steps[a.id]).length > 0 && html`<button type="button" onClick=${() => setDialog({ kind: 'step', action: a })}>Registrera steg<span class="sr-only"> för ${a.what}</span></button>`}
   </div>` : null);
+  const actionSteps = (a) => html`<${StepList} steps=${data.steps[a.id]} />`;
   const adopted = plan.adopted;
   const lost = plan.needs_new_responsible || [];
   return html`<h1 tabindex="-1">${KIND_SHORT[plan.kind] || plan.kind}${plan.title ? `: ${plan.title}` : ''}</h1>
@@ -164,10 +172,10 @@ export function PlanPage({ user, id }) {
     ${booked && html`<div class="notice" role="status"><p>Uppföljningsmötet är bokat. <a href=${`#/moten/${booked.id}`}>Öppna mötet</a></p></div>`}
     ${adopted && html`<section aria-labelledby="gallande-rubrik" id="gallande-plan">
       <h2 id="gallande-rubrik">Gällande plan, version ${adopted.version}</h2>
-      <${PlanContentView} content=${adopted.content} names=${names} actionButtons=${actionButtons} idPrefix="gallande" lost=${lost} />
+      <${PlanContentView} content=${adopted.content} names=${names} actionButtons=${actionButtons} actionSteps=${actionSteps} idPrefix="gallande" lost=${lost} />
     </section>`}
     ${draft && plan.may.edit && html`<${PlanEditor} content=${draft} setContent=${setContent} errors=${errors} orgs=${orgs}
-      ownerId=${plan.owner_organisation_id} busy=${busy} onSave=${save} onAdopt=${plan.may.adopt ? adopt : null}
+      ownerId=${plan.owner_organisation_id} kind=${plan.kind} busy=${busy} onSave=${save} onAdopt=${plan.may.adopt ? adopt : null}
       heading=${plan.state === 'revising' ? `Ny version (utkast till version ${plan.version + 1})` : 'Utkast'} />`}
     ${plan.draft && !plan.may.edit && !adopted && html`<section aria-labelledby="utkast-las-rubrik">
       <h2 id="utkast-las-rubrik">Utkast</h2>
@@ -178,6 +186,8 @@ export function PlanPage({ user, id }) {
       onDone=${async () => { setDialog(null); setDirty(false); announce('Planen är fastställd.'); await reload(); focusStatus(); }} />`}
     ${dialog && dialog.kind === 'status' && html`<${StatusDialog} planId=${id} action=${dialog.action} onClose=${() => setDialog(null)}
       onDone=${async (a) => { setDialog(null); announce(`Insatsen har status ${ACTION_STATUS[a.status]}.`); await reload(true); }} />`}
+    ${dialog && dialog.kind === 'step' && html`<${StepDialog} planId=${id} action=${dialog.action} steps=${data.steps[dialog.action.id]} onClose=${() => setDialog(null)}
+      onDone=${async (_, step) => { setDialog(null); announce(`Steget är registrerat: ${STEPS[step]}.`); await reload(true); }} />`}
     ${dialog && dialog.kind === 'meeting' && html`<${FollowUpDialog} plan=${plan} onClose=${() => setDialog(null)}
       onDone=${(m) => { setDialog(null); setBooked(m); announce('Uppföljningsmötet är bokat.'); }} />`}
     ${dialog && dialog.kind === 'discard' && html`<${ConfirmDialog} title="Kasta utkastet"

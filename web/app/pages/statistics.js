@@ -16,6 +16,7 @@ export function StatisticsPage() {
   const [declines] = useLoad(() => api('GET', declinesPath), [period]);
   return html`<h1 tabindex="-1">Statistik</h1>
     <p class="ingress">Siffror för er organisation, utan personuppgifter. Små antal visas inte.</p>
+    <p><a href="#/statistik/fordjupad">Statistik för fördjupad samverkan</a></p>
     <${PeriodPicker} value=${period} onChange=${setPeriod} />
     <h2>Rehabiliteringsförfrågningar per mottagning</h2>
     ${loading && html`<${Loading} />`}

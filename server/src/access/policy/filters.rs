@@ -43,8 +43,19 @@ impl CaseFilter {
         sql.push(") OR (c.owner_organisation_id <> ")
             .bind(org.as_str())
             .push(" AND EXISTS (");
-        self.push_bridging_consents(sql, "1");
+        self.push_bridging_consents(sql, "1", self.organisation);
         sql.push(")))");
+    }
+
+    /// Pushes a boolean expression: the row `c` is shared with `partner` by a consent for the
+    /// filter's need that its owner recorded and that is in force now (what `partner` itself
+    /// would see of it). Narrows a list to the cases of one partner's follow-up meeting.
+    pub(crate) fn push_shared_with(&self, sql: &mut Sql, partner: OrganisationId) {
+        sql.push("(c.owner_organisation_id <> ")
+            .bind(partner.to_string())
+            .push(" AND EXISTS (");
+        self.push_bridging_consents(sql, "1", partner);
+        sql.push("))");
     }
 
     /// Pushes an expression naming the consent that grants access (NULL for the owner).
@@ -52,11 +63,11 @@ impl CaseFilter {
         sql.push("CASE WHEN c.owner_organisation_id = ")
             .bind(self.organisation.to_string())
             .push(" THEN NULL ELSE (");
-        self.push_bridging_consents(sql, "MIN(k.id)");
+        self.push_bridging_consents(sql, "MIN(k.id)", self.organisation);
         sql.push(") END");
     }
 
-    fn push_bridging_consents(&self, sql: &mut Sql, select: &str) {
+    fn push_bridging_consents(&self, sql: &mut Sql, select: &str, to: OrganisationId) {
         sql.push(&format!(
             "SELECT {select} FROM consents k WHERE k.individual_id = c.individual_id \
              AND k.recorded_by_organisation_id = c.owner_organisation_id"
@@ -65,7 +76,7 @@ impl CaseFilter {
             .bind(self.now.micros());
         sql.push(" AND k.valid_until > ").bind(self.now.micros());
         sql.push(" AND EXISTS (SELECT 1 FROM consent_organisations v WHERE v.consent_id = k.id AND v.organisation_id = ")
-            .bind(self.organisation.to_string())
+            .bind(to.to_string())
             .push(")");
         if let Some(purpose) = self.need.purpose() {
             sql.push(" AND EXISTS (SELECT 1 FROM consent_purposes p WHERE p.consent_id = k.id AND p.purpose = ")

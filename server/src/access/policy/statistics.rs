@@ -79,6 +79,15 @@ impl StatisticsScope {
     }
 }
 
+impl StatisticsScope {
+    /// Pushes a boolean expression over `fordjupad_cases f`: a case of the organisation's
+    /// caseload (its own; partners count none of it).
+    pub(crate) fn push_own_fordjupad(&self, sql: &mut Sql) {
+        sql.push("f.owner_organisation_id = ")
+            .bind(self.organisation.to_string());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +162,20 @@ mod tests {
         let org = who.organisation_id.to_string();
         assert!(matches!(&args[0], crate::sql::Arg::Text(t) if *t == org));
         assert!(matches!(&args[2], crate::sql::Arg::Text(t) if t == "draft"));
+    }
+
+    #[test]
+    fn the_caseload_figures_count_only_the_organisations_own_cases() {
+        let who = actor(&[Role::Rehabansvarig]);
+        let scope = require_statistics_reader(&who).ok();
+        let mut sql = Sql::new("");
+        if let Some(scope) = &scope {
+            scope.push_own_fordjupad(&mut sql);
+        }
+        let (text, args) = sql.parts();
+        assert_eq!(text, "f.owner_organisation_id = $1");
+        assert!(
+            matches!(&args[0], crate::sql::Arg::Text(t) if *t == who.organisation_id.to_string())
+        );
     }
 }

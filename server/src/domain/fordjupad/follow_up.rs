@@ -1,37 +1,38 @@
 //! The follow-up rules (000 Avsnitt 2 step 6, issue 15 item 4), as pure functions over dates.
 //! The seed's values are the defaults: when written recommendations arrive an avstämning is
-//! booked within 1 month (reminded before, flagged after); when nothing has happened on a case
-//! for 2 months the follow-up passes to the biträdande enhetschef until someone acts; a case
+//! booked within 1 month, 30 days (reminded before, flagged on the deadline); when nothing has
+//! happened on a case for 2 months, 60 days, the follow-up passes to the biträdande enhetschef until someone acts; a case
 //! manager assignment reminds before it ends (at the latest at 12 months).
 //!
 //! Each follow-up that falls due carries an `anchor`, the date it hangs on; the scheduler
 //! records (case, kind, anchor) once, so a rule fires exactly once per anchor across restarts
 //! and nodes, and fires again only when the facts give it a new anchor.
 
-use chrono::{Duration, Months, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::kinds::code_enum;
 
-/// The configured rules; `Default` is the seed's.
+/// The configured rules in whole days (0 allowed: due at once); `Default` is the seed's
+/// (a month is 30 days).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FollowUpRules {
-    /// An avstämning is booked within this many months of written recommendations.
-    pub avstamning_within_months: u32,
+    /// An avstämning is booked within this many days of written recommendations.
+    pub avstamning_within_days: u32,
     /// Days before the avstämning deadline the rehabansvarig is reminded.
-    pub avstamning_remind_days: i64,
-    /// Months without anything happening before the follow-up escalates.
-    pub idle_months: u32,
+    pub avstamning_remind_days: u32,
+    /// Days without anything happening before the follow-up escalates.
+    pub idle_days: u32,
     /// Days before a case manager assignment ends its holder is reminded.
-    pub case_manager_remind_days: i64,
+    pub case_manager_remind_days: u32,
 }
 
 impl Default for FollowUpRules {
     fn default() -> Self {
         FollowUpRules {
-            avstamning_within_months: 1,
+            avstamning_within_days: 30,
             avstamning_remind_days: 7,
-            idle_months: 2,
+            idle_days: 60,
             case_manager_remind_days: 30,
         }
     }
@@ -75,20 +76,19 @@ pub struct FollowUp {
     pub due_on: NaiveDate,
 }
 
-fn add_months(day: NaiveDate, months: u32) -> NaiveDate {
-    day.checked_add_months(Months::new(months))
-        .unwrap_or(NaiveDate::MAX)
+fn days(n: u32) -> Duration {
+    Duration::days(i64::from(n))
 }
 
 impl FollowUpRules {
     /// The avstämning deadline for recommendations received on `received`.
     pub fn avstamning_due(&self, received: NaiveDate) -> NaiveDate {
-        add_months(received, self.avstamning_within_months)
+        received + days(self.avstamning_within_days)
     }
 
     /// The day the follow-up escalates when nothing has happened since `last_activity`.
     pub fn escalates_on(&self, last_activity: NaiveDate) -> NaiveDate {
-        add_months(last_activity, self.idle_months)
+        last_activity + days(self.idle_days)
     }
 
     /// Recommendations wait for an avstämning: none is booked on or after their arrival.
@@ -108,12 +108,13 @@ impl FollowUpRules {
             all.push(FollowUp {
                 kind: FollowUpKind::AvstamningReminder,
                 anchor: received,
-                due_on: (due - Duration::days(self.avstamning_remind_days)).max(received),
+                due_on: (due - days(self.avstamning_remind_days)).max(received),
             });
+            // Flagged on the deadline itself when nothing is booked by then.
             all.push(FollowUp {
                 kind: FollowUpKind::AvstamningOverdue,
                 anchor: received,
-                due_on: due + Duration::days(1),
+                due_on: due,
             });
         }
         if let Some(last) = facts.last_activity {
@@ -128,7 +129,7 @@ impl FollowUpRules {
             all.push(FollowUp {
                 kind: FollowUpKind::CaseManagerEnding,
                 anchor: end,
-                due_on: (end - Duration::days(self.case_manager_remind_days)).max(start),
+                due_on: (end - days(self.case_manager_remind_days)).max(start),
             });
         }
         all.sort_by_key(|f| (f.due_on, f.kind));

@@ -106,3 +106,46 @@ pub fn in_phase_since(history: &[Assessment]) -> Option<NaiveDate> {
         .last()
         .map(|a| a.assessed_on)
 }
+
+code_enum! {
+    /// Where a client stands, as the steering group's table counts it (seed 004): the phases
+    /// grouped. On the Järva scale 0 is planning, 1 collaboration, 2–3 an effort and 4 self-
+    /// supporting; on Rinkeby-Kista's 0 is planning, 1–2 collaboration, 3–4 an effort and 5
+    /// self-supporting or all paths exhausted (the seed does not tell them apart).
+    PhaseGroup {
+        /// No phase assessed yet.
+        NotAssessed = "not_assessed",
+        Planning = "planning",
+        Collaboration = "collaboration",
+        Effort = "effort",
+        SelfSupporting = "self_supporting",
+    }
+}
+
+impl PhaseGroup {
+    pub fn label(self) -> &'static str {
+        match self {
+            PhaseGroup::NotAssessed => "Fas ej bedömd",
+            PhaseGroup::Planning => "I planering",
+            PhaseGroup::Collaboration => "I samverkansfas",
+            PhaseGroup::Effort => "I insats",
+            PhaseGroup::SelfSupporting => "Egen försörjning eller alla vägar uttömda",
+        }
+    }
+}
+
+impl PhaseScale {
+    /// The group of phase `n` on this scale (`None`: not assessed).
+    pub fn group(self, n: Option<u8>) -> PhaseGroup {
+        let Some(n) = n else {
+            return PhaseGroup::NotAssessed;
+        };
+        let top = self.max();
+        match (self, n) {
+            (_, 0) => PhaseGroup::Planning,
+            (_, n) if n >= top => PhaseGroup::SelfSupporting,
+            (PhaseScale::Jarva, 1) | (PhaseScale::RinkebyKista, 1 | 2) => PhaseGroup::Collaboration,
+            _ => PhaseGroup::Effort,
+        }
+    }
+}

@@ -251,31 +251,56 @@ fn a_phase_can_go_backwards_and_the_run_in_the_current_phase_is_found() {
 }
 
 #[test]
-fn recommendations_remind_before_the_month_and_flag_after_it() {
+fn recommendations_remind_before_the_month_and_flag_on_its_deadline() {
     let rules = FollowUpRules::default();
     let facts = CaseFacts {
         recommendations_on: Some(d(2026, 3, 10)),
         ..CaseFacts::default()
     };
-    assert_eq!(rules.due(&facts, d(2026, 4, 2)), vec![]);
+    assert_eq!(rules.due(&facts, d(2026, 4, 1)), vec![]);
     let reminder = FollowUp {
         kind: FollowUpKind::AvstamningReminder,
         anchor: d(2026, 3, 10),
-        due_on: d(2026, 4, 3),
+        due_on: d(2026, 4, 2),
     };
-    assert_eq!(rules.due(&facts, d(2026, 4, 3)), vec![reminder]);
+    assert_eq!(rules.due(&facts, d(2026, 4, 2)), vec![reminder]);
+    assert_eq!(rules.due(&facts, d(2026, 4, 8)), vec![reminder]);
     assert_eq!(
-        rules.due(&facts, d(2026, 4, 11)),
+        rules.due(&facts, d(2026, 4, 9)),
         vec![
             reminder,
             FollowUp {
                 kind: FollowUpKind::AvstamningOverdue,
                 anchor: d(2026, 3, 10),
-                due_on: d(2026, 4, 11),
+                due_on: d(2026, 4, 9),
             }
         ]
     );
-    assert_eq!(rules.next_follow_up(&facts), Some(d(2026, 4, 10)));
+    assert_eq!(rules.next_follow_up(&facts), Some(d(2026, 4, 9)));
+}
+
+#[test]
+fn zero_days_make_the_avstamning_due_the_day_recommendations_arrive() {
+    let rules = FollowUpRules {
+        avstamning_within_days: 0,
+        ..FollowUpRules::default()
+    };
+    let facts = CaseFacts {
+        recommendations_on: Some(d(2026, 3, 10)),
+        ..CaseFacts::default()
+    };
+    let kinds: Vec<FollowUpKind> = rules
+        .due(&facts, d(2026, 3, 10))
+        .iter()
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            FollowUpKind::AvstamningReminder,
+            FollowUpKind::AvstamningOverdue
+        ]
+    );
 }
 
 #[test]
@@ -294,24 +319,24 @@ fn a_booked_avstamning_silences_the_recommendations_until_new_ones_arrive() {
 }
 
 #[test]
-fn two_idle_months_escalate_and_acting_clears_it() {
+fn sixty_idle_days_escalate_and_acting_clears_it() {
     let rules = FollowUpRules::default();
     let mut facts = CaseFacts {
         last_activity: Some(d(2026, 1, 31)),
         ..CaseFacts::default()
     };
-    assert_eq!(rules.due(&facts, d(2026, 3, 30)), vec![]);
+    assert_eq!(rules.due(&facts, d(2026, 3, 31)), vec![]);
     let escalation = FollowUp {
         kind: FollowUpKind::Escalation,
         anchor: d(2026, 1, 31),
-        due_on: d(2026, 3, 31),
+        due_on: d(2026, 4, 1),
     };
-    assert_eq!(rules.due(&facts, d(2026, 3, 31)), vec![escalation]);
+    assert_eq!(rules.due(&facts, d(2026, 4, 1)), vec![escalation]);
     assert!(escalation_open(escalation.anchor, facts.last_activity));
     facts.last_activity = Some(d(2026, 4, 2));
     assert!(!escalation_open(escalation.anchor, facts.last_activity));
     assert_eq!(rules.due(&facts, d(2026, 4, 3)), vec![]);
-    assert_eq!(rules.next_follow_up(&facts), Some(d(2026, 6, 2)));
+    assert_eq!(rules.next_follow_up(&facts), Some(d(2026, 6, 1)));
     assert_eq!(days_idle(d(2026, 4, 2), d(2026, 4, 12)), 10);
 }
 
@@ -348,4 +373,35 @@ fn the_next_follow_up_is_the_earliest_owed() {
     };
     assert_eq!(rules.next_follow_up(&facts), Some(d(2026, 4, 15)));
     assert_eq!(rules.next_follow_up(&CaseFacts::default()), None);
+}
+
+#[test]
+fn phases_fall_in_the_steering_groups_groups_on_either_scale() {
+    use super::phase::PhaseGroup as G;
+    let jarva: Vec<G> = (0..=4).map(|n| PhaseScale::Jarva.group(Some(n))).collect();
+    assert_eq!(
+        jarva,
+        [
+            G::Planning,
+            G::Collaboration,
+            G::Effort,
+            G::Effort,
+            G::SelfSupporting
+        ]
+    );
+    let rk: Vec<G> = (0..=5)
+        .map(|n| PhaseScale::RinkebyKista.group(Some(n)))
+        .collect();
+    assert_eq!(
+        rk,
+        [
+            G::Planning,
+            G::Collaboration,
+            G::Collaboration,
+            G::Effort,
+            G::Effort,
+            G::SelfSupporting
+        ]
+    );
+    assert_eq!(PhaseScale::Jarva.group(None), G::NotAssessed);
 }

@@ -33,7 +33,7 @@ const MAX_COMMITMENTS: i64 = 500;
 
 /// The action, for its responsible organisation only: the plan must be seen (404), the
 /// state must allow updates (409), the action must be the caller's organisation's (403).
-async fn authorize_action(
+pub(super) async fn authorize_action(
     tx: &mut Tx,
     actor: &Actor,
     id: PlanId,
@@ -51,7 +51,7 @@ async fn authorize_action(
     Ok((access, current))
 }
 
-async fn finish(
+pub(super) async fn finish(
     tx: &mut Tx,
     actor: &Actor,
     access: &PlanAccess,

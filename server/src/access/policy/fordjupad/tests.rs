@@ -141,3 +141,41 @@ fn only_the_leads_list_and_take_over_escalations_of_their_own_organisation() {
         None
     );
 }
+
+#[test]
+fn the_follow_up_meeting_with_a_partner_lists_only_what_the_owner_shared_with_it_for_fordjupad() {
+    use crate::sql::{Arg, Sql};
+    let owner = OrganisationId::new();
+    let clinic = OrganisationId::new();
+    let filter = caseload_filter(&actor(owner, Role::Rehabansvarig), Timestamp::now());
+    let mut sql = Sql::new("");
+    if let Some(filter) = &filter {
+        filter.push_shared_with(&mut sql, clinic);
+    }
+    let (text, args) = sql.parts();
+    assert!(
+        text.contains("k.recorded_by_organisation_id = c.owner_organisation_id"),
+        "{text}"
+    );
+    assert!(text.contains("v.organisation_id = "), "{text}");
+    let texts: Vec<&str> = args
+        .iter()
+        .filter_map(|a| match a {
+            Arg::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    let clinic = clinic.to_string();
+    assert!(
+        texts.contains(&clinic.as_str()),
+        "names the partner: {texts:?}"
+    );
+    assert!(
+        texts.contains(&"fordjupad_samverkan"),
+        "for this purpose only: {texts:?}"
+    );
+    assert!(
+        !texts.contains(&owner.to_string().as_str()),
+        "not the caller's own consents: {texts:?}"
+    );
+}

@@ -1,0 +1,246 @@
+// Journey 14: fördjupad samverkan. The social worker brings a case to the rehabansvarig, who
+// decides that it enters fördjupad samverkan, codes it for the target group, assesses its phase
+// (forward, then backward) and makes a progressionsplan with a category-4 action (a
+// förtroendeläkare, followed up by the rehabansvarig). The förtroendeläkare's written
+// recommendations arrive (the action's step); no avstämning is booked, so the rule flags it and
+// hands the follow-up to the biträdande enhetschef, who sees it in "Eskalerade" and books the
+// avstämning, which clears it. The figures page shows the case's phase.
+//
+// The hub under test runs the rule for real: tests/web.rs starts it with
+// `fordjupad.avstamning_within_days = 0` and a scheduler round every second, so the flag comes
+// within seconds of the recommendations without moving any clock. Against a hub of your own,
+// start it with SAMVERKAN_FORDJUPAD__AVSTAMNING_WITHIN_DAYS=0 and
+// SAMVERKAN_NOTIFICATIONS__SCHEDULER_INTERVAL_SECONDS=1. Nothing here touches the Husby and
+// Tensta clinics (journeys 5 and 6 expect their inboxes empty).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, signedIn, axe, screenshot, randomPersonnummer, noScriptErrors,
+} from './helpers.js';
+
+let browser;
+let sara;
+let reza;
+let birgitta;
+let caseUrl;
+let planUrl;
+const pnr = randomPersonnummer();
+const person = `Fördjupadperson ${pnr.slice(-4)}`;
+const OWN = 'Socialtjänsten Järva, ekonomiskt bistånd';
+const RUN = Date.now() % 100000;
+const ACTION = `Remiss till förtroendeläkare (${RUN})`;
+
+const pad = (n) => String(n).padStart(2, '0');
+const inDays = (n) => {
+  const d = new Date();
+  d.setDate(d.getDate() + n);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+};
+const menu = (page, name) => page.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name });
+const group = (page, name) => page.getByRole('group', { name, exact: true });
+const dialog = (page) => page.getByRole('dialog');
+const section = (page) => page.locator('section#fordjupad');
+
+before(async () => {
+  browser = await launch();
+  [sara, reza, birgitta] = await signedIn(browser, 'soc.sara', 'soc.rehab', 'soc.chef');
+});
+after(async () => { await browser.close(); });
+
+test('the social worker brings a case to the rehabansvarig', async () => {
+  await sara.getByRole('link', { name: 'Registrera individ och öppna ärende' }).click();
+  await sara.getByLabel('Personnummer eller samordningsnummer').fill(pnr);
+  await sara.getByLabel('Namn').fill(person);
+  await sara.getByRole('button', { name: 'Registrera och öppna ärende' }).click();
+  await sara.getByRole('heading', { level: 1, name: `Ärende: ${person}` }).waitFor();
+  caseUrl = sara.url();
+  await section(sara).getByText('Ärendet är inte lyft till rehabansvarig.').waitFor();
+
+  await sara.getByRole('button', { name: 'Lyft till rehabansvarig' }).click();
+  await dialog(sara).getByRole('heading', { name: 'Lyft ärendet till rehabansvarig' }).waitFor();
+  // Nothing written: the field says so, beside it and in the summary.
+  await dialog(sara).getByRole('button', { name: 'Lyft ärendet' }).click();
+  await dialog(sara).getByRole('alert').getByText('Skriv varför ärendet lyfts.').waitFor();
+  await axe(sara, 'bring dialog with an error');
+  await dialog(sara).getByLabel(/Varför ärendet lyfts/).fill('Lång tid med bistånd, sjukskriven utan SGI, planeringen står still.');
+  await dialog(sara).getByRole('button', { name: 'Lyft ärendet' }).click();
+  await section(sara).locator('#fordjupad-gallande', { hasText: 'Inget beslut ännu' }).waitFor();
+  await section(sara).getByText('Inväntar rehabansvarigs beslut.').waitFor();
+  assert.equal(await sara.getByRole('button', { name: 'Lyft till rehabansvarig' }).count(), 0, 'brought once');
+  assert.equal(await section(sara).getByRole('button', { name: 'Besluta' }).count(), 0, 'the social worker does not decide');
+  await axe(sara, 'case brought');
+  await screenshot(sara, '14-socialsekreterare-lyft');
+  noScriptErrors(sara);
+});
+
+test('the rehabansvarig decides, codes the case and assesses its phase, forward and back', async () => {
+  await reza.goto(caseUrl);
+  await reza.getByRole('heading', { level: 1, name: `Ärende: ${person}` }).waitFor();
+  await section(reza).getByRole('button', { name: 'Besluta' }).click();
+  const d = dialog(reza);
+  await d.getByRole('heading', { name: 'Rehabansvarigs beslut' }).waitFor();
+  // A case manager shows the seed's checklist and the end date; one criterion left out is refused.
+  await group(reza, 'Beslut (måste fyllas i)').getByLabel('Case manager').check();
+  await group(reza, 'Kriterier för case manager (måste fyllas i)').waitFor();
+  assert.equal(await d.getByLabel('Case manager till och med').inputValue(), (() => {
+    const t = new Date();
+    return `${t.getUTCFullYear() + 1}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
+  })(), 'twelve months from today');
+  await d.getByLabel(/^Skäl/).fill('Behöver samordnat stöd.');
+  await d.getByLabel('Det finns ett tydligt mål').check();
+  await d.getByRole('button', { name: 'Spara beslutet' }).click();
+  await d.getByRole('alert').getByText(/Alla kriterier ska vara uppfyllda/).waitFor();
+  await axe(reza, 'decision dialog, case manager with a criterion missing');
+  await screenshot(reza, '14-rehabansvarig-beslut');
+  // A date over twelve months is the server's refusal, beside its field.
+  for (const label of ['Individen har samtyckt muntligt och skriftligt', 'Inget pågående missbruk', 'En hot- och riskanalys är gjord', 'Tolk behövs inte']) {
+    await d.getByLabel(label).check();
+  }
+  await d.getByLabel('Case manager till och med').fill(inDays(400));
+  await d.getByRole('button', { name: 'Spara beslutet' }).click();
+  await d.locator('#f-case_manager_until-fel', { hasText: 'högst 12 månader' }).waitFor();
+  // In the end: fördjupad samverkan.
+  await group(reza, 'Beslut (måste fyllas i)').getByLabel('Fördjupad samverkan').check();
+  await d.getByLabel(/^Skäl/).fill('Behöver samordnade insatser med vården; förtroendeläkare först.');
+  await d.getByRole('button', { name: 'Spara beslutet' }).click();
+  await section(reza).locator('#fordjupad-gallande', { hasText: 'Fördjupad samverkan' }).waitFor();
+  await section(reza).locator('#fordjupad-beslut', { hasText: 'förtroendeläkare först' }).waitFor();
+  assert.match(await section(reza).locator('#fordjupad-beslut').innerText(), /Beslutat av Reza Ahmadi/);
+
+  await section(reza).getByRole('button', { name: 'Ändra kodning' }).click();
+  await d.getByRole('heading', { name: 'Kodning för målgruppen' }).waitFor();
+  await d.getByLabel(/Sjukskriven utan sjukpenninggrundande inkomst/).check();
+  await d.getByLabel('Månader med ekonomiskt bistånd').fill('8');
+  await d.getByRole('button', { name: 'Spara kodningen' }).click();
+  await section(reza).locator('#kodning-nu', { hasText: '8 månader med bistånd' }).waitFor();
+  // Changed with history: the old coding stays readable.
+  await section(reza).getByRole('button', { name: 'Ändra kodning' }).click();
+  await d.getByLabel('Månader med ekonomiskt bistånd').fill('14');
+  await d.getByLabel('Socialmedicinska hinder').check();
+  await axe(reza, 'coding dialog');
+  await d.getByRole('button', { name: 'Spara kodningen' }).click();
+  await section(reza).locator('#kodning-nu', { hasText: '14 månader med bistånd (långvarigt bistånd)' }).waitFor();
+  await section(reza).getByText('Tidigare kodningar (1)').click();
+  await section(reza).locator('#kodning-historik', { hasText: '8 månader med bistånd' }).waitFor();
+
+  const assess = async (phase, reason) => {
+    await section(reza).getByRole('button', { name: 'Bedöm fas' }).click();
+    await d.getByRole('heading', { name: 'Bedöm fas' }).waitFor();
+    await group(reza, 'Fas (måste fyllas i)').getByLabel(new RegExp(`^Fas ${phase}:`)).check();
+    await d.getByLabel(/^Skäl/).fill(reason);
+    await d.getByRole('button', { name: 'Spara bedömningen' }).click();
+    await section(reza).locator('#fas-tidslinje li', { hasText: reason }).waitFor();
+  };
+  await assess(2, 'Arbetsträning och behandling pågår parallellt.');
+  await assess(1, 'Arbetsträningen avbröts, bara behandling kvar.');
+  const latest = section(reza).locator('#fas-tidslinje li').first();
+  assert.equal(await latest.getAttribute('data-direction'), 'backward', 'the phase went backwards');
+  await latest.getByText('Bakåt').waitFor();
+  assert.match(await latest.innerText(), /Bedömd av Reza Ahmadi/);
+  await section(reza).locator('#fas-nu', { hasText: 'Fas 1: Insatser, ingen arbetsinriktad' }).waitFor();
+  const chart = reza.getByRole('img', { name: /Fasen vid varje bedömning/ });
+  assert.equal(await chart.locator('circle').count(), 2);
+  await axe(reza, 'fördjupad samverkan on the case');
+  await section(reza).screenshot({ path: new URL('../screenshots/14-rehabansvarig-fas.png', import.meta.url).pathname });
+  noScriptErrors(reza);
+});
+
+test('the rehabansvarig makes a progressionsplan with a category-4 action', async () => {
+  await section(reza).getByRole('button', { name: 'Skapa progressionsplan' }).click();
+  await reza.getByRole('heading', { level: 1, name: 'Progressionsplan' }).waitFor();
+  planUrl = reza.url();
+  await reza.getByRole('button', { name: 'Lägg till huvudmål' }).click();
+  await reza.getByLabel(/^Målet/).fill('Klarar en arbetsträning på halvtid.');
+  await reza.getByRole('button', { name: 'Lägg till insats' }).click();
+  await reza.getByLabel('Vad ska göras').fill(ACTION);
+  await reza.getByLabel('Ansvarig organisation').selectOption({ label: OWN });
+  await reza.getByLabel('Kategori').selectOption('4');
+  await reza.locator('.follow-up-holder', { hasText: 'Uppföljningsansvar: Rehabansvarig.' }).waitFor();
+  await reza.getByLabel('Kategori').selectOption('2');
+  await reza.locator('.follow-up-holder', { hasText: 'Uppföljningsansvar: Biträdande enhetschef.' }).waitFor();
+  await reza.getByLabel('Kategori').selectOption('4');
+  await reza.getByLabel('Klart senast').fill(inDays(30));
+  await group(reza, 'Uppföljningsansvar').getByLabel('Organisation').selectOption({ label: OWN });
+  await reza.getByLabel('Datum för gemensam uppföljning').fill(inDays(60));
+  await axe(reza, 'progressionsplan draft with a category');
+  await reza.getByRole('button', { name: 'Fastställ planen …' }).click();
+  const d = dialog(reza);
+  await group(reza, 'Godkände individen planen? (måste fyllas i)').getByLabel('Individen godkände planen muntligt').check();
+  await d.getByRole('button', { name: 'Fastställ' }).click();
+  const row = reza.locator('#gallande-plan tr', { hasText: ACTION });
+  await row.locator('.action-category', { hasText: '4 – Förtroendeläkare' }).waitFor();
+  assert.match(await row.locator('.action-category').innerText(), /Rehabansvarig följer upp/);
+  await axe(reza, 'adopted progressionsplan');
+  await screenshot(reza, '14-rehabansvarig-progressionsplan');
+  noScriptErrors(reza);
+});
+
+test('the recommendations arrive, no avstämning is booked, and the follow-up passes to the biträdande enhetschef', async () => {
+  await menu(birgitta, 'Eskalerade').click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Eskalerade uppföljningar' }).waitFor();
+  await birgitta.locator('#eskalerade-badge').waitFor();
+  await birgitta.evaluate(() => { window.notReloaded = true; });
+  const mine = birgitta.locator('#eskalerade tr', { hasText: person });
+  assert.equal(await mine.count(), 0, 'nothing escalated on the new case yet');
+
+  // The förtroendeläkare's referral went with consent; the written recommendations arrive.
+  await reza.goto(planUrl);
+  const row = reza.locator('#gallande-plan tr', { hasText: ACTION });
+  for (const [step, label] of [['referral_with_consent', 'Remiss skickad med samtycke'], ['recommendations_received', 'Skriftliga rekommendationer har kommit']]) {
+    await row.getByRole('button', { name: /^Registrera steg/ }).click();
+    await dialog(reza).getByRole('heading', { name: 'Registrera steg' }).waitFor();
+    await dialog(reza).getByLabel(/^Steg/).selectOption(step);
+    if (step === 'recommendations_received') await axe(reza, 'step dialog');
+    await dialog(reza).getByRole('button', { name: 'Spara steget' }).click();
+    await row.locator(`[data-step="${step}"][data-done="ja"]`).waitFor();
+    assert.match(await row.locator(`[data-step="${step}"]`).innerText(), new RegExp(label));
+  }
+  assert.equal(await row.getByRole('button', { name: /^Registrera steg/ }).count(), 0, 'every step of category 4 is done');
+  await screenshot(reza, '14-rehabansvarig-rekommendationer');
+
+  // The hub's rule (an avstämning within 0 days) flags it at the scheduler's next round, and
+  // the biträdande enhetschef sees it arrive without reloading.
+  await mine.waitFor({ timeout: 30000 });
+  await mine.getByText('Ingen avstämning bokad efter rekommendationerna').waitFor();
+  assert.equal(await birgitta.evaluate(() => window.notReloaded), true, 'the escalation arrived live');
+  await axe(birgitta, 'escalation list');
+  await screenshot(birgitta, '14-bitradande-enhetschef-eskalerade');
+
+  // The rehabansvarig's caseload shows it too, with the category of the open action.
+  await menu(reza, 'Fördjupad samverkan').click();
+  await reza.getByRole('heading', { level: 1, name: 'Fördjupad samverkan' }).waitFor();
+  const caseRow = reza.locator('#arendelista-fordjupad tbody tr', { hasText: person });
+  await caseRow.getByText('Avstämning ej bokad').waitFor();
+  assert.match(await caseRow.innerText(), /4 – Förtroendeläkare/);
+  assert.match(await caseRow.innerText(), /Fas 1/);
+  await reza.getByLabel('Fas').selectOption('1');
+  await caseRow.waitFor();
+  await reza.getByLabel('Fas').selectOption('3');
+  await caseRow.waitFor({ state: 'detached' });
+  await reza.getByLabel('Fas').selectOption('');
+  await caseRow.waitFor();
+  await axe(reza, 'caseload');
+  await screenshot(reza, '14-rehabansvarig-arendelista');
+  noScriptErrors(reza);
+});
+
+test('the biträdande enhetschef books the avstämning, which takes the case off the list', async () => {
+  const mine = birgitta.locator('#eskalerade tr', { hasText: person });
+  await mine.getByRole('link', { name: /^Boka avstämning/ }).click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Boka möte' }).waitFor();
+  assert.equal(await birgitta.getByLabel('Typ av möte').inputValue(), 'avstamningsmote');
+  await birgitta.getByLabel('Datum').fill(inDays(7));
+  await birgitta.getByLabel('Starttid').fill('13:00');
+  await birgitta.getByLabel('Plats').fill('Rinkeby, rum 4');
+  await birgitta.getByRole('group', { name: new RegExp(OWN) }).getByLabel(/Reza Ahmadi/).check();
+  await birgitta.getByRole('button', { name: 'Boka mötet' }).click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Avstämningsmöte' }).waitFor();
+
+  await menu(birgitta, 'Eskalerade').click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Eskalerade uppföljningar' }).waitFor();
+  await birgitta.locator('#eskalerade, #inga-eskaleringar').first().waitFor();
+  assert.equal(await mine.count(), 0, 'the booked avstämning acted on the case');
+  await axe(birgitta, 'escalation list after booking');
+  noScriptErrors(birgitta);
+});
