@@ -84,6 +84,7 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
         FinsamAgendaPublished => (
             "Dagordning för ett Finsamteam-möte",
             "Dagordningen för ett Finsamteam-möte du är inbjuden till finns nu i Samverkan.",
+        ),
         FordjupadBrought => (
             "Ett ärende har lyfts till rehabansvarig",
             "Ett ärende har lyfts till dig för beslut om fördjupad samverkan i Samverkan.",
