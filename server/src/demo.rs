@@ -1,5 +1,6 @@
 //! Demo data for `samverkan serve --demo`: the Järva set-up from the seeds, with users in
-//! every role, a few individuals (fictitious, valid-looking numbers), cases and consents.
+//! every role, a few individuals (fictitious, valid-looking numbers), cases and consents, and
+//! a caseload in fördjupad samverkan.
 
 use crate::admin::{create_organisation, create_user};
 use crate::domain::AuditAction;
@@ -44,6 +45,11 @@ const ORGS: &[DemoOrg] = &[
                 &[Role::BitradandeEnhetschef],
             ),
             ("soc.admin", "Olle Berg (administratör)", &[Role::OrgAdmin]),
+            (
+                "soc.emil",
+                "Emil Demir (socialsekreterare)",
+                &[Role::Socialsekreterare],
+            ),
         ],
     },
     DemoOrg {
@@ -164,6 +170,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
 async fn seed(store: &Store) -> anyhow::Result<()> {
     let mut org_ids: Vec<OrganisationId> = Vec::new();
     let mut social_worker = None;
+    let mut by_name: std::collections::BTreeMap<&str, UserId> = Default::default();
     for org in ORGS {
         let org_id =
             create_organisation(store, org.name, org.kind, Some(org.email.to_owned())).await?;
@@ -183,6 +190,7 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
             if *username == "soc.sara" {
                 social_worker = Some(user);
             }
+            by_name.insert(username, user);
         }
     }
     let sara = social_worker.ok_or_else(|| anyhow::anyhow!("demo social worker missing"))?;
@@ -210,8 +218,21 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
         seed_case(store, social_services, sara, digits, name, consent).await?;
     }
     seed_finsam_team(store, &org_ids).await?;
-    Ok(())
+    let user = |name: &str| {
+        by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("demo user {name} missing"))
+    };
+    seed_fordjupad(
+        store,
+        social_services,
+        user("soc.emil")?,
+        user("soc.rehab")?,
+    )
+    .await
 }
+
 
 /// The förbund's Finsamteam: social services, the psychiatry (the region), Jobbtorg, FK and AF
 /// (WORKFLOWS.md §3). Never Husby or Tensta vårdcentral.
@@ -225,6 +246,90 @@ async fn seed_finsam_team(store: &Store, org_ids: &[OrganisationId]) -> anyhow::
     Ok(())
 }
 
+/// Fictitious first names and family names for the caseload.
+const FIRST: &[&str] = &[
+    "Leyla", "Omar", "Fatima", "Johan", "Hodan", "Ali", "Sofia", "Yusuf", "Maryam", "Erik",
+    "Samira", "Abdi", "Nora", "Hassan", "Elin", "Karim",
+];
+const FAMILY: &[&str] = &[
+    "Exempelsson",
+    "Demoglu",
+    "Testberg",
+    "Provsdotter",
+    "Fiktivi",
+];
+
+/// Emil's caseload in fördjupad samverkan (issue 15): three dozen individuals brought over
+/// the past year, decided by the rehabansvarig, coded for the target group and assessed
+/// across the Järva phases; all active within the idle days but one, which stands still and
+/// escalates to the biträdande enhetschef when the scheduler first runs.
+async fn seed_fordjupad(
+    store: &Store,
+    owner: OrganisationId,
+    worker: UserId,
+    lead: UserId,
+) -> anyhow::Result<()> {
+    use crate::domain::fordjupad::{Coding, IntakeDecision, TargetGroupCode};
+    use crate::store::fordjupad::{seed_history, SeedHistory};
+    let today = chrono::Utc::now().date_naive();
+    let days = |n: i64| today - chrono::Duration::days(n);
+    for i in 0..36_i64 {
+        let digits = format!(
+            "{}{:02}{:02}{:03}",
+            1962 + (i * 7) % 36,
+            1 + i % 12,
+            1 + (i * 3) % 28,
+            200 + (i * 37) % 700
+        );
+        let name = format!(
+            "{} {}",
+            FIRST[i as usize % FIRST.len()],
+            FAMILY[i as usize % FAMILY.len()]
+        );
+        let case = seed_case(store, owner, worker, &digits, &name, None).await?;
+        let brought = if i == 0 { days(200) } else { days(60 + i * 8) };
+        // The stalled one: nothing since 90 days; every other assessed within 50 days.
+        let latest = if i == 0 { days(90) } else { days(5 + i % 45) };
+        let phase = u8::try_from(i % 5).unwrap_or(0);
+        let earlier = phase.saturating_sub(1);
+        let phases = [
+            (earlier, brought + chrono::Duration::days(21)),
+            (phase, latest),
+        ];
+        let codes = match i % 3 {
+            0 => vec![TargetGroupCode::SjukskrivenUtanSgi],
+            1 => vec![TargetGroupCode::SocialmedicinskaHinder],
+            _ => vec![
+                TargetGroupCode::SjukskrivenUtanSgi,
+                TargetGroupCode::SocialmedicinskaHinder,
+            ],
+        };
+        let decision = match i % 9 {
+            7 => IntakeDecision::Fortroendelakare,
+            8 => IntakeDecision::Afu,
+            _ => IntakeDecision::FordjupadSamverkan,
+        };
+        let mut tx = store.begin().await?;
+        let seed = SeedHistory {
+            case,
+            owner,
+            social_worker: worker,
+            lead,
+            brought_on: brought,
+            decision,
+            decided_on: brought + chrono::Duration::days(7),
+            phases: &phases,
+            coding: Coding {
+                codes: codes.into_iter().collect(),
+                months_on_assistance: Some(u16::try_from(6 + (i * 5) % 30).unwrap_or(6)),
+            },
+        };
+        seed_history(&mut tx, &seed, Timestamp::now().micros()).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 async fn seed_case(
     store: &Store,
     owner: OrganisationId,
@@ -232,7 +337,7 @@ async fn seed_case(
     first_eleven: &str,
     name: &str,
     consent: Option<(OrganisationId, Vec<Purpose>)>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<CaseId> {
     let personnummer = Personnummer::complete(first_eleven)?;
     let mut tx = store.begin().await?;
     let individual =
@@ -290,5 +395,5 @@ async fn seed_case(
         request_id: None,
     });
     tx.commit().await?;
-    Ok(())
+    Ok(case_id)
 }

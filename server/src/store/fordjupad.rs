@@ -357,3 +357,128 @@ pub async fn codings(tx: &mut Tx, access: &FordjupadAccess) -> StoreResult<Vec<R
         })
         .collect()
 }
+
+/// A brought case's history as it stood, for the demo data: brought, one decision, phase
+/// assessments on the Järva scale and a coding, each with the date it carries.
+pub struct SeedHistory<'a> {
+    pub case: CaseId,
+    pub owner: OrganisationId,
+    pub social_worker: UserId,
+    pub lead: UserId,
+    pub brought_on: NaiveDate,
+    pub decision: IntakeDecision,
+    pub decided_on: NaiveDate,
+    pub phases: &'a [(u8, NaiveDate)],
+    pub coding: crate::domain::fordjupad::Coding,
+}
+
+/// Writes `seed` (the demo data only: requests go through the functions above, which take
+/// the policy's access).
+pub async fn seed_history(tx: &mut Tx, seed: &SeedHistory<'_>, now: i64) -> StoreResult<()> {
+    let case = seed.case.to_string();
+    let last = seed
+        .phases
+        .iter()
+        .map(|p| p.1)
+        .chain([seed.brought_on, seed.decided_on])
+        .max()
+        .unwrap_or(seed.brought_on);
+    let phase = seed
+        .phases
+        .iter()
+        .max_by_key(|p| p.1)
+        .map(|p| i64::from(p.0));
+    let mut sql = Sql::new(
+        "INSERT INTO fordjupad_cases (case_id, owner_organisation_id, social_worker_user_id, \
+         brought_on, note, decision, decided_on, phase, last_activity_on, created_at, updated_at) VALUES (",
+    );
+    sql.bind(case.as_str())
+        .push(", ")
+        .bind(seed.owner.to_string())
+        .push(", ")
+        .bind(seed.social_worker.to_string())
+        .push(", ")
+        .bind(seed.brought_on.to_string())
+        .push(", ")
+        .bind("Långvarigt bistånd, behöver samordnad planering")
+        .push(", ")
+        .bind(seed.decision.code())
+        .push(", ")
+        .bind(seed.decided_on.to_string())
+        .push(", ")
+        .bind(phase)
+        .push(", ")
+        .bind(last.to_string())
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(now)
+        .push(")");
+    sql.execute(tx).await?;
+    let mut sql = Sql::new(
+        "INSERT INTO fordjupad_decisions (id, case_id, decision, decided_on, reason, criteria, \
+         decided_by_user_id, recorded_at) VALUES (",
+    );
+    sql.bind(uuid::Uuid::new_v4().to_string())
+        .push(", ")
+        .bind(case.as_str())
+        .push(", ")
+        .bind(seed.decision.code())
+        .push(", ")
+        .bind(seed.decided_on.to_string())
+        .push(", ")
+        .bind("Målgruppen, behov av samverkan med vården")
+        .push(", '[]', ")
+        .bind(seed.lead.to_string())
+        .push(", ")
+        .bind(now)
+        .push(")");
+    sql.execute(tx).await?;
+    for (n, (phase, on)) in seed.phases.iter().enumerate() {
+        let mut sql = Sql::new(
+            "INSERT INTO fordjupad_phases (id, case_id, scale, phase, assessed_on, reason, \
+             assessed_by_user_id, recorded_at) VALUES (",
+        );
+        sql.bind(uuid::Uuid::new_v4().to_string())
+            .push(", ")
+            .bind(case.as_str())
+            .push(", ")
+            .bind(crate::domain::fordjupad::PhaseScale::Jarva.code())
+            .push(", ")
+            .bind(i64::from(*phase))
+            .push(", ")
+            .bind(on.to_string())
+            .push(", ")
+            .bind("Uppföljning")
+            .push(", ")
+            .bind(seed.lead.to_string())
+            .push(", ")
+            .bind(now + n as i64)
+            .push(")");
+        sql.execute(tx).await?;
+    }
+    let coding = RecordedCoding {
+        coding: seed.coding.clone(),
+        coded_by: seed.lead,
+        recorded_at: now,
+    };
+    let mut sql = Sql::new(
+        "INSERT INTO fordjupad_codings (id, case_id, codes, months_on_assistance, \
+         coded_by_user_id, recorded_at) VALUES (",
+    );
+    let codes: Vec<&str> = coding.coding.codes.iter().map(|c| c.code()).collect();
+    sql.bind(uuid::Uuid::new_v4().to_string())
+        .push(", ")
+        .bind(case.as_str())
+        .push(", ")
+        .bind(serde_json::to_string(&codes).map_err(|e| StoreError::Other(e.into()))?)
+        .push(", ")
+        .bind(coding.coding.months_on_assistance.map(i64::from))
+        .push(", ")
+        .bind(coding.coded_by.to_string())
+        .push(", ")
+        .bind(coding.recorded_at)
+        .push(")");
+    sql.execute(tx).await?;
+    Ok(())
+}

@@ -15,6 +15,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import {
   launch, signedIn, axe, screenshot, randomPersonnummer, noScriptErrors,
 } from './helpers.js';
@@ -25,6 +26,7 @@ let reza;
 let birgitta;
 let caseUrl;
 let planUrl;
+let escalatedBefore;
 const pnr = randomPersonnummer();
 const person = `Fördjupadperson ${pnr.slice(-4)}`;
 const OWN = 'Socialtjänsten Järva, ekonomiskt bistånd';
@@ -41,6 +43,8 @@ const menu = (page, name) => page.getByRole('navigation', { name: 'Huvudmeny' })
 const group = (page, name) => page.getByRole('group', { name, exact: true });
 const dialog = (page) => page.getByRole('dialog');
 const section = (page) => page.locator('section#fordjupad');
+/** Waits until the element's text is `text`. */
+const shows = (page, selector, text) => page.locator(selector, { hasText: new RegExp(`^${text}$`) }).waitFor();
 
 before(async () => {
   browser = await launch();
@@ -180,6 +184,7 @@ test('the recommendations arrive, no avstämning is booked, and the follow-up pa
   await menu(birgitta, 'Eskalerade').click();
   await birgitta.getByRole('heading', { level: 1, name: 'Eskalerade uppföljningar' }).waitFor();
   await birgitta.locator('#eskalerade-badge').waitFor();
+  escalatedBefore = Number((await birgitta.locator('#eskalerade-badge').innerText()).match(/\d+/)[0]);
   await birgitta.evaluate(() => { window.notReloaded = true; });
   const mine = birgitta.locator('#eskalerade tr', { hasText: person });
   assert.equal(await mine.count(), 0, 'nothing escalated on the new case yet');
@@ -204,6 +209,7 @@ test('the recommendations arrive, no avstämning is booked, and the follow-up pa
   await mine.waitFor({ timeout: 30000 });
   await mine.getByText('Ingen avstämning bokad efter rekommendationerna').waitFor();
   assert.equal(await birgitta.evaluate(() => window.notReloaded), true, 'the escalation arrived live');
+  await shows(birgitta, '#eskalerade-badge', `${escalatedBefore + 1} öppna`);
   await axe(birgitta, 'escalation list');
   await screenshot(birgitta, '14-bitradande-enhetschef-eskalerade');
 
@@ -241,6 +247,40 @@ test('the biträdande enhetschef books the avstämning, which takes the case off
   await birgitta.getByRole('heading', { level: 1, name: 'Eskalerade uppföljningar' }).waitFor();
   await birgitta.locator('#eskalerade, #inga-eskaleringar').first().waitFor();
   assert.equal(await mine.count(), 0, 'the booked avstämning acted on the case');
+  await shows(birgitta, '#eskalerade-badge', `${escalatedBefore} öppna`);
   await axe(birgitta, 'escalation list after booking');
+  noScriptErrors(birgitta);
+});
+
+test('the figures show the case in its phase, and its breakdowns, as table, chart and CSV', async () => {
+  await menu(birgitta, 'Statistik').click();
+  await birgitta.getByRole('link', { name: 'Statistik för fördjupad samverkan' }).click();
+  await birgitta.getByRole('heading', { level: 1, name: 'Statistik för fördjupad samverkan' }).waitFor();
+  const table = birgitta.locator('table#fordjupad-tabell');
+  await table.waitFor();
+  assert.match(await table.locator('caption').innerText(), /Klienter i fördjupad samverkan: efter fas/);
+  // Phase 1 on the Järva scale is the steering group's "samverkansfas", counted today (a count
+  // below five shows as "<5", so the row is what can be checked, not the number).
+  const row = table.locator('tbody tr', { has: birgitta.locator('th[scope="row"]', { hasText: 'I samverkansfas' }) });
+  await row.waitFor();
+  const cells = await row.locator('td').allInnerTexts();
+  assert.ok(cells.every((v) => /^(\d+|<5|x)$/.test(v)), `counts, "<5" or "x" only: ${cells}`);
+  assert.equal(await table.locator('thead th[scope="col"]').count(), 4, 'a year before, today, the total');
+  await birgitta.getByRole('img', { name: /Efter fas/ }).waitFor();
+  await axe(birgitta, 'fördjupad figures');
+  await screenshot(birgitta, '14-bitradande-enhetschef-statistik');
+
+  await birgitta.getByLabel('Tabell').selectOption('stall');
+  await birgitta.getByLabel('Står still i minst').selectOption('3');
+  await table.locator('caption', { hasText: 'där fasen står still' }).waitFor();
+  await birgitta.getByLabel('Kolumner').selectOption('gender');
+  await table.locator('caption', { hasText: 'kön' }).waitFor();
+  const [download] = await Promise.all([birgitta.waitForEvent('download'), birgitta.locator('#csv-fordjupad').click()]);
+  assert.match(download.suggestedFilename(), /^fordjupad-samverkan-.+\.csv$/);
+  const csv = await readFile(await download.path(), 'utf8');
+  assert.ok(csv.startsWith('\uFEFF'), 'UTF-8 with a byte-order mark for Excel');
+  assert.match(csv, /\r\nTotalt;/);
+  assert.ok(!csv.includes(person), 'no person in the figures');
+  await axe(birgitta, 'fördjupad figures, stalled by gender');
   noScriptErrors(birgitta);
 });

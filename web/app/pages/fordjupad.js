@@ -16,9 +16,10 @@ import {
 } from './fordjupad-common.js';
 
 // The scheduler's escalations reach the people told as `notification.created`; the rest of
-// fördjupad samverkan as its own events and the plan's.
-const isFordjupad = (e) => e.type.startsWith('fordjupad.') || e.type.startsWith('plan.') || e.type === 'access_revoked'
-  || e.type === 'notification.created';
+// fördjupad samverkan as its own events, the plan's and the meetings' (a booked meeting acts on
+// a case and clears its escalations).
+const isFordjupad = (e) => ['fordjupad.', 'plan.', 'meeting.'].some((p) => e.type.startsWith(p))
+  || e.type === 'access_revoked' || e.type === 'notification.created';
 const items = (list) => (Array.isArray(list) ? list : (list && list.items) || []);
 
 /** Open escalations of my organisation, for the menu badge; kept current live. */
@@ -151,7 +152,7 @@ export function EscalationsPage({ user }) {
   const [{ loading, data, error }, reload] = useLoad((background) => loadEscalations(user, background), [user.id]);
   const [clearing, setClearing] = useState(null);
   useLive((e) => {
-    if (isFordjupad(e) || e.type.startsWith('meeting.')) reload(true);
+    if (isFordjupad(e)) reload(true);
   }, []);
   const rows = data || [];
   const seen = useRef(null);

@@ -108,6 +108,8 @@ export function PlanPage({ user, id }) {
         throw consentErrors(err, draft, names, plan.owner_organisation_id);
       }
       setDirty(false);
+      // Saved: the old errors go before the announcement, not after the reload behind it.
+      setErrors({});
       announce('Utkastet är sparat.');
       await reload(true);
     });
