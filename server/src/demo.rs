@@ -206,22 +206,25 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
         ),
         ("19920115789", "Carin Exempeldotter", None),
     ];
-    for (digits, name, consent) in people {
-        seed_case(store, social_services, sara, digits, name, consent).await?;
-    }
     let user = |name: &str| {
         by_name
             .get(name)
             .copied()
             .ok_or_else(|| anyhow::anyhow!("demo user {name} missing"))
     };
+    // The caseload first, so that Sara's three cases stay at the top of the case list
+    // (newest first), where the journeys find them.
     seed_fordjupad(
         store,
         social_services,
         user("soc.emil")?,
         user("soc.rehab")?,
     )
-    .await
+    .await?;
+    for (digits, name, consent) in people {
+        seed_case(store, social_services, sara, digits, name, consent).await?;
+    }
+    Ok(())
 }
 
 /// Fictitious first names and family names for the caseload.
