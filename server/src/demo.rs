@@ -214,25 +214,26 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
         ),
         ("19920115789", "Carin Exempeldotter", None),
     ];
-    for (digits, name, consent) in people {
-        seed_case(store, social_services, sara, digits, name, consent).await?;
-    }
-    seed_finsam_team(store, &org_ids).await?;
     let user = |name: &str| {
         by_name
             .get(name)
             .copied()
             .ok_or_else(|| anyhow::anyhow!("demo user {name} missing"))
     };
+    // The caseload first, so that Sara's three cases stay at the top of the case list
+    // (newest first), where the journeys find them.
     seed_fordjupad(
         store,
         social_services,
         user("soc.emil")?,
         user("soc.rehab")?,
     )
-    .await
+    .await?;
+    for (digits, name, consent) in people {
+        seed_case(store, social_services, sara, digits, name, consent).await?;
+    }
+    seed_finsam_team(store, &org_ids).await
 }
-
 
 /// The förbund's Finsamteam: social services, the psychiatry (the region), Jobbtorg, FK and AF
 /// (WORKFLOWS.md §3). Never Husby or Tensta vårdcentral.
