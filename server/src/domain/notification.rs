@@ -51,6 +51,9 @@ code_enum! {
         FinsamReferralReceived = "finsam_referral_received",
         /// The coordinator returned, accepted or declined a referral I sent.
         FinsamReferralDecided = "finsam_referral_decided",
+        /// The Finsamteam plan's follow-up of a referral I coordinate or drive is coming up
+        /// or has passed.
+        FinsamFollowUpDue = "finsam_follow_up_due",
         /// A Finsamteam meeting's agenda I take part in was published (never who is on it).
         FinsamAgendaPublished = "finsam_agenda_published",
     }

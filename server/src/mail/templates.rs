@@ -77,6 +77,10 @@ fn wording(kind: NotificationKind) -> (&'static str, &'static str) {
             "Besked om en anmälan till Finsamteam",
             "Finsam-koordinatorn har gett besked om en anmälan du har skickat i Samverkan.",
         ),
+        FinsamFollowUpDue => (
+            "Uppföljning i Finsamteamet",
+            "En uppföljning av en plan i Finsamteamet närmar sig eller har passerat.",
+        ),
         FinsamAgendaPublished => (
             "Dagordning för ett Finsamteam-möte",
             "Dagordningen för ett Finsamteam-möte du är inbjuden till finns nu i Samverkan.",
@@ -145,6 +149,7 @@ pub fn digest_label(kind: NotificationKind) -> &'static str {
         FinsamReferralReceived => "nya anmälningar till Finsamteam",
         FinsamReferralDecided => "besked om anmälningar till Finsamteam",
         FinsamAgendaPublished => "dagordningar för Finsamteam-möten",
+        FinsamFollowUpDue => "uppföljningar i Finsamteamet som närmar sig eller har passerat",
     }
 }
 

@@ -11,12 +11,20 @@ use super::{notify, Notice, NotificationKind};
 
 const NEED: Need = Need::Purpose(Purpose::Finsamteam);
 
+/// Who of a referral's people are told.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Whom {
+    Coordinators,
+    Referrer,
+    Both,
+}
+
 async fn tell(
     tx: &mut Tx,
     settings: &Settings,
     kind: NotificationKind,
     referral: FinsamReferralId,
-    forbund_coordinators: bool,
+    whom: Whom,
 ) -> StoreResult<()> {
     let mut sql = Sql::new(
         "SELECT case_id, forbund_organisation_id, referrer_user_id FROM finsam_referrals WHERE id = ",
@@ -25,12 +33,14 @@ async fn tell(
     let Some(row) = sql.fetch_optional(tx).await? else {
         return Ok(());
     };
-    let users = if forbund_coordinators {
+    let mut users = Vec::new();
+    if whom != Whom::Referrer {
         let forbund = row.id("forbund_organisation_id")?;
-        stored::users_with_role(tx, forbund, Role::Finsamkoordinator).await?
-    } else {
-        vec![row.id("referrer_user_id")?]
-    };
+        users = stored::users_with_role(tx, forbund, Role::Finsamkoordinator).await?;
+    }
+    if whom != Whom::Coordinators {
+        users.push(row.id("referrer_user_id")?);
+    }
     let notice = Notice {
         kind,
         case_id: Some(row.id("case_id")?),
@@ -49,7 +59,7 @@ pub(super) async fn coordinators(
     referral: FinsamReferralId,
 ) -> StoreResult<()> {
     let kind = NotificationKind::FinsamReferralReceived;
-    tell(tx, settings, kind, referral, true).await
+    tell(tx, settings, kind, referral, Whom::Coordinators).await
 }
 
 /// A referral returned, accepted or declined: the caseworker who wrote it.
@@ -59,7 +69,18 @@ pub(super) async fn referrer(
     referral: FinsamReferralId,
 ) -> StoreResult<()> {
     let kind = NotificationKind::FinsamReferralDecided;
-    tell(tx, settings, kind, referral, false).await
+    tell(tx, settings, kind, referral, Whom::Referrer).await
+}
+
+/// The team plan's follow-up is coming up or has passed (the scheduler, once per phase):
+/// the förbund's coordinators and the plan's driver, the referring caseworker.
+pub(super) async fn follow_up_due(
+    tx: &mut Tx,
+    settings: &Settings,
+    referral: FinsamReferralId,
+) -> StoreResult<()> {
+    let kind = NotificationKind::FinsamFollowUpDue;
+    tell(tx, settings, kind, referral, Whom::Both).await
 }
 
 /// A Finsamteam meeting's agenda published: everyone invited to it. The notice names the

@@ -258,7 +258,8 @@ mod tests {
     use super::*;
 
     /// Told by the scheduler, not by an event.
-    const REMINDERS: [NotificationKind; 6] = [
+    const REMINDERS: [NotificationKind; 7] = [
+        NotificationKind::FinsamFollowUpDue,
         NotificationKind::PlanActionDue,
         NotificationKind::PlanFollowUpDue,
         NotificationKind::InquiryOverdue,

@@ -18,7 +18,7 @@ use crate::mail::templates;
 use crate::metrics::Metrics;
 use crate::store::notifications as stored;
 use crate::store::sip_calls::chase;
-use crate::store::{outbox, plans, users, Store, StoreError, StoreResult, Tx};
+use crate::store::{finsam, outbox, plans, users, Store, StoreError, StoreResult, Tx};
 
 use super::{triggers, NotificationKind};
 
@@ -214,6 +214,23 @@ async fn plan_reminders(store: &Store, settings: &Settings, now: Timestamp) -> S
         let kind = NotificationKind::PlanActionDue;
         if let Some(mut tx) = claim(store, kind, &action.to_string(), &due).await? {
             super::plans::action_due(&mut tx, settings, plan, action).await?;
+            tx.commit().await?;
+            done += 1;
+        }
+    }
+    // The Finsamteam plans' follow-ups (on the referral): the coordinators and the driver.
+    let until_at = now.plus_days(settings.plans.warn_days.max(0));
+    let finsam_follow_ups = {
+        let mut read = store.read().await?;
+        finsam::follow_ups_due(&mut read, until_at, BATCH).await?
+    };
+    for (referral, due_at) in finsam_follow_ups {
+        let due_on = date_of(due_at);
+        let due = format!("{}:{due_on}", phase(due_on));
+        let kind = NotificationKind::FinsamFollowUpDue;
+        if let Some(mut tx) = claim(store, kind, &referral.to_string(), &due).await? {
+            finsam::mark_reminded(&mut tx, referral, now).await?;
+            super::finsam::follow_up_due(&mut tx, settings, referral).await?;
             tx.commit().await?;
             done += 1;
         }

@@ -3,7 +3,7 @@
 //! new draft a `ReferralWrite`. Every change is conditional on the state access was granted
 //! in, so a step that lost a race changes nothing.
 
-use super::{cases, decode_code, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{cases, decode_code, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::access::policy::{
     CaseFacts, ReferralAccess, ReferralFacts, ReferralFilter, ReferralWrite,
 };
@@ -448,6 +448,44 @@ pub async fn count(tx: &mut Tx, filter: &ReferralFilter, count: InboxCount) -> S
     sql.push(" AND ");
     filter.push_count(count, &mut sql);
     sql.fetch_optional(tx).await?.map_or(Ok(0), |r| r.int("n"))
+}
+
+/// Referrals whose team plan's follow-up falls on or before `until`, earliest first (for the
+/// scheduler: ids and times only).
+pub async fn follow_ups_due(
+    tx: &mut impl Reads,
+    until: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<(FinsamReferralId, Timestamp)>> {
+    let mut sql = Sql::new("SELECT id, follow_up_due_at FROM finsam_referrals WHERE state IN (");
+    sql.bind(ReferralState::PlanAdopted.code())
+        .push(", ")
+        .bind(ReferralState::FollowedUp.code())
+        .push(") AND follow_up_due_at IS NOT NULL AND follow_up_due_at <= ")
+        .bind(until.micros())
+        .push(" ORDER BY follow_up_due_at, id LIMIT ")
+        .bind(limit);
+    sql.fetch_all(tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.id("id")?,
+                Timestamp::from_micros(r.int("follow_up_due_at")?),
+            ))
+        })
+        .collect()
+}
+
+/// Notes that the follow-up's people were reminded (shown to them; the claim is what keeps
+/// it once across nodes).
+pub async fn mark_reminded(tx: &mut Tx, id: FinsamReferralId, at: Timestamp) -> StoreResult<()> {
+    let mut sql = Sql::new("UPDATE finsam_referrals SET follow_up_reminded_at = ");
+    sql.bind(at.micros())
+        .push(" WHERE id = ")
+        .bind(id.to_string());
+    sql.execute(tx).await?;
+    Ok(())
 }
 
 /// The referral's current state, to name it when a step lost a race.

@@ -46,6 +46,15 @@ async fn referral_with_decision(app: &TestApp, f: &Finsam) -> anyhow::Result<(St
     Ok((id, case))
 }
 
+/// How many follow-up reminders `user` has had.
+async fn reminded(app: &TestApp, user: &TestUser) -> anyhow::Result<usize> {
+    let kinds = app.notification_kinds(user).await?;
+    Ok(kinds
+        .iter()
+        .filter(|k| *k == "finsam_follow_up_due")
+        .count())
+}
+
 /// Months from `a` to `b` (RFC 3339 instants), counted by calendar month.
 fn months_between(a: &Value, b: &Value) -> i32 {
     use chrono::Datelike;
@@ -90,6 +99,20 @@ on_both_stores! {
         assert_eq!(now.body["plan_id"], plan);
         assert_eq!(months_between(&now.body["updated_at"], &now.body["follow_up_due_at"]), 6, "{}", now.body);
         assert_eq!(now.body["steps"], json!(["follow_up", "close"]));
+
+        // Reminded before the follow-up: the coordinators and the driver, once each across
+        // rounds (and again once it has passed).
+        let due = chrono::DateTime::parse_from_rfc3339(now.body["follow_up_due_at"].as_str().unwrap_or_default())?.with_timezone(&chrono::Utc);
+        app.scheduler_round(due - chrono::Duration::days(30)).await?;
+        assert_eq!(reminded(&app, &f.coordinator).await?, 0, "not yet");
+        app.scheduler_round(due - chrono::Duration::days(1)).await?;
+        app.scheduler_round(due - chrono::Duration::hours(12)).await?;
+        assert_eq!(reminded(&app, &f.coordinator).await?, 1);
+        assert_eq!(reminded(&app, &w.social_worker).await?, 1, "the driver");
+        app.scheduler_round(due + chrono::Duration::days(2)).await?;
+        assert_eq!(reminded(&app, &f.coordinator).await?, 2, "once more when passed");
+        let mails = app.outbox().await?;
+        assert!(mails.iter().any(|(_, kind, _)| kind == "finsam_follow_up_due"));
 
         // The follow-up is the coordinator's; it continues and schedules the next.
         let mine = app.post(&w.social_worker, &format!("{path}/follow-up"), json!({"progress": "Går bra"})).await?;
