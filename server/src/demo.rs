@@ -2,16 +2,20 @@
 //! every role, a few individuals (fictitious, valid-looking numbers), cases and consents, and
 //! a caseload in fördjupad samverkan.
 
+use crate::access::policy::{self, Actor};
 use crate::admin::{create_organisation, create_user};
+use crate::domain::finsam::ReferralState;
 use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentForm, ConsentId, ConsentStatus, OrganisationId, OrganisationKind, Personnummer,
     Purpose, Role, Timestamp, UserId,
 };
+use crate::domain::{FinsamEffortId, FinsamReferralId};
 use crate::store::audit::{AuditEntry, Outcome};
 use crate::store::cases::{self, NewCase};
 use crate::store::consents::{self, Consent};
-use crate::store::{individuals, organisations, Store};
+use crate::store::finsam::{self, efforts};
+use crate::store::{individuals, organisations, users, Store};
 
 /// Every demo account's password.
 pub const DEMO_PASSWORD: &str = "samverkan-demo";
@@ -139,14 +143,37 @@ const ORGS: &[DemoOrg] = &[
                 "Nadia Karimi (Finsam-koordinator)",
                 &[Role::Finsamkoordinator],
             ),
-            // Keeps the förbund's insatskatalog.
             (
                 "finsam.admin",
-                "Lena Åberg (administratör)",
+                "Gunnar Ström (administratör)",
                 &[Role::OrgAdmin],
             ),
         ],
     },
+];
+
+/// The förbund's insatskatalog (name, description).
+const EFFORTS: &[(&str, &str)] = &[
+    (
+        "Steg till arbete",
+        "Arbetsträning med handledare och jobbcoach, upp till tolv månader.",
+    ),
+    (
+        "Hälsofrämjande grupp",
+        "Gruppverksamhet om sömn, stress och fysisk aktivitet.",
+    ),
+    (
+        "Studiestart",
+        "Vägledning och stöd inför och under studier på komvux.",
+    ),
+    (
+        "Språkpraktik",
+        "Praktik med svenska i vardagen på en arbetsplats.",
+    ),
+    (
+        "Individuell coachning",
+        "Samtal med coach om mål, hinder och nästa steg.",
+    ),
 ];
 
 /// Seeds the demo set unless the store already has organisations; prints the logins.
@@ -171,6 +198,7 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
     let mut org_ids: Vec<OrganisationId> = Vec::new();
     let mut social_worker = None;
     let mut by_name: std::collections::BTreeMap<&str, UserId> = Default::default();
+    let mut forbund_admin = None;
     for org in ORGS {
         let org_id =
             create_organisation(store, org.name, org.kind, Some(org.email.to_owned())).await?;
@@ -191,16 +219,20 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
                 social_worker = Some(user);
             }
             by_name.insert(username, user);
+            if *username == "finsam.admin" {
+                forbund_admin = Some(user);
+            }
         }
     }
     let sara = social_worker.ok_or_else(|| anyhow::anyhow!("demo social worker missing"))?;
     let (social_services, rinkeby, jobbtorg) = (org_ids[0], org_ids[1], org_ids[5]);
+    let (fk, af, forbund) = (org_ids[6], org_ids[7], org_ids[8]);
     let people = [
         (
             "19850312123",
             "Amina Testsson",
             Some((
-                rinkeby,
+                vec![rinkeby],
                 vec![
                     Purpose::Rehabiliteringsforfragan,
                     Purpose::Informationsutbyte,
@@ -210,7 +242,10 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
         (
             "19790704456",
             "Bertil Demosson",
-            Some((jobbtorg, vec![Purpose::Informationsutbyte, Purpose::Sip])),
+            Some((
+                vec![jobbtorg],
+                vec![Purpose::Informationsutbyte, Purpose::Sip],
+            )),
         ),
         ("19920115789", "Carin Exempeldotter", None),
     ];
@@ -232,16 +267,113 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
     for (digits, name, consent) in people {
         seed_case(store, social_services, sara, digits, name, consent).await?;
     }
-    seed_finsam_team(store, &org_ids).await
+    // The Finsamteam: its members (never the vårdcentraler, whose inboxes the journeys
+    // expect empty), its insatskatalog, and referrals from social services in several states
+    // under written consents covering the förbund and the team.
+    let team = [social_services, jobbtorg, fk, af];
+    let admin = forbund_admin.ok_or_else(|| anyhow::anyhow!("demo förbund admin missing"))?;
+    seed_finsam(store, forbund, &team, admin).await?;
+    let finsam = vec![Purpose::Finsamteam];
+    let referrals = [
+        ("19880521234", "Dalia Finsamsdotter", ReferralState::Sent),
+        ("19910830345", "Erik Teamsson", ReferralState::Sent),
+        ("19760214456", "Fatima Samordnare", ReferralState::Returned),
+        ("19830917567", "Gustav Insatsson", ReferralState::Accepted),
+    ];
+    for (digits, name, state) in referrals {
+        let consent = Some((vec![forbund, jobbtorg, fk, af], finsam.clone()));
+        let (case_id, consent_id) =
+            seed_case(store, social_services, sara, digits, name, consent).await?;
+        if let Some(consent_id) = consent_id {
+            seed_referral(store, sara, forbund, case_id, consent_id, state).await?;
+        }
+    }
+    Ok(())
 }
 
-/// The förbund's Finsamteam: social services, the psychiatry (the region), Jobbtorg, FK and AF
-/// (WORKFLOWS.md §3). Never Husby or Tensta vårdcentral.
-async fn seed_finsam_team(store: &Store, org_ids: &[OrganisationId]) -> anyhow::Result<()> {
-    let forbund = org_ids[8];
+/// The förbund's team members and insatskatalog.
+async fn seed_finsam(
+    store: &Store,
+    forbund: OrganisationId,
+    team: &[OrganisationId],
+    admin: UserId,
+) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
-    for member in [0, 4, 5, 6, 7] {
-        crate::store::finsam::add_team_member(&mut tx, forbund, org_ids[member]).await?;
+    for member in team {
+        finsam::add_team_member(&mut tx, forbund, *member).await?;
+    }
+    let actor = demo_actor(&mut tx, admin).await?;
+    let catalogue = policy::effort_catalogue(
+        &actor,
+        OrganisationKind::Samordningsforbund,
+        true,
+        AuditAction::FinsamEffortCreate,
+    )?;
+    for (name, description) in EFFORTS {
+        let effort = efforts::Effort {
+            id: FinsamEffortId::new(),
+            name: (*name).to_owned(),
+            description: (*description).to_owned(),
+            active: true,
+        };
+        efforts::save(&mut tx, &catalogue, &effort, Timestamp::now()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn demo_actor(tx: &mut crate::store::Tx, user: UserId) -> anyhow::Result<Actor> {
+    Ok(Actor::of(&users::get(tx, user).await?, None))
+}
+
+/// A referral by the social worker in the case, sent under the written consent and taken
+/// to `state` (sent, returned with a question, or accepted) through the policy's steps.
+async fn seed_referral(
+    store: &Store,
+    referrer: UserId,
+    forbund: OrganisationId,
+    case_id: CaseId,
+    consent: ConsentId,
+    state: ReferralState,
+) -> anyhow::Result<()> {
+    let mut tx = store.begin().await?;
+    let now = Timestamp::now();
+    let actor = demo_actor(&mut tx, referrer).await?;
+    let action = AuditAction::DemoSeed;
+    let facts = cases::facts(&mut tx, case_id).await?;
+    let write = policy::referral_write(&actor, case_id, facts, action, now)?;
+    let id = FinsamReferralId::new();
+    let content = finsam::ReferralContent {
+        why_coordination: "Flera myndigheter är inblandade men ingen har helheten.".into(),
+        tried_so_far: "Praktik via Jobbtorg, samtal på vårdcentralen.".into(),
+        parties_today: "Socialtjänsten, Jobbtorg, Försäkringskassan.".into(),
+        own_goal: "Att komma i arbete eller studier.".into(),
+        practical_needs: String::new(),
+    };
+    finsam::insert_draft(&mut tx, &write, id, referrer, forbund, &content, now).await?;
+    let steps: &[finsam::Change<'_>] = match state {
+        ReferralState::Returned => &[finsam::Change::Return {
+            question: "Vilka insatser har provats hittills, och hur länge?",
+        }],
+        ReferralState::Accepted => &[finsam::Change::Accept { by: referrer }],
+        _ => &[],
+    };
+    let send = finsam::Change::Send {
+        content: &content,
+        consent,
+        answer: None,
+    };
+    for change in std::iter::once(&send).chain(steps) {
+        let (facts, case_facts) = finsam::facts_with_case(&mut tx, id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo referral missing"))?;
+        let to = match change {
+            finsam::Change::Send { .. } => ReferralState::Sent,
+            finsam::Change::Return { .. } => ReferralState::Returned,
+            _ => ReferralState::Accepted,
+        };
+        let access = policy::referral_access(&actor, id, Some(facts), case_facts, action, now)?;
+        finsam::apply(&mut tx, &access, to, change, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -287,7 +419,7 @@ async fn seed_fordjupad(
             FIRST[i as usize % FIRST.len()],
             FAMILY[i as usize % FAMILY.len()]
         );
-        let case = seed_case(store, owner, worker, &digits, &name, None).await?;
+        let (case, _) = seed_case(store, owner, worker, &digits, &name, None).await?;
         let brought = if i == 0 { days(200) } else { days(60 + i * 8) };
         // The stalled one: nothing since 90 days; every other assessed within 50 days.
         let latest = if i == 0 { days(90) } else { days(5 + i % 45) };
@@ -337,8 +469,8 @@ async fn seed_case(
     responsible: UserId,
     first_eleven: &str,
     name: &str,
-    consent: Option<(OrganisationId, Vec<Purpose>)>,
-) -> anyhow::Result<CaseId> {
+    consent: Option<(Vec<OrganisationId>, Vec<Purpose>)>,
+) -> anyhow::Result<(CaseId, Option<ConsentId>)> {
     let personnummer = Personnummer::complete(first_eleven)?;
     let mut tx = store.begin().await?;
     let individual =
@@ -354,7 +486,7 @@ async fn seed_case(
     };
     cases::insert(&mut tx, &new_case).await?;
     let mut consent_id = None;
-    if let Some((partner, purposes)) = consent {
+    if let Some((partners, purposes)) = consent {
         let now = Timestamp::now();
         let record = Consent {
             id: ConsentId::new(),
@@ -372,7 +504,8 @@ async fn seed_case(
             status_reason: None,
             created_at: now,
             organisations: {
-                let mut orgs = vec![owner, partner];
+                let mut orgs = partners;
+                orgs.push(owner);
                 orgs.sort();
                 orgs
             },
@@ -396,5 +529,5 @@ async fn seed_case(
         request_id: None,
     });
     tx.commit().await?;
-    Ok(case_id)
+    Ok((case_id, consent_id))
 }

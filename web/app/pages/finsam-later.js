@@ -65,7 +65,7 @@ export function ReferralLater({ referral: r, user, reload }) {
     ${r.outcome && html`<section aria-labelledby="utfall-rubrik" class="panel">
       <h2 id="utfall-rubrik">Utfall</h2>
       <p id="utfall"><strong>${OUTCOMES[r.outcome]}</strong>${r.closed_at ? `, avslutad ${fmtDate(r.closed_at)}` : ''}</p>
-      ${r.outcome_effort_id && html`<${EffortName} id=${r.outcome_effort_id} />`}
+      ${r.outcome_effort_id && user.organisation_id === r.forbund_organisation_id && html`<${EffortName} id=${r.outcome_effort_id} />`}
     </section>`}
     <div class="actions">
       ${may('follow_up') && html`<button type="button" class="primary" onClick=${() => setDialog('follow_up')}>Registrera uppföljning</button>`}
@@ -75,6 +75,7 @@ export function ReferralLater({ referral: r, user, reload }) {
       onClose=${() => setDialog(null)} onDone=${done} />`}`;
 }
 
+/** The effort's name from the insatskatalog, which only the förbund's users read. */
 function EffortName({ id }) {
   const [{ data }] = useLoad(() => api('GET', '/api/finsam/efforts').catch(() => []), [id]);
   const effort = (data || []).find((e) => e.id === id);
