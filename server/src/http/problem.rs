@@ -68,6 +68,7 @@ problems! {
     CallerOnly = (403, "Bara den organisation som kallade till SIP (wrong_party)"),
     CalledOnly = (403, "Bara de kallade organisationerna (wrong_party)"),
     CoordinatorOnly = (403, "Bara förbundets Finsam-koordinator (not_coordinator)"),
+    CoordinatorStep = (403, "Steget tas av förbundets Finsam-koordinator (wrong_party)"),
     // 409: not now
     UsernameOrIdentityTaken = (409, "Användarnamnet eller OIDC-identiteten är upptagen"),
     LastAdminOrIdentityTaken = (409, "Skulle lämna organisationen utan administratör, eller OIDC-identiteten är upptagen"),

@@ -176,6 +176,7 @@ pub struct FinsamOutcomes {
     params(("id" = FinsamReferralId, Path)), request_body = FinsamFollowUpBody,
     responses(
         (status = 200, body = ReferralResponse),
+        crate::http::problem::CoordinatorStep,
         crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
@@ -219,6 +220,7 @@ async fn follow_up_referral(
     params(("id" = FinsamReferralId, Path)), request_body = FinsamCloseBody,
     responses(
         (status = 200, body = ReferralResponse),
+        crate::http::problem::CoordinatorStep,
         crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]

@@ -265,6 +265,7 @@ async fn withdraw_referral(
 #[utoipa::path(post, path = "/api/finsam/referrals/{id}/return", tag = "finsam", params(("id" = FinsamReferralId, Path)), request_body = ReturnBody,
     responses(
         (status = 200, body = ReferralResponse),
+        crate::http::problem::CoordinatorStep,
         crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
@@ -291,6 +292,7 @@ async fn return_referral(
 #[utoipa::path(post, path = "/api/finsam/referrals/{id}/accept", tag = "finsam", params(("id" = FinsamReferralId, Path)),
     responses(
         (status = 200, body = ReferralResponse),
+        crate::http::problem::CoordinatorStep,
         crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
@@ -318,6 +320,7 @@ async fn accept_referral(
     extensions(("x-field-rules" = json!(DECLINE_RULES))), params(("id" = FinsamReferralId, Path)), request_body = DeclineBody,
     responses(
         (status = 200, body = ReferralResponse),
+        crate::http::problem::CoordinatorStep,
         crate::http::problem::WrongState,
         crate::http::CommonErrors,
     ))]
