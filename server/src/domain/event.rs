@@ -361,6 +361,10 @@ mod tests {
                 "finsam_referral.closed",
                 "finsam_meeting.agenda_changed",
                 "finsam_meeting.agenda_published",
+                "fordjupad.brought",
+                "fordjupad.decided",
+                "fordjupad.phase_assessed",
+                "fordjupad.escalation_cleared",
                 "notification.created",
                 "session.ended",
             ]
