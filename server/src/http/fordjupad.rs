@@ -49,6 +49,7 @@ fn event(access: &FordjupadAccess, kind: EventKind) -> NewEvent {
 
 /// The case's fördjupad samverkan as the actor sees it, audited under `action`.
 async fn respond(
+    state: &AppState,
     tx: &mut Tx,
     actor: &Actor,
     access: &FordjupadAccess,
@@ -59,7 +60,12 @@ async fn respond(
         .ok_or(AppError::NotFound)?;
     let decisions = fordjupad::decisions(tx, access).await?;
     tx.audit(access.audit(actor, action));
-    Ok(FordjupadResponse::new(case, decisions, access))
+    Ok(FordjupadResponse::new(
+        case,
+        decisions,
+        access,
+        state.settings.fordjupad.phase_scale,
+    ))
 }
 
 /// Brings the case to the rehabansvarig (the owner's social worker; once per case, 409
@@ -100,7 +106,7 @@ async fn bring_case(
         });
     }
     tx.event(event(&access, EventKind::FordjupadBrought));
-    let response = respond(&mut tx, &actor, &access, action).await?;
+    let response = respond(&state, &mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(response)))
 }
@@ -118,7 +124,7 @@ async fn get_fordjupad(
     let action = AuditAction::FordjupadRead;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
-    let response = respond(&mut tx, &actor, &access, action).await?;
+    let response = respond(&state, &mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
 }
@@ -166,7 +172,7 @@ async fn decide(
     )
     .await?;
     tx.event(event(&access, EventKind::FordjupadDecided));
-    let response = respond(&mut tx, &actor, &access, action).await?;
+    let response = respond(&state, &mut tx, &actor, &access, action).await?;
     tx.commit().await?;
     Ok(Json(response))
 }
@@ -203,6 +209,16 @@ async fn assess_phase(
             format!("fas 0–{}", scale.max()),
         ));
     }
+    if let Some(code) = scale
+        .phase(body.phase)
+        .and(scale.outcome_problem(body.phase, body.outcome))
+    {
+        let message = match code {
+            "outcome_required" => "välj utfall för den högsta fasen",
+            _ => "utfall anges bara för den högsta fasen",
+        };
+        errors.push(FieldError::new("outcome", code, message));
+    }
     if body.assessed_on > Utc::now().date_naive() {
         errors.push(FieldError::new(
             "assessed_on",
@@ -216,6 +232,7 @@ async fn assess_phase(
     let recorded = fordjupad::RecordedPhase {
         scale,
         phase: body.phase,
+        outcome: body.outcome,
         assessed_on: body.assessed_on,
         reason: body.reason.trim().to_owned(),
         assessed_by: actor.user_id,

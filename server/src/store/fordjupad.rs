@@ -208,6 +208,8 @@ pub async fn decisions(
 pub struct RecordedPhase {
     pub scale: crate::domain::fordjupad::PhaseScale,
     pub phase: u8,
+    /// The end state reached, for the scale's top phase only.
+    pub outcome: Option<crate::domain::fordjupad::PhaseOutcome>,
     pub assessed_on: NaiveDate,
     pub reason: String,
     pub assessed_by: UserId,
@@ -224,7 +226,7 @@ pub async fn assess_phase(
     let case = access.case_id().to_string();
     let day = phase.assessed_on.to_string();
     let mut sql = Sql::new(
-        "INSERT INTO fordjupad_phases (id, case_id, scale, phase, assessed_on, reason, \
+        "INSERT INTO fordjupad_phases (id, case_id, scale, phase, outcome, assessed_on, reason, \
          assessed_by_user_id, recorded_at) VALUES (",
     );
     sql.bind(uuid::Uuid::new_v4().to_string())
@@ -234,6 +236,8 @@ pub async fn assess_phase(
         .bind(phase.scale.code())
         .push(", ")
         .bind(i64::from(phase.phase))
+        .push(", ")
+        .bind(phase.outcome.map(|o| o.code()))
         .push(", ")
         .bind(day.as_str())
         .push(", ");
@@ -264,7 +268,7 @@ pub async fn assess_phase(
 /// The case's phase timeline, oldest first.
 pub async fn phases(tx: &mut Tx, access: &FordjupadAccess) -> StoreResult<Vec<RecordedPhase>> {
     let mut sql = Sql::new(
-        "SELECT scale, phase, assessed_on, reason, assessed_by_user_id FROM fordjupad_phases \
+        "SELECT scale, phase, outcome, assessed_on, reason, assessed_by_user_id FROM fordjupad_phases \
          WHERE case_id = ",
     );
     sql.bind(access.case_id().to_string())
@@ -279,6 +283,10 @@ pub async fn phases(tx: &mut Tx, access: &FordjupadAccess) -> StoreResult<Vec<Re
                     crate::domain::fordjupad::PhaseScale::from_code,
                 )?,
                 phase: u8::try_from(row.int("phase")?).map_err(|_| other("phase"))?,
+                outcome: row
+                    .opt_text("outcome")?
+                    .map(|c| decode_code(&c, crate::domain::fordjupad::PhaseOutcome::from_code))
+                    .transpose()?,
                 assessed_on: required_date(row.text("assessed_on")?)?,
                 reason: row.text("reason")?,
                 assessed_by: row.id("assessed_by_user_id")?,

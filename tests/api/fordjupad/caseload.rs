@@ -80,6 +80,8 @@ on_both_stores! {
         let all = app.get(&w.rehab_lead, "/api/fordjupad/caseload").await?;
         assert_eq!(all.status, StatusCode::OK, "{}", all.body);
         assert_eq!(cases(&all), sorted(vec![&a, &b, &d]), "decided ingen and never brought stay out");
+        assert_eq!(all.body["phase_scale"]["code"], "jarva", "the filter's scale");
+        assert_eq!(all.body["phase_scale"]["phases"][2]["label"], "Kombinerade insatser med en arbetsinriktad");
         let first = item(&all, &a);
         assert_eq!(first["decision"], "fordjupad_samverkan");
         assert_eq!(first["phase"], 2);

@@ -71,9 +71,12 @@ on_both_stores! {
             cases.push(case);
         }
         for (n, case) in cases.iter().take(6).enumerate() {
-            let phase = if n < 5 { 1 } else { 4 };
-            app.post(&w.rehab_lead, &format!("/api/cases/{case}/fordjupad/phases"),
-                json!({"phase": phase, "assessed_on": today(0), "reason": "Uppföljning"})).await?
+            let body = if n < 5 {
+                json!({"phase": 1, "assessed_on": today(0), "reason": "Uppföljning"})
+            } else {
+                json!({"phase": 4, "outcome": "sa_ae_granted", "assessed_on": today(0), "reason": "Uppföljning"})
+            };
+            app.post(&w.rehab_lead, &format!("/api/cases/{case}/fordjupad/phases"), body).await?
                 .ensure_status(StatusCode::CREATED, "phase")?;
             if n < 5 {
                 app.post(&w.rehab_lead, &format!("/api/cases/{case}/fordjupad/codings"),
@@ -87,13 +90,13 @@ on_both_stores! {
         let figures = &reply.body;
         let keys: Vec<String> = figures["rows"].as_array().cloned().unwrap_or_default().iter()
             .filter_map(|r| r["key"].as_str().map(str::to_owned)).collect();
-        assert_eq!(keys, ["not_assessed", "planning", "collaboration", "effort", "self_supporting"], "groups, never people");
+        assert_eq!(keys, ["not_assessed", "planning", "collaboration", "effort", "self_sufficient", "sa_ae_granted", "all_paths_exhausted"], "groups, never people");
         let columns: Vec<String> = figures["columns"].as_array().cloned().unwrap_or_default().iter()
             .filter_map(|c| c["key"].as_str().map(str::to_owned)).collect();
         assert_eq!(columns, ["kvinna", "man"]);
         assert_eq!(figures["total"], "6", "each client once, `ingen` left out");
         shown_or_withheld(&total_of(figures, "collaboration"), 5);
-        assert_eq!(total_of(figures, "self_supporting"), "<5");
+        assert_eq!(total_of(figures, "sa_ae_granted"), "<5");
         assert_eq!(figures["suppressed"], true);
         assert_not_recoverable(figures);
         let text = figures.to_string();
@@ -135,6 +138,42 @@ on_both_stores! {
         let theirs = app.get(&lead, "/api/statistics/fordjupad").await?;
         assert_eq!(theirs.body["total"], "<5");
         assert_eq!(total_of(&theirs.body, "collaboration"), "<5");
+        Ok(())
+    }
+}
+
+on_both_stores! {
+    async fn the_top_phase_counts_by_its_outcome_in_force_on_the_day(app) {
+        let w = app.world().await?;
+        // Six granted SA/AE and five with all paths exhausted, all in the top phase.
+        let mut cases = Vec::new();
+        for n in 0..11 {
+            let (_, case) = app.case_for(&w.social_worker, &pnr(&format!("198001{:02}{:03}", n + 1, 100 + n)), &format!("Person {n}")).await?;
+            brought(&app, &w.social_worker, &w.rehab_lead, &case, Some("fordjupad_samverkan")).await?;
+            let outcome = if n < 6 { "sa_ae_granted" } else { "all_paths_exhausted" };
+            app.post(&w.rehab_lead, &format!("/api/cases/{case}/fordjupad/phases"),
+                json!({"phase": 4, "outcome": outcome, "assessed_on": today(-2), "reason": "Uppföljning"})).await?
+                .ensure_status(StatusCode::CREATED, "phase")?;
+            cases.push(case);
+        }
+        // The first goes back to an effort today; the second gets an assessment recorded now
+        // but made before the top one, which stays in force.
+        app.post(&w.rehab_lead, &format!("/api/cases/{}/fordjupad/phases", cases[0]),
+            json!({"phase": 3, "assessed_on": today(0), "reason": "Ny insats"})).await?
+            .ensure_status(StatusCode::CREATED, "back")?;
+        app.post(&w.rehab_lead, &format!("/api/cases/{}/fordjupad/phases", cases[1]),
+            json!({"phase": 2, "assessed_on": today(-5), "reason": "Efterregistrerad"})).await?
+            .ensure_status(StatusCode::CREATED, "older")?;
+
+        let reply = app.get(&w.rehab_lead, &format!("/api/statistics/fordjupad?date={}", today(0))).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let figures = &reply.body;
+        shown_or_withheld(&total_of(figures, "sa_ae_granted"), 5);
+        shown_or_withheld(&total_of(figures, "all_paths_exhausted"), 5);
+        assert_eq!(total_of(figures, "self_sufficient"), "<5", "each outcome its own row");
+        assert_eq!(total_of(figures, "effort"), "<5");
+        assert_eq!(figures["total"], "11");
+        assert_not_recoverable(figures);
         Ok(())
     }
 }

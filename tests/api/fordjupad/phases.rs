@@ -2,7 +2,7 @@
 //! direction; outside the scale or in the future refused; audited.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::today;
 use crate::helpers::*;
@@ -44,6 +44,46 @@ on_both_stores! {
         assert_eq!(by_partner.status, StatusCode::FORBIDDEN);
         let actions = app.audit_actions(&w.rehab_lead).await?;
         assert_eq!(actions.iter().filter(|a| a.0 == "fordjupad.phase" && a.1 == "allowed").count(), 2);
+        Ok(())
+    }
+}
+
+on_both_stores! {
+    async fn the_top_phase_records_its_outcome_and_the_scale_is_offered_before_any(app) {
+        let w = app.world().await?;
+        let (_, case) = app.case_for(&w.social_worker, &pnr("19850312123"), "Amina").await?;
+        let path = format!("/api/cases/{case}/fordjupad");
+        let phases = format!("{path}/phases");
+        let brought = app.post(&w.social_worker, &path, json!({"note": "Behöver samordning"})).await?;
+        assert_eq!(brought.status, StatusCode::CREATED);
+        let scale = &brought.body["phase_scale"];
+        assert_eq!(scale["code"], "jarva");
+        assert_eq!(scale["phases"].as_array().map(Vec::len), Some(5));
+        assert_eq!(scale["phases"][4], json!({"phase": 4, "label": "Egen försörjning"}));
+        assert_eq!(scale["outcomes"][1]["code"], "sa_ae_granted");
+        assert_eq!(app.get(&w.social_worker, &path).await?.body["phase_scale"], *scale);
+
+        for (body, code) in [
+            (json!({"phase": 4, "assessed_on": today(0), "reason": "x"}), "outcome_required"),
+            (json!({"phase": 3, "outcome": "self_sufficient", "assessed_on": today(0), "reason": "x"}), "outcome_not_allowed"),
+        ] {
+            let reply = app.post(&w.rehab_lead, &phases, body).await?;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+            assert_eq!(reply.field_codes(), [("outcome".to_owned(), code.to_owned())]);
+        }
+        let reply = app.post(&w.rehab_lead, &phases, json!({"phase": 4, "outcome": "nope", "assessed_on": today(0), "reason": "x"})).await?;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "unknown outcome: {}", reply.body);
+        assert_eq!(app.get(&w.social_worker, &phases).await?.body.as_array().map(Vec::len), Some(0), "nothing stored");
+
+        app.post(&w.rehab_lead, &phases, json!({"phase": 3, "assessed_on": today(-1), "reason": "Insats"})).await?
+            .ensure_status(StatusCode::CREATED, "effort")?;
+        let reply = app.post(&w.rehab_lead, &phases, json!({"phase": 4.0, "outcome": "all_paths_exhausted", "assessed_on": today(0), "reason": "Utrett"})).await?;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let timeline = app.get(&w.social_worker, &phases).await?.body;
+        assert_eq!(timeline[0]["outcome"], Value::Null);
+        assert_eq!(timeline[1]["outcome"], "all_paths_exhausted");
+        assert_eq!(timeline[1]["outcome_label"], "Alla vägar uttömda");
+        assert_eq!(timeline[1]["direction"], "forward");
         Ok(())
     }
 }

@@ -65,7 +65,7 @@ function PhaseTimeline({ phases, person }) {
   if (phases.length === 0) return html`<p class="empty">Fasen är inte bedömd ännu.</p>`;
   return html`<${PhaseChart} phases=${phases} />
     <ol class="timeline" id="fas-tidslinje">${[...phases].reverse().map((p) => html`<li data-phase=${p.phase} data-direction=${p.direction}>
-      <p class="meta"><strong>${fmtDate(p.assessed_on)}</strong>: ${phaseText(p.scale, p.phase)}
+      <p class="meta"><strong>${fmtDate(p.assessed_on)}</strong>: ${phaseText(p.scale, p.phase)}${p.outcome_label ? ` (${p.outcome_label})` : ''}
         ${p.direction === 'backward' ? html` <span class="flag">Bakåt</span>` : html` <span class="hint">(${DIRECTIONS[p.direction]})</span>`}</p>
       <p class="body">${p.reason}</p>
       <p class="hint">Bedömd av ${person(p.assessed_by)}</p>

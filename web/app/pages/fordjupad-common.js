@@ -65,7 +65,18 @@ export const SCALES = {
     labels: ['Ingen adekvat planering', '', '', '', '', 'Egen försörjning eller alla vägar uttömda'],
   },
 };
-export const scaleOf = (code) => SCALES[code] || SCALES.jarva;
+const OUTCOMES = [['self_sufficient', 'Egen försörjning'], ['sa_ae_granted', 'SA/AE beviljad'], ['all_paths_exhausted', 'Alla vägar uttömda']];
+/** A scale by its code, or as the server sends it (`phase_scale`: code, phases, outcomes). */
+export const scaleOf = (scale) => {
+  if (scale && typeof scale === 'object') {
+    return {
+      name: (SCALES[scale.code] || SCALES.jarva).name,
+      labels: scale.phases.map((p) => p.label),
+      outcomes: scale.outcomes.map((o) => [o.code, o.label]),
+    };
+  }
+  return { outcomes: OUTCOMES, ...(SCALES[scale] || SCALES.jarva) };
+};
 export const phaseText = (scale, n) => {
   const label = scaleOf(scale).labels[n];
   return label ? `Fas ${n}: ${label}` : `Fas ${n}`;

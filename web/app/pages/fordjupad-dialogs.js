@@ -123,13 +123,17 @@ export function CodingDialog({ caseId, current, onClose, onDone }) {
 export function PhaseDialog({ caseId, scale, current, onClose, onDone }) {
   const { errors, setErrors, busy, run } = useForm();
   const form = useRef(null);
-  const { labels, name } = scaleOf(scale);
+  const { labels, name, outcomes } = scaleOf(scale);
+  const top = String(labels.length - 1);
+  const [phase, setPhase] = useState('');
   const submit = (e) => {
     e.preventDefault();
     const data = new FormData(form.current);
     const body = { phase: text(data, 'phase'), assessed_on: text(data, 'assessed_on'), reason: text(data, 'reason') };
+    if (body.phase === top) body.outcome = text(data, 'outcome');
     const local = {};
     if (body.phase === '') local.phase = 'Välj fas.';
+    if (body.phase === top && !body.outcome) local.outcome = 'Välj utfall för den högsta fasen.';
     if (!body.assessed_on) local.assessed_on = 'Ange datum för bedömningen.';
     if (!body.reason) local.reason = 'Skriv kort varför.';
     if (Object.keys(local).length) return setErrors(local);
@@ -139,9 +143,13 @@ export function PhaseDialog({ caseId, scale, current, onClose, onDone }) {
   return html`<${Dialog} title="Bedöm fas" onClose=${onClose}>
     <p>${name}. ${current !== null && current !== undefined ? `Nu: ${phaseText(scale, current)}. ` : ''}Fasen kan också gå bakåt.</p>
     <form ref=${form} onSubmit=${submit} novalidate>
-      <${ErrorSummary} errors=${errors} labels=${{ phase: 'Fas', assessed_on: 'Datum', reason: 'Skäl' }} />
-      <${Choices} name="phase" legend="Fas" type="radio" required error=${errors.phase}
-        options=${labels.map((_, n) => [String(n), phaseText(scale, n)])} />
+      <${ErrorSummary} errors=${errors} labels=${{ phase: 'Fas', outcome: 'Utfall', assessed_on: 'Datum', reason: 'Skäl' }} />
+      <div onChange=${(e) => { if (e.target.name === 'phase') setPhase(e.target.value); }}>
+        <${Choices} name="phase" legend="Fas" type="radio" required error=${errors.phase}
+          options=${labels.map((_, n) => [String(n), phaseText(scale, n)])} />
+      </div>
+      ${phase === top && html`<${Choices} name="outcome" legend="Utfall" type="radio" required error=${errors.outcome}
+        hint="Den högsta fasen: vad insatserna ledde till." options=${outcomes} />`}
       <${Field} name="assessed_on" label="Datum" type="date" required defaultValue=${isoToday()} max=${isoToday()} error=${errors.assessed_on} />
       <${Field} name="reason" label="Skäl" required error=${errors.reason} maxlength="500" hint="Kort, t.ex. vad som hänt sedan förra uppföljningen." />
       <${Buttons} busy=${busy} label="Spara bedömningen" onClose=${onClose} />

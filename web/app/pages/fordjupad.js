@@ -12,7 +12,7 @@ import {
 } from '../ui.js';
 import { peopleOf } from './plan-common.js';
 import {
-  DECISIONS, FOLLOW_UP_KINDS, FOLLOW_UP_SHORT, SCALES, categoryText, phaseText, IdleDays,
+  DECISIONS, FOLLOW_UP_KINDS, FOLLOW_UP_SHORT, scaleOf, categoryText, phaseText, IdleDays,
 } from './fordjupad-common.js';
 
 // The scheduler's escalations reach the people told as `notification.created`; the rest of
@@ -75,6 +75,7 @@ export function CaseloadPage({ user }) {
   const set = (name) => (e) => setFilters({ ...filters, [name]: e.currentTarget.value });
   const rows = items(data);
   const scale = (data && data.phase_scale) || 'jarva';
+  const { labels } = scaleOf(scale);
   const lead = user.roles.includes('bitradande_enhetschef') || user.roles.includes('rehabansvarig');
   return html`<h1 tabindex="-1">Fördjupad samverkan</h1>
     <p class="ingress">Ärendena i fördjupad samverkan: fas, kategorier på öppna insatser, dagar sedan något hände, nästa uppföljning och eskaleringar.</p>
@@ -85,7 +86,7 @@ export function CaseloadPage({ user }) {
       <${Select} name="social_worker_id" label="Socialsekreterare" value=${filters.social_worker_id} onChange=${set('social_worker_id')}
         options=${[['', 'Alla'], ...((options.data && options.data.workers) || []).map((p) => [p.id, p.display_name])]} />
       <${Select} name="phase" label="Fas" value=${filters.phase} onChange=${set('phase')}
-        options=${[['', 'Alla faser'], ...SCALES[scale].labels.map((_, n) => [String(n), phaseText(scale, n)])]} />
+        options=${[['', 'Alla faser'], ...labels.map((_, n) => [String(n), phaseText(scale, n)])]} />
     </form>
     ${filters.clinic_id && html`<p class="hint" role="status">Visar bara ärenden där samtycket omfattar mottagningen, till uppföljningsmötet med den.</p>`}
     ${loading && html`<${Loading} />`}

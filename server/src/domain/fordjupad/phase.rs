@@ -55,6 +55,41 @@ impl PhaseScale {
     }
 }
 
+code_enum! {
+    /// Which end state an assessment in the scale's top phase records (seed 004 counts them
+    /// apart): the top phase means the effort is over, for one of these reasons.
+    PhaseOutcome {
+        /// Egen försörjning.
+        SelfSufficient = "self_sufficient",
+        /// Sjukersättning or aktivitetsersättning granted.
+        SaAeGranted = "sa_ae_granted",
+        /// All paths exhausted.
+        AllPathsExhausted = "all_paths_exhausted",
+    }
+}
+
+impl PhaseOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            PhaseOutcome::SelfSufficient => "Egen försörjning",
+            PhaseOutcome::SaAeGranted => "SA/AE beviljad",
+            PhaseOutcome::AllPathsExhausted => "Alla vägar uttömda",
+        }
+    }
+}
+
+impl PhaseScale {
+    /// What is wrong with `outcome` for phase `n`: an outcome belongs to the top phase only
+    /// (`outcome_not_allowed`) and the top phase needs one (`outcome_required`).
+    pub fn outcome_problem(self, n: u8, outcome: Option<PhaseOutcome>) -> Option<&'static str> {
+        match (n == self.max(), outcome) {
+            (true, None) => Some("outcome_required"),
+            (false, Some(_)) => Some("outcome_not_allowed"),
+            _ => None,
+        }
+    }
+}
+
 /// A phase on some scale; only made through `PhaseScale::phase`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Phase(u8);
@@ -109,16 +144,19 @@ pub fn in_phase_since(history: &[Assessment]) -> Option<NaiveDate> {
 
 code_enum! {
     /// Where a client stands, as the steering group's table counts it (seed 004): the phases
-    /// grouped. On the Järva scale 0 is planning, 1 collaboration, 2–3 an effort and 4 self-
-    /// supporting; on Rinkeby-Kista's 0 is planning, 1–2 collaboration, 3–4 an effort and 5
-    /// self-supporting or all paths exhausted (the seed does not tell them apart).
+    /// grouped. On the Järva scale 0 is planning, 1 collaboration, 2–3 an effort; on
+    /// Rinkeby-Kista's 0 is planning, 1–2 collaboration, 3–4 an effort. The top phase (4 or 5)
+    /// counts by its recorded outcome; a top assessment without one (recorded before outcomes
+    /// were) counts as self-sufficient.
     PhaseGroup {
         /// No phase assessed yet.
         NotAssessed = "not_assessed",
         Planning = "planning",
         Collaboration = "collaboration",
         Effort = "effort",
-        SelfSupporting = "self_supporting",
+        SelfSufficient = "self_sufficient",
+        SaAeGranted = "sa_ae_granted",
+        AllPathsExhausted = "all_paths_exhausted",
     }
 }
 
@@ -129,21 +167,27 @@ impl PhaseGroup {
             PhaseGroup::Planning => "I planering",
             PhaseGroup::Collaboration => "I samverkansfas",
             PhaseGroup::Effort => "I insats",
-            PhaseGroup::SelfSupporting => "Egen försörjning eller alla vägar uttömda",
+            PhaseGroup::SelfSufficient => PhaseOutcome::SelfSufficient.label(),
+            PhaseGroup::SaAeGranted => PhaseOutcome::SaAeGranted.label(),
+            PhaseGroup::AllPathsExhausted => PhaseOutcome::AllPathsExhausted.label(),
         }
     }
 }
 
 impl PhaseScale {
-    /// The group of phase `n` on this scale (`None`: not assessed).
-    pub fn group(self, n: Option<u8>) -> PhaseGroup {
+    /// The group of phase `n` with its `outcome` on this scale (`None`: not assessed).
+    pub fn group(self, n: Option<u8>, outcome: Option<PhaseOutcome>) -> PhaseGroup {
         let Some(n) = n else {
             return PhaseGroup::NotAssessed;
         };
         let top = self.max();
         match (self, n) {
             (_, 0) => PhaseGroup::Planning,
-            (_, n) if n >= top => PhaseGroup::SelfSupporting,
+            (_, n) if n >= top => match outcome {
+                None | Some(PhaseOutcome::SelfSufficient) => PhaseGroup::SelfSufficient,
+                Some(PhaseOutcome::SaAeGranted) => PhaseGroup::SaAeGranted,
+                Some(PhaseOutcome::AllPathsExhausted) => PhaseGroup::AllPathsExhausted,
+            },
             (PhaseScale::Jarva, 1) | (PhaseScale::RinkebyKista, 1 | 2) => PhaseGroup::Collaboration,
             _ => PhaseGroup::Effort,
         }

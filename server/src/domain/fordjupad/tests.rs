@@ -378,7 +378,9 @@ fn the_next_follow_up_is_the_earliest_owed() {
 #[test]
 fn phases_fall_in_the_steering_groups_groups_on_either_scale() {
     use super::phase::PhaseGroup as G;
-    let jarva: Vec<G> = (0..=4).map(|n| PhaseScale::Jarva.group(Some(n))).collect();
+    let jarva: Vec<G> = (0..=4)
+        .map(|n| PhaseScale::Jarva.group(Some(n), None))
+        .collect();
     assert_eq!(
         jarva,
         [
@@ -386,11 +388,11 @@ fn phases_fall_in_the_steering_groups_groups_on_either_scale() {
             G::Collaboration,
             G::Effort,
             G::Effort,
-            G::SelfSupporting
+            G::SelfSufficient
         ]
     );
     let rk: Vec<G> = (0..=5)
-        .map(|n| PhaseScale::RinkebyKista.group(Some(n)))
+        .map(|n| PhaseScale::RinkebyKista.group(Some(n), None))
         .collect();
     assert_eq!(
         rk,
@@ -400,8 +402,41 @@ fn phases_fall_in_the_steering_groups_groups_on_either_scale() {
             G::Collaboration,
             G::Effort,
             G::Effort,
-            G::SelfSupporting
+            G::SelfSufficient
         ]
     );
-    assert_eq!(PhaseScale::Jarva.group(None), G::NotAssessed);
+    assert_eq!(PhaseScale::Jarva.group(None, None), G::NotAssessed);
+    // The top phase counts by its outcome.
+    use super::phase::PhaseOutcome as O;
+    assert_eq!(
+        PhaseScale::Jarva.group(Some(4), Some(O::SaAeGranted)),
+        G::SaAeGranted
+    );
+    assert_eq!(
+        PhaseScale::RinkebyKista.group(Some(5), Some(O::AllPathsExhausted)),
+        G::AllPathsExhausted
+    );
+}
+
+#[test]
+fn fordjupad_outcome_belongs_to_the_top_phase_only() {
+    use super::phase::PhaseOutcome as O;
+    assert_eq!(
+        PhaseScale::Jarva.outcome_problem(4, None),
+        Some("outcome_required")
+    );
+    assert_eq!(
+        PhaseScale::Jarva.outcome_problem(4, Some(O::SelfSufficient)),
+        None
+    );
+    assert_eq!(
+        PhaseScale::Jarva.outcome_problem(3, Some(O::SaAeGranted)),
+        Some("outcome_not_allowed")
+    );
+    assert_eq!(PhaseScale::Jarva.outcome_problem(3, None), None);
+    assert_eq!(PhaseScale::RinkebyKista.outcome_problem(4, None), None);
+    assert_eq!(
+        PhaseScale::RinkebyKista.outcome_problem(5, None),
+        Some("outcome_required")
+    );
 }

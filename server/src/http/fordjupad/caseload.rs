@@ -150,12 +150,12 @@ fn item(row: CaseloadRow, state: &AppState) -> FordjupadCaseloadItem {
 /// consent for `fordjupad_samverkan` the owner recorded. Each row listed is audited.
 #[utoipa::path(get, path = "/api/fordjupad/caseload", tag = "fordjupad",
     params(CaseloadParams),
-    responses((status = 200, body = Page<FordjupadCaseloadItem>), crate::http::CommonErrors))]
+    responses((status = 200, body = FordjupadCaseloadPage), crate::http::CommonErrors))]
 async fn list_caseload(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
     ApiQuery(params): ApiQuery<CaseloadParams>,
-) -> AppResult<Json<Page<FordjupadCaseloadItem>>> {
+) -> AppResult<Json<FordjupadCaseloadPage>> {
     let paging = Paging {
         limit: params.limit,
         offset: params.offset,
@@ -164,10 +164,11 @@ async fn list_caseload(
     let phase = in_range("phase", params.phase, 0..=5)?.and_then(|p| u8::try_from(p).ok());
     let now = Timestamp::now();
     let Some(filter) = policy::caseload_filter(&actor, now) else {
-        return Ok(Json(Page {
+        return Ok(Json(FordjupadCaseloadPage {
             items: Vec::new(),
             limit,
             offset,
+            phase_scale: state.settings.fordjupad.phase_scale.into(),
         }));
     };
     let query = CaseloadQuery {
@@ -189,11 +190,21 @@ async fn list_caseload(
         tx.audit(access.audit(&actor, AuditAction::FordjupadCaseload));
     }
     tx.commit().await?;
-    Ok(Json(Page {
+    Ok(Json(FordjupadCaseloadPage {
         items: rows.into_iter().map(|r| item(r, &state)).collect(),
         limit,
         offset,
+        phase_scale: state.settings.fordjupad.phase_scale.into(),
     }))
+}
+
+/// A page of the caseload, with the hub's phase scale (for the phase filter).
+#[derive(Serialize, ToSchema)]
+pub struct FordjupadCaseloadPage {
+    pub items: Vec<FordjupadCaseloadItem>,
+    pub limit: i64,
+    pub offset: i64,
+    pub phase_scale: super::PhaseScaleResponse,
 }
 
 /// An escalated follow-up in the list.

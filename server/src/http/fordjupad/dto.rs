@@ -127,7 +127,55 @@ pub struct FordjupadResponse {
     pub last_activity_on: NaiveDate,
     /// Oldest first.
     pub decisions: Vec<DecisionResponse>,
+    /// The hub's configured phase scale, also before the first assessment.
+    pub phase_scale: PhaseScaleResponse,
     pub may: FordjupadMay,
+}
+
+/// A phase scale: its phases with what they mean, and the outcomes its top phase takes.
+#[derive(Serialize, ToSchema)]
+pub struct PhaseScaleResponse {
+    pub code: crate::domain::fordjupad::PhaseScale,
+    /// Lowest first; the last is the top phase, which needs an outcome.
+    pub phases: Vec<PhaseStepResponse>,
+    pub outcomes: Vec<PhaseOutcomeResponse>,
+}
+
+/// One phase of a scale (`label` is empty where the seed does not define the phase).
+#[derive(Serialize, ToSchema)]
+pub struct PhaseStepResponse {
+    pub phase: u8,
+    pub label: &'static str,
+}
+
+/// One outcome of the top phase.
+#[derive(Serialize, ToSchema)]
+pub struct PhaseOutcomeResponse {
+    pub code: crate::domain::fordjupad::PhaseOutcome,
+    pub label: &'static str,
+}
+
+impl From<crate::domain::fordjupad::PhaseScale> for PhaseScaleResponse {
+    fn from(scale: crate::domain::fordjupad::PhaseScale) -> Self {
+        use crate::domain::fordjupad::PhaseOutcome;
+        PhaseScaleResponse {
+            code: scale,
+            phases: (0..=scale.max())
+                .filter_map(|n| scale.phase(n))
+                .map(|p| PhaseStepResponse {
+                    phase: p.number(),
+                    label: scale.label(p),
+                })
+                .collect(),
+            outcomes: PhaseOutcome::ALL
+                .iter()
+                .map(|&o| PhaseOutcomeResponse {
+                    code: o,
+                    label: o.label(),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl FordjupadResponse {
@@ -135,6 +183,7 @@ impl FordjupadResponse {
         case: FordjupadCase,
         decisions: Vec<RecordedDecision>,
         access: &FordjupadAccess,
+        scale: crate::domain::fordjupad::PhaseScale,
     ) -> Self {
         FordjupadResponse {
             case_id: case.case_id,
@@ -147,6 +196,7 @@ impl FordjupadResponse {
             case_manager_until: case.case_manager_until,
             last_activity_on: case.last_activity_on,
             decisions: decisions.into_iter().map(Into::into).collect(),
+            phase_scale: scale.into(),
             may: FordjupadMay {
                 decide: access.may(FordjupadStep::Decide),
             },
@@ -161,6 +211,9 @@ pub struct PhaseBody {
     #[schema(minimum = 0, maximum = 5)]
     #[serde(deserialize_with = "crate::http::rules::whole")]
     pub phase: u8,
+    /// The end state reached: required with the scale's top phase (4 on Järva, 5 on
+    /// Rinkeby-Kista), not allowed with any other.
+    pub outcome: Option<crate::domain::fordjupad::PhaseOutcome>,
     pub assessed_on: NaiveDate,
     #[validate(nested)]
     pub reason: TextLine<500>,
@@ -173,6 +226,16 @@ pub const PHASE_RULES: &[FieldRule] = &[
         "out_of_scale",
         "0–4 on the Järva scale, 0–5 on Rinkeby-Kista's",
     ),
+    FieldRule::new(
+        "outcome",
+        "outcome_required",
+        "required with the scale's top phase (4 on Järva, 5 on Rinkeby-Kista)",
+    ),
+    FieldRule::new(
+        "outcome",
+        "outcome_not_allowed",
+        "only with the scale's top phase",
+    ),
     FieldRule::new("assessed_on", "in_the_future", "today or earlier"),
 ];
 
@@ -182,6 +245,9 @@ pub struct PhaseResponse {
     pub scale: crate::domain::fordjupad::PhaseScale,
     pub phase: u8,
     pub label: &'static str,
+    /// The end state reached (top phase only).
+    pub outcome: Option<crate::domain::fordjupad::PhaseOutcome>,
+    pub outcome_label: Option<&'static str>,
     pub assessed_on: NaiveDate,
     pub reason: String,
     pub assessed_by: UserId,
@@ -201,6 +267,8 @@ pub fn timeline(recorded: Vec<crate::store::fordjupad::RecordedPhase>) -> Vec<Ph
                 scale: r.scale,
                 phase: r.phase,
                 label: r.scale.label(phase),
+                outcome: r.outcome,
+                outcome_label: r.outcome.map(|o| o.label()),
                 assessed_on: r.assessed_on,
                 reason: r.reason,
                 assessed_by: r.assessed_by,

@@ -9,7 +9,9 @@ use chrono::{Months, NaiveDate};
 
 use super::{micros, push_age_band, push_gender};
 use crate::access::policy::StatisticsScope;
-use crate::domain::fordjupad::{FollowUpKind, IntakeDecision, PhaseScale, TargetGroupCode};
+use crate::domain::fordjupad::{
+    FollowUpKind, IntakeDecision, PhaseOutcome, PhaseScale, TargetGroupCode,
+};
 use crate::domain::plan::PlanKind;
 use crate::domain::statistics::{AgeBand, Gender, Heading, Table};
 use crate::store::{RowExt, Sql, StoreResult, Tx};
@@ -44,6 +46,8 @@ pub enum FigureColumns {
 /// One class of clients on a day, and how many of them fall in a column.
 struct Class {
     phase: Option<u8>,
+    /// The outcome recorded with the phase (top phase only).
+    outcome: Option<PhaseOutcome>,
     sgi: bool,
     smh: bool,
     /// 12 months or more on assistance; `None`: not coded.
@@ -84,8 +88,8 @@ async fn classes(
         .unwrap_or(NaiveDate::MIN)
         .to_string();
     let mut sql = Sql::new(
-        "SELECT phase, sgi, smh, long_term, has_plan, stalled, col, COUNT(*) AS n FROM (\
-         SELECT phase, sgi, smh, CASE WHEN months IS NULL THEN NULL WHEN months >= 12 THEN 1 ELSE 0 END AS long_term, \
+        "SELECT phase, outcome, sgi, smh, long_term, has_plan, stalled, col, COUNT(*) AS n FROM (\
+         SELECT phase, outcome, sgi, smh, CASE WHEN months IS NULL THEN NULL WHEN months >= 12 THEN 1 ELSE 0 END AS long_term, \
          has_plan, CASE WHEN phase IS NOT NULL AND phase_then = phase AND phases_since <= 1 THEN 1 ELSE 0 END AS stalled, \
          col FROM (SELECT ",
     );
@@ -95,6 +99,9 @@ async fn classes(
         .push("(SELECT p.phase FROM fordjupad_phases p WHERE p.case_id = f.case_id AND p.assessed_on <= ")
         .bind(day.as_str())
         .push(" ORDER BY p.assessed_on DESC, p.recorded_at DESC LIMIT 1) AS phase, ")
+        .push("(SELECT p.outcome FROM fordjupad_phases p WHERE p.case_id = f.case_id AND p.assessed_on <= ")
+        .bind(day.as_str())
+        .push(" ORDER BY p.assessed_on DESC, p.recorded_at DESC LIMIT 1) AS outcome, ")
         .push("(SELECT p.phase FROM fordjupad_phases p WHERE p.case_id = f.case_id AND p.assessed_on <= ")
         .bind(stall_from.as_str())
         .push(" ORDER BY p.assessed_on DESC, p.recorded_at DESC LIMIT 1) AS phase_then, ")
@@ -128,7 +135,7 @@ async fn classes(
         .bind(day.as_str())
         .push(") s0 WHERE decision IS NOT NULL AND decision <> ")
         .bind(IntakeDecision::Ingen.code())
-        .push(") s1 GROUP BY phase, sgi, smh, long_term, has_plan, stalled, col");
+        .push(") s1 GROUP BY phase, outcome, sgi, smh, long_term, has_plan, stalled, col");
     let flag = |row: &sqlx::any::AnyRow, name: &str| -> StoreResult<Option<bool>> {
         Ok(row.opt_int(name)?.map(|v| v != 0))
     };
@@ -138,6 +145,9 @@ async fn classes(
         .map(|row| {
             Ok(Class {
                 phase: row.opt_int("phase")?.and_then(|p| u8::try_from(p).ok()),
+                outcome: row
+                    .opt_text("outcome")?
+                    .and_then(|c| PhaseOutcome::from_code(&c)),
                 sgi: flag(row, "sgi")?.unwrap_or(false),
                 smh: flag(row, "smh")?.unwrap_or(false),
                 long_term: flag(row, "long_term")?,
@@ -204,7 +214,7 @@ fn row_headings(rows: FigureRows, stall_months: u32) -> Vec<Heading> {
 /// The row a class of clients counts in.
 fn row_of(rows: FigureRows, scale: PhaseScale, class: &Class) -> &'static str {
     match rows {
-        FigureRows::Phase => scale.group(class.phase).code(),
+        FigureRows::Phase => scale.group(class.phase, class.outcome).code(),
         FigureRows::TargetGroup => match (class.sgi, class.smh) {
             (true, false) => "sjukskriven_utan_sgi",
             (false, true) => "socialmedicinska_hinder",
