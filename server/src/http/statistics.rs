@@ -4,6 +4,7 @@
 //! `store::statistics` query that takes it, audits `scope.audit(&actor)` and answers
 //! [`respond`] with the suppressed table.
 
+mod finsam;
 mod inquiries;
 
 use axum::http::header;
@@ -19,7 +20,7 @@ use crate::domain::statistics::{to_csv, Period, Suppressed};
 use crate::error::AppError;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    inquiries::router()
+    inquiries::router().merge(finsam::router())
 }
 
 /// The pattern of `period`, as the OpenAPI document states it.

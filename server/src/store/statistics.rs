@@ -4,6 +4,8 @@
 
 use chrono::NaiveDate;
 
+pub mod finsam;
+
 use super::{RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::StatisticsScope;
 use crate::domain::statistics::{AgeBand, Heading, Period, Table};
