@@ -20,7 +20,8 @@ const decimal = (value) => (value === null || value === undefined ? '–' : Stri
 /** The figures as a real table: caption, column and row headers, totals in the footer. */
 export function FiguresTable({ figures, caption, id }) {
   const measure = figures.measure_label;
-  return html`<div class="table-scroll"><table id=${id} class="figures">
+  // A wide table scrolls sideways: the region takes focus so that a keyboard can scroll it.
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${caption}><table id=${id} class="figures">
     <caption>${caption} <span class="muted">(${figures.period_label})</span></caption>
     <thead><tr>
       <th scope="col">${figures.row_heading}</th>

@@ -4,6 +4,7 @@
 //! `store::statistics` query that takes it, audits `scope.audit(&actor)` and answers
 //! [`respond`] with the suppressed table.
 
+mod finsam;
 mod fordjupad;
 mod inquiries;
 
@@ -20,7 +21,9 @@ use crate::domain::statistics::{to_csv, Period, Suppressed};
 use crate::error::AppError;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    inquiries::router().merge(fordjupad::router())
+    inquiries::router()
+        .merge(fordjupad::router())
+        .merge(finsam::router())
 }
 
 /// The pattern of `period`, as the OpenAPI document states it.

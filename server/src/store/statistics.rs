@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+pub mod finsam;
 pub mod fordjupad;
 
 use super::{RowExt, Sql, StoreResult, Tx};

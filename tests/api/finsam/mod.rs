@@ -10,6 +10,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 
 mod agenda;
+mod figures;
 mod plan;
 
 pub struct Finsam {

@@ -86,6 +86,17 @@ impl StatisticsScope {
         sql.push("f.owner_organisation_id = ")
             .bind(self.organisation.to_string());
     }
+
+    /// Pushes a boolean expression over `finsam_referrals r`: a referral sent to the
+    /// organisation's team (it is the förbund; drafts are the referrer's own). Every other
+    /// organisation counts none, not even the ones it referred: these are the förbund's figures.
+    pub(crate) fn push_own_finsam(&self, sql: &mut Sql) {
+        sql.push("(r.forbund_organisation_id = ")
+            .bind(self.organisation.to_string())
+            .push(" AND r.state <> ")
+            .bind(crate::domain::finsam::ReferralState::Draft.code())
+            .push(")");
+    }
 }
 
 #[cfg(test)]
@@ -177,5 +188,21 @@ mod tests {
         assert!(
             matches!(&args[0], crate::sql::Arg::Text(t) if *t == who.organisation_id.to_string())
         );
+    }
+
+    #[test]
+    fn the_finsam_figures_count_only_referrals_sent_to_the_callers_forbund() {
+        let who = actor(&[Role::Finsamkoordinator]);
+        let scope = require_statistics_reader(&who).ok();
+        let mut sql = Sql::new("");
+        if let Some(scope) = &scope {
+            scope.push_own_finsam(&mut sql);
+        }
+        let (text, args) = sql.parts();
+        assert_eq!(text, "(r.forbund_organisation_id = $1 AND r.state <> $2)");
+        assert!(
+            matches!(&args[0], crate::sql::Arg::Text(t) if *t == who.organisation_id.to_string())
+        );
+        assert!(matches!(&args[1], crate::sql::Arg::Text(t) if t == "draft"));
     }
 }
