@@ -24,6 +24,13 @@ const MARIA = 'Maria Eriksson (rehabkoordinator)';
 const PLACE = `Stadsdelsförvaltningen, rum ${Date.now() % 100000}`;
 const OTHER_PLACE = `${PLACE} B`;
 
+/** Today's date in Europe/Stockholm, the browser contexts' time zone, as a local Date. */
+function stockholmToday() {
+  const [y, m, d] = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm' })
+    .format(new Date()).split('-').map(Number);
+  return new Date(y, m - 1, d);
+}
+
 /** ISO 8601 week: [year, week]. */
 function isoWeek(d) {
   const t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
@@ -240,16 +247,18 @@ test('the calendar shows the meeting in its week and moves a week at a time by k
   await axe(sara, 'calendar');
   await screenshot(sara, '4-alla-kalender');
 
-  const [, thisWeek] = isoWeek(new Date());
-  await sara.locator(`#vecka-${isoWeek(new Date())[0]}-${thisWeek}`).waitFor();
+  // This week as the browser counts it: in Stockholm, where Sunday evening UTC is already
+  // Monday, not in the test runner's time zone.
+  const [thisYear, thisWeek] = isoWeek(stockholmToday());
+  await sara.locator(`#vecka-${thisYear}-${thisWeek}`).waitFor();
   await sara.getByRole('button', { name: 'Nästa vecka' }).focus();
   await sara.keyboard.press('Enter');
-  await sara.locator(`#vecka-${isoWeek(new Date())[0]}-${thisWeek}`).waitFor({ state: 'detached' });
+  await sara.locator(`#vecka-${thisYear}-${thisWeek}`).waitFor({ state: 'detached' });
   assert.equal(await sara.evaluate(() => document.activeElement.textContent), 'Nästa vecka', 'focus stays on the button');
   await sara.keyboard.press('Shift+Tab');
   assert.equal(await sara.evaluate(() => document.activeElement.textContent), 'Den här veckan');
   await sara.keyboard.press('Space');
-  await sara.locator(`#vecka-${isoWeek(new Date())[0]}-${thisWeek}`).waitFor();
+  await sara.locator(`#vecka-${thisYear}-${thisWeek}`).waitFor();
   await item.getByRole('link', { name: 'Avstämningsmöte' }).click();
   await sara.getByRole('heading', { level: 1, name: 'Avstämningsmöte' }).waitFor();
   noScriptErrors(sara);
