@@ -13,6 +13,8 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+pub use super::mailbox::{Delivery, End};
+use super::mailbox::{self, mailbox};
 use super::{visible_to, Audience, Event, EventKind};
 use crate::access::policy::CaseFacts;
 use crate::access::Actor;
@@ -33,9 +35,7 @@ struct Subscriber {
     actor: Actor,
     /// The sign-in session the stream was opened in.
     session: Option<SessionId>,
-    queue: mpsc::Sender<Outbound>,
-    kicked: CancellationToken,
-    session_ended: CancellationToken,
+    queue: mailbox::Sender<Outbound>,
 }
 
 #[derive(Default)]
@@ -103,11 +103,9 @@ pub struct Subscription {
     /// Events after `from` will arrive on `queue`; everything up to it must be read from
     /// the table.
     pub from: i64,
-    pub queue: mpsc::Receiver<Outbound>,
-    /// Cancelled when the hub gives up on this connection (queue full) or shuts down.
-    pub kicked: CancellationToken,
-    /// Cancelled when the sign-in session the stream was opened in ends.
-    pub session_ended: CancellationToken,
+    /// Also says when the hub gives up on this connection (queue full), shuts down, or the
+    /// sign-in session the stream was opened in ends.
+    pub queue: mailbox::Receiver<Outbound>,
 }
 
 impl Drop for Subscription {
@@ -151,6 +149,14 @@ impl Hub {
 
     pub fn shutdown(&self) {
         self.inner.shutdown.cancel();
+        let registry = self
+            .inner
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for subscriber in registry.subscribers.values() {
+            subscriber.queue.end(End::Kicked);
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -169,9 +175,7 @@ impl Hub {
 
     /// Registers a connection; from the returned `from` on, its events come on the queue.
     pub fn subscribe(&self, actor: Actor, session: Option<SessionId>) -> Subscription {
-        let (queue_tx, queue) = mpsc::channel(self.inner.queue_capacity);
-        let kicked = self.inner.shutdown.child_token();
-        let session_ended = CancellationToken::new();
+        let (queue_tx, queue) = mailbox(self.inner.queue_capacity);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let mut registry = self
             .inner
@@ -180,14 +184,16 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner());
         // Read under the lock the sequencer fans out under: nothing falls between.
         let from = self.inner.delivered.load(Ordering::Acquire);
+        // Under the lock `shutdown` ends every mailbox under, after cancelling.
+        if self.inner.shutdown.is_cancelled() {
+            queue_tx.end(End::Kicked);
+        }
         registry.insert(
             id,
             Subscriber {
                 actor,
                 session,
                 queue: queue_tx,
-                kicked: kicked.clone(),
-                session_ended: session_ended.clone(),
             },
         );
         drop(registry);
@@ -197,8 +203,6 @@ impl Hub {
             id,
             from,
             queue,
-            kicked,
-            session_ended,
         }
     }
 
@@ -262,14 +266,14 @@ impl Hub {
                 continue;
             };
             if visible_to(event, &subscriber.actor, facts, now)
-                && subscriber.queue.try_send(message.clone()).is_err()
+                && subscriber.queue.push(message.clone()).is_err()
             {
                 kicked.push(*id);
             }
         }
         for id in kicked {
             if let Some(subscriber) = registry.remove(id) {
-                subscriber.kicked.cancel();
+                subscriber.queue.end(End::Kicked);
                 self.inner.connections.fetch_sub(1, Ordering::Relaxed);
                 self.inner.drops.inc();
                 tracing::info!(connection = id, "stream subscriber too slow; disconnected");
@@ -292,7 +296,7 @@ fn end_session_streams(registry: &Registry, event: &Event) {
         if let Some(subscriber) = registry.subscribers.get(id) {
             let opened_in = subscriber.session.map(|s| s.to_string());
             if opened_in.is_some() && opened_in == event.subject_id {
-                subscriber.session_ended.cancel();
+                subscriber.queue.end(End::SessionEnded);
             }
         }
     }

@@ -35,6 +35,7 @@ impl Event {
 }
 
 pub mod hub;
+mod mailbox;
 
 /// May `actor` receive `event`, given the case's facts as of now? The one delivery rule,
 /// for live fan-out and for resumption alike.

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use futures_util::{SinkExt, StreamExt};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +24,7 @@ use crate::access::{Actor, SignedIn};
 use crate::app::AppState;
 use crate::domain::{CaseId, SessionId, Timestamp};
 use crate::error::{AppError, AppResult};
+use crate::events::hub::{Delivery, End};
 use crate::events::visible_to;
 use crate::http::ApiQuery;
 use crate::store::{self, sessions, users, StoreError};
@@ -198,20 +198,23 @@ async fn run(
     heartbeat: Duration,
 ) {
     let mut subscription = hub.subscribe(actor.clone(), Some(session));
-    let kicked = subscription.kicked.clone();
-    let session_ended = subscription.session_ended.clone();
     // The session may have ended between the ticket and the subscription: then its event
     // went by before this stream was listening.
     if !still_open(&hub, session).await {
-        session_ended.cancel();
+        subscription.queue.end(End::SessionEnded);
     }
-    let (mut sink, mut incoming) = socket.split();
-    // A send that gives up when the hub kicks the connection (a stalled client).
+    // One socket, not split into halves: a split shares it behind a lock of its own, an
+    // allocation per connection. Sends happen in the branches' handlers, after `select!`
+    // has dropped the receive.
+    let mut socket = socket;
+    // A send that gives up when the connection is to end (a client that stopped reading is
+    // kicked by the hub). `biased`: the end is looked at only if the send must wait.
     macro_rules! send {
         ($message:expr) => {
             tokio::select! {
-                sent = sink.send($message) => if sent.is_err() { return },
-                () = kicked.cancelled() => return,
+                biased;
+                sent = socket.send($message) => if sent.is_err() { return },
+                _ = subscription.queue.ended() => return,
             }
         };
     }
@@ -236,22 +239,22 @@ async fn run(
     ticker.tick().await;
     let mut last_heard = Instant::now();
     loop {
+        // `biased`, the mailbox first: a delivery does not poll the socket and the timer.
         tokio::select! {
-            () = session_ended.cancelled() => {
-                let close = CloseFrame { code: SESSION_ENDED_CLOSE, reason: "sessionen har avslutats".into() };
-                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
-                return;
-            }
-            () = kicked.cancelled() => {
-                let close = CloseFrame { code: 4008, reason: "för långsam eller servern stängs".into() };
-                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
-                return;
-            }
-            queued = subscription.queue.recv() => match queued {
-                Some(text) => send!(Message::Text(text)),
-                None => return,
+            biased;
+            delivery = subscription.queue.recv() => match delivery {
+                Delivery::Message(text) => send!(Message::Text(text)),
+                Delivery::End(End::Gone) => return,
+                Delivery::End(why) => {
+                    let close = match why {
+                        End::SessionEnded => CloseFrame { code: SESSION_ENDED_CLOSE, reason: "sessionen har avslutats".into() },
+                        _ => CloseFrame { code: 4008, reason: "för långsam eller servern stängs".into() },
+                    };
+                    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
+                    return;
+                }
             },
-            frame = incoming.next() => match frame {
+            frame = socket.recv() => match frame {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => last_heard = Instant::now(),
             },
