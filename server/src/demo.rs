@@ -5,6 +5,7 @@
 use crate::access::policy::{self, Actor};
 use crate::admin::{create_organisation, create_user};
 use crate::domain::finsam::ReferralState;
+use crate::domain::fordjupad::Coding;
 use crate::domain::AuditAction;
 use crate::domain::{
     CaseId, ConsentForm, ConsentId, ConsentStatus, OrganisationId, OrganisationKind, Personnummer,
@@ -394,18 +395,25 @@ const FAMILY: &[&str] = &[
 
 /// Emil's caseload in fördjupad samverkan (issue 15): three dozen individuals brought over
 /// the past year, decided by the rehabansvarig, coded for the target group and assessed
-/// across the Järva phases; all active within the idle days but one, which stands still and
-/// escalates to the biträdande enhetschef when the scheduler first runs.
+/// across the Järva phases (those in the top phase with each of its outcomes in turn); all
+/// active within the idle days but one, which stands still and escalates to the biträdande
+/// enhetschef when the scheduler first runs.
 async fn seed_fordjupad(
     store: &Store,
     owner: OrganisationId,
     worker: UserId,
     lead: UserId,
 ) -> anyhow::Result<()> {
-    use crate::domain::fordjupad::{Coding, IntakeDecision, TargetGroupCode};
-    use crate::store::fordjupad::{seed_history, SeedHistory};
+    use crate::domain::fordjupad::{IntakeDecision, PhaseOutcome, PhaseScale, TargetGroupCode};
+    let mut tx = store.begin().await?;
+    let (worker, lead) = (
+        demo_actor(&mut tx, worker).await?,
+        demo_actor(&mut tx, lead).await?,
+    );
+    drop(tx);
     let today = chrono::Utc::now().date_naive();
     let days = |n: i64| today - chrono::Duration::days(n);
+    let outcomes = PhaseOutcome::ALL;
     for i in 0..36_i64 {
         let digits = format!(
             "{}{:02}{:02}{:03}",
@@ -419,15 +427,20 @@ async fn seed_fordjupad(
             FIRST[i as usize % FIRST.len()],
             FAMILY[i as usize % FAMILY.len()]
         );
-        let (case, _) = seed_case(store, owner, worker, &digits, &name, None).await?;
+        let (case, _) = seed_case(store, owner, worker.user_id, &digits, &name, None).await?;
         let brought = if i == 0 { days(200) } else { days(60 + i * 8) };
         // The stalled one: nothing since 90 days; every other assessed within 50 days.
         let latest = if i == 0 { days(90) } else { days(5 + i % 45) };
         let phase = u8::try_from(i % 5).unwrap_or(0);
-        let earlier = phase.saturating_sub(1);
+        let outcome =
+            (phase == PhaseScale::Jarva.max()).then(|| outcomes[(i / 5) as usize % outcomes.len()]);
         let phases = [
-            (earlier, brought + chrono::Duration::days(21)),
-            (phase, latest),
+            (
+                phase.saturating_sub(1),
+                None,
+                brought + chrono::Duration::days(21),
+            ),
+            (phase, outcome, latest),
         ];
         let codes = match i % 3 {
             0 => vec![TargetGroupCode::SjukskrivenUtanSgi],
@@ -442,12 +455,7 @@ async fn seed_fordjupad(
             8 => IntakeDecision::Afu,
             _ => IntakeDecision::FordjupadSamverkan,
         };
-        let mut tx = store.begin().await?;
-        let seed = SeedHistory {
-            case,
-            owner,
-            social_worker: worker,
-            lead,
+        let history = FordjupadHistory {
             brought_on: brought,
             decision,
             decided_on: brought + chrono::Duration::days(7),
@@ -457,9 +465,90 @@ async fn seed_fordjupad(
                 months_on_assistance: Some(u16::try_from(6 + (i * 5) % 30).unwrap_or(6)),
             },
         };
-        seed_history(&mut tx, &seed, Timestamp::now().micros()).await?;
+        let mut tx = store.begin().await?;
+        seed_fordjupad_case(&mut tx, &worker, &lead, case, &history).await?;
         tx.commit().await?;
     }
+    Ok(())
+}
+
+/// One demo case's fördjupad samverkan as it stood: brought, one decision, phase assessments
+/// on the Järva scale (phase, outcome, day) and a coding.
+struct FordjupadHistory<'a> {
+    brought_on: chrono::NaiveDate,
+    decision: crate::domain::fordjupad::IntakeDecision,
+    decided_on: chrono::NaiveDate,
+    phases: &'a [(
+        u8,
+        Option<crate::domain::fordjupad::PhaseOutcome>,
+        chrono::NaiveDate,
+    )],
+    coding: Coding,
+}
+
+/// Writes `history` of the case through the store functions the requests use, each step
+/// taken by whom the policy lets take it: the social worker brings the case, the
+/// rehabansvarig decides, assesses and codes.
+async fn seed_fordjupad_case(
+    tx: &mut crate::store::Tx,
+    worker: &Actor,
+    lead: &Actor,
+    case: CaseId,
+    history: &FordjupadHistory<'_>,
+) -> anyhow::Result<()> {
+    use crate::access::policy::FordjupadStep;
+    use crate::domain::fordjupad::{Decision, PhaseScale};
+    use crate::store::fordjupad::{self, RecordedCoding, RecordedPhase};
+    let action = AuditAction::DemoSeed;
+    let now = Timestamp::now();
+    let facts = cases::facts(tx, case).await?;
+    let bringing = policy::fordjupad_access(worker, case, facts.clone(), action, now)?;
+    bringing.require(worker, FordjupadStep::Bring, action)?;
+    let note = "Långvarigt bistånd, behöver samordnad planering";
+    let brought = fordjupad::bring(
+        tx,
+        &bringing,
+        worker.user_id,
+        history.brought_on,
+        note,
+        now.micros(),
+    )
+    .await?;
+    anyhow::ensure!(brought, "demo case brought twice");
+    let access = policy::fordjupad_access(lead, case, facts, action, now)?;
+    for step in [
+        FordjupadStep::Decide,
+        FordjupadStep::AssessPhase,
+        FordjupadStep::Code,
+    ] {
+        access.require(lead, step, action)?;
+    }
+    let decision = Decision {
+        decision: history.decision,
+        decided_on: history.decided_on,
+        reason: "Målgruppen, behov av samverkan med vården".into(),
+        criteria: Default::default(),
+        case_manager_until: None,
+    };
+    fordjupad::decide(tx, &access, lead.user_id, &decision, now.micros()).await?;
+    // A microsecond apart, so that the timeline keeps the order written.
+    for (n, (phase, outcome, on)) in (0_i64..).zip(history.phases) {
+        let recorded = RecordedPhase {
+            scale: PhaseScale::Jarva,
+            phase: *phase,
+            outcome: *outcome,
+            assessed_on: *on,
+            reason: "Uppföljning".into(),
+            assessed_by: lead.user_id,
+        };
+        fordjupad::assess_phase(tx, &access, &recorded, now.micros() + n).await?;
+    }
+    let coding = RecordedCoding {
+        coding: history.coding.clone(),
+        coded_by: lead.user_id,
+        recorded_at: now.micros(),
+    };
+    fordjupad::code(tx, &access, &coding).await?;
     Ok(())
 }
 
