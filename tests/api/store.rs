@@ -290,11 +290,14 @@ async fn sqlite_checkpoints_the_wal_beside_the_writer_so_it_stops_growing() -> a
             "the WAL grew from {first} to {now} bytes in 15 s: nothing checkpointed it"
         );
     }
-    // As many commits from the WAL's start as before: it must not outgrow its first size.
+    // As many commits from the WAL's start as before: it must not outgrow its first size
+    // (without a checkpointer it would be about twice that). A page or two of slack: the same
+    // commits later in the table can split one more B-tree page (seen once under load: one
+    // 4 KiB frame more).
     write(99).await?;
     let second = wal_size()?;
     assert!(
-        second <= first,
+        second <= first + first / 20,
         "the WAL grew from {first} to {second} bytes after it started over"
     );
     assert_eq!(

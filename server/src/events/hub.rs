@@ -13,8 +13,8 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-pub use super::mailbox::{Delivery, End};
 use super::mailbox::{self, mailbox};
+pub use super::mailbox::{Delivery, End};
 use super::{visible_to, Audience, Event, EventKind};
 use crate::access::policy::CaseFacts;
 use crate::access::Actor;

@@ -132,7 +132,7 @@ impl Parked {
                  WHERE idempotency_keys.expires_at <= ",
             )
             .bind(now.micros());
-        if sql.query().execute(&mut *self.inner).await?.rows_affected() == 0 {
+        if sql.execute_on(&mut self.inner).await? == 0 {
             return Ok(false);
         }
         finish_commit(self.inner, self.events, &self.wal, &self.feed).await?;

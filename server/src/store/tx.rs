@@ -242,7 +242,7 @@ pub(super) async fn append_batched(
     }
     let mut event_head = None;
     let mut audit_head = None;
-    for row in heads.query().fetch_all(&mut *conn).await? {
+    for row in heads.fetch_all_on(conn).await? {
         match row.text("head")?.as_str() {
             "event" => event_head = Some(row.int("last_seq")?),
             _ => audit_head = Some((row.int("last_seq")?, row.text("last_hash")?)),
@@ -271,6 +271,6 @@ pub(super) async fn append_batched(
         writes.push("; ");
         audit::push_head_update(&mut writes, &rows);
     }
-    writes.query().execute(&mut *conn).await?;
+    writes.execute_on(conn).await?;
     Ok(events)
 }
