@@ -211,6 +211,7 @@ pub fn decode_code<T>(code: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::anonymous_placeholders as anon;
 
