@@ -411,3 +411,14 @@ pub async fn authorize_fordjupad(
     let facts = store::cases::facts(tx, case_id).await?;
     policy::fordjupad_access(actor, case_id, facts, action, Timestamp::now())
 }
+
+/// The case's fördjupad samverkan as it stands, once the case has been brought to the
+/// rehabansvarig; 404 when it never was.
+pub async fn brought(
+    tx: &mut Tx,
+    access: &policy::FordjupadAccess,
+) -> Result<store::fordjupad::FordjupadCase, AppError> {
+    store::fordjupad::get(tx, access)
+        .await?
+        .ok_or(AppError::NotFound)
+}

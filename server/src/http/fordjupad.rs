@@ -55,9 +55,7 @@ async fn respond(
     access: &FordjupadAccess,
     action: AuditAction,
 ) -> AppResult<FordjupadResponse> {
-    let case = fordjupad::get(tx, access)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let case = authorize::brought(tx, access).await?;
     let decisions = fordjupad::decisions(tx, access).await?;
     tx.audit(access.audit(actor, action));
     Ok(FordjupadResponse::new(
@@ -150,9 +148,7 @@ async fn decide(
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
     access.require(&actor, FordjupadStep::Decide, action)?;
-    let brought = fordjupad::get(&mut tx, &access)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let brought = authorize::brought(&mut tx, &access).await?;
     let decision = body.into_decision();
     let problems = decision_problems(&decision, brought.brought_on, Utc::now().date_naive());
     if !problems.is_empty() {
@@ -197,9 +193,7 @@ async fn assess_phase(
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
     access.require(&actor, FordjupadStep::AssessPhase, action)?;
-    fordjupad::get(&mut tx, &access)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    authorize::brought(&mut tx, &access).await?;
     let scale = state.settings.fordjupad.phase_scale;
     let mut errors = Vec::new();
     if scale.phase(body.phase).is_none() {
@@ -257,9 +251,7 @@ async fn list_phases(
     let action = AuditAction::FordjupadRead;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
-    fordjupad::get(&mut tx, &access)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    authorize::brought(&mut tx, &access).await?;
     let all = fordjupad::phases(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, action));
     tx.commit().await?;
@@ -285,9 +277,7 @@ async fn code_case(
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
     access.require(&actor, FordjupadStep::Code, action)?;
-    fordjupad::get(&mut tx, &access)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    authorize::brought(&mut tx, &access).await?;
     let recorded = fordjupad::RecordedCoding {
         coding: crate::domain::fordjupad::Coding {
             codes: body.codes,
@@ -318,9 +308,7 @@ async fn list_codings(
     let action = AuditAction::FordjupadRead;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_fordjupad(&mut tx, &actor, case_id, action).await?;
-    fordjupad::get(&mut tx, &access)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    authorize::brought(&mut tx, &access).await?;
     let all = fordjupad::codings(&mut tx, &access).await?;
     tx.audit(access.audit(&actor, action));
     tx.commit().await?;

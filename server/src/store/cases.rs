@@ -229,20 +229,42 @@ pub async fn facts(tx: &mut impl Reads, id: CaseId) -> StoreResult<Option<CaseFa
     one_case_facts(&rows)
 }
 
+/// A row of `table` and its case's facts, in one round trip: `columns` of the row (the table
+/// is `s`, with an `id` and a `case_id`), read by `decode`, beside `ONE_CASE_FACTS`. What an
+/// inquiry, a SIP call, a plan or a referral is decided on with its case. Not for display.
+pub(crate) async fn facts_with<T>(
+    tx: &mut impl Reads,
+    table: &str,
+    columns: &str,
+    id: impl std::fmt::Display,
+    decode: impl FnOnce(&sqlx::any::AnyRow) -> StoreResult<T>,
+) -> StoreResult<Option<(T, Option<CaseFacts>)>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {columns}, {ONE_CASE_FACTS} FROM {table} s JOIN cases c ON c.id = s.case_id\
+         {ONE_CASE_FACTS_JOIN} WHERE s.id = "
+    ));
+    sql.bind(id.to_string());
+    let rows = sql.fetch_all(tx).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some((decode(row)?, one_case_facts(&rows)?)))
+}
+
 /// Columns of `one_case_facts`: the case, and each of its individual's consents once per
 /// covered organisation and purpose (absent when there is no consent).
-pub(crate) const ONE_CASE_FACTS: &str =
+const ONE_CASE_FACTS: &str =
     "c.id AS case_id, c.individual_id, c.owner_organisation_id, c.responsible_user_id, \
      i.protected_identity, k.id AS consent_id, k.recorded_by_organisation_id, k.status AS consent_status, \
      k.valid_from, k.valid_until, ko.organisation_id AS consent_organisation, kp.purpose AS consent_purpose";
 /// Joins `ONE_CASE_FACTS` needs after `cases c`.
-pub(crate) const ONE_CASE_FACTS_JOIN: &str = " JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
+const ONE_CASE_FACTS_JOIN: &str = " JOIN individual_records i ON i.id = c.individual_id AND i.organisation_id = c.owner_organisation_id \
      LEFT JOIN consents k ON k.individual_id = c.individual_id \
      LEFT JOIN consent_organisations ko ON ko.consent_id = k.id \
      LEFT JOIN consent_purposes kp ON kp.consent_id = k.id";
 
 /// One case's facts from the rows of one round trip over `ONE_CASE_FACTS`.
-pub(crate) fn one_case_facts(rows: &[sqlx::any::AnyRow]) -> StoreResult<Option<CaseFacts>> {
+fn one_case_facts(rows: &[sqlx::any::AnyRow]) -> StoreResult<Option<CaseFacts>> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };

@@ -119,24 +119,16 @@ pub async fn facts_with_case(
     tx: &mut Tx,
     id: FinsamReferralId,
 ) -> StoreResult<Option<(ReferralFacts, Option<CaseFacts>)>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT r.referrer_organisation_id, r.forbund_organisation_id, r.state, {} \
-         FROM finsam_referrals r JOIN cases c ON c.id = r.case_id{} WHERE r.id = ",
-        cases::ONE_CASE_FACTS,
-        cases::ONE_CASE_FACTS_JOIN
-    ));
-    sql.bind(id.to_string());
-    let rows = sql.fetch_all(tx).await?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
-    let facts = ReferralFacts {
-        case_id: row.id("case_id")?,
-        referrer: row.id("referrer_organisation_id")?,
-        forbund: row.id("forbund_organisation_id")?,
-        state: decode_code(&row.text("state")?, ReferralState::from_code)?,
-    };
-    Ok(Some((facts, cases::one_case_facts(&rows)?)))
+    let columns = "s.referrer_organisation_id, s.forbund_organisation_id, s.state";
+    cases::facts_with(tx, "finsam_referrals", columns, id, |row| {
+        Ok(ReferralFacts {
+            case_id: row.id("case_id")?,
+            referrer: row.id("referrer_organisation_id")?,
+            forbund: row.id("forbund_organisation_id")?,
+            state: decode_code(&row.text("state")?, ReferralState::from_code)?,
+        })
+    })
+    .await
 }
 
 /// Writes a new draft.

@@ -20,24 +20,16 @@ pub async fn facts_with_case(
     tx: &mut impl Reads,
     id: InquiryId,
 ) -> StoreResult<Option<(InquiryFacts, Option<CaseFacts>)>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT q.sender_organisation_id, q.recipient_organisation_id, q.state, {} \
-         FROM inquiries q JOIN cases c ON c.id = q.case_id{} WHERE q.id = ",
-        cases::ONE_CASE_FACTS,
-        cases::ONE_CASE_FACTS_JOIN
-    ));
-    sql.bind(id.to_string());
-    let rows = sql.fetch_all(tx).await?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
-    let inquiry = InquiryFacts {
-        case_id: row.id("case_id")?,
-        sender: row.id("sender_organisation_id")?,
-        recipient: row.id("recipient_organisation_id")?,
-        state: decode_code(&row.text("state")?, InquiryState::from_code)?,
-    };
-    Ok(Some((inquiry, cases::one_case_facts(&rows)?)))
+    let columns = "s.sender_organisation_id, s.recipient_organisation_id, s.state";
+    cases::facts_with(tx, "inquiries", columns, id, |row| {
+        Ok(InquiryFacts {
+            case_id: row.id("case_id")?,
+            sender: row.id("sender_organisation_id")?,
+            recipient: row.id("recipient_organisation_id")?,
+            state: decode_code(&row.text("state")?, InquiryState::from_code)?,
+        })
+    })
+    .await
 }
 
 /// The sender's part (the upper half of the form).

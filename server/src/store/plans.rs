@@ -31,25 +31,22 @@ pub async fn facts_with_case(
     tx: &mut Tx,
     id: PlanId,
 ) -> StoreResult<Option<(PlanFacts, Option<CaseFacts>)>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT p.kind, p.state, p.owner_organisation_id, {} \
-         FROM plans p JOIN cases c ON c.id = p.case_id{} WHERE p.id = ",
-        cases::ONE_CASE_FACTS,
-        cases::ONE_CASE_FACTS_JOIN
-    ));
-    sql.bind(id.to_string());
-    let rows = sql.fetch_all(tx).await?;
-    let Some(row) = rows.first() else {
+    let columns = "s.kind, s.state, s.owner_organisation_id";
+    let found = cases::facts_with(tx, "plans", columns, id, |row| {
+        Ok(PlanFacts {
+            case_id: row.id("case_id")?,
+            owner: row.id("owner_organisation_id")?,
+            kind: decode_code(&row.text("kind")?, PlanKind::from_code)?,
+            state: decode_code(&row.text("state")?, PlanState::from_code)?,
+            parties: Vec::new(),
+        })
+    })
+    .await?;
+    let Some((mut facts, case)) = found else {
         return Ok(None);
     };
-    let facts = PlanFacts {
-        case_id: row.id("case_id")?,
-        owner: row.id("owner_organisation_id")?,
-        kind: decode_code(&row.text("kind")?, PlanKind::from_code)?,
-        state: decode_code(&row.text("state")?, PlanState::from_code)?,
-        parties: parties(tx, id).await?,
-    };
-    Ok(Some((facts, cases::one_case_facts(&rows)?)))
+    facts.parties = parties(tx, id).await?;
+    Ok(Some((facts, case)))
 }
 
 /// The organisations the latest adopted version names.

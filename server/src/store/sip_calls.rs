@@ -135,33 +135,35 @@ pub async fn facts_with_case(
     tx: &mut Tx,
     id: SipCallId,
 ) -> StoreResult<Option<(SipCallFacts, Option<CaseFacts>)>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT s.caller_organisation_id, s.state, {} FROM sip_calls s JOIN cases c ON c.id = s.case_id{} WHERE s.id = ",
-        cases::ONE_CASE_FACTS,
-        cases::ONE_CASE_FACTS_JOIN
-    ));
-    sql.bind(id.to_string());
-    let rows = sql.fetch_all(tx).await?;
-    let Some(row) = rows.first() else {
+    let found = cases::facts_with(
+        tx,
+        "sip_calls",
+        "s.caller_organisation_id, s.state",
+        id,
+        |row| {
+            Ok(SipCallFacts {
+                case_id: row.id("case_id")?,
+                caller: row.id("caller_organisation_id")?,
+                parties: Vec::new(),
+                state: decode_code(&row.text("state")?, CallState::from_code)?,
+            })
+        },
+    )
+    .await?;
+    let Some((mut facts, case)) = found else {
         return Ok(None);
     };
     let mut parties = Sql::new("SELECT organisation_id FROM sip_call_parties WHERE call_id = ");
     parties
         .bind(id.to_string())
         .push(" ORDER BY organisation_id");
-    let parties = parties
+    facts.parties = parties
         .fetch_all(tx)
         .await?
         .iter()
         .map(|r| r.id("organisation_id"))
         .collect::<StoreResult<Vec<OrganisationId>>>()?;
-    let facts = SipCallFacts {
-        case_id: row.id("case_id")?,
-        caller: row.id("caller_organisation_id")?,
-        parties,
-        state: decode_code(&row.text("state")?, CallState::from_code)?,
-    };
-    Ok(Some((facts, cases::one_case_facts(&rows)?)))
+    Ok(Some((facts, case)))
 }
 
 /// Writes the call and a pending answer row for each called organisation.

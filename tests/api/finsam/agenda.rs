@@ -82,6 +82,45 @@ async fn mail_texts(app: &TestApp, kind: &str) -> anyhow::Result<Vec<String>> {
 }
 
 on_both_stores! {
+    async fn the_team_meeting_body_is_checked_field_by_field_like_every_booking(app) {
+        let f = finsam_setup(&app).await?;
+        let af_user = app.user(&f.af, "af", &[Role::Arbetsformedlare]).await?;
+        let with = |field: &str, value: Value| {
+            let mut body = TestApp::meeting_body(None, "finsamteam_mote", 24, &[&af_user]);
+            if let Some(map) = body.as_object_mut() {
+                map.remove("case_id");
+                map.remove("kind");
+                map.insert(field.to_owned(), value);
+            }
+            body
+        };
+        let refused = [
+            (with("place", json!("Rum\u{1b}3")), "place", "control_character"),
+            (with("place", json!("x".repeat(201))), "place", "length"),
+            (with("video_link", json!("http://video.example.se/x")), "video_link", "invalid_video_link"),
+            (with("place", json!("  ")), "place", "location_required"),
+            (with("participant_user_ids", json!((0..51).map(|_| uuid::Uuid::new_v4()).collect::<Vec<_>>())), "participant_user_ids", "length"),
+            (with("participant_user_ids", json!([uuid::Uuid::new_v4()])), "participant_user_ids[0]", "invalid_participant"),
+            (with("ends_at", json!("2020-01-01T10:00:00Z")), "ends_at", "end_before_start"),
+            // What a meeting of the case takes, the team's meeting does not.
+            (with("kind", json!("finsamteam_mote")), "kind", "unknown_field"),
+            (with("external_attendees", json!([])), "external_attendees", "unknown_field"),
+        ];
+        for (body, field, code) in refused {
+            let reply = app.post(&f.coordinator, "/api/finsam/meetings", body).await?;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{field} {code}: {}", reply.body);
+            assert!(reply.field_codes().contains(&(field.to_owned(), code.to_owned())), "{field} {code}: {}", reply.body);
+        }
+        assert_eq!(app.row_count("meetings").await?, 0);
+        let booked = app.post(&f.coordinator, "/api/finsam/meetings", with("video_link", json!("https://video.example.se/team"))).await?;
+        booked.ensure_status(StatusCode::CREATED, "book")?;
+        assert_eq!(booked.body["meeting"]["place"], "Stadsdelsförvaltningen, rum 3");
+        assert_eq!(booked.body["meeting"]["video_link"], "https://video.example.se/team");
+        assert_eq!(booked.body["meeting"]["participants"].as_array().map(Vec::len), Some(2), "{}", booked.body);
+        assert_eq!(app.row_count("meetings").await?, 1);
+        Ok(())
+    }
+
     async fn the_team_meeting_agenda_shows_each_person_only_where_the_consent_reaches(app) {
         let f = finsam_setup(&app).await?;
         let w = &f.world;

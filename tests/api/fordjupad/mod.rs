@@ -27,6 +27,38 @@ fn case_manager() -> Value {
 }
 
 on_both_stores! {
+    async fn a_case_never_brought_is_not_found_on_every_route_after_the_role_check(app) {
+        let w = app.world().await?;
+        let (_, case) = app.case_for(&w.social_worker, &pnr("19850312123"), "Amina").await?;
+        let path = format!("/api/cases/{case}/fordjupad");
+        let decision = json!({"decision": "afu", "decided_on": today(0), "reason": "AFU behövs"});
+        let phase = json!({"phase": 1, "assessed_on": today(0), "reason": "Fas 1"});
+        let coding = json!({"codes": ["sjukskriven_utan_sgi"]});
+        // A step the actor's roles do not take is refused before anyone looks for the case.
+        for (route, body) in [("decision", &decision), ("codings", &coding)] {
+            let refused = app.post(&w.social_worker, &format!("{path}/{route}"), body.clone()).await?;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{route}: {}", refused.body);
+            assert_eq!(refused.body["code"], "not_allowed", "{route}");
+        }
+        for (route, body) in [("decision", &decision), ("phases", &phase), ("codings", &coding)] {
+            let missing = app.post(&w.rehab_lead, &format!("{path}/{route}"), body.clone()).await?;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND, "{route}: {}", missing.body);
+        }
+        for route in ["", "/phases", "/codings"] {
+            let missing = app.get(&w.rehab_lead, &format!("{path}{route}")).await?;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND, "{route}: {}", missing.body);
+        }
+        for table in ["fordjupad_cases", "fordjupad_decisions", "fordjupad_phases", "fordjupad_codings"] {
+            assert_eq!(app.row_count(table).await?, 0, "nothing stored in {table}");
+        }
+        let worker = app.audit_actions(&w.social_worker).await?;
+        assert!(worker.contains(&("fordjupad.decide".to_owned(), "denied".to_owned())), "{worker:?}");
+        assert!(worker.contains(&("fordjupad.code".to_owned(), "denied".to_owned())), "{worker:?}");
+        let lead = app.audit_actions(&w.rehab_lead).await?;
+        assert!(!lead.iter().any(|(action, _)| action.starts_with("fordjupad.")), "nothing read: {lead:?}");
+        Ok(())
+    }
+
     async fn a_social_worker_brings_and_the_rehabansvarig_decides_each_way(app) {
         let w = app.world().await?;
         let (_, case) = app.case_for(&w.social_worker, &pnr("19850312123"), "Amina").await?;

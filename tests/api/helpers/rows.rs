@@ -38,6 +38,16 @@ pub fn sorted_orgs(a: &TestOrg, b: &TestOrg) -> Vec<String> {
 }
 
 impl TestApp {
+    /// How many rows `table` holds, read straight from the store.
+    pub async fn row_count(&self, table: &str) -> anyhow::Result<i64> {
+        use sqlx::Row as _;
+        let mut tx = self.store.begin().await?;
+        let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(tx.conn())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Audit rows, oldest first, read straight from the store.
     pub async fn audit_rows(&self) -> anyhow::Result<Vec<samverkan::store::audit::AuditRow>> {
         let mut tx = self.store.begin().await?;

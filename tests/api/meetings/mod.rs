@@ -60,12 +60,7 @@ fn ids(users: &[&TestUser]) -> Vec<String> {
 }
 
 async fn meeting_count(app: &TestApp) -> anyhow::Result<i64> {
-    use sqlx::Row as _;
-    let mut tx = app.store.begin().await?;
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM meetings")
-        .fetch_one(tx.conn())
-        .await?;
-    Ok(row.try_get("n")?)
+    app.row_count("meetings").await
 }
 
 on_both_stores! {

@@ -26,14 +26,11 @@ use crate::domain::finsam::agenda::{check_record, is_reordering, AgendaDecision}
 use crate::domain::finsam::{ReferralState, ReferralStep};
 use crate::domain::{
     AuditAction, CaseId, EventKind, FinsamAgendaItemId, FinsamReferralId, MeetingId, MeetingKind,
-    OrganisationId, Purpose, Timestamp, UserId,
+    OrganisationId, Purpose, Timestamp,
 };
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::meetings::{
-    book, MeetingResponse, NewMeetingBody, AT_MOST_TEN_HOURS, END_AFTER_START, NOT_IN_THE_PAST,
-    SOMEWHERE, WITHIN_TWO_YEARS,
-};
-use crate::http::rules::{self, FieldRule};
+use crate::http::meetings::{book, booking_body, booking_rules, MeetingResponse, NewMeetingBody};
+use crate::http::rules::FieldRule;
 use crate::http::{rfc3339, ApiPath, ApiQuery, Page, Paging, ValidJson};
 use crate::store::finsam::agenda::{self, Record};
 use crate::store::finsam::{self as referrals, Change};
@@ -49,51 +46,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_item))
 }
 
-/// A Finsamteam meeting to book. I (a coordinator) organise it and take part.
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewFinsamMeetingBody {
-    pub starts_at: DateTime<Utc>,
-    /// After `starts_at`, at most 10 hours later.
-    pub ends_at: DateTime<Utc>,
+booking_body! {
+    /// A Finsamteam meeting to book. I (a coordinator) organise it and take part.
+    NewFinsamMeetingBody {}
     /// Where (a place or a video link is required). Shown in calendar invitations: name
     /// nothing about anyone on the agenda.
-    #[validate(
-        length(max = 200, message = "högst 200 tecken"),
-        custom(function = "rules::blank_or_line")
-    )]
-    #[schema(max_length = 200, pattern = "$line_or_blank")]
-    pub place: Option<String>,
-    #[validate(
-        length(max = 500, message = "högst 500 tecken"),
-        custom(function = "rules::valid_video_link")
-    )]
-    #[schema(max_length = 500, pattern = "$video_link")]
-    pub video_link: Option<String>,
+    place,
+    video_link,
     /// Users of the förbund and its team's member organisations (422 `not_team_member`).
-    #[serde(default)]
-    #[validate(length(max = 50, message = "högst 50 deltagare"))]
-    #[schema(max_items = 50)]
-    pub participant_user_ids: Vec<UserId>,
+    participant_user_ids,
 }
 
-pub const NEW_FINSAM_MEETING_RULES: &[FieldRule] = &[
-    END_AFTER_START,
-    AT_MOST_TEN_HOURS,
-    NOT_IN_THE_PAST,
-    WITHIN_TWO_YEARS,
-    SOMEWHERE,
-    FieldRule::new(
-        "participant_user_ids[i]",
-        "invalid_participant",
-        "an active user who works with cases",
-    ),
-    FieldRule::new(
-        "participant_user_ids[i]",
-        "not_team_member",
-        "a user of the förbund or of one of its team's member organisations",
-    ),
-];
+pub const NEW_FINSAM_MEETING_RULES: &[FieldRule] = booking_rules![FieldRule::new(
+    "participant_user_ids[i]",
+    "not_team_member",
+    "a user of the förbund or of one of its team's member organisations",
+)];
 
 /// A referral to put last on the agenda: accepted, to my förbund.
 #[derive(Deserialize, Validate, ToSchema)]

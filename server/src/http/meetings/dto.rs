@@ -33,24 +33,35 @@ pub(crate) const SOMEWHERE: FieldRule = FieldRule::new(
     "a place or a video link (after the change)",
 );
 
+pub(crate) const INVALID_PARTICIPANT: FieldRule = FieldRule::new(
+    "participant_user_ids[i]",
+    "invalid_participant",
+    "an active user who works with cases",
+);
+
+/// The rules every booking body (`booking_body!`) meets beyond its schema, then `extra`:
+/// those of its time, place and participants.
+macro_rules! booking_rules {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            $crate::http::meetings::END_AFTER_START,
+            $crate::http::meetings::AT_MOST_TEN_HOURS,
+            $crate::http::meetings::NOT_IN_THE_PAST,
+            $crate::http::meetings::WITHIN_TWO_YEARS,
+            $crate::http::meetings::SOMEWHERE,
+            $crate::http::meetings::INVALID_PARTICIPANT,
+            $($extra),*
+        ]
+    };
+}
+pub(crate) use booking_rules;
+
 /// What booking needs beyond its schema.
-pub const NEW_MEETING_RULES: &[FieldRule] = &[
-    END_AFTER_START,
-    AT_MOST_TEN_HOURS,
-    NOT_IN_THE_PAST,
-    WITHIN_TWO_YEARS,
-    SOMEWHERE,
-    FieldRule::new(
-        "participant_user_ids[i]",
-        "invalid_participant",
-        "an active user who works with cases",
-    ),
-    FieldRule::new(
-        "participant_user_ids[i]",
-        "no_access_to_case",
-        "a user of the case's owning organisation who may see the case (protected identity)",
-    ),
-];
+pub const NEW_MEETING_RULES: &[FieldRule] = booking_rules![FieldRule::new(
+    "participant_user_ids[i]",
+    "no_access_to_case",
+    "a user of the case's owning organisation who may see the case (protected identity)",
+)];
 
 /// What moving or changing a meeting needs beyond its schema.
 pub const UPDATE_MEETING_RULES: &[FieldRule] = &[
@@ -106,45 +117,78 @@ impl AttendeeBody {
     }
 }
 
-/// A new meeting. The organiser is me; I take part, accepted.
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewMeetingBody {
-    /// The case the meeting is about; none for a partnership's general meeting.
-    pub case_id: Option<CaseId>,
-    pub kind: MeetingKind,
-    /// The consent purpose participants must be covered for. Defaults from the kind: SIP-möte
-    /// `sip`, Finsamteam-möte `finsamteam`, uppföljning fördjupad samverkan
-    /// `fordjupad_samverkan`, others `informationsutbyte`.
-    pub purpose: Option<Purpose>,
-    pub starts_at: DateTime<Utc>,
-    /// After `starts_at`, at most 10 hours later.
-    pub ends_at: DateTime<Utc>,
+/// A body that books a meeting: the fields before, then the time, place, video link and
+/// participants every booking takes, with their checks and schema, then the fields after
+/// `then` (written out, not flattened, so that the document states one closed object for
+/// each booking and unknown fields stay refused). The place, the video link and the
+/// participants carry the doc comments the booking gives them; its rules are `booking_rules!`.
+macro_rules! booking_body {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $($before:tt)* }
+        $(#[$place:meta])* place,
+        $(#[$video_link:meta])* video_link,
+        $(#[$participants:meta])* participant_user_ids,
+        $(then { $($after:tt)* })?
+    ) => {
+        $(#[$meta])*
+        #[derive(::serde::Deserialize, ::validator::Validate, ::utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($before)*
+            pub starts_at: ::chrono::DateTime<::chrono::Utc>,
+            /// After `starts_at`, at most 10 hours later.
+            pub ends_at: ::chrono::DateTime<::chrono::Utc>,
+            $(#[$place])*
+            #[validate(
+                length(max = 200, message = "högst 200 tecken"),
+                custom(function = "crate::http::rules::blank_or_line")
+            )]
+            #[schema(max_length = 200, pattern = "$line_or_blank")]
+            pub place: Option<String>,
+            $(#[$video_link])*
+            #[validate(
+                length(max = 500, message = "högst 500 tecken"),
+                custom(function = "crate::http::rules::valid_video_link")
+            )]
+            #[schema(max_length = 500, pattern = "$video_link")]
+            pub video_link: Option<String>,
+            $(#[$participants])*
+            #[serde(default)]
+            #[validate(length(max = 50, message = "högst 50 deltagare"))]
+            #[schema(max_items = 50)]
+            pub participant_user_ids: Vec<$crate::domain::UserId>,
+            $($($after)*)?
+        }
+    };
+}
+pub(crate) use booking_body;
+
+booking_body! {
+    /// A new meeting. The organiser is me; I take part, accepted.
+    NewMeetingBody {
+        /// The case the meeting is about; none for a partnership's general meeting.
+        pub case_id: Option<CaseId>,
+        pub kind: MeetingKind,
+        /// The consent purpose participants must be covered for. Defaults from the kind: SIP-möte
+        /// `sip`, Finsamteam-möte `finsamteam`, uppföljning fördjupad samverkan
+        /// `fordjupad_samverkan`, others `informationsutbyte`.
+        pub purpose: Option<Purpose>,
+    }
     /// Where (a place or a video link is required). Shown in calendar invitations: name
     /// nothing about the person.
-    #[validate(
-        length(max = 200, message = "högst 200 tecken"),
-        custom(function = "rules::blank_or_line")
-    )]
-    #[schema(max_length = 200, pattern = "$line_or_blank")]
-    pub place: Option<String>,
+    place,
     /// An https link to the video meeting.
-    #[validate(
-        length(max = 500, message = "högst 500 tecken"),
-        custom(function = "rules::valid_video_link")
-    )]
-    #[schema(max_length = 500, pattern = "$video_link")]
-    pub video_link: Option<String>,
+    video_link,
     /// Users to invite: in a case, from organisations a consent in force covers for the
     /// purpose (409 `consent_missing` otherwise).
-    #[serde(default)]
-    #[validate(length(max = 50, message = "högst 50 deltagare"))]
-    #[schema(max_items = 50)]
-    pub participant_user_ids: Vec<UserId>,
-    #[serde(default)]
-    #[validate(length(max = 20, message = "högst 20 externa deltagare"), nested)]
-    #[schema(max_items = 20)]
-    pub external_attendees: Vec<AttendeeBody>,
+    participant_user_ids,
+    then {
+        #[serde(default)]
+        #[validate(length(max = 20, message = "högst 20 externa deltagare"), nested)]
+        #[schema(max_items = 20)]
+        pub external_attendees: Vec<AttendeeBody>,
+    }
 }
 
 /// Moves a meeting or changes its place; fields left out stay as they are. An empty
