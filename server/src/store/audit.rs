@@ -5,7 +5,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use super::{insert_rows, push_values, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{insert_rows, push_values, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::access::policy::AuditScope;
 pub use crate::domain::audit::{AuditEntry, Outcome};
 use crate::domain::AuditAction;
@@ -84,12 +84,7 @@ pub(super) async fn append(conn: &mut AnyConnection, entries: Vec<AuditEntry>) -
     // Locks the head row until commit and reads it in one statement.
     let mut sql = Sql::new("");
     push_lock_head(&mut sql);
-    let head = sql
-        .fetch_all_on(conn)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("the audit head row is missing")))?;
+    let head = sql.fetch_one_on(conn).await?;
     let rows = chain(head.int("last_seq")?, head.text("last_hash")?, entries);
     let insert = format!("INSERT INTO audit_log ({COLUMNS}) VALUES ");
     insert_rows(conn, &insert, &rows, bind_row).await?;

@@ -3,9 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{
-    decode_code, insert_rows, push_values, Backend, Reads, RowExt, Sql, StoreError, StoreResult, Tx,
-};
+use super::{decode_code, insert_rows, push_values, Backend, Reads, RowExt, Sql, StoreResult, Tx};
 use crate::domain::event::{Audience, Event, NewEvent};
 use crate::domain::{EventKind, OrganisationId, Purpose, Timestamp};
 
@@ -92,12 +90,7 @@ pub(super) async fn append(
     // Takes the head row's lock until commit and moves it past this batch in one statement.
     let mut sql = Sql::new("");
     push_lock_head(&mut sql, new.len());
-    let head = sql
-        .fetch_all_on(conn)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("the event head row is missing")))?;
+    let head = sql.fetch_one_on(conn).await?;
     let events = numbered(new, head.int("last_seq")?);
     let insert = format!("INSERT INTO events ({COLUMNS}) VALUES ");
     insert_rows(conn, &insert, &events, bind_row).await?;

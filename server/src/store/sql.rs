@@ -98,6 +98,12 @@ impl Sql {
         Ok(self.query_with(&text).execute(conn).await?.rows_affected())
     }
 
+    /// Runs the statement on `conn` and returns its one row.
+    pub(super) async fn fetch_one_on(&self, conn: &mut sqlx::AnyConnection) -> StoreResult<AnyRow> {
+        let text = self.text_for(conn);
+        Ok(self.query_with(&text).fetch_one(conn).await?)
+    }
+
     /// Runs the statement on `conn` and returns its rows.
     pub(super) async fn fetch_all_on(
         &self,
