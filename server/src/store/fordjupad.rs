@@ -303,7 +303,8 @@ pub struct RecordedCoding {
     pub recorded_at: i64,
 }
 
-/// Records a new coding of the case (the latest is the caseload's); the day is activity.
+/// Records a new coding of the case (the latest is the caseload's). A coding describes the
+/// person and does not move the case on, so it is not activity for the idle rule.
 pub async fn code(
     tx: &mut Tx,
     access: &FordjupadAccess,
