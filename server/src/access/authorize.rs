@@ -145,10 +145,7 @@ pub async fn authorize_inquiry(
     id: InquiryId,
     action: AuditAction,
 ) -> Result<InquiryAccess, AppError> {
-    let (facts, case_facts) = match store::inquiries::facts_with_case(tx, id).await? {
-        Some((inquiry, case)) => (Some(inquiry), case),
-        None => (None, None),
-    };
+    let (facts, case_facts) = apart(store::inquiries::facts_with_case(tx, id).await?);
     policy::inquiry_access(actor, id, facts, case_facts, action, Timestamp::now())
 }
 
@@ -280,10 +277,7 @@ pub async fn authorize_sip_call(
     id: SipCallId,
     action: AuditAction,
 ) -> Result<SipCallAccess, AppError> {
-    let (facts, case_facts) = match store::sip_calls::facts_with_case(tx, id).await? {
-        Some((call, case)) => (Some(call), case),
-        None => (None, None),
-    };
+    let (facts, case_facts) = apart(store::sip_calls::facts_with_case(tx, id).await?);
     policy::sip_call_access(actor, id, facts, case_facts, action, Timestamp::now())
 }
 
@@ -317,10 +311,7 @@ pub async fn authorize_plan(
     id: PlanId,
     action: AuditAction,
 ) -> Result<PlanAccess, AppError> {
-    let (facts, case_facts) = match store::plans::facts_with_case(tx, id).await? {
-        Some((plan, case)) => (Some(plan), case),
-        None => (None, None),
-    };
+    let (facts, case_facts) = apart(store::plans::facts_with_case(tx, id).await?);
     policy::plan_access(actor, id, facts, case_facts, action, Timestamp::now())
 }
 
@@ -383,10 +374,7 @@ pub async fn authorize_finsam_referral(
     id: crate::domain::FinsamReferralId,
     action: AuditAction,
 ) -> Result<policy::ReferralAccess, AppError> {
-    let (facts, case_facts) = match store::finsam::facts_with_case(tx, id).await? {
-        Some((referral, case)) => (Some(referral), case),
-        None => (None, None),
-    };
+    let (facts, case_facts) = apart(store::finsam::facts_with_case(tx, id).await?);
     policy::referral_access(actor, id, facts, case_facts, action, Timestamp::now())
 }
 
@@ -421,4 +409,9 @@ pub async fn brought(
     store::fordjupad::get(tx, access)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// A subject's facts and its case's, as found together, apart (neither when not found).
+fn apart<S, C>(found: Option<(S, Option<C>)>) -> (Option<S>, Option<C>) {
+    found.map_or((None, None), |(subject, case)| (Some(subject), case))
 }
