@@ -135,6 +135,26 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn a_message_goes_to_those_who_took_part_and_else_to_all_case_workers_per_organisation(app) {
+        let s = setup(&app).await?;
+        let w = &s.world;
+        let coach = app.user(&w.jobbtorg, "coach", &[samverkan::domain::Role::Jobbcoach]).await?;
+        let other_coach = app.user(&w.jobbtorg, "coach2", &[samverkan::domain::Role::Jobbcoach]).await?;
+        app.consent(&w.social_worker, &s.case, &[&w.jobbtorg, &w.clinic], &["informationsutbyte"]).await?;
+        let path = format!("/api/cases/{}/messages", s.case);
+        // Nobody of the clinic has taken part: all its case workers are told.
+        ok(app.post(&other_coach, &path, json!({"body": "Hej från Jobbtorg"})).await?);
+        assert_eq!(app.notification_kinds(&w.coordinator).await?, ["message_received"]);
+        assert!(app.notification_kinds(&coach).await?.is_empty(), "not the author's organisation");
+        // Jobbtorg has someone who took part: only they are told there; the clinic still has
+        // nobody, so its case workers are told again.
+        ok(app.post(&w.social_worker, &path, json!({"body": "Hej tillbaka"})).await?);
+        assert_eq!(app.notification_kinds(&other_coach).await?, ["message_received"]);
+        assert!(app.notification_kinds(&coach).await?.is_empty(), "Jobbtorg's other coach took no part");
+        assert_eq!(app.notification_kinds(&w.coordinator).await?, ["message_received", "message_received"]);
+        Ok(())
+    }
+
     async fn losing_access_tells_those_who_took_part_in_the_case(app) {
         let s = setup(&app).await?;
         let w = &s.world;

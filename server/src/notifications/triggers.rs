@@ -121,14 +121,7 @@ pub(super) async fn message_created(
     if facts.owner != author_organisation {
         users.push(facts.responsible);
     }
-    for org in organisations {
-        let involved = stored::involved_users(tx, case_id, org).await?;
-        if involved.is_empty() {
-            users.extend(stored::case_workers(tx, org).await?);
-        } else {
-            users.extend(involved);
-        }
-    }
+    users.extend(stored::involved_or_case_workers(tx, case_id, &organisations).await?);
     let notice = Notice {
         kind: NotificationKind::MessageReceived,
         case_id: Some(case_id),
