@@ -195,33 +195,19 @@ async fn assess_phase(
     access.require(&actor, FordjupadStep::AssessPhase, action)?;
     authorize::brought(&mut tx, &access).await?;
     let scale = state.settings.fordjupad.phase_scale;
-    let mut errors = Vec::new();
-    if scale.phase(body.phase).is_none() {
-        errors.push(FieldError::new(
-            "phase",
-            "out_of_scale",
-            format!("fas 0–{}", scale.max()),
+    let problems = scale.assessment_problems(
+        body.phase,
+        body.outcome,
+        body.assessed_on,
+        Utc::now().date_naive(),
+    );
+    if !problems.is_empty() {
+        return Err(AppError::Validation(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new(p.field(), p.code(), p.message()))
+                .collect(),
         ));
-    }
-    if let Some(code) = scale
-        .phase(body.phase)
-        .and(scale.outcome_problem(body.phase, body.outcome))
-    {
-        let message = match code {
-            "outcome_required" => "välj utfall för den högsta fasen",
-            _ => "utfall anges bara för den högsta fasen",
-        };
-        errors.push(FieldError::new("outcome", code, message));
-    }
-    if body.assessed_on > Utc::now().date_naive() {
-        errors.push(FieldError::new(
-            "assessed_on",
-            "in_the_future",
-            "datumet kan inte ligga i framtiden",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
     }
     let recorded = fordjupad::RecordedPhase {
         scale,

@@ -18,7 +18,7 @@ pub mod phase;
 
 pub use category::{ActionCategory, CategoryStep, FollowUpHolder};
 pub use follow_up::{CaseFacts, FollowUp, FollowUpKind, FollowUpRules};
-pub use phase::{Phase, PhaseDirection, PhaseOutcome, PhaseScale};
+pub use phase::{Phase, PhaseDirection, PhaseOutcome, PhaseProblem, PhaseScale};
 
 code_enum! {
     /// The rehabansvarig's decision on a case brought to them.

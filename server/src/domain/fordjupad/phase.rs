@@ -81,11 +81,70 @@ impl PhaseOutcome {
 impl PhaseScale {
     /// What is wrong with `outcome` for phase `n`: an outcome belongs to the top phase only
     /// (`outcome_not_allowed`) and the top phase needs one (`outcome_required`).
-    pub fn outcome_problem(self, n: u8, outcome: Option<PhaseOutcome>) -> Option<&'static str> {
+    pub fn outcome_problem(self, n: u8, outcome: Option<PhaseOutcome>) -> Option<PhaseProblem> {
         match (n == self.max(), outcome) {
-            (true, None) => Some("outcome_required"),
-            (false, Some(_)) => Some("outcome_not_allowed"),
+            (true, None) => Some(PhaseProblem::OutcomeRequired),
+            (false, Some(_)) => Some(PhaseProblem::OutcomeNotAllowed),
             _ => None,
+        }
+    }
+
+    /// What is wrong with an assessment of phase `n` with `outcome` on `assessed_on`, as
+    /// field problems: a phase off the scale, the outcome rule (only for a phase on it), a
+    /// day after `today`.
+    pub fn assessment_problems(
+        self,
+        n: u8,
+        outcome: Option<PhaseOutcome>,
+        assessed_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Vec<PhaseProblem> {
+        let mut problems = Vec::new();
+        match self.phase(n) {
+            None => problems.push(PhaseProblem::OutOfScale(self.max())),
+            Some(_) => problems.extend(self.outcome_problem(n, outcome)),
+        }
+        if assessed_on > today {
+            problems.push(PhaseProblem::InTheFuture);
+        }
+        problems
+    }
+}
+
+/// A field problem of a phase assessment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhaseProblem {
+    /// Off the scale, whose top phase is this.
+    OutOfScale(u8),
+    OutcomeRequired,
+    OutcomeNotAllowed,
+    InTheFuture,
+}
+
+impl PhaseProblem {
+    pub fn field(self) -> &'static str {
+        match self {
+            PhaseProblem::OutOfScale(_) => "phase",
+            PhaseProblem::OutcomeRequired | PhaseProblem::OutcomeNotAllowed => "outcome",
+            PhaseProblem::InTheFuture => "assessed_on",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PhaseProblem::OutOfScale(_) => "out_of_scale",
+            PhaseProblem::OutcomeRequired => "outcome_required",
+            PhaseProblem::OutcomeNotAllowed => "outcome_not_allowed",
+            PhaseProblem::InTheFuture => "in_the_future",
+        }
+    }
+
+    pub fn message(self) -> String {
+        match self {
+            PhaseProblem::OutOfScale(max) => format!("fas 0–{max}"),
+            PhaseProblem::OutcomeRequired => "välj utfall för den högsta fasen".into(),
+            PhaseProblem::OutcomeNotAllowed => "utfall anges bara för den högsta fasen".into(),
+            PhaseProblem::InTheFuture => "datumet kan inte ligga i framtiden".into(),
         }
     }
 }

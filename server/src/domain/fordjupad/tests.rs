@@ -423,7 +423,7 @@ fn fordjupad_outcome_belongs_to_the_top_phase_only() {
     use super::phase::PhaseOutcome as O;
     assert_eq!(
         PhaseScale::Jarva.outcome_problem(4, None),
-        Some("outcome_required")
+        Some(PhaseProblem::OutcomeRequired)
     );
     assert_eq!(
         PhaseScale::Jarva.outcome_problem(4, Some(O::SelfSufficient)),
@@ -431,12 +431,59 @@ fn fordjupad_outcome_belongs_to_the_top_phase_only() {
     );
     assert_eq!(
         PhaseScale::Jarva.outcome_problem(3, Some(O::SaAeGranted)),
-        Some("outcome_not_allowed")
+        Some(PhaseProblem::OutcomeNotAllowed)
     );
     assert_eq!(PhaseScale::Jarva.outcome_problem(3, None), None);
     assert_eq!(PhaseScale::RinkebyKista.outcome_problem(4, None), None);
     assert_eq!(
         PhaseScale::RinkebyKista.outcome_problem(5, None),
-        Some("outcome_required")
+        Some(PhaseProblem::OutcomeRequired)
+    );
+}
+
+#[test]
+fn fordjupad_an_assessment_names_each_field_problem() {
+    use super::phase::PhaseOutcome as O;
+    let today = d(2026, 12, 7);
+    let tomorrow = d(2026, 12, 8);
+    let problems = |scale: PhaseScale, n, outcome, on| {
+        scale
+            .assessment_problems(n, outcome, on, today)
+            .into_iter()
+            .map(|p| (p.field(), p.code(), p.message()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(problems(PhaseScale::Jarva, 2, None, today), []);
+    assert_eq!(
+        problems(PhaseScale::Jarva, 4, Some(O::SaAeGranted), today),
+        []
+    );
+    assert_eq!(
+        problems(PhaseScale::Jarva, 5, Some(O::SaAeGranted), tomorrow),
+        [
+            ("phase", "out_of_scale", "fas 0–4".to_owned()),
+            (
+                "assessed_on",
+                "in_the_future",
+                "datumet kan inte ligga i framtiden".to_owned()
+            ),
+        ],
+        "off the scale: the outcome rule is not applied"
+    );
+    assert_eq!(
+        problems(PhaseScale::RinkebyKista, 5, None, today),
+        [(
+            "outcome",
+            "outcome_required",
+            "välj utfall för den högsta fasen".to_owned()
+        )]
+    );
+    assert_eq!(
+        problems(PhaseScale::Jarva, 1, Some(O::SelfSufficient), today),
+        [(
+            "outcome",
+            "outcome_not_allowed",
+            "utfall anges bara för den högsta fasen".to_owned()
+        )]
     );
 }
