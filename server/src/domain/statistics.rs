@@ -14,7 +14,7 @@ mod person;
 mod suppress;
 mod table;
 
-pub use csv::to_csv;
+pub use csv::{decimal, to_csv};
 pub use period::{Period, PeriodError};
 pub use person::{AgeBand, Gender};
 pub use suppress::{Exposure, Line};

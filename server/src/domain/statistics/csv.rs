@@ -40,7 +40,7 @@ pub fn to_csv(table: &Suppressed, row_heading: &str) -> String {
 }
 
 /// A number with a decimal comma and at most one decimal, as Swedish Excel reads it.
-fn decimal(value: f64) -> String {
+pub fn decimal(value: f64) -> String {
     let text = format!("{:.1}", value);
     text.strip_suffix(".0").unwrap_or(&text).replace('.', ",")
 }

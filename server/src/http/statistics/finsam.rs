@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{period_or_current, respond, today, Figures, FiguresFormat};
 use crate::access::{policy, CurrentUser};
 use crate::app::AppState;
-use crate::domain::statistics::{Shown, MIN_COUNT};
+use crate::domain::statistics::{decimal, Shown, MIN_COUNT};
 use crate::error::AppResult;
 use crate::http::ApiQuery;
 use crate::store::statistics::finsam::{key_figures, referrals_by_party, FinsamColumns};
@@ -79,10 +79,7 @@ pub struct FinsamFigures {
 /// A median as shown: days with a decimal comma, or why not.
 fn days(median: Option<(f64, u64)>) -> String {
     match median {
-        Some((value, n)) if n >= MIN_COUNT => {
-            let text = format!("{:.1}", (value * 10.0).round() / 10.0);
-            text.strip_suffix(".0").unwrap_or(&text).replace('.', ",")
-        }
+        Some((value, n)) if n >= MIN_COUNT => decimal(value),
         _ => format!("visas inte (färre än {MIN_COUNT})"),
     }
 }
