@@ -69,6 +69,12 @@ impl Sql {
         self
     }
 
+    /// The same query with `prefix` before its text (`EXPLAIN QUERY PLAN `, say).
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        self.text.insert_str(0, prefix);
+        self
+    }
+
     /// The text and the values bound to its placeholders, in order.
     pub fn parts(&self) -> (&str, &[Arg]) {
         (&self.text, &self.args)

@@ -306,3 +306,57 @@ async fn sqlite_checkpoints_the_wal_beside_the_writer_so_it_stops_growing() -> a
     );
     Ok(())
 }
+
+/// Who has taken part in a case is asked per user of the organisations concerned ("has this
+/// user written in the case?"). Each such question must be one index probe: walking the
+/// case's messages or an inquiry's posts instead made every message written slow the next
+/// one down (the message write's profile had most of SQLite's time in it).
+#[tokio::test]
+async fn taken_part_asks_the_author_indexes_not_every_message() -> anyhow::Result<()> {
+    use samverkan::domain::CaseId;
+    use sqlx::Row as _;
+    let app = spawn_app(Backend::Sqlite).await?.unwrap();
+    let orgs = [OrganisationId::new(), OrganisationId::new()];
+    let plan =
+        samverkan::store::notifications::involved_or_case_workers_query(CaseId::new(), &orgs)
+            .prefixed("EXPLAIN QUERY PLAN ");
+    let mut tx = app.store.read().await?;
+    let steps: Vec<String> = plan
+        .fetch_all(&mut tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String, _>("detail"))
+        .collect::<Result<_, _>>()?;
+    let on = |alias: &str| -> Vec<&String> {
+        steps
+            .iter()
+            .filter(|s| {
+                s.starts_with(&format!("SEARCH {alias} "))
+                    || s.starts_with(&format!("SCAN {alias}"))
+            })
+            .collect()
+    };
+    let messages = on("m");
+    let posts = on("p");
+    assert!(
+        !messages.is_empty() && !posts.is_empty(),
+        "the plan names both tables: {steps:#?}"
+    );
+    for step in messages {
+        assert!(
+            step.contains(
+                "COVERING INDEX case_messages_author_idx (case_id=? AND author_user_id=?)"
+            ),
+            "{step}"
+        );
+    }
+    for step in posts {
+        assert!(
+            step.contains(
+                "COVERING INDEX inquiry_posts_author_idx (inquiry_id=? AND author_user_id=?)"
+            ),
+            "{step}"
+        );
+    }
+    Ok(())
+}

@@ -351,6 +351,16 @@ pub async fn involved_or_case_workers(
     if orgs.is_empty() {
         return Ok(Vec::new());
     }
+    involved_or_case_workers_query(case, orgs)
+        .fetch_all(tx)
+        .await?
+        .iter()
+        .map(|r| r.id("id"))
+        .collect()
+}
+
+/// The query of `involved_or_case_workers` (`orgs` not empty), for its plan to be checked.
+pub fn involved_or_case_workers_query(case: CaseId, orgs: &[OrganisationId]) -> Sql {
     let in_orgs = |sql: &mut Sql| {
         sql.push(" IN (");
         for (i, org) in orgs.iter().enumerate() {
@@ -375,11 +385,7 @@ pub async fn involved_or_case_workers(
         " AND NOT EXISTS (SELECT 1 FROM involved i WHERE i.organisation_id = u.organisation_id) \
          ORDER BY org, id",
     );
-    sql.fetch_all(tx)
-        .await?
-        .iter()
-        .map(|r| r.id("id"))
-        .collect()
+    sql
 }
 
 /// The condition that the user `u` has taken part in the case (see `involved_users`).
