@@ -24,7 +24,7 @@ use crate::mail::{calendar, templates};
 use crate::store::meetings::Invitation;
 use crate::store::notifications::{self as stored, EmailState, Notification};
 use crate::store::outbox::{CalendarOrder, OutgoingMail};
-use crate::store::{cases, outbox, users, StoreResult, Tx};
+use crate::store::{cases, outbox, StoreResult, Tx};
 
 pub use crate::domain::{Delivery, NotificationKind};
 pub use rules::NotificationRules;
@@ -88,12 +88,11 @@ pub(crate) async fn notify_under(
     recipients.sort();
     recipients.dedup();
     let now = Timestamp::now();
-    let found = users::get_many(tx, &recipients).await?;
-    let deliveries = stored::deliveries(tx, &recipients, notice.kind).await?;
+    let found = stored::recipients(tx, &recipients, notice.kind).await?;
     let mut created = Vec::new();
     let mut rows = Vec::new();
     let mut mails = Vec::new();
-    for user in found {
+    for (user, delivery) in found {
         if !user.active {
             continue;
         }
@@ -105,10 +104,6 @@ pub(crate) async fn notify_under(
                 continue;
             }
         }
-        let delivery = deliveries
-            .get(&user_id)
-            .copied()
-            .unwrap_or(notice.kind.default_delivery());
         let email = match delivery {
             Delivery::Immediate => EmailState::Immediate,
             Delivery::Digest => EmailState::DigestPending,

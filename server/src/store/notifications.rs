@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::users::{self, User};
 use super::{decode_code, insert_rows, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
     CaseId, ConsentId, Delivery, InquiryId, InquiryState, MeetingId, NotificationKind,
@@ -181,33 +182,39 @@ pub async fn delivery(
     })
 }
 
-/// How each of `users` wants notifications of `kind` (their choice or the kind's default),
-/// in one query.
-pub async fn deliveries(
+/// The users with these ids (those that exist), with their roles and how each wants
+/// notifications of `kind` (their choice or the kind's default), in one query.
+pub async fn recipients(
     tx: &mut impl Reads,
-    users: &[UserId],
+    ids: &[UserId],
     kind: NotificationKind,
-) -> StoreResult<std::collections::BTreeMap<UserId, Delivery>> {
-    let mut chosen: std::collections::BTreeMap<UserId, Delivery> = users
-        .iter()
-        .map(|u| (*u, kind.default_delivery()))
-        .collect();
-    if users.is_empty() {
-        return Ok(chosen);
+) -> StoreResult<Vec<(User, Delivery)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    let mut sql = Sql::new("SELECT user_id, delivery FROM notification_preferences WHERE kind = ");
-    sql.bind(kind.code()).push(" AND user_id IN (");
-    for (n, user) in users.iter().enumerate() {
+    let mut sql = Sql::new(&format!(
+        "SELECT {}, r.role, np.delivery FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         LEFT JOIN notification_preferences np ON np.user_id = u.id AND np.kind = ",
+        users::COLUMNS
+    ));
+    sql.bind(kind.code()).push(" WHERE u.id IN (");
+    for (n, id) in ids.iter().enumerate() {
         sql.push(if n == 0 { "" } else { ", " })
-            .bind(user.to_string());
+            .bind(id.to_string());
     }
-    sql.push(")");
-    for row in sql.fetch_all(tx).await? {
-        let delivery =
-            Delivery::from_code(&row.text("delivery")?).unwrap_or(kind.default_delivery());
-        chosen.insert(row.id("user_id")?, delivery);
-    }
-    Ok(chosen)
+    sql.push(") ORDER BY u.id, r.role");
+    let rows = sql.fetch_all(tx).await?;
+    users::with_roles(&rows)?
+        .into_iter()
+        .map(|(user, row)| {
+            let chosen = row.opt_text("delivery")?;
+            let delivery = chosen
+                .as_deref()
+                .and_then(Delivery::from_code)
+                .unwrap_or(kind.default_delivery());
+            Ok((user, delivery))
+        })
+        .collect()
 }
 
 pub async fn set_preference(

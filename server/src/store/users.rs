@@ -20,7 +20,8 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-const COLUMNS: &str = "u.id, u.organisation_id, u.username, u.display_name, u.email, u.active";
+pub(super) const COLUMNS: &str =
+    "u.id, u.organisation_id, u.username, u.display_name, u.email, u.active";
 
 async fn hydrate(tx: &mut impl Reads, row: &sqlx::any::AnyRow) -> StoreResult<User> {
     let id: UserId = row.id("id")?;
@@ -120,22 +121,12 @@ pub async fn get(tx: &mut impl Reads, id: UserId) -> StoreResult<User> {
     hydrate(tx, &row).await
 }
 
-/// The users with these ids (those that exist), with their roles, in one query.
-pub async fn get_many(tx: &mut impl Reads, ids: &[UserId]) -> StoreResult<Vec<User>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::new(&format!(
-        "SELECT {COLUMNS}, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
-         WHERE u.id IN ("
-    ));
-    for (n, id) in ids.iter().enumerate() {
-        sql.push(if n == 0 { "" } else { ", " })
-            .bind(id.to_string());
-    }
-    sql.push(") ORDER BY u.id, r.role");
-    let rows = sql.fetch_all(tx).await?;
-    let mut users: Vec<User> = Vec::new();
+/// The users of `rows` (ordered by user, one row per role, `COLUMNS` and `r.role`), each
+/// with its first row for the columns a query adds.
+pub(super) fn with_roles(
+    rows: &[sqlx::any::AnyRow],
+) -> StoreResult<Vec<(User, &sqlx::any::AnyRow)>> {
+    let mut users = Vec::new();
     let mut start = 0;
     while start < rows.len() {
         let id: UserId = rows[start].id("id")?;
@@ -147,7 +138,7 @@ pub async fn get_many(tx: &mut impl Reads, ids: &[UserId]) -> StoreResult<Vec<Us
             }
             end += 1;
         }
-        users.push(from_row(&rows[start], id, roles)?);
+        users.push((from_row(&rows[start], id, roles)?, &rows[start]));
         start = end;
     }
     Ok(users)
