@@ -322,3 +322,62 @@ async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Re
     );
     Ok(())
 }
+
+/// The length limit the document gives `schema`, following a `$ref` and a nullable's
+/// `oneOf`/`anyOf` to the string schema.
+fn max_length(doc: &serde_json::Value, schema: &serde_json::Value) -> Option<u64> {
+    if let Some(max) = schema["maxLength"].as_u64() {
+        return Some(max);
+    }
+    if let Some(name) = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        return max_length(doc, &doc["components"]["schemas"][name]);
+    }
+    ["oneOf", "anyOf", "allOf"]
+        .iter()
+        .filter_map(|key| schema[*key].as_array())
+        .flatten()
+        .find_map(|part| max_length(doc, part))
+}
+
+/// Each one-line text field states its own limit: a title 200 characters, a note 1,000 or
+/// 2,000. (All of them once shared one schema, and the document said 200 for every one.)
+#[tokio::test]
+async fn every_text_field_states_its_own_length_limit() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?.unwrap();
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let field = |schema: &str, property: &str| {
+        max_length(
+            &doc,
+            &doc["components"]["schemas"][schema]["properties"][property],
+        )
+    };
+    assert_eq!(field("OpenCase", "title"), Some(200));
+    assert_eq!(field("SetLegalHold", "reason"), Some(500));
+    assert_eq!(field("ClearEscalationBody", "note"), Some(1000));
+    assert_eq!(field("BringBody", "note"), Some(2000));
+    assert_eq!(field("DecisionBody", "reason"), Some(2000));
+    // A shared text schema is named by its limit and says that limit.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let lines: Vec<_> = schemas
+        .keys()
+        .filter(|k| k.starts_with("TextLine"))
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        "the text fields that are not inlined refer to a TextLine schema"
+    );
+    for name in lines {
+        let limit: u64 = name["TextLine".len()..].parse()?;
+        assert_eq!(schemas[name]["maxLength"].as_u64(), Some(limit), "{name}");
+    }
+    Ok(())
+}

@@ -354,7 +354,13 @@ impl<const MAX: usize> utoipa::PartialSchema for TextLine<MAX> {
     }
 }
 
-impl<const MAX: usize> utoipa::ToSchema for TextLine<MAX> {}
+/// Named by its limit (`TextLine200`, `TextLine500`, …): one name for every `MAX` would give
+/// the document one schema, with one limit, for all of them.
+impl<const MAX: usize> utoipa::ToSchema for TextLine<MAX> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Owned(format!("TextLine{MAX}"))
+    }
+}
 
 #[cfg(test)]
 mod tests {
