@@ -168,6 +168,7 @@ async fn list_referrals(
     let mut tx = state.store.begin().await?;
     let list = ReferralQuery {
         state: query.state,
+        case_id: query.case_id,
         limit,
         offset,
     };

@@ -404,6 +404,7 @@ pub async fn get(tx: &mut Tx, access: &ReferralAccess) -> StoreResult<Referral> 
 #[derive(Clone, Debug, Default)]
 pub struct ReferralQuery {
     pub state: Option<ReferralState>,
+    pub case_id: Option<CaseId>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -421,6 +422,7 @@ pub async fn list(
         |sql| filter.push_visible(sql),
     );
     sql.and_if(" AND r.state = ", query.state.map(|s| s.code()));
+    sql.and_if(" AND r.case_id = ", query.case_id.map(|c| c.to_string()));
     sql.page("r.updated_at DESC, r.id DESC", query.limit, query.offset);
     let rows = sql.fetch_all(tx).await?;
     let mut referrals = Vec::with_capacity(rows.len());

@@ -151,6 +151,40 @@ async fn inbox(app: &TestApp, who: &TestUser, mailbox: &str) -> anyhow::Result<V
 }
 
 on_both_stores! {
+    async fn the_case_page_lists_its_own_referrals_and_reads_no_other(app) {
+        let f = finsam_setup(&app).await?;
+        let w = &f.world;
+        let (_, other_case) = app.case_for(&w.social_worker, &pnr("19790101123"), "Berit Annansson").await?;
+        let mine = draft(&app, &f).await?;
+        let other = draft_in(&app, &f, &w.social_worker, &other_case).await?;
+        let mut both = inbox(&app, &w.social_worker, "sent").await?;
+        both.sort();
+        let mut expected = vec![mine.clone(), other.clone()];
+        expected.sort();
+        assert_eq!(both, expected, "the box without a case has both");
+        let before = app.audit_rows().await?.len();
+        let reply = app
+            .get(&w.social_worker, &format!("/api/finsam/referrals?box=sent&case_id={}", f.case))
+            .await?;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let items = reply.body["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 1, "{}", reply.body);
+        assert_eq!(items[0]["id"], json!(mine));
+        assert_eq!(items[0]["case_id"], json!(f.case));
+        // Only the listed referral's read is audited: the other person's was never read.
+        let listed: Vec<_> = app.audit_rows().await?[before..]
+            .iter()
+            .filter(|r| r.action == "finsam_referral.list")
+            .map(|r| r.case_id.clone())
+            .collect();
+        assert_eq!(listed, vec![Some(f.case.clone())]);
+        // A case id that is not one is the query's field error, not an empty list.
+        let bad = app.get(&w.social_worker, "/api/finsam/referrals?case_id=inte-ett-id").await?;
+        assert_eq!(bad.status.as_u16() / 100, 4, "{}", bad.body);
+        assert_eq!(bad.body["errors"][0]["field"], json!("case_id"), "{}", bad.body);
+        Ok(())
+    }
+
     async fn sending_needs_a_written_consent_covering_the_forbund_and_its_team(app) {
         let f = finsam_setup(&app).await?;
         let w = &f.world;

@@ -135,8 +135,8 @@ export function FinsamInboxPage({ user }) {
 export function CaseFinsam({ caseId, owner, user }) {
   const [{ data }, reload] = useLoad(async (background) => {
     if (!owner) return [];
-    const list = await api('GET', '/api/finsam/referrals?box=sent&limit=200', undefined, { background }).catch(() => ({ items: [] }));
-    return list.items.filter((r) => r.case_id === caseId);
+    const list = await api('GET', `/api/finsam/referrals?box=sent&case_id=${encodeURIComponent(caseId)}&limit=200`, undefined, { background }).catch(() => ({ items: [] }));
+    return list.items;
   }, [caseId, owner]);
   useLive((e) => { if (e.case_id === caseId && isFinsam(e)) reload(true); }, [caseId]);
   if (!owner) return null;

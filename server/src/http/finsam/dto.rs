@@ -149,6 +149,8 @@ pub struct ReferralListQuery {
     #[param(rename = "box")]
     pub mailbox: Option<ReferralBox>,
     pub state: Option<ReferralState>,
+    /// Only the referrals of this case (the case page's own, without the rest of the box).
+    pub case_id: Option<CaseId>,
     /// At most this many items (1-200, default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
