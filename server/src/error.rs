@@ -325,12 +325,18 @@ impl From<PathRejection> for AppError {
 }
 
 impl From<QueryRejection> for AppError {
+    /// At the parameter the message names (`case_id: UUID parsing failed …`), else at
+    /// `query`.
     fn from(rejection: QueryRejection) -> Self {
-        AppError::Validation(vec![FieldError::new(
-            "query",
-            "invalid_query",
-            rejection.body_text(),
-        )])
+        let message = rejection.body_text();
+        let detail = message
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&message);
+        let field = match field_from_serde_message(detail) {
+            field if field.is_empty() => "query".to_owned(),
+            field => field,
+        };
+        AppError::Validation(vec![FieldError::new(field, "invalid_query", message)])
     }
 }
 

@@ -110,7 +110,7 @@ on_both_stores! {
         let typo = app.get(admin, "/api/audit?action=case.reed").await?;
         assert_eq!(typo.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{}", typo.body);
         assert_eq!(typo.content_type, "application/problem+json");
-        assert_eq!(typo.body["errors"][0]["field"], "query");
+        assert_eq!(typo.body["errors"][0]["field"], "action");
         assert_eq!(typo.body["errors"][0]["code"], "invalid_query");
         app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
         let found = ok(app.get(admin, "/api/audit?action=case.create").await?);
