@@ -21,6 +21,35 @@ on_both_stores! {
         Ok(())
     }
 
+    async fn a_user_made_with_only_an_identity_has_no_password_to_sign_in_with(app) {
+        let world = app.world().await?;
+        // Neither a password nor an identity: the field error names the password.
+        let neither = json!({"username": "utan.losen", "display_name": "Utan Lösen", "email": "utan@example.se",
+                             "roles": ["socialsekreterare"], "oidc_identifier": "  "});
+        let refused = app.post(&world.social_admin, "/api/users", neither).await?;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert_eq!(refused.body["errors"][0]["field"], "password");
+        assert_eq!(refused.body["errors"][0]["code"], "password_or_identity");
+        let none: i64 = {
+            use sqlx::Row as _;
+            let mut tx = app.store.begin().await?;
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username = 'utan.losen'").fetch_one(tx.conn()).await?.try_get("n")?
+        };
+        assert_eq!(none, 0, "nothing stored");
+        // With an identity only: made, bound to it, and no password signs in.
+        let body = json!({"username": "utan.losen", "display_name": "Utan Lösen", "email": "utan@example.se",
+                          "roles": ["socialsekreterare"], "oidc_identifier": "70042"});
+        let made = app.post(&world.social_admin, "/api/users", body).await?;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        assert_eq!(made.body["oidc_identifier"], "70042");
+        for guess in ["ett-långt-lösenord", "utan.losen", "0123456789abcdef"] {
+            let login = app.anonymous(Method::POST, "/api/auth/login",
+                Some(json!({"username": "utan.losen", "password": guess}))).await?;
+            assert_eq!(login.status, StatusCode::UNAUTHORIZED, "{guess}: {}", login.body);
+        }
+        Ok(())
+    }
+
     async fn an_admin_grants_the_statistik_role_which_reads_figures_and_no_cases(app) {
         let world = app.world().await?;
         let body = json!({"username": "analytiker", "display_name": "Ana Lytiker", "email": "ana@example.se",

@@ -23,6 +23,15 @@ pub fn verify(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A password nobody knows (32 random bytes, hex): the password of a user who signs in only
+/// through the organisation's identity provider.
+pub fn unguessable() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A hash to verify against when the username is unknown, so both paths take as long.
 pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();

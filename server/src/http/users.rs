@@ -105,9 +105,11 @@ pub struct CreateUser {
     )]
     #[schema(format = Email, max_length = 254, pattern = "$email")]
     pub email: String,
+    /// The password to sign in with here. Left out, the user signs in only through the
+    /// organisation's identity provider, and `oidc_identifier` is then required.
     #[validate(length(min = 12, max = 200, message = "lösenordet ska ha 12–200 tecken"))]
     #[schema(min_length = 12, max_length = 200, pattern = "$no_nul")]
-    pub password: String,
+    pub password: Option<String>,
     #[validate(custom(function = "valid_roles"))]
     #[schema(min_items = 1)]
     pub roles: Vec<Role>,
@@ -248,8 +250,17 @@ async fn list_users(
     ))
 }
 
-/// Creates a user in my organisation (organisation admin).
-#[utoipa::path(post, path = "/api/users", tag = "organisations", request_body = CreateUser, responses(
+/// The rule of creating a user that no schema states (x-field-rules).
+pub const CREATE_USER_RULES: &[super::rules::FieldRule] = &[super::rules::FieldRule::new(
+    "password",
+    "password_or_identity",
+    "a user without a password must have an oidc_identifier (they sign in only through the identity provider)",
+)];
+
+/// Creates a user in my organisation (organisation admin): with a password, an identity at
+/// the organisation's identity provider, or both.
+#[utoipa::path(post, path = "/api/users", tag = "organisations",
+    extensions(("x-field-rules" = json!(CREATE_USER_RULES))), request_body = CreateUser, responses(
     (status = 201, body = UserResponse),
     crate::http::problem::AdminOnly,
     crate::http::problem::UsernameOrIdentityTaken,
@@ -261,7 +272,24 @@ async fn create_user(
     ValidJson(body): ValidJson<CreateUser>,
 ) -> AppResult<(StatusCode, Json<UserResponse>)> {
     policy::require_administrator(&actor)?;
-    let password_hash = hash_password(body.password).await?;
+    let identified = body
+        .oidc_identifier
+        .as_deref()
+        .is_some_and(|id| !id.trim().is_empty());
+    let password = match body.password {
+        Some(password) => password,
+        // Only through the identity provider: a hash of a secret nobody is given, so a
+        // password sign-in fails as for a wrong password, taking as long.
+        None if identified => password::unguessable(),
+        None => {
+            return Err(AppError::field(
+                "password",
+                "password_or_identity",
+                "ange ett lösenord, eller användarens identitet hos organisationens inloggning",
+            ))
+        }
+    };
+    let password_hash = hash_password(password).await?;
     let mut tx = state.store.begin().await?;
     if users::username_taken(&mut tx, &body.username).await? {
         return Err(AppError::Conflict {

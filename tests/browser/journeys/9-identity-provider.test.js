@@ -1,6 +1,7 @@
 // Journey 9: sign-in through the organisations' identity providers (tests/oidc: two real
 // OpenID Connect issuers). Rinkeby vårdcentral signs in through the region's (HSA-id, LoA 3),
-// the social services through the municipality's (employee number). Each admin binds a user
+// the social services through the municipality's (employee number, a user made without a
+// password of the hub's own). Each admin binds a user
 // to their identifier on the users page; the users then sign in through their provider. The
 // municipal newcomer hands a case over with a note and books a meeting without a case; signing
 // out offers the provider's sign-out. Axe-clean on every hub page.
@@ -61,10 +62,12 @@ test('a user the admin creates with an employee number signs in through the muni
   await dialog.getByLabel('Användarnamn').fill(USERNAME);
   await dialog.getByLabel(/^Namn/).fill(NAME);
   await dialog.getByLabel('E-post').fill(`${USERNAME}@example.se`);
-  await dialog.getByLabel('Lösenord').fill('ett-långt-lösenord');
-  await dialog.getByLabel('Identitet hos identitetsleverantören').fill('70001');
   await dialog.getByRole('checkbox', { name: 'Socialsekreterare' }).check();
-  await axe(admin, 'new user dialog with an identifier');
+  // No password: this user signs in only through the municipality, so the identity is asked for.
+  await dialog.getByRole('button', { name: 'Skapa användaren' }).click();
+  await dialog.getByText('Ange ett lösenord, eller användarens identitet hos organisationens inloggning.').waitFor();
+  await dialog.getByLabel('Identitet hos identitetsleverantören').fill('70001');
+  await axe(admin, 'new user dialog with an identifier and no password');
   await dialog.getByRole('button', { name: 'Skapa användaren' }).click();
   const row = admin.locator('#anvandare tbody tr', { hasText: USERNAME });
   await row.getByRole('cell', { name: '70001' }).waitFor();

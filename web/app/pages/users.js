@@ -22,9 +22,11 @@ function readUser(form, withAccount) {
   const local = {};
   if (withAccount) {
     body.username = text('username');
-    body.password = String(data.get('password') || '');
+    const password = String(data.get('password') || '');
     if (!/^[a-z0-9._-]{3,64}$/.test(body.username)) local.username = '3–64 tecken: a–z, 0–9, punkt, understreck, bindestreck.';
-    if (body.password.length < 12) local.password = 'Lösenordet ska ha minst 12 tecken.';
+    if (password) body.password = password;
+    if (password && password.length < 12) local.password = 'Lösenordet ska ha minst 12 tecken.';
+    if (!password && !body.oidc_identifier) local.password = 'Ange ett lösenord, eller användarens identitet hos organisationens inloggning.';
   }
   if (!body.display_name) local.display_name = 'Ange användarens namn.';
   if (!body.email) local.email = 'Ange användarens e-postadress.';
@@ -89,8 +91,8 @@ function UserDialog({ u, onClose, onDone }) {
         hint="3–64 tecken: a–z, 0–9, punkt, understreck, bindestreck." />`}
       <${Field} name="display_name" label="Namn" required error=${errors.display_name} defaultValue=${u ? u.display_name : ''} autocomplete="off" />
       <${Field} name="email" label="E-post" type="email" required error=${errors.email} defaultValue=${u ? u.email : ''} autocomplete="off" />
-      ${!u && html`<${Field} name="password" label="Lösenord" type="password" required error=${errors.password} autocomplete="new-password"
-        hint="Minst 12 tecken. Ge det till användaren på ett säkert sätt." />`}
+      ${!u && html`<${Field} name="password" label="Lösenord" type="password" error=${errors.password} autocomplete="new-password"
+        hint="Minst 12 tecken. Ge det till användaren på ett säkert sätt. Lämna tomt för den som bara loggar in genom organisationens inloggning (ange då identiteten nedan)." />`}
       <${Field} name="oidc_identifier" label="Identitet hos identitetsleverantören" error=${errors.oidc_identifier}
         defaultValue=${u ? u.oidc_identifier || '' : ''} autocomplete="off"
         hint="Till exempel HSA-id eller anställningsnummer, som organisationens inloggning skickar. Lämna tomt för enbart lösenord." />
