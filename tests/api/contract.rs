@@ -93,16 +93,21 @@ async fn the_start_page_is_swedish_and_served_at_root() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Result<()> {
-    let app = spawn_app(Backend::Sqlite).await?.unwrap();
-    let doc: serde_json::Value = app
+/// The OpenAPI document `app` serves.
+async fn openapi_document(app: &TestApp) -> anyhow::Result<serde_json::Value> {
+    Ok(app
         .client
         .get(app.url("/api/openapi.json"))
         .send()
         .await?
         .json()
-        .await?;
+        .await?)
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_with_its_errors() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?.unwrap();
+    let doc = openapi_document(&app).await?;
     assert_eq!(doc["openapi"], "3.1.0");
     let expected = [
         ("/healthz", "get"),
@@ -347,13 +352,7 @@ fn max_length(doc: &serde_json::Value, schema: &serde_json::Value) -> Option<u64
 #[tokio::test]
 async fn every_text_field_states_its_own_length_limit() -> anyhow::Result<()> {
     let app = spawn_app(Backend::Sqlite).await?.unwrap();
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let doc = openapi_document(&app).await?;
     let field = |schema: &str, property: &str| {
         max_length(
             &doc,

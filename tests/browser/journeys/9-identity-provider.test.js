@@ -65,7 +65,7 @@ test('a user the admin creates with an employee number signs in through the muni
   await dialog.getByRole('checkbox', { name: 'Socialsekreterare' }).check();
   // No password: this user signs in only through the municipality, so the identity is asked for.
   await dialog.getByRole('button', { name: 'Skapa användaren' }).click();
-  await dialog.getByText('Ange ett lösenord, eller användarens identitet hos organisationens inloggning.').waitFor();
+  await dialog.locator('#f-password-fel', { hasText: 'Ange ett lösenord, eller användarens identitet hos organisationens inloggning.' }).waitFor();
   await dialog.getByLabel('Identitet hos identitetsleverantören').fill('70001');
   await axe(admin, 'new user dialog with an identifier and no password');
   await dialog.getByRole('button', { name: 'Skapa användaren' }).click();
