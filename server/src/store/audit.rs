@@ -33,23 +33,30 @@ pub struct AuditRow {
 
 impl AuditRow {
     /// The row's hash over its predecessor's hash and every field but its own hash.
+    ///
+    /// The hashed text is the compact JSON array of those fields in this order. It is
+    /// written straight into the hash (a tuple serialises as the same array), where building
+    /// a `serde_json::Value` of copies first took a tenth of an audited list's CPU.
     pub fn compute_hash(&self) -> String {
-        let canonical = serde_json::json!([
-            self.prev_hash,
+        let canonical = (
+            &self.prev_hash,
             self.seq,
             self.at,
-            self.user_id,
-            self.organisation_id,
-            self.roles,
-            self.action,
-            self.outcome,
-            self.individual_id,
-            self.case_id,
-            self.purpose,
-            self.consent_id,
-            self.request_id,
-        ]);
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+            &self.user_id,
+            &self.organisation_id,
+            &self.roles,
+            &self.action,
+            &self.outcome,
+            &self.individual_id,
+            &self.case_id,
+            &self.purpose,
+            &self.consent_id,
+            &self.request_id,
+        );
+        let mut hasher = HashWriter(Sha256::new());
+        // Writing into a hash cannot fail, nor can serialising strings and numbers.
+        let _ = serde_json::to_writer(&mut hasher, &canonical);
+        hex::encode(hasher.0.finalize())
     }
 
     fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Self> {
@@ -69,6 +76,20 @@ impl AuditRow {
             prev_hash: row.text("prev_hash")?,
             hash: row.text("hash")?,
         })
+    }
+}
+
+/// An `io::Write` that feeds a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -316,4 +337,72 @@ pub async fn verify(tx: &mut Tx) -> StoreResult<ChainReport> {
     Ok(ChainReport::Intact {
         rows: expected_seq - 1 - start,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::AuditRow;
+
+    /// The hash as the chain has always defined it: SHA-256 of the compact JSON array built
+    /// as a `serde_json::Value`. Stored chains hold hashes made that way, so any other way
+    /// of computing it must give the same bytes.
+    fn as_first_defined(row: &AuditRow) -> String {
+        let canonical = serde_json::json!([
+            row.prev_hash,
+            row.seq,
+            row.at,
+            row.user_id,
+            row.organisation_id,
+            row.roles,
+            row.action,
+            row.outcome,
+            row.individual_id,
+            row.case_id,
+            row.purpose,
+            row.consent_id,
+            row.request_id,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+
+    fn row(text: Option<&str>, seq: i64) -> AuditRow {
+        let t = |s: &str| text.map(|x| format!("{s}{x}"));
+        AuditRow {
+            seq,
+            at: seq.wrapping_mul(-1_000_003),
+            user_id: t("u"),
+            organisation_id: t("o"),
+            roles: text.unwrap_or_default().to_owned(),
+            action: "case.read".into(),
+            outcome: "allowed".into(),
+            individual_id: t("i"),
+            case_id: t("c"),
+            purpose: t("p"),
+            consent_id: t("k"),
+            request_id: t("r"),
+            prev_hash: text.map_or(String::new(), |x| x.repeat(3)),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_hash_is_the_same_bytes_as_the_chain_has_always_hashed() {
+        let texts = [
+            None,
+            Some(""),
+            Some("plain"),
+            Some("quote \" backslash \\ slash /"),
+            Some("control \u{1} \n \t \u{7f} \u{85}"),
+            Some("åäö Ærende 😀 \u{2028}"),
+        ];
+        for (n, text) in texts.into_iter().enumerate() {
+            for seq in [0, 1, i64::MAX, i64::MIN + 1, n as i64] {
+                let row = row(text, seq);
+                assert_eq!(row.compute_hash(), as_first_defined(&row), "{text:?} {seq}");
+            }
+        }
+    }
 }
