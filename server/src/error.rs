@@ -125,6 +125,17 @@ impl AppError {
         Self::Validation(vec![FieldError::new(field, code, message)])
     }
 
+    /// 422 with these field errors (a domain check's problems, mapped), or `Ok` when there
+    /// are none.
+    pub fn unless_none(errors: impl IntoIterator<Item = FieldError>) -> Result<(), Self> {
+        let errors: Vec<FieldError> = errors.into_iter().collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::Validation(errors))
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<String>) {
         use AppError::*;
         match self {

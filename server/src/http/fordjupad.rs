@@ -151,14 +151,11 @@ async fn decide(
     let brought = authorize::brought(&mut tx, &access).await?;
     let decision = body.into_decision();
     let problems = decision_problems(&decision, brought.brought_on, Utc::now().date_naive());
-    if !problems.is_empty() {
-        return Err(AppError::Validation(
-            problems
-                .into_iter()
-                .map(|p| FieldError::new(p.field(), p.code(), p.message()))
-                .collect(),
-        ));
-    }
+    AppError::unless_none(
+        problems
+            .into_iter()
+            .map(|p| FieldError::new(p.field(), p.code(), p.message())),
+    )?;
     fordjupad::decide(
         &mut tx,
         &access,
@@ -201,14 +198,11 @@ async fn assess_phase(
         body.assessed_on,
         Utc::now().date_naive(),
     );
-    if !problems.is_empty() {
-        return Err(AppError::Validation(
-            problems
-                .into_iter()
-                .map(|p| FieldError::new(p.field(), p.code(), p.message()))
-                .collect(),
-        ));
-    }
+    AppError::unless_none(
+        problems
+            .into_iter()
+            .map(|p| FieldError::new(p.field(), p.code(), p.message())),
+    )?;
     let recorded = fordjupad::RecordedPhase {
         scale,
         phase: body.phase,

@@ -180,7 +180,8 @@ on_both_stores! {
         assert_eq!(listed, vec![Some(f.case.clone())]);
         // A case id that is not one is the query's field error, not an empty list.
         let bad = app.get(&w.social_worker, "/api/finsam/referrals?case_id=inte-ett-id").await?;
-        assert_eq!(bad.status.as_u16() / 100, 4, "{}", bad.body);
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert_eq!(bad.body["errors"][0]["code"], json!("invalid_query"), "{}", bad.body);
         assert_eq!(bad.body["errors"][0]["field"], json!("case_id"), "{}", bad.body);
         Ok(())
     }

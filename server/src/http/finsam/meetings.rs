@@ -639,14 +639,11 @@ async fn record_item(
     parties.sort();
     parties.dedup();
     let problems = check_record(body.decision, parties.len(), next_step);
-    if !problems.is_empty() {
-        return Err(AppError::Validation(
-            problems
-                .iter()
-                .map(|p| FieldError::new(p.field(), p.code(), p.to_string()))
-                .collect(),
-        ));
-    }
+    AppError::unless_none(
+        problems
+            .iter()
+            .map(|p| FieldError::new(p.field(), p.code(), p.to_string())),
+    )?;
     let named: Vec<(String, OrganisationId)> = body
         .party_organisation_ids
         .iter()

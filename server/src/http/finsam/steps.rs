@@ -336,14 +336,11 @@ async fn decline_referral(
     let access = authorize::authorize_finsam_referral(&mut tx, &actor, id, action).await?;
     let text = body.text.trim();
     let problems = check_decline(body.reason, body.other_route, text);
-    if !problems.is_empty() {
-        return Err(AppError::Validation(
-            problems
-                .iter()
-                .map(|p| FieldError::new(p.field(), p.code(), p.to_string()))
-                .collect(),
-        ));
-    }
+    AppError::unless_none(
+        problems
+            .iter()
+            .map(|p| FieldError::new(p.field(), p.code(), p.to_string())),
+    )?;
     let decline = Decline {
         reason: body.reason,
         other_route: body.other_route,
