@@ -7,9 +7,9 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use sqlx::Any;
 use tokio::sync::broadcast;
 
+use super::conns::TxConn;
 use super::tx::finish_commit;
 use super::{durable, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::event::Event;
@@ -25,7 +25,7 @@ struct Slot(Mutex<Option<Parked>>);
 
 /// A write's transaction, its rows written but not yet committed.
 pub struct Parked {
-    inner: sqlx::Transaction<'static, Any>,
+    inner: TxConn,
     events: Vec<Event>,
     feed: broadcast::Sender<Arc<Vec<Event>>>,
     wal: Option<Arc<durable::WalSync>>,
@@ -47,11 +47,11 @@ pub async fn keyed<F: Future>(work: F) -> (F::Output, Option<Parked>) {
 /// Called by `Tx::commit` with the rows appended: parks the transaction when the request is
 /// keyed, else hands it back to be committed at once.
 pub(super) fn park(
-    inner: sqlx::Transaction<'static, Any>,
+    inner: TxConn,
     events: Vec<Event>,
     feed: &broadcast::Sender<Arc<Vec<Event>>>,
     wal: &Option<Arc<durable::WalSync>>,
-) -> StoreResult<Option<sqlx::Transaction<'static, Any>>> {
+) -> StoreResult<Option<TxConn>> {
     let Ok(slot) = KEYED.try_with(Arc::clone) else {
         return Ok(Some(inner));
     };
@@ -132,7 +132,7 @@ impl Parked {
                  WHERE idempotency_keys.expires_at <= ",
             )
             .bind(now.micros());
-        if sql.execute_on(&mut self.inner).await? == 0 {
+        if sql.execute_on(self.inner.conn()).await? == 0 {
             return Ok(false);
         }
         finish_commit(self.inner, self.events, &self.wal, &self.feed).await?;

@@ -10,10 +10,10 @@
 use std::sync::Arc;
 
 use prometheus_client::metrics::histogram::Histogram;
-use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::audit::{self, AuditEntry};
+use super::conns::Conns;
 use super::{durable, tx, Backend, StoreError, StoreResult};
 
 /// Rows after which a batch is closed even if more reads are waiting (the next batch takes
@@ -45,7 +45,7 @@ impl Journal {
     /// Starts the task that writes the batches on `pool` (the writer). It ends when the last
     /// `Journal` handle is gone.
     pub(super) fn start(
-        pool: AnyPool,
+        pool: Conns,
         backend: Backend,
         wal: Option<Arc<durable::WalSync>>,
         writer_wait: Histogram,
@@ -73,7 +73,7 @@ impl Journal {
 }
 
 async fn run(
-    pool: AnyPool,
+    pool: Conns,
     backend: Backend,
     wal: Option<Arc<durable::WalSync>>,
     writer_wait: Histogram,
@@ -128,7 +128,7 @@ fn tell(waiting: Vec<Done>, result: Result<(), String>) {
 /// One writing transaction with every row of the batch, chained in the order the reads
 /// committed.
 async fn write(
-    pool: &AnyPool,
+    pool: &Conns,
     backend: Backend,
     writer_wait: &Histogram,
     entries: Vec<AuditEntry>,
@@ -137,9 +137,9 @@ async fn write(
     let mut inner = pool.begin().await?;
     writer_wait.observe(started.elapsed().as_secs_f64());
     if backend == Backend::Sqlite && entries.len() <= tx::BATCHED_ROWS {
-        tx::append_batched(&mut inner, Vec::new(), entries).await?;
+        tx::append_batched(inner.conn(), Vec::new(), entries).await?;
     } else {
-        audit::append(&mut inner, entries).await?;
+        audit::append(inner.conn(), entries).await?;
     }
     inner.commit().await?;
     Ok(())

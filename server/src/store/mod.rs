@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cases;
+mod conns;
 pub mod consents;
 mod durable;
 pub mod events;
@@ -42,7 +43,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{AnyPool, Executor};
 
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::broadcast;
@@ -132,10 +133,15 @@ impl From<StoreError> for AppError {
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    /// SQLite: the one writer connection (the store's own pool, `conns`). PostgreSQL: sqlx's
+    /// pool.
+    pool: conns::Conns,
     /// SQLite: read-only connections beside the one writer (WAL lets them read while it
     /// writes). PostgreSQL: the same pool.
-    readers: AnyPool,
+    readers: conns::Conns,
+    /// A sqlx pool on the same database for tests and tools (`pool`): on SQLite a connection
+    /// of its own beside the store's, opened when first used.
+    sqlx_pool: AnyPool,
     backend: Backend,
     /// Committed events, in-process, for the live hub (which also reads the table).
     feed: broadcast::Sender<Arc<Vec<Event>>>,
@@ -166,7 +172,7 @@ impl Store {
         let mut url = settings.url.clone();
         let mut checkpointer = None;
         let mut wal_sync = None;
-        let (pool, readers) = match backend {
+        let (pool, readers, sqlx_pool) = match backend {
             Backend::Sqlite => {
                 let path = sqlite_path(settings.url.as_str());
                 wal_sync = Some(Arc::new(durable::WalSync::new(path)));
@@ -179,40 +185,41 @@ impl Store {
                     url.push_str("?mode=rwc");
                 }
                 // One writer connection: SQLite has one writer, and every request that
-                // touches a person's data writes its audit row.
-                // An embedded connection cannot go stale: no ping before each use.
-                let writer = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .test_before_acquire(false)
-                    .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            // Checkpoints run beside the writer (`checkpoint_wal`), not
-                            // inside whichever commit crosses the WAL's size limit.
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                                 PRAGMA wal_autocheckpoint = 0;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(AnyConnectOptions::from_str(&url)?)
-                    .await?;
+                // touches a person's data writes its audit row. Checkpoints run beside the
+                // writer (`checkpoint_wal`), not inside whichever commit crosses the WAL's
+                // size limit.
+                let options = AnyConnectOptions::from_str(&url)?;
+                let acquire_timeout = Duration::from_secs(settings.acquire_timeout_seconds);
+                let writer = conns::OwnPool::new(
+                    options.clone(),
+                    1,
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA wal_autocheckpoint = 0;",
+                    acquire_timeout,
+                );
+                let writer = conns::Conns::Own(writer);
+                // Opened now, so that a bad file or URL fails the start and the WAL is set up
+                // before the readers open.
+                drop(writer.acquire().await?);
                 // Readers for what writes nothing: token holders, the hub's facts and replay.
-                let readers = AnyPoolOptions::new()
-                    .max_connections(settings.sqlite_readers.max(1))
-                    .test_before_acquire(false)
-                    .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+                let readers = conns::Conns::Own(conns::OwnPool::new(
+                    options.clone(),
+                    settings.sqlite_readers.max(1),
+                    "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;",
+                    acquire_timeout,
+                ));
+                let beside = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(acquire_timeout)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;")
+                            conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
                                 .await?;
                             Ok(())
                         })
                     })
-                    .connect_lazy_with(AnyConnectOptions::from_str(&url)?);
+                    .connect_lazy_with(options);
                 let checkpoints = AnyPoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
@@ -226,7 +233,7 @@ impl Store {
                 let stop = tokio_util::sync::CancellationToken::new();
                 tokio::spawn(checkpoint_wal(checkpoints, stop.clone()));
                 checkpointer = Some(Arc::new(stop.drop_guard()));
-                (writer, readers)
+                (writer, readers, beside)
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -234,7 +241,8 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
                     .connect(&url)
                     .await?;
-                (pool.clone(), pool)
+                let conns = conns::Conns::Sqlx(pool.clone());
+                (conns.clone(), conns, pool)
             }
         };
         let (feed, _) = broadcast::channel(1024);
@@ -244,6 +252,7 @@ impl Store {
         let store = Self {
             pool,
             readers,
+            sqlx_pool,
             backend,
             feed,
             wal: wal_sync,
@@ -304,8 +313,9 @@ impl Store {
         }
         let (feed, _) = broadcast::channel(1);
         Ok(Self {
-            readers: pool.clone(),
-            pool,
+            readers: conns::Conns::Sqlx(pool.clone()),
+            pool: conns::Conns::Sqlx(pool.clone()),
+            sqlx_pool: pool,
             backend,
             feed,
             wal: None,
@@ -317,9 +327,10 @@ impl Store {
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self.pool.acquire().await?;
         match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&mut *conn).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&mut *conn).await?,
         }
         Ok(())
     }
@@ -347,11 +358,11 @@ impl Store {
     }
 
     /// Begins on the writing pool, noting how long the connection took to come.
-    async fn begin_timed(&self) -> StoreResult<sqlx::Transaction<'static, Any>> {
+    async fn begin_timed(&self) -> StoreResult<conns::TxConn> {
         let started = std::time::Instant::now();
         let tx = self.pool.begin().await;
         self.writer_wait.observe(started.elapsed().as_secs_f64());
-        Ok(tx?)
+        tx
     }
 
     /// The histogram of waits for a writing connection, for `/metrics`.
@@ -362,18 +373,17 @@ impl Store {
     /// Per pool: its name, connections open and connections idle. SQLite has the writer and
     /// the readers; PostgreSQL one pool for both.
     pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
-        let stats = |pool: &AnyPool| (pool.size(), pool.num_idle());
         match self.backend {
             Backend::Sqlite => {
-                let (writer, writer_idle) = stats(&self.pool);
-                let (readers, readers_idle) = stats(&self.readers);
+                let (writer, writer_idle) = self.pool.stats();
+                let (readers, readers_idle) = self.readers.stats();
                 vec![
                     ("writer", writer, writer_idle),
                     ("readers", readers, readers_idle),
                 ]
             }
             Backend::Postgres => {
-                let (open, idle) = stats(&self.pool);
+                let (open, idle) = self.pool.stats();
                 vec![("shared", open, idle)]
             }
         }
@@ -414,7 +424,7 @@ impl Store {
             .await
     }
 
-    fn tx(&self, inner: sqlx::Transaction<'static, Any>, keyed: bool) -> Tx {
+    fn tx(&self, inner: conns::TxConn, keyed: bool) -> Tx {
         Tx {
             inner,
             keyed,
@@ -438,19 +448,24 @@ impl Store {
         self.wal.as_ref().map(|w| (w.commits(), w.syncs()))
     }
 
+    /// A sqlx pool on the store's database, for tests and tools that run SQL of their own. On
+    /// SQLite it is a connection beside the store's writer: what it writes waits for the
+    /// writer's lock like any second writer.
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        &self.sqlx_pool
     }
 
     /// `/readyz`: can we reach the store right now?
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
         self.readers.close().await;
         self.pool.close().await;
+        self.sqlx_pool.close().await;
     }
 }
 

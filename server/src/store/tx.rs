@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use sqlx::Any;
 use tokio::sync::broadcast;
 
+use super::conns::{Conn, TxConn};
 use super::{
     audit, durable, events, idempotency, journal, Backend, RowExt, Sql, StoreError, StoreResult,
 };
@@ -13,7 +13,7 @@ use crate::domain::event::{Event, NewEvent};
 /// A writing transaction. Audit entries gathered during it are written, hash-chained, at
 /// commit, so the chain's head is locked only for the last moment of the transaction.
 pub struct Tx {
-    pub(super) inner: sqlx::Transaction<'static, Any>,
+    pub(super) inner: TxConn,
     /// Whether a keyed request's commit parks this transaction (see `idempotency`).
     pub(super) keyed: bool,
     pub(super) backend: Backend,
@@ -43,7 +43,7 @@ pub struct Tx {
 /// }
 /// ```
 pub struct ReadTx {
-    pub(super) conn: sqlx::pool::PoolConnection<Any>,
+    pub(super) conn: Conn,
 }
 
 /// A read of a person's data, audited: it reads on a reader connection like `ReadTx` (on
@@ -60,7 +60,7 @@ pub struct ReadTx {
 /// }
 /// ```
 pub struct AuditedRead {
-    pub(super) conn: sqlx::pool::PoolConnection<Any>,
+    pub(super) conn: Conn,
     pub(super) backend: Backend,
     pub(super) audit: Vec<audit::AuditEntry>,
     pub(super) journal: Arc<journal::Journal>,
@@ -127,7 +127,7 @@ pub trait Reads: Send {
 
 impl Reads for Tx {
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        self.inner.conn()
     }
 }
 
@@ -145,7 +145,7 @@ impl Reads for ReadTx {
 
 impl Tx {
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        self.inner.conn()
     }
 
     /// Records an access or change of individual data; written in this transaction.
@@ -181,10 +181,10 @@ impl Tx {
             && new_events.len() <= BATCHED_ROWS
             && entries.len() <= BATCHED_ROWS
         {
-            append_batched(&mut inner, new_events, entries).await?
+            append_batched(inner.conn(), new_events, entries).await?
         } else {
-            let events = events::append(&mut inner, self.backend, new_events).await?;
-            audit::append(&mut inner, entries).await?;
+            let events = events::append(inner.conn(), self.backend, new_events).await?;
+            audit::append(inner.conn(), entries).await?;
             events
         };
         if !self.keyed {
@@ -199,7 +199,7 @@ impl Tx {
 
 /// Commits, makes the commit durable (SQLite's group commit) and pushes the events live.
 pub(super) async fn finish_commit(
-    inner: sqlx::Transaction<'static, Any>,
+    inner: TxConn,
     events: Vec<Event>,
     wal: &Option<Arc<durable::WalSync>>,
     feed: &broadcast::Sender<Arc<Vec<Event>>>,

@@ -1,0 +1,302 @@
+//! Where the store's connections come from. PostgreSQL's come from sqlx's `Pool`. SQLite's
+//! single writer and its readers come from a pool of the store's own (`Own`): sqlx's pool
+//! pings every connection when it is given back and gives it back from a spawned task, each a
+//! round trip to the embedded connection's thread on the path of every request, and for the
+//! single writer on the path of every write queued behind it. An embedded connection cannot
+//! go stale, and its thread runs commands in the order they are sent (a rollback queued by a
+//! dropped transaction runs before the next holder's first statement), so here a connection
+//! goes back to the pool the moment its holder drops it.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyTransactionManager};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, TransactionManager};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::StoreResult;
+
+/// A source of connections.
+#[derive(Clone, Debug)]
+pub(super) enum Conns {
+    Sqlx(AnyPool),
+    Own(Arc<OwnPool>),
+}
+
+/// SQLite's connections, pooled without sqlx's ping.
+#[derive(Debug)]
+pub(super) struct OwnPool {
+    idle: Mutex<Vec<AnyConnection>>,
+    /// One permit per connection that may be open; closed when the store closes.
+    permits: Arc<Semaphore>,
+    open: AtomicU32,
+    options: AnyConnectOptions,
+    /// Run on each new connection (its PRAGMAs).
+    setup: &'static str,
+    acquire_timeout: Duration,
+}
+
+/// A connection held: given back to its pool when dropped.
+pub enum Conn {
+    Sqlx(PoolConnection<Any>),
+    Own(OwnConn),
+}
+
+pub struct OwnConn {
+    conn: Option<AnyConnection>,
+    home: Arc<OwnPool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// A writing transaction's connection: BEGIN sent; COMMIT by `commit`, else a rollback queued
+/// when dropped (as sqlx's `Transaction` does).
+pub(super) struct TxConn {
+    conn: Conn,
+    open: bool,
+}
+
+impl OwnPool {
+    /// A pool of up to `max` connections, opened as they are first needed.
+    pub(super) fn new(
+        options: AnyConnectOptions,
+        max: u32,
+        setup: &'static str,
+        acquire_timeout: Duration,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(max.max(1) as usize)),
+            open: AtomicU32::new(0),
+            options,
+            setup,
+            acquire_timeout,
+        })
+    }
+
+    async fn acquire(self: &Arc<Self>) -> Result<OwnConn, sqlx::Error> {
+        let permit =
+            match tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned())
+                .await
+            {
+                Err(_) => return Err(sqlx::Error::PoolTimedOut),
+                Ok(Err(_)) => return Err(sqlx::Error::PoolClosed),
+                Ok(Ok(permit)) => permit,
+            };
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.connect().await?,
+        };
+        Ok(OwnConn {
+            conn: Some(conn),
+            home: self.clone(),
+            _permit: permit,
+        })
+    }
+
+    async fn connect(&self) -> Result<AnyConnection, sqlx::Error> {
+        let mut conn = AnyConnection::connect_with(&self.options).await?;
+        conn.execute(self.setup).await?;
+        self.open.fetch_add(1, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: AnyConnection) {
+        if self.permits.is_closed() {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        match self.idle.lock() {
+            Ok(mut idle) => idle.push(conn),
+            Err(_) => {
+                self.open.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Refuses new holders and closes the idle connections; those held close when given back.
+    async fn close(&self) {
+        self.permits.close();
+        let idle = self
+            .idle
+            .lock()
+            .map(|mut idle| std::mem::take(&mut *idle))
+            .unwrap_or_default();
+        for conn in idle {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+            let _ = conn.close().await;
+        }
+    }
+}
+
+impl Conns {
+    pub(super) async fn acquire(&self) -> StoreResult<Conn> {
+        Ok(match self {
+            Self::Sqlx(pool) => Conn::Sqlx(pool.acquire().await?),
+            Self::Own(pool) => Conn::Own(pool.acquire().await?),
+        })
+    }
+
+    /// A connection with a transaction begun on it.
+    pub(super) async fn begin(&self) -> StoreResult<TxConn> {
+        let mut conn = self.acquire().await?;
+        AnyTransactionManager::begin(&mut conn, None).await?;
+        Ok(TxConn { conn, open: true })
+    }
+
+    /// Connections open and idle.
+    pub(super) fn stats(&self) -> (u32, usize) {
+        match self {
+            Self::Sqlx(pool) => (pool.size(), pool.num_idle()),
+            Self::Own(pool) => (
+                pool.open.load(Ordering::Relaxed),
+                pool.idle.lock().map(|idle| idle.len()).unwrap_or(0),
+            ),
+        }
+    }
+
+    pub(super) async fn close(&self) {
+        match self {
+            Self::Sqlx(pool) => pool.close().await,
+            Self::Own(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Drop for OwnConn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.home.give_back(conn);
+        }
+    }
+}
+
+impl Deref for Conn {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Self::Sqlx(conn) => conn,
+            // Taken only in `drop`.
+            Self::Own(own) => own.conn.as_ref().unwrap_or_else(|| unreachable!()),
+        }
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Self::Sqlx(conn) => conn,
+            Self::Own(own) => own.conn.as_mut().unwrap_or_else(|| unreachable!()),
+        }
+    }
+}
+
+impl TxConn {
+    pub(super) fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    pub(super) async fn commit(mut self) -> StoreResult<()> {
+        AnyTransactionManager::commit(&mut self.conn).await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for TxConn {
+    fn drop(&mut self) {
+        if self.open {
+            AnyTransactionManager::start_rollback(&mut self.conn);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::any::AnyConnectOptions;
+    use sqlx::Row;
+
+    use super::{Conns, OwnPool};
+
+    fn pool(dir: &tempfile::TempDir, max: u32) -> Conns {
+        sqlx::any::install_default_drivers();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("db.sqlite").display()
+        );
+        Conns::Own(OwnPool::new(
+            AnyConnectOptions::from_str(&url).unwrap(),
+            max,
+            "PRAGMA journal_mode = WAL;",
+            std::time::Duration::from_millis(200),
+        ))
+    }
+
+    async fn count(conns: &Conns) -> i64 {
+        let mut conn = conns.acquire().await.unwrap();
+        sqlx::query("SELECT COUNT(*) AS n FROM t")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_transaction_dropped_uncommitted_is_rolled_back_before_the_next_holder_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = pool(&dir, 1);
+        {
+            let mut conn = writer.acquire().await.unwrap();
+            sqlx::query("CREATE TABLE t (x INTEGER)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        {
+            let mut tx = writer.begin().await.unwrap();
+            sqlx::query("INSERT INTO t VALUES (1)")
+                .execute(tx.conn())
+                .await
+                .unwrap();
+            // Dropped: no COMMIT.
+        }
+        let mut tx = writer.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(count(&writer).await, 1);
+        // One connection, reused: nothing else was opened.
+        assert_eq!(writer.stats(), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_holder_waits_for_the_connection_and_a_closed_pool_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = pool(&dir, 1);
+        let held = writer.acquire().await.unwrap();
+        // The only connection is held: the next one times out, as sqlx's pool would.
+        assert!(matches!(
+            writer.acquire().await,
+            Err(super::super::StoreError::Unavailable(_))
+        ));
+        drop(held);
+        let again = writer.acquire().await.unwrap();
+        drop(again);
+        writer.close().await;
+        assert_eq!(writer.stats(), (0, 0));
+        assert!(matches!(
+            writer.acquire().await,
+            Err(super::super::StoreError::Unavailable(_))
+        ));
+    }
+}
