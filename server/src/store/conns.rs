@@ -99,7 +99,9 @@ impl OwnPool {
 
     async fn connect(&self) -> Result<AnyConnection, sqlx::Error> {
         let mut conn = AnyConnection::connect_with(&self.options).await?;
-        conn.execute(self.setup).await?;
+        if !self.setup.is_empty() {
+            conn.execute(self.setup).await?;
+        }
         self.open.fetch_add(1, Ordering::Relaxed);
         Ok(conn)
     }
@@ -168,7 +170,12 @@ impl Conns {
 
 impl Drop for OwnConn {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
+        if let Some(mut conn) = self.conn.take() {
+            // A transaction its holder left open (a `TxConn` has queued its rollback already;
+            // a second one finds nothing to roll back) never reaches the next holder.
+            if AnyTransactionManager::get_transaction_depth(&conn) > 0 {
+                AnyTransactionManager::start_rollback(&mut conn);
+            }
             self.home.give_back(conn);
         }
     }
@@ -220,19 +227,23 @@ impl Drop for TxConn {
 mod tests {
     use std::str::FromStr;
 
-    use sqlx::any::AnyConnectOptions;
-    use sqlx::Row;
+    use sqlx::any::{AnyConnectOptions, AnyTransactionManager};
+    use sqlx::{Row, TransactionManager};
 
     use super::{Conns, OwnPool};
 
-    fn pool(dir: &tempfile::TempDir, max: u32) -> Conns {
+    fn writer_options(dir: &tempfile::TempDir) -> AnyConnectOptions {
         sqlx::any::install_default_drivers();
         let url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("db.sqlite").display()
         );
+        AnyConnectOptions::from_str(&url).unwrap()
+    }
+
+    fn pool(dir: &tempfile::TempDir, max: u32) -> Conns {
         Conns::Own(OwnPool::new(
-            AnyConnectOptions::from_str(&url).unwrap(),
+            writer_options(dir),
             max,
             "PRAGMA journal_mode = WAL;",
             std::time::Duration::from_millis(200),
@@ -277,6 +288,40 @@ mod tests {
         assert_eq!(count(&writer).await, 1);
         // One connection, reused: nothing else was opened.
         assert_eq!(writer.stats(), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_connection_given_back_inside_a_transaction_is_rolled_back_not_nested() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = pool(&dir, 1);
+        {
+            let mut conn = writer.acquire().await.unwrap();
+            sqlx::query("CREATE TABLE t (x INTEGER)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            // Begun outside a `TxConn` (as when a holder is cancelled between the two).
+            AnyTransactionManager::begin(&mut conn, None).await.unwrap();
+            sqlx::query("INSERT INTO t VALUES (1)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        let mut tx = writer.begin().await.unwrap();
+        assert_eq!(AnyTransactionManager::get_transaction_depth(tx.conn()), 1);
+        sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Committed for every connection, not a savepoint in a transaction left open.
+        let readers = Conns::Own(OwnPool::new(
+            writer_options(&dir),
+            1,
+            "",
+            std::time::Duration::from_millis(200),
+        ));
+        assert_eq!(count(&readers).await, 1);
     }
 
     #[tokio::test]
