@@ -228,7 +228,7 @@ mod tests {
     use std::str::FromStr;
 
     use sqlx::any::{AnyConnectOptions, AnyTransactionManager};
-    use sqlx::{Row, TransactionManager};
+    use sqlx::{AnyConnection, Row, TransactionManager};
 
     use super::{Conns, OwnPool};
 
@@ -250,6 +250,21 @@ mod tests {
         ))
     }
 
+    async fn run(conn: &mut AnyConnection, sql: &str) {
+        sqlx::query(sql).execute(conn).await.unwrap();
+    }
+
+    /// A writer pool of one connection over a new database with a table `t`.
+    async fn writer_with_table(dir: &tempfile::TempDir) -> Conns {
+        let writer = pool(dir, 1);
+        run(
+            &mut writer.acquire().await.unwrap(),
+            "CREATE TABLE t (x INTEGER)",
+        )
+        .await;
+        writer
+    }
+
     async fn count(conns: &Conns) -> i64 {
         let mut conn = conns.acquire().await.unwrap();
         sqlx::query("SELECT COUNT(*) AS n FROM t")
@@ -263,27 +278,14 @@ mod tests {
     #[tokio::test]
     async fn a_transaction_dropped_uncommitted_is_rolled_back_before_the_next_holder_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = pool(&dir, 1);
-        {
-            let mut conn = writer.acquire().await.unwrap();
-            sqlx::query("CREATE TABLE t (x INTEGER)")
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
+        let writer = writer_with_table(&dir).await;
         {
             let mut tx = writer.begin().await.unwrap();
-            sqlx::query("INSERT INTO t VALUES (1)")
-                .execute(tx.conn())
-                .await
-                .unwrap();
+            run(tx.conn(), "INSERT INTO t VALUES (1)").await;
             // Dropped: no COMMIT.
         }
         let mut tx = writer.begin().await.unwrap();
-        sqlx::query("INSERT INTO t VALUES (2)")
-            .execute(tx.conn())
-            .await
-            .unwrap();
+        run(tx.conn(), "INSERT INTO t VALUES (2)").await;
         tx.commit().await.unwrap();
         assert_eq!(count(&writer).await, 1);
         // One connection, reused: nothing else was opened.
@@ -293,26 +295,16 @@ mod tests {
     #[tokio::test]
     async fn a_connection_given_back_inside_a_transaction_is_rolled_back_not_nested() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = pool(&dir, 1);
+        let writer = writer_with_table(&dir).await;
         {
             let mut conn = writer.acquire().await.unwrap();
-            sqlx::query("CREATE TABLE t (x INTEGER)")
-                .execute(&mut *conn)
-                .await
-                .unwrap();
             // Begun outside a `TxConn` (as when a holder is cancelled between the two).
             AnyTransactionManager::begin(&mut conn, None).await.unwrap();
-            sqlx::query("INSERT INTO t VALUES (1)")
-                .execute(&mut *conn)
-                .await
-                .unwrap();
+            run(&mut conn, "INSERT INTO t VALUES (1)").await;
         }
         let mut tx = writer.begin().await.unwrap();
         assert_eq!(AnyTransactionManager::get_transaction_depth(tx.conn()), 1);
-        sqlx::query("INSERT INTO t VALUES (2)")
-            .execute(tx.conn())
-            .await
-            .unwrap();
+        run(tx.conn(), "INSERT INTO t VALUES (2)").await;
         tx.commit().await.unwrap();
         // Committed for every connection, not a savepoint in a transaction left open.
         let readers = Conns::Own(OwnPool::new(
