@@ -160,7 +160,7 @@ pub struct UpdateUser {
 /// A user of the caller's own organisation; others are not found.
 async fn own_user(tx: &mut impl crate::store::Reads, actor: &Actor, id: UserId) -> AppResult<User> {
     match users::get(tx, id).await {
-        Ok(user) if user.organisation_id == actor.organisation_id => Ok(user),
+        Ok(user) if policy::sees_user(actor, user.organisation_id) => Ok(user),
         Ok(_) | Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(err) => Err(err.into()),
     }

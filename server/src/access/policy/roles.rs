@@ -37,6 +37,13 @@ pub fn require_administrator(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
+/// Does the actor see a user account of `user_organisation` at all? Accounts are seen and
+/// managed only within their own organisation; to anyone else an account does not exist (a
+/// 404, so that another organisation's user ids tell nothing).
+pub fn sees_user(actor: &Actor, user_organisation: OrganisationId) -> bool {
+    user_organisation == actor.organisation_id
+}
+
 /// Would a user with these roles still administer their organisation? An administrator may
 /// not take this from themself.
 pub fn keeps_administration(active: bool, roles: &[Role]) -> bool {
@@ -156,6 +163,17 @@ mod tests {
             Err(AppError::Refused { code, entry, .. }) => Some((code, entry.outcome)),
             Err(AppError::Forbidden { code, .. }) => Some((code, Outcome::Denied)),
             _ => None,
+        }
+    }
+
+    #[test]
+    fn a_user_account_is_seen_only_in_its_own_organisation_whatever_the_role() {
+        let own = OrganisationId::new();
+        let other = OrganisationId::new();
+        for roles in [&[Role::OrgAdmin][..], &[Role::Socialsekreterare], &[]] {
+            let actor = actor(own, roles);
+            assert!(sees_user(&actor, own));
+            assert!(!sees_user(&actor, other));
         }
     }
 

@@ -7,7 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{check_slot, closed, event, respond, SipAnswerBody, SipCallResponse, MAX_COMING};
 use crate::access::authorize;
-use crate::access::policy::{SipCallAccess, SipSide};
+use crate::access::policy::{self, SipCallAccess, SipSide};
 use crate::access::{Actor, CurrentUser};
 use crate::app::AppState;
 use crate::domain::sip::{check_answer, AnswerRefused, CallAnswer, SipDeclineReason};
@@ -78,9 +78,8 @@ async fn check_answer_body(
         for (index, id) in body.coming.iter().enumerate() {
             let fits = match users::get(tx, *id).await {
                 Ok(user) => {
-                    user.active
-                        && user.organisation_id == actor.organisation_id
-                        && user.roles.iter().any(|r| r.works_cases())
+                    policy::sees_user(actor, user.organisation_id)
+                        && policy::is_active_caseworker(user.active, &user.roles)
                         && !body.coming[..index].contains(id)
                 }
                 Err(StoreError::NotFound) => false,
