@@ -75,6 +75,9 @@ on_both_stores! {
         let listed = app.get(&w.coordinator, &path).await?;
         assert_eq!(listed.status, StatusCode::OK);
         assert_eq!(listed.body["items"][0]["id"], message);
+        // The write answers with the message as stored, names and time included.
+        assert!(sent.body["author_name"].as_str().is_some_and(|name| !name.is_empty()));
+        assert_eq!(sent.body, listed.body["items"][0]);
         let reply = app.post(&w.coordinator, &path, json!({"body": "Tack, vi noterar."})).await?;
         assert_eq!(reply.status, StatusCode::CREATED);
         assert_eq!(reply.body["author_organisation_id"], w.clinic.id.to_string());

@@ -117,7 +117,8 @@ async fn create_message(
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_messages(&mut tx, &actor, case_id, action).await?;
     let id = MessageId::new();
-    messages::insert(
+    // Written under `access`, and returned as written (no one has read it yet: no receipts).
+    let created = messages::insert(
         &mut tx,
         &access,
         id,
@@ -127,8 +128,6 @@ async fn create_message(
         Timestamp::now(),
     )
     .await?;
-    // The message was written under `access`; what was written is read back under it.
-    let created = messages::get_written(&mut tx, &access.written(id)).await?;
     tx.event(
         message_event(&access, EventKind::MessageCreated, id).with(Detail::By {
             user: actor.user_id,

@@ -39,6 +39,8 @@ pub async fn case_of(tx: &mut impl Reads, id: MessageId) -> StoreResult<Option<C
         .transpose()
 }
 
+/// Writes a message in the case `access` is for and returns it as written, with its author's
+/// and organisation's names: one statement (`RETURNING`), one round trip on the writer.
 pub async fn insert(
     tx: &mut Tx,
     access: &MessagesAccess,
@@ -47,7 +49,7 @@ pub async fn insert(
     organisation: OrganisationId,
     body: &str,
     at: Timestamp,
-) -> StoreResult<()> {
+) -> StoreResult<Message> {
     let mut sql = Sql::new(
         "INSERT INTO case_messages (id, case_id, author_user_id, author_organisation_id, body, created_at) VALUES (",
     );
@@ -59,9 +61,15 @@ pub async fn insert(
         .push(", ")
         .bind(organisation.to_string())
         .push(", ");
-    sql.bind(body).push(", ").bind(at.micros()).push(")");
-    sql.execute(tx).await?;
-    Ok(())
+    sql.bind(body).push(", ").bind(at.micros()).push(
+        ") RETURNING id, case_id, author_user_id, \
+         (SELECT u.display_name FROM users u WHERE u.id = author_user_id) AS author_name, \
+         author_organisation_id, \
+         (SELECT o.name FROM organisations o WHERE o.id = author_organisation_id) \
+         AS author_organisation_name, body, created_at",
+    );
+    let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
+    from_row(&row)
 }
 
 const VIEW: &str = "SELECT m.id, m.case_id, m.author_user_id, u.display_name AS author_name, \
@@ -155,16 +163,6 @@ pub async fn get(tx: &mut impl Reads, access: &MessageAccess) -> StoreResult<Mes
         .into_iter()
         .next()
         .ok_or(StoreError::NotFound)
-}
-
-/// A message just written (in this transaction): no one has read it yet, so no receipts.
-pub async fn get_written(tx: &mut impl Reads, access: &MessageAccess) -> StoreResult<Message> {
-    let mut sql = Sql::new(VIEW);
-    sql.bind(access.messages().case().case_id().to_string())
-        .push(" AND m.id = ")
-        .bind(access.message_id().to_string());
-    let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
-    from_row(&row)
 }
 
 /// Records that `user` read the message; false when they already had.

@@ -213,15 +213,6 @@ impl MessagesAccess {
     pub fn case(&self) -> &CaseAccess {
         &self.0
     }
-    /// The access to message `id`, written in this transaction in the case this access is
-    /// for: whoever may write the case's messages sees what they just wrote, without
-    /// loading the case's facts again.
-    pub fn written(&self, id: MessageId) -> MessageAccess {
-        MessageAccess {
-            messages: self.clone(),
-            message_id: id,
-        }
-    }
     pub fn audit(&self, actor: &Actor, action: AuditAction) -> AuditEntry {
         self.0.audit(actor, action)
     }
@@ -271,42 +262,5 @@ pub fn message_access(
         None => Err(denied(actor, action, |e| {
             e.purpose = MESSAGE_NEED.purpose()
         })),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{IndividualId, OrganisationId, Role, UserId};
-
-    #[test]
-    fn a_message_written_under_a_messages_access_is_seen_under_the_same_access(
-    ) -> anyhow::Result<()> {
-        let actor = Actor {
-            user_id: UserId::new(),
-            organisation_id: OrganisationId::new(),
-            roles: vec![Role::Socialsekreterare],
-            request_id: None,
-        };
-        let case_id = CaseId::new();
-        let facts = CaseFacts {
-            case_id,
-            individual_id: IndividualId::new(),
-            owner: actor.organisation_id,
-            responsible: actor.user_id,
-            protected_identity: false,
-            consents: Vec::new(),
-        };
-        let now = Timestamp::now();
-        let action = AuditAction::MessageCreate;
-        let access = messages_access(&actor, case_id, Some(facts.clone()), action, now)
-            .map_err(|_| anyhow::anyhow!("the owner's case worker writes messages"))?;
-        let id = MessageId::new();
-        let written = access.written(id);
-        let loaded = message_access(&actor, id, Some((case_id, Some(facts))), action, now)
-            .map_err(|_| anyhow::anyhow!("the owner's case worker reads messages"))?;
-        assert_eq!(written.message_id(), id);
-        assert_eq!(format!("{written:?}"), format!("{loaded:?}"));
-        Ok(())
     }
 }
