@@ -236,7 +236,7 @@ async fn list_users(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Json<Vec<UserResponse>>> {
-    let mut tx = state.store.audited_read().await?;
+    let mut tx = state.store.read().await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let list = users::list_by_organisation(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
@@ -328,7 +328,7 @@ async fn get_user(
     CurrentUser(actor): CurrentUser,
     ApiPath(id): ApiPath<UserId>,
 ) -> AppResult<Json<UserResponse>> {
-    let mut tx = state.store.audited_read().await?;
+    let mut tx = state.store.read().await?;
     let user = own_user(&mut tx, &actor, id).await?;
     let organisation = organisations::get(&mut tx, actor.organisation_id).await?;
     let last = users::last_sign_ins(&mut tx, actor.organisation_id).await?;
