@@ -39,7 +39,8 @@ pub(super) struct OwnPool {
     acquire_timeout: Duration,
 }
 
-/// A connection held: given back to its pool when dropped.
+/// A connection held: given back to its pool when dropped, with any transaction its holder
+/// left open rolled back first (see `Drop for Conn`).
 pub enum Conn {
     Sqlx(PoolConnection<Any>),
     Own(OwnConn),
@@ -51,11 +52,10 @@ pub struct OwnConn {
     _permit: OwnedSemaphorePermit,
 }
 
-/// A writing transaction's connection: BEGIN sent; COMMIT by `commit`, else a rollback queued
-/// when dropped (as sqlx's `Transaction` does).
+/// A writing transaction's connection: BEGIN sent; COMMIT by `commit`, else rolled back when
+/// dropped (as sqlx's `Transaction` is).
 pub(super) struct TxConn {
     conn: Conn,
-    open: bool,
 }
 
 impl OwnPool {
@@ -146,7 +146,7 @@ impl Conns {
     pub(super) async fn begin(&self) -> StoreResult<TxConn> {
         let mut conn = self.acquire().await?;
         AnyTransactionManager::begin(&mut conn, None).await?;
-        Ok(TxConn { conn, open: true })
+        Ok(TxConn { conn })
     }
 
     /// Connections open and idle.
@@ -170,13 +170,21 @@ impl Conns {
 
 impl Drop for OwnConn {
     fn drop(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            // A transaction its holder left open (a `TxConn` has queued its rollback already;
-            // a second one finds nothing to roll back) never reaches the next holder.
-            if AnyTransactionManager::get_transaction_depth(&conn) > 0 {
-                AnyTransactionManager::start_rollback(&mut conn);
-            }
+        if let Some(conn) = self.conn.take() {
             self.home.give_back(conn);
+        }
+    }
+}
+
+impl Drop for Conn {
+    /// A transaction its holder left open (a `TxConn` dropped uncommitted, or a holder
+    /// cancelled between `BEGIN` and the transaction) never reaches the next holder: its
+    /// rollback is queued before the connection goes back, and runs before the next holder's
+    /// first statement (SQLite's thread runs commands in order; PostgreSQL's rollback is sent
+    /// with the connection's next message, sqlx's pool's own check on return).
+    fn drop(&mut self) {
+        if AnyTransactionManager::get_transaction_depth(self) > 0 {
+            AnyTransactionManager::start_rollback(self);
         }
     }
 }
@@ -209,16 +217,7 @@ impl TxConn {
 
     pub(super) async fn commit(mut self) -> StoreResult<()> {
         AnyTransactionManager::commit(&mut self.conn).await?;
-        self.open = false;
         Ok(())
-    }
-}
-
-impl Drop for TxConn {
-    fn drop(&mut self) {
-        if self.open {
-            AnyTransactionManager::start_rollback(&mut self.conn);
-        }
     }
 }
 

@@ -45,16 +45,16 @@ impl std::fmt::Debug for Pending {
 }
 
 impl Journal {
-    /// Starts the task that writes the batches on `pool` (the writer). It ends when the last
+    /// Starts the task that writes the batches on `writer`. It ends when the last
     /// `Journal` handle is gone.
     pub(super) fn start(
-        pool: Conns,
+        writer: Conns,
         backend: Backend,
         wal: Option<Arc<durable::WalSync>>,
         writer_wait: Histogram,
     ) -> Self {
         let (queue, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, backend, wal, writer_wait, receiver));
+        tokio::spawn(run(writer, backend, wal, writer_wait, receiver));
         Self { queue }
     }
 
@@ -76,7 +76,7 @@ impl Journal {
 }
 
 async fn run(
-    pool: Conns,
+    writer: Conns,
     backend: Backend,
     wal: Option<Arc<durable::WalSync>>,
     writer_wait: Histogram,
@@ -100,7 +100,7 @@ async fn run(
             entries.extend(pending.entries);
             waiting.push(pending.done);
         }
-        match write(&pool, backend, &writer_wait, entries).await {
+        match write(&writer, backend, &writer_wait, entries).await {
             Err(err) => {
                 tracing::error!(error = %err, "could not append the audit rows of reads");
                 tell(waiting, Err(err.to_string()));
@@ -128,13 +128,13 @@ fn tell(waiting: Vec<Done>, result: Result<(), String>) {
 /// One writing transaction with every row of the batch, chained in the order the reads
 /// committed.
 async fn write(
-    pool: &Conns,
+    writer: &Conns,
     backend: Backend,
     writer_wait: &Histogram,
     entries: Vec<AuditEntry>,
 ) -> StoreResult<()> {
     let started = std::time::Instant::now();
-    let mut inner = pool.begin().await?;
+    let mut inner = writer.begin().await?;
     writer_wait.observe(started.elapsed().as_secs_f64());
     if backend == Backend::Sqlite && entries.len() <= tx::BATCHED_ROWS {
         tx::append_batched(inner.conn(), Vec::new(), entries).await?;

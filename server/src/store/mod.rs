@@ -133,9 +133,9 @@ impl From<StoreError> for AppError {
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// SQLite: the one writer connection (the store's own pool, `conns`). PostgreSQL: sqlx's
-    /// pool.
-    pool: conns::Conns,
+    /// Where writing transactions begin. SQLite: the one writer connection (the store's own
+    /// pool, `conns`). PostgreSQL: sqlx's pool.
+    writer: conns::Conns,
     /// SQLite: read-only connections beside the one writer (WAL lets them read while it
     /// writes). PostgreSQL: the same pool.
     readers: conns::Conns,
@@ -172,7 +172,7 @@ impl Store {
         let mut url = settings.url.clone();
         let mut checkpointer = None;
         let mut wal_sync = None;
-        let (pool, readers, sqlx_pool) = match backend {
+        let (writer, readers, sqlx_pool) = match backend {
             Backend::Sqlite => {
                 let path = sqlite_path(settings.url.as_str());
                 wal_sync = Some(Arc::new(durable::WalSync::new(path)));
@@ -247,10 +247,14 @@ impl Store {
         };
         let (feed, _) = broadcast::channel(1024);
         let writer_wait = wait_histogram();
-        let journal =
-            journal::Journal::start(pool.clone(), backend, wal_sync.clone(), writer_wait.clone());
+        let journal = journal::Journal::start(
+            writer.clone(),
+            backend,
+            wal_sync.clone(),
+            writer_wait.clone(),
+        );
         let store = Self {
-            pool,
+            writer,
             readers,
             sqlx_pool,
             backend,
@@ -312,9 +316,10 @@ impl Store {
             anyhow::bail!("{place} is empty: it holds no Samverkan store (check database.url)");
         }
         let (feed, _) = broadcast::channel(1);
+        let conns = conns::Conns::Sqlx(pool.clone());
         Ok(Self {
-            readers: conns::Conns::Sqlx(pool.clone()),
-            pool: conns::Conns::Sqlx(pool.clone()),
+            readers: conns.clone(),
+            writer: conns,
             sqlx_pool: pool,
             backend,
             feed,
@@ -327,7 +332,7 @@ impl Store {
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&mut *conn).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&mut *conn).await?,
@@ -360,7 +365,7 @@ impl Store {
     /// Begins on the writing pool, noting how long the connection took to come.
     async fn begin_timed(&self) -> StoreResult<conns::TxConn> {
         let started = std::time::Instant::now();
-        let tx = self.pool.begin().await;
+        let tx = self.writer.begin().await;
         self.writer_wait.observe(started.elapsed().as_secs_f64());
         tx
     }
@@ -375,7 +380,7 @@ impl Store {
     pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
         match self.backend {
             Backend::Sqlite => {
-                let (writer, writer_idle) = self.pool.stats();
+                let (writer, writer_idle) = self.writer.stats();
                 let (readers, readers_idle) = self.readers.stats();
                 vec![
                     ("writer", writer, writer_idle),
@@ -383,7 +388,7 @@ impl Store {
                 ]
             }
             Backend::Postgres => {
-                let (open, idle) = self.pool.stats();
+                let (open, idle) = self.writer.stats();
                 vec![("shared", open, idle)]
             }
         }
@@ -457,14 +462,14 @@ impl Store {
 
     /// `/readyz`: can we reach the store right now?
     pub async fn ping(&self) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         sqlx::query("SELECT 1").execute(&mut *conn).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
         self.readers.close().await;
-        self.pool.close().await;
+        self.writer.close().await;
         self.sqlx_pool.close().await;
     }
 }
