@@ -105,6 +105,11 @@ on_both_stores! {
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
         let patch = app.patch(&world.social_admin, &format!("/api/users/{}", world.coordinator.id), json!({"active": false})).await?;
         assert_eq!(patch.status, StatusCode::NOT_FOUND);
+        // The answer tells nothing of the account, and the account is as it was: still active.
+        assert!(reply.body.get("display_name").is_none() && patch.body.get("display_name").is_none());
+        let me = app.get(&world.coordinator, "/api/me").await?;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+        assert_eq!(me.body["active"], json!(true), "{}", me.body);
         Ok(())
     }
 
