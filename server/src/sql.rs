@@ -62,6 +62,20 @@ impl Sql {
         self
     }
 
+    /// Whether nothing is written yet.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Ends the statement written so far, if any, so that another follows in the same
+    /// command (SQLite runs them in order).
+    pub fn next_statement(&mut self) -> &mut Self {
+        if !self.text.is_empty() {
+            self.text.push_str("; ");
+        }
+        self
+    }
+
     /// Appends a placeholder bound to `value`.
     pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
         self.args.push(value.into());

@@ -184,6 +184,61 @@ on_both_stores! {
         Ok(())
     }
 
+    // A transaction keeps the case facts it read only until its next statement: whatever
+    // runs on it may change them, and the policy must then decide on what is stored.
+    async fn case_facts_are_read_again_after_any_statement_of_the_transaction(app) {
+        use samverkan::domain::CaseId;
+        use samverkan::store::{cases, Sql};
+        let world = app.world().await?;
+        let (individual, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;
+        app.consent(&world.social_worker, &case, &[&world.clinic], &["informationsutbyte"]).await?;
+        let case: CaseId = case.parse()?;
+        let mut tx = app.store.begin().await?;
+        let first = cases::facts(&mut tx, case).await?.expect("the case");
+        assert_eq!((first.protected_identity, first.consents.len()), (false, 1));
+        // Asked again with nothing run in between: the same facts.
+        let again = cases::facts(&mut tx, case).await?.expect("the case");
+        assert_eq!((again.protected_identity, again.consents.len()), (false, 1));
+        let mut hide = Sql::new("UPDATE individual_registrations SET protected_identity = 1 WHERE individual_id = ");
+        hide.bind(individual.as_str());
+        assert_eq!(hide.execute(&mut tx).await?, 1);
+        let after = cases::facts(&mut tx, case).await?.expect("the case");
+        assert!(after.protected_identity, "the facts kept from before the UPDATE were used");
+        let mut end = Sql::new("DELETE FROM consent_organisations WHERE organisation_id = ");
+        end.bind(world.clinic.id.to_string());
+        end.execute(&mut tx).await?;
+        let last = cases::facts(&mut tx, case).await?.expect("the case");
+        let names_clinic = |f: &samverkan::access::policy::CaseFacts| f.consents.iter().any(|c| c.organisations.contains(&world.clinic.id));
+        assert!(names_clinic(&first) && names_clinic(&after));
+        assert!(!names_clinic(&last), "the facts kept from before the DELETE were used");
+        Ok(())
+    }
+
+    // What a transaction writes with its commit (`Tx::write_with_commit`) is stored when it
+    // commits, and not at all when it is dropped.
+    async fn writes_with_the_commit_are_stored_only_with_it(app) {
+        use samverkan::domain::NotificationKind;
+        use samverkan::store::notifications::{self, EmailState, Notification};
+        let world = app.world().await?;
+        let note = |user| Notification { id: uuid::Uuid::new_v4(), user_id: user, kind: NotificationKind::MessageReceived, case_id: None, subject_id: None, created_at: Timestamp::now(), read_at: None };
+        let before = app.row_count("notifications").await?;
+        let dropped = note(world.coordinator.id);
+        let mut tx = app.store.begin().await?;
+        notifications::insert_many(&mut tx, &[(dropped.clone(), EmailState::None)]).await?;
+        drop(tx);
+        assert_eq!(app.row_count("notifications").await?, before);
+        let kept = [note(world.coordinator.id), note(world.social_worker.id)];
+        let rows: Vec<_> = kept.iter().map(|n| (n.clone(), EmailState::Immediate)).collect();
+        let mut tx = app.store.begin().await?;
+        notifications::insert_many(&mut tx, &rows).await?;
+        tx.commit().await?;
+        assert_eq!(app.row_count("notifications").await?, before + 2);
+        let mut tx = app.store.begin().await?;
+        let stored = notifications::list(&mut tx, world.coordinator.id, false, 10, 0).await?;
+        assert_eq!(stored, vec![kept[0].clone()]);
+        Ok(())
+    }
+
     async fn only_one_of_two_concurrent_consent_endings_wins(app) {
         let world = app.world().await?;
         let (_, case) = app.case_for(&world.social_worker, &pnr("19850312123"), "Amina").await?;

@@ -22,7 +22,7 @@ use crate::domain::{CaseId, EventKind, Timestamp, UserId};
 
 use crate::mail::{calendar, templates};
 use crate::store::meetings::Invitation;
-use crate::store::notifications::{self as stored, EmailState, Notification};
+use crate::store::notifications::{self as stored, EmailState, Notification, Whom};
 use crate::store::outbox::{CalendarOrder, OutgoingMail};
 use crate::store::{cases, outbox, StoreResult, Tx};
 
@@ -72,23 +72,24 @@ pub async fn notify(
         (Some(case), Some(_)) => cases::facts(tx, case).await?,
         _ => None,
     };
-    notify_under(tx, settings, notice, users, facts.as_ref()).await
+    let whom = Whom {
+        users,
+        involved_in: None,
+    };
+    notify_under(tx, settings, notice, whom, facts.as_ref()).await
 }
 
 /// `notify` with the case's facts already loaded in this transaction (`None` when the
-/// notice has no case or no need).
+/// notice has no case or no need), to those `whom` names.
 pub(crate) async fn notify_under(
     tx: &mut Tx,
     settings: &Settings,
     notice: &Notice,
-    users: &[UserId],
+    whom: Whom<'_>,
     facts: Option<&CaseFacts>,
 ) -> StoreResult<Vec<Uuid>> {
-    let mut recipients = users.to_vec();
-    recipients.sort();
-    recipients.dedup();
     let now = Timestamp::now();
-    let found = stored::recipients(tx, &recipients, notice.kind).await?;
+    let found = stored::recipients(tx, whom, notice.kind).await?;
     let mut created = Vec::new();
     let mut rows = Vec::new();
     let mut mails = Vec::new();

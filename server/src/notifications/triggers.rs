@@ -121,7 +121,10 @@ pub(super) async fn message_created(
     if facts.owner != author_organisation {
         users.push(facts.responsible);
     }
-    users.extend(stored::involved_or_case_workers(tx, case_id, &organisations).await?);
+    let whom = stored::Whom {
+        users: &users,
+        involved_in: Some((case_id, &organisations)),
+    };
     let notice = Notice {
         kind: NotificationKind::MessageReceived,
         case_id: Some(case_id),
@@ -129,7 +132,7 @@ pub(super) async fn message_created(
         need: Some(Need::Purpose(Purpose::Informationsutbyte)),
         calendar: None,
     };
-    super::notify_under(tx, settings, &notice, &users, Some(&facts)).await?;
+    super::notify_under(tx, settings, &notice, whom, Some(&facts)).await?;
     Ok(())
 }
 

@@ -219,14 +219,20 @@ async fn facts_from_rows(
         .collect()
 }
 
-/// What the policy needs to decide on one case. Not for display.
+/// What the policy needs to decide on one case. Not for display. Read again only where the
+/// unit of work cannot know them unchanged (`Reads::kept_facts`).
 pub async fn facts(tx: &mut impl Reads, id: CaseId) -> StoreResult<Option<CaseFacts>> {
+    if let Some(kept) = tx.kept_facts(id) {
+        return Ok(kept);
+    }
     let mut sql = Sql::new(&format!("SELECT {ONE_CASE_FACTS} FROM cases c"));
     sql.push(ONE_CASE_FACTS_JOIN)
         .push(" WHERE c.id = ")
         .bind(id.to_string());
     let rows = sql.fetch_all(tx).await?;
-    one_case_facts(&rows)
+    let facts = one_case_facts(&rows)?;
+    tx.keep_facts(id, &facts);
+    Ok(facts)
 }
 
 /// A row of `table` and its case's facts, in one round trip: `columns` of the row (the table

@@ -26,6 +26,8 @@ struct Slot(Mutex<Option<Parked>>);
 /// A write's transaction, its rows written but not yet committed.
 pub struct Parked {
     inner: TxConn,
+    /// The appends not yet run (SQLite's batched event and audit rows).
+    writes: Option<Sql>,
     events: Vec<Event>,
     feed: broadcast::Sender<Arc<Vec<Event>>>,
     wal: Option<Arc<durable::WalSync>>,
@@ -44,16 +46,18 @@ pub async fn keyed<F: Future>(work: F) -> (F::Output, Option<Parked>) {
     (output, parked)
 }
 
-/// Called by `Tx::commit` with the rows appended: parks the transaction when the request is
-/// keyed, else hands it back to be committed at once.
+/// Called by `Tx::commit` with its last appends (`writes`, run before the key is stored when
+/// parked): parks the transaction when the request is keyed, else hands it back with them to
+/// be committed at once.
 pub(super) fn park(
     inner: TxConn,
+    writes: Option<Sql>,
     events: Vec<Event>,
     feed: &broadcast::Sender<Arc<Vec<Event>>>,
     wal: &Option<Arc<durable::WalSync>>,
-) -> StoreResult<Option<TxConn>> {
+) -> StoreResult<Option<(TxConn, Option<Sql>)>> {
     let Ok(slot) = KEYED.try_with(Arc::clone) else {
-        return Ok(Some(inner));
+        return Ok(Some((inner, writes)));
     };
     let mut parked = slot
         .0
@@ -67,6 +71,7 @@ pub(super) fn park(
     }
     *parked = Some(Parked {
         inner,
+        writes,
         events,
         feed: feed.clone(),
         wal: wal.clone(),
@@ -132,10 +137,13 @@ impl Parked {
                  WHERE idempotency_keys.expires_at <= ",
             )
             .bind(now.micros());
+        if let Some(writes) = self.writes.take() {
+            writes.execute_on(self.inner.conn()).await?;
+        }
         if sql.execute_on(self.inner.conn()).await? == 0 {
             return Ok(false);
         }
-        finish_commit(self.inner, self.events, &self.wal, &self.feed).await?;
+        finish_commit(self.inner, None, self.events, &self.wal, &self.feed).await?;
         Ok(true)
     }
 }

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::audit::{self, AuditEntry};
 use super::conns::Conns;
-use super::{durable, tx, Backend, StoreError, StoreResult};
+use super::{durable, tx, Backend, Sql, StoreError, StoreResult};
 
 /// Rows after which a batch is closed even if more reads are waiting (the next batch takes
 /// them at once).
@@ -136,11 +136,13 @@ async fn write(
     let started = std::time::Instant::now();
     let mut inner = writer.begin().await?;
     writer_wait.observe(started.elapsed().as_secs_f64());
-    if backend == Backend::Sqlite && entries.len() <= tx::BATCHED_ROWS {
-        tx::append_batched(inner.conn(), Vec::new(), entries).await?;
+    let writes = if backend == Backend::Sqlite && entries.len() <= tx::BATCHED_ROWS {
+        tx::append_batched(inner.conn(), Sql::new(""), Vec::new(), entries)
+            .await?
+            .1
     } else {
         audit::append(inner.conn(), entries).await?;
-    }
-    inner.commit().await?;
-    Ok(())
+        None
+    };
+    inner.commit_after(writes).await
 }

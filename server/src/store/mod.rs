@@ -436,6 +436,8 @@ impl Store {
             backend: self.backend,
             audit: Vec::new(),
             events: Vec::new(),
+            later: Sql::new(""),
+            kept: None,
             feed: self.feed.clone(),
             wal: self.wal.clone(),
             commit_hook: self.commit_hook.clone(),

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::sql::ROWS_PER_INSERT;
 use super::users::{self, User};
-use super::{decode_code, insert_rows, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{decode_code, push_values, Reads, RowExt, Sql, StoreError, StoreResult, Tx};
 use crate::domain::{
     CaseId, ConsentId, Delivery, InquiryId, InquiryState, MeetingId, NotificationKind,
     OrganisationId, Role, Timestamp, UserId,
@@ -70,27 +71,33 @@ pub async fn insert(tx: &mut Tx, n: &Notification, email: EmailState) -> StoreRe
     Ok(())
 }
 
-/// Several notifications in one multi-row INSERT, each with its e-mail state.
+/// Several notifications in multi-row INSERTs, each with its e-mail state, written with the
+/// transaction's commit (`Tx::write_with_commit`).
 pub async fn insert_many(tx: &mut Tx, rows: &[(Notification, EmailState)]) -> StoreResult<()> {
     let insert = format!("INSERT INTO notifications ({COLUMNS}, email) VALUES ");
-    insert_rows(tx.conn(), &insert, rows, |sql, (n, email)| {
-        sql.bind(n.id.to_string())
-            .push(", ")
-            .bind(n.user_id.to_string())
-            .push(", ")
-            .bind(n.kind.code())
-            .push(", ");
-        sql.bind(n.case_id.map(|c| c.to_string()))
-            .push(", ")
-            .bind(n.subject_id.clone())
-            .push(", ")
-            .bind(n.created_at.micros())
-            .push(", ");
-        sql.bind(n.read_at.map(Timestamp::micros))
-            .push(", ")
-            .bind(email.code());
-    })
-    .await
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        tx.write_with_commit(|sql| {
+            push_values(sql, &insert, chunk, |sql, (n, email)| {
+                sql.bind(n.id.to_string())
+                    .push(", ")
+                    .bind(n.user_id.to_string())
+                    .push(", ")
+                    .bind(n.kind.code())
+                    .push(", ");
+                sql.bind(n.case_id.map(|c| c.to_string()))
+                    .push(", ")
+                    .bind(n.subject_id.clone())
+                    .push(", ")
+                    .bind(n.created_at.micros())
+                    .push(", ");
+                sql.bind(n.read_at.map(Timestamp::micros))
+                    .push(", ")
+                    .bind(email.code());
+            })
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// The user's notifications, newest first.
@@ -182,14 +189,24 @@ pub async fn delivery(
     })
 }
 
-/// The users with these ids (those that exist), with their roles and how each wants
-/// notifications of `kind` (their choice or the kind's default), in one query.
+/// Who a notice is for: `users`, and with `involved_in` (a case and organisations), for each
+/// of those organisations the users who have taken part in the case or, where none has, its
+/// active case workers (as `involved_or_case_workers_query`).
+#[derive(Clone, Copy, Debug)]
+pub struct Whom<'a> {
+    pub users: &'a [UserId],
+    pub involved_in: Option<(CaseId, &'a [OrganisationId])>,
+}
+
+/// The users `whom` names (those that exist, each once), with their roles and how each
+/// wants notifications of `kind` (their choice or the kind's default), in one query.
 pub async fn recipients(
     tx: &mut impl Reads,
-    ids: &[UserId],
+    whom: Whom<'_>,
     kind: NotificationKind,
 ) -> StoreResult<Vec<(User, Delivery)>> {
-    if ids.is_empty() {
+    let involved = whom.involved_in.filter(|(_, orgs)| !orgs.is_empty());
+    if whom.users.is_empty() && involved.is_none() {
         return Ok(Vec::new());
     }
     let mut sql = Sql::new(&format!(
@@ -198,9 +215,21 @@ pub async fn recipients(
         users::COLUMNS
     ));
     sql.bind(kind.code()).push(" WHERE u.id IN (");
-    for (n, id) in ids.iter().enumerate() {
-        sql.push(if n == 0 { "" } else { ", " })
-            .bind(id.to_string());
+    for (n, id) in whom.users.iter().enumerate() {
+        sql.push(if n == 0 {
+            "SELECT "
+        } else {
+            " UNION ALL SELECT "
+        })
+        .bind(id.to_string());
+    }
+    if let Some((case, orgs)) = involved {
+        if !whom.users.is_empty() {
+            sql.push(" UNION ALL ");
+        }
+        sql.push("SELECT w.id FROM (");
+        push_involved_or_case_workers(&mut sql, case, orgs);
+        sql.push(") w");
     }
     sql.push(") ORDER BY u.id, r.role");
     let rows = sql.fetch_all(tx).await?;
@@ -349,25 +378,16 @@ pub async fn involved_users(
 
 /// For each of `orgs` (in order), the users of it who have taken part in the case (as
 /// `involved_users`), or, where none has, its active case workers (as `case_workers`): one
-/// query, where asking per organisation took two each while the writer waited.
-pub async fn involved_or_case_workers(
-    tx: &mut impl Reads,
-    case: CaseId,
-    orgs: &[OrganisationId],
-) -> StoreResult<Vec<UserId>> {
-    if orgs.is_empty() {
-        return Ok(Vec::new());
-    }
-    involved_or_case_workers_query(case, orgs)
-        .fetch_all(tx)
-        .await?
-        .iter()
-        .map(|r| r.id("id"))
-        .collect()
+/// query, where asking per organisation took two each while the writer waited. `recipients`
+/// runs it inside its own (`Whom::involved_in`); here on its own for its plan to be checked.
+pub fn involved_or_case_workers_query(case: CaseId, orgs: &[OrganisationId]) -> Sql {
+    let mut sql = Sql::new("");
+    push_involved_or_case_workers(&mut sql, case, orgs);
+    sql
 }
 
-/// The query of `involved_or_case_workers` (`orgs` not empty), for its plan to be checked.
-pub fn involved_or_case_workers_query(case: CaseId, orgs: &[OrganisationId]) -> Sql {
+/// The query of `involved_or_case_workers_query` (`orgs` not empty), appended to `sql`.
+fn push_involved_or_case_workers(sql: &mut Sql, case: CaseId, orgs: &[OrganisationId]) {
     let in_orgs = |sql: &mut Sql| {
         sql.push(" IN (");
         for (i, org) in orgs.iter().enumerate() {
@@ -376,23 +396,22 @@ pub fn involved_or_case_workers_query(case: CaseId, orgs: &[OrganisationId]) -> 
         }
         sql.push(")");
     };
-    let mut sql = Sql::new(
+    sql.push(
         "WITH involved AS (SELECT u.id, u.organisation_id FROM users u WHERE u.organisation_id",
     );
-    in_orgs(&mut sql);
+    in_orgs(sql);
     sql.push(" AND ");
-    push_involved(&mut sql, case);
+    push_involved(sql, case);
     sql.push(
         ") SELECT organisation_id AS org, id FROM involved UNION \
          SELECT u.organisation_id AS org, u.id FROM users u JOIN user_roles r ON r.user_id = u.id \
          WHERE u.active = 1 AND r.role <> 'org_admin' AND u.organisation_id",
     );
-    in_orgs(&mut sql);
+    in_orgs(sql);
     sql.push(
         " AND NOT EXISTS (SELECT 1 FROM involved i WHERE i.organisation_id = u.organisation_id) \
          ORDER BY org, id",
     );
-    sql
 }
 
 /// The condition that the user `u` has taken part in the case (see `involved_users`).

@@ -43,8 +43,14 @@ pub struct CalendarOrder {
     pub sequence: i64,
 }
 
+/// Puts `mail` in the outbox, written with the transaction's commit
+/// (`Tx::write_with_commit`): it is sent only if the change it tells of is committed.
 pub async fn enqueue(tx: &mut Tx, mail: &OutgoingMail) -> StoreResult<()> {
-    let mut sql = Sql::new(
+    tx.write_with_commit(|sql| push_enqueue(sql, mail)).await
+}
+
+fn push_enqueue(sql: &mut Sql, mail: &OutgoingMail) {
+    sql.push(
         "INSERT INTO outbox (id, message_id, recipient, kind, subject, body_text, body_html, \
          calendar, calendar_method, calendar_key, calendar_sequence, created_at, attempts, \
          next_attempt_at) VALUES (",
@@ -83,8 +89,6 @@ pub async fn enqueue(tx: &mut Tx, mail: &OutgoingMail) -> StoreResult<()> {
         .push(", 0, ")
         .bind(mail.created_at.min(Timestamp::now()).micros())
         .push(")");
-    sql.execute(tx).await?;
-    Ok(())
 }
 
 const CLAIMED: &str = "id, message_id, recipient, kind, subject, body_text, body_html, calendar, \

@@ -10,7 +10,7 @@ use super::{Reads, StoreError, StoreResult, Tx};
 use crate::sql::{Arg, Sql};
 
 /// Rows per multi-row INSERT: both databases cap the bind parameters of one statement.
-const ROWS_PER_INSERT: usize = 500;
+pub(crate) const ROWS_PER_INSERT: usize = 500;
 
 /// Inserts `rows` in multi-row statements of at most `ROWS_PER_INSERT` rows. `insert` ends in
 /// `VALUES `; `values` binds one row's values, comma-separated, without the parentheses.

@@ -8,7 +8,9 @@ use super::conns::{Conn, TxConn};
 use super::{
     audit, durable, events, idempotency, journal, Backend, RowExt, Sql, StoreError, StoreResult,
 };
+use crate::access::policy::CaseFacts;
 use crate::domain::event::{Event, NewEvent};
+use crate::domain::CaseId;
 
 /// A writing transaction. Audit entries gathered during it are written, hash-chained, at
 /// commit, so the chain's head is locked only for the last moment of the transaction.
@@ -19,6 +21,10 @@ pub struct Tx {
     pub(super) backend: Backend,
     pub(super) audit: Vec<audit::AuditEntry>,
     pub(super) events: Vec<NewEvent>,
+    /// Writes that go with the commit (`write_with_commit`); only ever filled on SQLite.
+    pub(super) later: Sql,
+    /// The case facts read last, while no statement has run since (SQLite; see `Reads`).
+    pub(super) kept: Option<(CaseId, Option<CaseFacts>)>,
     pub(super) feed: broadcast::Sender<Arc<Vec<Event>>>,
     pub(super) wal: Option<Arc<durable::WalSync>>,
     pub(super) commit_hook: Option<Arc<dyn super::CommitHook>>,
@@ -123,11 +129,37 @@ impl Audits for AuditedRead {
 /// `AuditedRead`.
 pub trait Reads: Send {
     fn conn(&mut self) -> &mut sqlx::AnyConnection;
+
+    /// The facts of `case` as this unit of work read them, when they cannot have changed
+    /// since: only a SQLite `Tx` keeps them, and only until its next statement. The single
+    /// writer's transaction is the only one that can change the database while it runs, so
+    /// with no statement of its own in between, facts read again would be the same. A
+    /// message write decides on the facts, writes with its commit, and its notification rule
+    /// needs them again (`cases::facts`).
+    fn kept_facts(&self, _case: CaseId) -> Option<Option<CaseFacts>> {
+        None
+    }
+
+    /// Keeps the facts just read (see `kept_facts`).
+    fn keep_facts(&mut self, _case: CaseId, _facts: &Option<CaseFacts>) {}
 }
 
 impl Reads for Tx {
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        self.inner.conn()
+        Tx::conn(self)
+    }
+
+    fn kept_facts(&self, case: CaseId) -> Option<Option<CaseFacts>> {
+        match &self.kept {
+            Some((kept, facts)) if *kept == case => Some(facts.clone()),
+            _ => None,
+        }
+    }
+
+    fn keep_facts(&mut self, case: CaseId, facts: &Option<CaseFacts>) {
+        if self.backend == Backend::Sqlite {
+            self.kept = Some((case, facts.clone()));
+        }
     }
 }
 
@@ -144,7 +176,10 @@ impl Reads for ReadTx {
 }
 
 impl Tx {
+    /// The transaction's connection. Whatever runs on it next may change the case facts kept
+    /// (`Reads::kept_facts`), so they are let go.
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        self.kept = None;
         self.inner.conn()
     }
 
@@ -163,6 +198,21 @@ impl Tx {
         self.backend
     }
 
+    /// Writes the one statement `push` builds as part of this transaction, for rows that
+    /// nothing in the transaction reads again (a notification, an e-mail for the outbox). On
+    /// SQLite it runs with the commit, in the same command, which saves the single writer a
+    /// round trip; on PostgreSQL it runs now.
+    pub async fn write_with_commit(&mut self, push: impl FnOnce(&mut Sql)) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            push(self.later.next_statement());
+            return Ok(());
+        }
+        let mut sql = Sql::new("");
+        push(&mut sql);
+        sql.execute_on(self.inner.conn()).await?;
+        Ok(())
+    }
+
     /// Runs the commit hook over the recorded events, appends events, then audit rows
     /// (always in that order, so the two head locks are taken in one order by every
     /// transaction), commits, and pushes the events live. In a keyed request the commit is
@@ -177,34 +227,42 @@ impl Tx {
         let mut inner = self.inner;
         let new_events = std::mem::take(&mut self.events);
         let entries = std::mem::take(&mut self.audit);
-        let events = if self.backend == Backend::Sqlite
+        let later = std::mem::take(&mut self.later);
+        let (events, writes) = if self.backend == Backend::Sqlite
             && new_events.len() <= BATCHED_ROWS
             && entries.len() <= BATCHED_ROWS
         {
-            append_batched(inner.conn(), new_events, entries).await?
+            append_batched(inner.conn(), later, new_events, entries).await?
         } else {
+            if !later.is_empty() {
+                later.execute_on(inner.conn()).await?;
+            }
             let events = events::append(inner.conn(), self.backend, new_events).await?;
             audit::append(inner.conn(), entries).await?;
-            events
+            (events, None)
         };
         if !self.keyed {
-            return finish_commit(inner, events, &self.wal, &self.feed).await;
+            return finish_commit(inner, writes, events, &self.wal, &self.feed).await;
         }
-        match idempotency::park(inner, events.clone(), &self.feed, &self.wal)? {
-            Some(inner) => finish_commit(inner, events, &self.wal, &self.feed).await,
+        match idempotency::park(inner, writes, events.clone(), &self.feed, &self.wal)? {
+            Some((inner, writes)) => {
+                finish_commit(inner, writes, events, &self.wal, &self.feed).await
+            }
             None => Ok(events),
         }
     }
 }
 
-/// Commits, makes the commit durable (SQLite's group commit) and pushes the events live.
+/// Runs the transaction's last `writes` and commits (on SQLite one command), makes the commit
+/// durable (SQLite's group commit) and pushes the events live.
 pub(super) async fn finish_commit(
     inner: TxConn,
+    writes: Option<Sql>,
     events: Vec<Event>,
     wal: &Option<Arc<durable::WalSync>>,
     feed: &broadcast::Sender<Arc<Vec<Event>>>,
 ) -> StoreResult<Vec<Event>> {
-    inner.commit().await?;
+    inner.commit_after(writes).await?;
     if let Some(wal) = wal {
         wal.after_commit().await?;
     }
@@ -217,18 +275,22 @@ pub(super) async fn finish_commit(
 /// Events and audit rows up to which SQLite's commit sends them as one command.
 pub(super) const BATCHED_ROWS: usize = 100;
 
-/// SQLite's usual commit: the event log and the audit chain in two round trips to the
-/// database's thread instead of five, because the single writer holds the database for as
-/// long as its transaction takes. First both heads are locked and read (the event head
-/// before the audit head, as everywhere), then every row and the audit head are written.
-/// SQLite runs several statements of one command in order, binding `$n` across them.
+/// SQLite's usual commit: the event log and the audit chain in one round trip to the
+/// database's thread and one command returned to go with the `COMMIT`, instead of five round
+/// trips, because the single writer holds the database for as long as its transaction takes.
+/// First both heads are locked and read (the event head before the audit head, as
+/// everywhere); the writes returned insert every row and move the audit head. SQLite runs
+/// several statements of one command in order, binding `$n` across them. The writes begin
+/// with `later`, the transaction's writes that go with its commit.
 pub(super) async fn append_batched(
     conn: &mut sqlx::AnyConnection,
+    later: Sql,
     new_events: Vec<NewEvent>,
     entries: Vec<audit::AuditEntry>,
-) -> StoreResult<Vec<Event>> {
+) -> StoreResult<(Vec<Event>, Option<Sql>)> {
+    let mut writes = later;
     if new_events.is_empty() && entries.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), (!writes.is_empty()).then_some(writes)));
     }
     let mut heads = Sql::new("");
     if !new_events.is_empty() {
@@ -259,18 +321,13 @@ pub(super) async fn append_batched(
         None if entries.is_empty() => Vec::new(),
         None => return Err(missing()),
     };
-    let mut writes = Sql::new("");
     if !events.is_empty() {
-        events::push_insert(&mut writes, &events);
+        events::push_insert(writes.next_statement(), &events);
     }
     if !rows.is_empty() {
-        if !events.is_empty() {
-            writes.push("; ");
-        }
-        audit::push_insert(&mut writes, &rows);
+        audit::push_insert(writes.next_statement(), &rows);
         writes.push("; ");
         audit::push_head_update(&mut writes, &rows);
     }
-    writes.execute_on(conn).await?;
-    Ok(events)
+    Ok((events, Some(writes)))
 }
