@@ -19,7 +19,7 @@ use crate::domain::event::{Audience, Detail, NewEvent};
 use crate::domain::AuditAction;
 use crate::domain::EventKind;
 use crate::domain::{CaseId, MessageId, OrganisationId, Purpose, Timestamp, UserId};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store::messages::{self, Message, Receipt};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -114,6 +114,14 @@ async fn create_message(
     ValidJson(body): ValidJson<NewMessage>,
 ) -> AppResult<(StatusCode, Json<MessageResponse>)> {
     let action = AuditAction::MessageCreate;
+    // The author's names, read beside the single writer before it is taken.
+    let author = messages::author(
+        &mut state.store.read().await?,
+        actor.user_id,
+        actor.organisation_id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_messages(&mut tx, &actor, case_id, action).await?;
     let id = MessageId::new();
@@ -122,8 +130,7 @@ async fn create_message(
         &mut tx,
         &access,
         id,
-        actor.user_id,
-        actor.organisation_id,
+        author,
         body.body.trim(),
         Timestamp::now(),
     )

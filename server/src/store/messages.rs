@@ -39,37 +39,80 @@ pub async fn case_of(tx: &mut impl Reads, id: MessageId) -> StoreResult<Option<C
         .transpose()
 }
 
-/// Writes a message in the case `access` is for and returns it as written, with its author's
-/// and organisation's names: one statement (`RETURNING`), one round trip on the writer.
+/// Who writes a message, with the names it is shown with.
+#[derive(Clone, Debug)]
+pub struct Author {
+    pub user: UserId,
+    pub name: String,
+    pub organisation: OrganisationId,
+    pub organisation_name: String,
+}
+
+/// The author `user` of `organisation` with their names, read before the write (on a reader,
+/// not the single writer): staff and organisation names, not a person's data. `None` when the
+/// user is not of that organisation.
+pub async fn author(
+    read: &mut impl Reads,
+    user: UserId,
+    organisation: OrganisationId,
+) -> StoreResult<Option<Author>> {
+    let mut sql = Sql::new(
+        "SELECT u.display_name, o.name FROM users u JOIN organisations o \
+         ON o.id = u.organisation_id WHERE u.id = ",
+    );
+    sql.bind(user.to_string())
+        .push(" AND o.id = ")
+        .bind(organisation.to_string());
+    let Some(row) = sql.fetch_optional(read).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Author {
+        user,
+        name: row.text("display_name")?,
+        organisation,
+        organisation_name: row.text("name")?,
+    }))
+}
+
+/// Writes a message by `author` in the case `access` is for, with the transaction's commit
+/// (`Tx::write_with_commit`: on SQLite no round trip of its own on the writer), and returns it
+/// as it is stored.
 pub async fn insert(
     tx: &mut Tx,
     access: &MessagesAccess,
     id: MessageId,
-    author: UserId,
-    organisation: OrganisationId,
+    author: Author,
     body: &str,
     at: Timestamp,
 ) -> StoreResult<Message> {
-    let mut sql = Sql::new(
-        "INSERT INTO case_messages (id, case_id, author_user_id, author_organisation_id, body, created_at) VALUES (",
-    );
-    sql.bind(id.to_string())
+    let case_id = access.case().case_id();
+    tx.write_with_commit(|sql| {
+        sql.push(
+            "INSERT INTO case_messages (id, case_id, author_user_id, author_organisation_id, \
+             body, created_at) VALUES (",
+        )
+        .bind(id.to_string())
         .push(", ")
-        .bind(access.case().case_id().to_string())
+        .bind(case_id.to_string())
         .push(", ");
-    sql.bind(author.to_string())
-        .push(", ")
-        .bind(organisation.to_string())
-        .push(", ");
-    sql.bind(body).push(", ").bind(at.micros()).push(
-        ") RETURNING id, case_id, author_user_id, \
-         (SELECT u.display_name FROM users u WHERE u.id = author_user_id) AS author_name, \
-         author_organisation_id, \
-         (SELECT o.name FROM organisations o WHERE o.id = author_organisation_id) \
-         AS author_organisation_name, body, created_at",
-    );
-    let row = sql.fetch_optional(tx).await?.ok_or(StoreError::NotFound)?;
-    from_row(&row)
+        sql.bind(author.user.to_string())
+            .push(", ")
+            .bind(author.organisation.to_string())
+            .push(", ");
+        sql.bind(body).push(", ").bind(at.micros()).push(")");
+    })
+    .await?;
+    Ok(Message {
+        id,
+        case_id,
+        author_user_id: author.user,
+        author_name: author.name,
+        author_organisation_id: author.organisation,
+        author_organisation_name: author.organisation_name,
+        body: body.to_owned(),
+        created_at: at,
+        receipts: Vec::new(),
+    })
 }
 
 const VIEW: &str = "SELECT m.id, m.case_id, m.author_user_id, u.display_name AS author_name, \
