@@ -12,19 +12,37 @@
 //! transaction's last writes, its `COMMIT` and the next holder's `BEGIN` go to the
 //! connection's thread as one command, and a holder finds its transaction already begun (see
 //! `Begun`). Each round trip saved is one the single writer no longer waits for.
+//!
+//! **Group commit of writes.** When a holder of the single writer finishes while others wait
+//! for it, it does not commit: its work is released into the open transaction, a savepoint
+//! is opened for the next holder, and it waits for the group's `COMMIT` (`Group`). The next
+//! holder works inside that savepoint, so a failure or a drop undoes its own work only. The
+//! last holder of a group (nobody waiting, or the group full or old) commits everyone's work
+//! in one `COMMIT`, and each member answers only after it; one COMMIT writes the pages that
+//! many writes share (the events table's last leaf, its indexes, the heads) once instead of
+//! once per write. Nothing is acknowledged before the group's commit is durable, exactly as
+//! before; a failed COMMIT fails every member.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyTransactionManager};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, TransactionManager};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 use crate::sql::Sql;
+
+/// Members after which a group commits even if more holders wait.
+const GROUP_MEMBERS: usize = 16;
+/// Age after which a group commits even if more holders wait.
+const GROUP_AGE: Duration = Duration::from_millis(5);
+/// How long a member waits for its group's commit before it commits the group itself (only
+/// when the holder it was passed to gave up before taking the writer).
+const GROUP_FLUSH: Duration = Duration::from_millis(20);
 
 /// A source of connections.
 #[derive(Clone, Debug)]
@@ -44,6 +62,23 @@ pub(super) struct OwnPool {
     /// Run on each new connection (its PRAGMAs).
     setup: &'static str,
     acquire_timeout: Duration,
+    /// Whether writes are group-committed: a pool of one connection (the single writer).
+    groups: bool,
+    /// Holders waiting for a connection.
+    waiting: AtomicUsize,
+    /// The writes waiting in the open transaction for its COMMIT.
+    group: Mutex<Option<Group>>,
+    /// COMMITs of the store's own transactions (for the tests of the group commit).
+    #[cfg_attr(not(test), allow(dead_code))]
+    commits: AtomicU64,
+}
+
+/// The holders whose work the open transaction holds, waiting for its COMMIT.
+#[derive(Debug)]
+struct Group {
+    members: usize,
+    started: Instant,
+    done: watch::Sender<Option<Result<(), String>>>,
 }
 
 /// A connection held: given back to its pool when dropped, with any transaction its holder
@@ -61,10 +96,10 @@ pub struct OwnConn {
     begun: Begun,
 }
 
-/// Where an own connection's transaction stands. An idle connection is `No` or `Ready`; one
-/// held by a `TxConn` is `Unsure` until its `COMMIT` returns, so that a holder dropped or
-/// failed anywhere in between has its transaction rolled back before anyone else gets the
-/// connection (`Drop for OwnConn`).
+/// Where an own connection's transaction stands. An idle connection is `No`, `Ready` or
+/// `Grouped`; one held by a `TxConn` is `Unsure` until its last command returns, so that a
+/// holder dropped or failed anywhere in between has its work rolled back before anyone else
+/// gets the connection (`Drop for OwnConn`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Begun {
     /// No transaction open.
@@ -72,18 +107,32 @@ enum Begun {
     /// An empty transaction open: the `BEGIN` sent with the last `COMMIT`. It is deferred, so
     /// it holds no lock and no snapshot until its first statement.
     Ready,
-    /// Perhaps inside a transaction with changes: rolled back before it is used again.
-    Unsure,
+    /// A transaction open with a group's work in it, and an empty savepoint `held` in which
+    /// the next holder works.
+    Grouped,
+    /// Held, perhaps with changes of the holder's own: inside the savepoint `held` when
+    /// `saved` (a group's work is in the transaction), else the transaction is the holder's.
+    Unsure { saved: bool },
 }
 
-/// A writing transaction's connection: BEGIN sent; COMMIT by `commit`, else rolled back when
-/// dropped (as sqlx's `Transaction` is).
+/// A writing transaction's connection: BEGIN sent; COMMIT by `commit_after`, else rolled back
+/// when dropped (as sqlx's `Transaction` is).
 pub(super) struct TxConn {
     conn: Conn,
 }
 
+/// Holds the count of a pool's waiting holders up while one waits.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl OwnPool {
-    /// A pool of up to `max` connections, opened as they are first needed.
+    /// A pool of up to `max` connections, opened as they are first needed. A pool of one
+    /// connection group-commits its writes.
     pub(super) fn new(
         options: AnyConnectOptions,
         max: u32,
@@ -97,10 +146,16 @@ impl OwnPool {
             options,
             setup,
             acquire_timeout,
+            groups: max <= 1,
+            waiting: AtomicUsize::new(0),
+            group: Mutex::new(None),
+            commits: AtomicU64::new(0),
         })
     }
 
     async fn acquire(self: &Arc<Self>) -> Result<OwnConn, sqlx::Error> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting(&self.waiting);
         let permit =
             match tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned())
                 .await
@@ -109,6 +164,7 @@ impl OwnPool {
                 Ok(Err(_)) => return Err(sqlx::Error::PoolClosed),
                 Ok(Ok(permit)) => permit,
             };
+        drop(waiting);
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let (conn, begun) = match idle {
             Some(idle) => idle,
@@ -134,12 +190,79 @@ impl OwnPool {
     fn give_back(&self, conn: AnyConnection, begun: Begun) {
         if self.permits.is_closed() {
             self.open.fetch_sub(1, Ordering::Relaxed);
+            self.end_group(Err("the store closed".into()));
             return;
         }
         match self.idle.lock() {
             Ok(mut idle) => idle.push((conn, begun)),
             Err(_) => {
                 self.open.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether a holder finishing now should leave its work to the group's COMMIT: others
+    /// wait for the writer and the group is neither full nor old.
+    fn group_goes_on(&self) -> bool {
+        if !self.groups || self.waiting.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        match self.group.lock() {
+            Ok(group) => group
+                .as_ref()
+                .is_none_or(|g| g.members < GROUP_MEMBERS && g.started.elapsed() < GROUP_AGE),
+            Err(_) => false,
+        }
+    }
+
+    /// Joins the open group (starting it), to be told of its COMMIT.
+    fn join_group(&self) -> StoreResult<watch::Receiver<Option<Result<(), String>>>> {
+        let mut group = self
+            .group
+            .lock()
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("the writer's group is poisoned")))?;
+        let group = group.get_or_insert_with(|| Group {
+            members: 0,
+            started: Instant::now(),
+            done: watch::channel(None).0,
+        });
+        group.members += 1;
+        Ok(group.done.subscribe())
+    }
+
+    /// Tells the group's members how its COMMIT went (`Ok`: it went through); the next write
+    /// starts a new group.
+    fn end_group(&self, outcome: Result<(), String>) {
+        if outcome.is_ok() {
+            self.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        let group = self.group.lock().ok().and_then(|mut group| group.take());
+        if let Some(group) = group {
+            group.done.send_replace(Some(outcome));
+        }
+    }
+
+    /// Waits for the COMMIT of the group joined; if the holder the writer was left for never
+    /// takes it, commits the group itself (an `acquire` does).
+    async fn wait_for_group(
+        self: &Arc<Self>,
+        mut done: watch::Receiver<Option<Result<(), String>>>,
+    ) -> StoreResult<()> {
+        loop {
+            let waited = tokio::time::timeout(GROUP_FLUSH, done.wait_for(Option::is_some))
+                .await
+                .map(|outcome| outcome.map(|outcome| outcome.clone()));
+            match waited {
+                Ok(Ok(Some(Err(err)))) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "the group commit failed: {err}"
+                    )))
+                }
+                Ok(Ok(_)) => return Ok(()),
+                Ok(Err(_)) => {
+                    return Err(StoreError::Unavailable("the group commit was lost".into()))
+                }
+                Err(_) => drop(Conns::Own(self.clone()).acquire().await?),
             }
         }
     }
@@ -156,20 +279,31 @@ impl OwnPool {
             self.open.fetch_sub(1, Ordering::Relaxed);
             let _ = conn.close().await;
         }
+        self.end_group(Err("the store closed".into()));
     }
 }
 
 impl Conns {
-    /// A connection outside any transaction.
+    /// A connection outside any transaction; a group waiting in the open transaction is
+    /// committed first.
     pub(super) async fn acquire(&self) -> StoreResult<Conn> {
         Ok(match self {
             Self::Sqlx(pool) => Conn::Sqlx(pool.acquire().await?),
             Self::Own(pool) => {
                 let mut own = pool.acquire().await?;
-                if own.begun == Begun::Ready {
-                    own.begun = Begun::Unsure;
-                    own.conn_mut().execute("ROLLBACK").await?;
-                    own.begun = Begun::No;
+                match own.begun {
+                    Begun::Ready => {
+                        own.begun = Begun::Unsure { saved: false };
+                        own.conn_mut().execute("ROLLBACK").await?;
+                        own.begun = Begun::No;
+                    }
+                    Begun::Grouped => {
+                        own.begun = Begun::Unsure { saved: true };
+                        own.conn_mut().execute("RELEASE held; COMMIT").await?;
+                        own.begun = Begun::No;
+                        pool.end_group(Ok(()));
+                    }
+                    Begun::No | Begun::Unsure { .. } => {}
                 }
                 Conn::Own(own)
             }
@@ -177,7 +311,7 @@ impl Conns {
     }
 
     /// A connection with a transaction begun on it: on an own connection usually begun
-    /// already, by the last holder's `COMMIT`.
+    /// already, by the last holder's `COMMIT`, or a savepoint in a group's transaction.
     pub(super) async fn begin(&self) -> StoreResult<TxConn> {
         match self {
             Self::Sqlx(pool) => {
@@ -187,9 +321,11 @@ impl Conns {
             }
             Self::Own(pool) => {
                 let mut own = pool.acquire().await?;
-                let ready = own.begun == Begun::Ready;
-                own.begun = Begun::Unsure;
-                if !ready {
+                let begun = own.begun;
+                own.begun = Begun::Unsure {
+                    saved: begun == Begun::Grouped,
+                };
+                if begun == Begun::No {
                     own.conn_mut().execute("BEGIN").await?;
                 }
                 Ok(TxConn {
@@ -198,7 +334,6 @@ impl Conns {
             }
         }
     }
-
     /// Connections open and idle.
     pub(super) fn stats(&self) -> (u32, usize) {
         match self {
@@ -218,39 +353,103 @@ impl Conns {
     }
 }
 
+impl OwnPool {
+    /// Undoes the unfinished work of a holder gone or failed: inside a group only its own,
+    /// back to the savepoint (the group goes on, or is committed when nobody waits), else its
+    /// transaction. Returns where the connection then stands.
+    async fn undo(&self, conn: &mut AnyConnection, saved: bool) -> Begun {
+        if saved {
+            let goes_on = self.group_goes_on();
+            let sql = if goes_on {
+                "ROLLBACK TO held"
+            } else {
+                "ROLLBACK TO held; RELEASE held; COMMIT; BEGIN"
+            };
+            match conn.execute(sql).await {
+                Ok(_) if goes_on => return Begun::Grouped,
+                Ok(_) => {
+                    self.end_group(Ok(()));
+                    return Begun::Ready;
+                }
+                // The savepoint or the transaction is gone: so is the group's work.
+                Err(err) => self.end_group(Err(err.to_string())),
+            }
+        }
+        // Fails only when no transaction is open: then there is nothing to undo either.
+        let _ = conn.execute("ROLLBACK").await;
+        Begun::No
+    }
+
+    /// A holder's last command (its last writes and its part of the group commit), run to
+    /// the end on a task of its own so that a holder dropped meanwhile cannot stop a COMMIT
+    /// halfway. `Some` the group to wait for when the work was left to the group's COMMIT.
+    async fn finish(
+        self: Arc<Self>,
+        mut conn: AnyConnection,
+        permit: Option<OwnedSemaphorePermit>,
+        saved: bool,
+        writes: Option<Sql>,
+    ) -> StoreResult<Option<watch::Receiver<Option<Result<(), String>>>>> {
+        let goes_on = self.group_goes_on();
+        let mut sql = writes.unwrap_or_default();
+        if saved {
+            sql.next_statement().push("RELEASE held");
+        }
+        sql.next_statement().push(if goes_on {
+            "SAVEPOINT held"
+        } else {
+            "COMMIT; BEGIN"
+        });
+        // The group is told, and joined, before the permit goes: no holder can come between.
+        let (begun, outcome) = match sql.execute_on(&mut conn).await {
+            Ok(_) if goes_on => match self.join_group() {
+                Ok(done) => (Begun::Grouped, Ok(Some(done))),
+                Err(err) => (self.undo(&mut conn, true).await, Err(err)),
+            },
+            Ok(_) => {
+                self.end_group(Ok(()));
+                (Begun::Ready, Ok(None))
+            }
+            Err(err) => (self.undo(&mut conn, saved).await, Err(err)),
+        };
+        self.give_back(conn, begun);
+        drop(permit);
+        outcome
+    }
+}
+
 impl OwnConn {
     fn conn_mut(&mut self) -> &mut AnyConnection {
-        // Taken only in `drop`.
+        // Taken only in `drop` and by `TxConn::commit_after`, which consume it.
         self.conn.as_mut().unwrap_or_else(|| unreachable!())
     }
 }
 
 impl Drop for OwnConn {
-    /// Gives the connection back; one that may hold an unfinished transaction is first rolled
-    /// back on a task that keeps the connection's permit, so the next holder waits for that.
-    /// Outside a runtime it is closed instead, which rolls back as well.
+    /// Gives the connection back; one that may hold a holder's unfinished work is first
+    /// undone (`OwnPool::undo`) on a task that keeps the connection's permit, so the next
+    /// holder waits for that. Outside a runtime it is closed instead, which rolls back too.
     fn drop(&mut self) {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
-        if self.begun != Begun::Unsure {
+        let Begun::Unsure { saved } = self.begun else {
             self.home.give_back(conn, self.begun);
             return;
-        }
+        };
         let home = self.home.clone();
         let permit = self.permit.take();
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    // Fails only when no transaction was open (a COMMIT went through and its
-                    // BEGIN did not): then there is nothing to undo either.
-                    let _ = conn.execute("ROLLBACK").await;
-                    home.give_back(conn, Begun::No);
+                    let begun = home.undo(&mut conn, saved).await;
+                    home.give_back(conn, begun);
                     drop(permit);
                 });
             }
             Err(_) => {
                 home.open.fetch_sub(1, Ordering::Relaxed);
+                home.end_group(Err("the writer's connection was closed".into()));
                 drop(conn);
             }
         }
@@ -258,14 +457,21 @@ impl Drop for OwnConn {
 }
 
 impl Drop for Conn {
-    /// A transaction its holder left open (a `TxConn` dropped uncommitted, or a holder
-    /// cancelled between `BEGIN` and the transaction) never reaches the next holder: its
-    /// rollback is queued before the connection goes back, and runs before the next holder's
-    /// first statement (SQLite's thread runs commands in order; PostgreSQL's rollback is sent
-    /// with the connection's next message, sqlx's pool's own check on return).
+    /// A transaction begun through sqlx that its holder left open never reaches the next
+    /// holder: its rollback is queued before the connection goes back, and runs before the
+    /// next holder's first statement (SQLite's thread runs commands in order; PostgreSQL's
+    /// rollback is sent with the connection's next message, sqlx's pool's own check on
+    /// return). The store's own transactions on SQLite are undone by `Drop for OwnConn`.
     fn drop(&mut self) {
-        if AnyTransactionManager::get_transaction_depth(self) > 0 {
-            AnyTransactionManager::start_rollback(self);
+        let conn = match self {
+            Self::Sqlx(conn) => &mut **conn,
+            Self::Own(own) => match own.conn.as_mut() {
+                Some(conn) => conn,
+                None => return,
+            },
+        };
+        if AnyTransactionManager::get_transaction_depth(conn) > 0 {
+            AnyTransactionManager::start_rollback(conn);
         }
     }
 }
@@ -276,7 +482,7 @@ impl Deref for Conn {
     fn deref(&self) -> &AnyConnection {
         match self {
             Self::Sqlx(conn) => conn,
-            // Taken only in `drop`.
+            // Taken only in `drop` and by `TxConn::commit_after`.
             Self::Own(own) => own.conn.as_ref().unwrap_or_else(|| unreachable!()),
         }
     }
@@ -286,7 +492,7 @@ impl DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         match self {
             Self::Sqlx(conn) => conn,
-            Self::Own(own) => own.conn.as_mut().unwrap_or_else(|| unreachable!()),
+            Self::Own(own) => own.conn_mut(),
         }
     }
 }
@@ -297,7 +503,9 @@ impl TxConn {
     }
 
     /// Runs `writes` (the transaction's last statements), then commits. On an own connection
-    /// that is one command, which also begins the next holder's transaction.
+    /// that is one command, which also begins the next holder's transaction, or, while others
+    /// wait for the writer, leaves the work to the group's COMMIT and returns once that is
+    /// done (see the module's documentation).
     pub(super) async fn commit_after(mut self, writes: Option<Sql>) -> StoreResult<()> {
         match &mut self.conn {
             Conn::Sqlx(_) => {
@@ -305,21 +513,27 @@ impl TxConn {
                     writes.execute_on(&mut self.conn).await?;
                 }
                 AnyTransactionManager::commit(&mut self.conn).await?;
+                Ok(())
             }
             Conn::Own(own) => {
-                let mut sql = match writes {
-                    Some(mut writes) => {
-                        writes.push("; ");
-                        writes
-                    }
-                    None => Sql::new(""),
+                let saved = own.begun == Begun::Unsure { saved: true };
+                let home = own.home.clone();
+                let permit = own.permit.take();
+                let Some(conn) = own.conn.take() else {
+                    return Err(StoreError::Other(anyhow::anyhow!(
+                        "a connection given back"
+                    )));
                 };
-                sql.push("COMMIT; BEGIN");
-                sql.execute_on(own.conn_mut()).await?;
-                own.begun = Begun::Ready;
+                let finish = tokio::spawn(home.clone().finish(conn, permit, saved, writes));
+                let joined = finish.await.map_err(|err| {
+                    StoreError::Other(anyhow::anyhow!("the commit's task: {err}"))
+                })??;
+                match joined {
+                    Some(done) => home.wait_for_group(done).await,
+                    None => Ok(()),
+                }
             }
         }
-        Ok(())
     }
 }
 
@@ -331,7 +545,7 @@ mod tests {
     use sqlx::any::{AnyConnectOptions, AnyTransactionManager};
     use sqlx::{AnyConnection, Row, TransactionManager};
 
-    use super::{Conns, OwnPool};
+    use super::{Conns, OwnPool, Sql};
 
     fn writer_options(dir: &tempfile::TempDir) -> AnyConnectOptions {
         sqlx::any::install_default_drivers();
@@ -453,6 +667,109 @@ mod tests {
         AnyTransactionManager::begin(&mut conn, None).await.unwrap();
         AnyTransactionManager::commit(&mut conn).await.unwrap();
         assert_eq!(writer.stats(), (1, 0));
+    }
+
+    /// Lets `n` holders queue for the writer.
+    async fn until_waiting(writer: &Conns, n: usize) {
+        let Conns::Own(pool) = writer else {
+            unreachable!()
+        };
+        while pool.waiting.load(std::sync::atomic::Ordering::SeqCst) < n {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    fn commits(writer: &Conns) -> u64 {
+        let Conns::Own(pool) = writer else {
+            unreachable!()
+        };
+        pool.commits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[tokio::test]
+    async fn writers_queued_together_share_one_commit_and_a_failed_one_undoes_only_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = pool(&dir, 1);
+        run(
+            &mut writer.acquire().await.unwrap(),
+            "CREATE TABLE t (x INTEGER UNIQUE)",
+        )
+        .await;
+        let before = commits(&writer);
+        let mut first = writer.begin().await.unwrap();
+        let mut queued = Vec::new();
+        for x in 1..=7_i64 {
+            let writer = writer.clone();
+            queued.push(tokio::spawn(async move {
+                let mut tx = writer.begin().await?;
+                run(tx.conn(), &format!("INSERT INTO t VALUES ({x})")).await;
+                match x {
+                    // Gone before its commit: its row must go with it, and only its row.
+                    3 => Ok(()),
+                    // Its last writes fail (x = 0 is taken): the others' rows stay.
+                    5 => {
+                        tx.commit_after(Some(Sql::new("INSERT INTO t VALUES (0)")))
+                            .await
+                    }
+                    _ => tx.commit_after(None).await,
+                }
+            }));
+        }
+        until_waiting(&writer, 7).await;
+        run(first.conn(), "INSERT INTO t VALUES (0)").await;
+        first.commit_after(None).await.unwrap();
+        let mut outcomes = Vec::new();
+        for task in queued {
+            outcomes.push(task.await.unwrap().is_ok());
+        }
+        assert_eq!(outcomes, [true, true, true, true, false, true, true]);
+        let readers = Conns::Own(OwnPool::new(
+            writer_options(&dir),
+            1,
+            "",
+            std::time::Duration::from_millis(200),
+        ));
+        let mut conn = readers.acquire().await.unwrap();
+        let rows: Vec<i64> = sqlx::query("SELECT x FROM t ORDER BY x")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get("x").unwrap())
+            .collect();
+        assert_eq!(rows, [0, 1, 2, 4, 6, 7]);
+        // Eight writes, one COMMIT: each answered only once it went through.
+        assert_eq!(commits(&writer) - before, 1);
+    }
+
+    #[tokio::test]
+    async fn a_group_left_by_a_holder_that_gave_up_is_committed_by_its_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer_with_table(&dir).await;
+        let Conns::Own(pool) = &writer else {
+            unreachable!()
+        };
+        let mut tx = writer.begin().await.unwrap();
+        run(tx.conn(), "INSERT INTO t VALUES (1)").await;
+        // A holder waits, so the work is left to the group's COMMIT; then it gives up.
+        pool.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let member = tokio::spawn(tx.commit_after(None));
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        pool.waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::timeout(std::time::Duration::from_secs(2), member)
+            .await
+            .expect("the member commits its group itself")
+            .unwrap()
+            .unwrap();
+        let readers = Conns::Own(OwnPool::new(
+            writer_options(&dir),
+            1,
+            "",
+            std::time::Duration::from_millis(200),
+        ));
+        assert_eq!(count(&readers).await, 1);
     }
 
     #[tokio::test]
