@@ -135,6 +135,46 @@ on_both_stores! {
         Ok(())
     }
 
+    // Many writers at once (on SQLite group-committed, each numbering after the heads the
+    // one before left), some dropped before their commit: the committed events are numbered
+    // without gap or repeat, and the audit chain is one, with a row per committed write only.
+    async fn concurrent_writes_some_dropped_keep_one_sequence_and_one_chain(app) {
+        use samverkan::events::{Audience, NewEvent};
+        let mut tx = app.store.begin().await?;
+        let before = samverkan::store::events::head(&mut tx).await?;
+        drop(tx);
+        let mut tasks = Vec::new();
+        for n in 0..24 {
+            let store = app.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut seqs = Vec::new();
+                for i in 0..10 {
+                    let mut tx = store.begin().await?;
+                    tx.audit(entry(AuditAction::CaseUpdate));
+                    tx.event(NewEvent { kind: EventKind::CaseUpdated, case_id: None, individual_id: None, subject_id: Some(format!("{n}-{i}")), purpose: None, audience: Audience::Revoked(vec![]), detail: Detail::None });
+                    if (n + i) % 7 == 0 {
+                        drop(tx);
+                        continue;
+                    }
+                    seqs.extend(tx.commit().await?.iter().map(|e| e.seq));
+                }
+                anyhow::Ok(seqs)
+            }));
+        }
+        let mut seqs = Vec::new();
+        for task in tasks {
+            seqs.extend(task.await??);
+        }
+        seqs.sort();
+        let committed = (0..24).flat_map(|n| (0..10).map(move |i| (n + i) % 7 != 0)).filter(|c| *c).count() as i64;
+        assert_eq!(seqs, (before + 1..=before + committed).collect::<Vec<_>>());
+        let mut tx = app.store.begin().await?;
+        assert_eq!(samverkan::store::events::head(&mut tx).await?, before + committed);
+        drop(tx);
+        assert_eq!(samverkan::admin::verify_audit(&app.store).await?, ChainReport::Intact { rows: committed });
+        Ok(())
+    }
+
     async fn audit_rows_handed_in_together_share_one_commit_and_an_uncommitted_read_leaves_none(app) {
         {
             let mut read = app.store.audited_read().await?;

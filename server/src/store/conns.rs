@@ -33,6 +33,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, TransactionManager};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
+use super::tx::Heads;
 use super::{StoreError, StoreResult};
 use crate::sql::Sql;
 
@@ -68,6 +69,8 @@ pub(super) struct OwnPool {
     waiting: AtomicUsize,
     /// The writes waiting in the open transaction for its COMMIT.
     group: Mutex<Option<Group>>,
+    /// The heads the last member of the open group left (`tx::append_batched`).
+    heads: Mutex<Option<Heads>>,
     /// COMMITs of the store's own transactions (for the tests of the group commit).
     #[cfg_attr(not(test), allow(dead_code))]
     commits: AtomicU64,
@@ -119,6 +122,10 @@ enum Begun {
 /// when dropped (as sqlx's `Transaction` is).
 pub(super) struct TxConn {
     conn: Conn,
+    /// The log heads as this transaction stands, when known without asking: left by the
+    /// group's member before, then as this holder's appends leave them (`tx::append_batched`).
+    /// Whoever changes the heads otherwise sets `None`.
+    pub(super) heads: Option<Heads>,
 }
 
 /// Holds the count of a pool's waiting holders up while one waits.
@@ -149,6 +156,7 @@ impl OwnPool {
             groups: max <= 1,
             waiting: AtomicUsize::new(0),
             group: Mutex::new(None),
+            heads: Mutex::new(None),
             commits: AtomicU64::new(0),
         })
     }
@@ -233,6 +241,7 @@ impl OwnPool {
     /// Tells the group's members how its COMMIT went (`Ok`: it went through); the next write
     /// starts a new group.
     fn end_group(&self, outcome: Result<(), String>) {
+        self.leave_heads(None);
         if outcome.is_ok() {
             self.commits.fetch_add(1, Ordering::Relaxed);
         }
@@ -240,6 +249,16 @@ impl OwnPool {
         if let Some(group) = group {
             group.done.send_replace(Some(outcome));
         }
+    }
+
+    fn leave_heads(&self, heads: Option<Heads>) {
+        if let Ok(mut left) = self.heads.lock() {
+            *left = heads;
+        }
+    }
+
+    fn take_heads(&self) -> Option<Heads> {
+        self.heads.lock().ok().and_then(|mut left| left.take())
     }
 
     /// Waits for the COMMIT of the group joined; if the holder the writer was left for never
@@ -317,7 +336,7 @@ impl Conns {
             Self::Sqlx(pool) => {
                 let mut conn = Conn::Sqlx(pool.acquire().await?);
                 AnyTransactionManager::begin(&mut conn, None).await?;
-                Ok(TxConn { conn })
+                Ok(TxConn { conn, heads: None })
             }
             Self::Own(pool) => {
                 let mut own = pool.acquire().await?;
@@ -328,8 +347,13 @@ impl Conns {
                 if begun == Begun::No {
                     own.conn_mut().execute("BEGIN").await?;
                 }
+                let heads = match begun {
+                    Begun::Grouped => pool.take_heads(),
+                    _ => None,
+                };
                 Ok(TxConn {
                     conn: Conn::Own(own),
+                    heads,
                 })
             }
         }
@@ -389,6 +413,7 @@ impl OwnPool {
         permit: Option<OwnedSemaphorePermit>,
         saved: bool,
         writes: Option<Sql>,
+        heads: Option<Heads>,
     ) -> StoreResult<Option<watch::Receiver<Option<Result<(), String>>>>> {
         let goes_on = self.group_goes_on();
         let mut sql = writes.unwrap_or_default();
@@ -403,7 +428,10 @@ impl OwnPool {
         // The group is told, and joined, before the permit goes: no holder can come between.
         let (begun, outcome) = match sql.execute_on(&mut conn).await {
             Ok(_) if goes_on => match self.join_group() {
-                Ok(done) => (Begun::Grouped, Ok(Some(done))),
+                Ok(done) => {
+                    self.leave_heads(heads);
+                    (Begun::Grouped, Ok(Some(done)))
+                }
                 Err(err) => (self.undo(&mut conn, true).await, Err(err)),
             },
             Ok(_) => {
@@ -524,7 +552,8 @@ impl TxConn {
                         "a connection given back"
                     )));
                 };
-                let finish = tokio::spawn(home.clone().finish(conn, permit, saved, writes));
+                let heads = self.heads.take();
+                let finish = tokio::spawn(home.clone().finish(conn, permit, saved, writes, heads));
                 let joined = finish.await.map_err(|err| {
                     StoreError::Other(anyhow::anyhow!("the commit's task: {err}"))
                 })??;

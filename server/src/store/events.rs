@@ -114,6 +114,14 @@ pub(super) fn push_lock_head(sql: &mut Sql, count: usize) {
         .push(" WHERE id = 1 RETURNING 'event' AS head, last_seq, '' AS last_hash");
 }
 
+/// The statement that moves the head row to `last` (SQLite's batched commit, which numbered
+/// the events itself under the transaction's write lock).
+pub(super) fn push_head_set(sql: &mut Sql, last: i64) {
+    sql.push("UPDATE event_head SET last_seq = ")
+        .bind(last)
+        .push(" WHERE id = 1");
+}
+
 /// Numbers new events so that the last one gets `last`, the head after them.
 pub(super) fn numbered(new: Vec<NewEvent>, last: i64) -> Vec<Event> {
     let first = last - new.len() as i64 + 1;

@@ -137,10 +137,11 @@ async fn write(
     let mut inner = writer.begin().await?;
     writer_wait.observe(started.elapsed().as_secs_f64());
     let writes = if backend == Backend::Sqlite && entries.len() <= tx::BATCHED_ROWS {
-        tx::append_batched(inner.conn(), Sql::new(""), Vec::new(), entries)
+        tx::append_batched(&mut inner, Sql::new(""), Vec::new(), entries)
             .await?
             .1
     } else {
+        inner.heads = None;
         audit::append(inner.conn(), entries).await?;
         None
     };

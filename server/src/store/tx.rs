@@ -232,8 +232,9 @@ impl Tx {
             && new_events.len() <= BATCHED_ROWS
             && entries.len() <= BATCHED_ROWS
         {
-            append_batched(inner.conn(), later, new_events, entries).await?
+            append_batched(&mut inner, later, new_events, entries).await?
         } else {
+            inner.heads = None;
             if !later.is_empty() {
                 later.execute_on(inner.conn()).await?;
             }
@@ -275,15 +276,27 @@ pub(super) async fn finish_commit(
 /// Events and audit rows up to which SQLite's commit sends them as one command.
 pub(super) const BATCHED_ROWS: usize = 100;
 
-/// SQLite's usual commit: the event log and the audit chain in one round trip to the
+/// The heads of the event log and the audit chain as the transaction on SQLite's single writer
+/// stands: known without asking when the holder before in the same group commit left them
+/// (`TxConn::heads`).
+#[derive(Clone, Debug)]
+pub(super) struct Heads {
+    pub(super) event: i64,
+    pub(super) audit_seq: i64,
+    pub(super) audit_hash: String,
+}
+
+/// SQLite's usual commit: the event log and the audit chain in at most one round trip to the
 /// database's thread and one command returned to go with the `COMMIT`, instead of five round
 /// trips, because the single writer holds the database for as long as its transaction takes.
-/// First both heads are locked and read (the event head before the audit head, as
-/// everywhere); the writes returned insert every row and move the audit head. SQLite runs
+/// The heads are read (both, event head first, as everywhere), unless the holder before this
+/// one in the same open transaction left them (`TxConn::heads`: nobody else can have written
+/// since, the transaction holds the database's write lock); the writes returned insert every
+/// row and move both heads, and the heads they leave are kept for the next holder. SQLite runs
 /// several statements of one command in order, binding `$n` across them. The writes begin
 /// with `later`, the transaction's writes that go with its commit.
 pub(super) async fn append_batched(
-    conn: &mut sqlx::AnyConnection,
+    inner: &mut TxConn,
     later: Sql,
     new_events: Vec<NewEvent>,
     entries: Vec<audit::AuditEntry>,
@@ -292,42 +305,50 @@ pub(super) async fn append_batched(
     if new_events.is_empty() && entries.is_empty() {
         return Ok((Vec::new(), (!writes.is_empty()).then_some(writes)));
     }
-    let mut heads = Sql::new("");
-    if !new_events.is_empty() {
-        events::push_lock_head(&mut heads, new_events.len());
-    }
-    if !entries.is_empty() {
-        if !new_events.is_empty() {
-            heads.push("; ");
-        }
-        audit::push_lock_head(&mut heads);
-    }
-    let mut event_head = None;
-    let mut audit_head = None;
-    for row in heads.fetch_all_on(conn).await? {
-        match row.text("head")?.as_str() {
-            "event" => event_head = Some(row.int("last_seq")?),
-            _ => audit_head = Some((row.int("last_seq")?, row.text("last_hash")?)),
-        }
-    }
-    let missing = || StoreError::Other(anyhow::anyhow!("a log head row is missing"));
-    let events = match event_head {
-        Some(last) => events::numbered(new_events, last),
-        None if new_events.is_empty() => Vec::new(),
-        None => return Err(missing()),
+    let heads = match inner.heads.take() {
+        Some(heads) => heads,
+        None => read_heads(inner.conn()).await?,
     };
-    let rows = match audit_head {
-        Some((seq, hash)) => audit::chain(seq, hash, entries),
-        None if entries.is_empty() => Vec::new(),
-        None => return Err(missing()),
-    };
+    let last = heads.event + new_events.len() as i64;
+    let events = events::numbered(new_events, last);
+    let rows = audit::chain(heads.audit_seq, heads.audit_hash.clone(), entries);
     if !events.is_empty() {
         events::push_insert(writes.next_statement(), &events);
+        events::push_head_set(writes.next_statement(), last);
     }
     if !rows.is_empty() {
         audit::push_insert(writes.next_statement(), &rows);
-        writes.push("; ");
-        audit::push_head_update(&mut writes, &rows);
+        audit::push_head_update(writes.next_statement(), &rows);
     }
+    inner.heads = Some(Heads {
+        event: last,
+        audit_seq: rows.last().map_or(heads.audit_seq, |row| row.seq),
+        audit_hash: rows.last().map_or(heads.audit_hash, |row| row.hash.clone()),
+    });
     Ok((events, Some(writes)))
+}
+
+/// Both heads, locked until commit (the event head first).
+async fn read_heads(conn: &mut sqlx::AnyConnection) -> StoreResult<Heads> {
+    let mut sql = Sql::new("");
+    events::push_lock_head(&mut sql, 0);
+    audit::push_lock_head(sql.next_statement());
+    let mut event = None;
+    let mut audit = None;
+    for row in sql.fetch_all_on(conn).await? {
+        match row.text("head")?.as_str() {
+            "event" => event = Some(row.int("last_seq")?),
+            _ => audit = Some((row.int("last_seq")?, row.text("last_hash")?)),
+        }
+    }
+    match (event, audit) {
+        (Some(event), Some((audit_seq, audit_hash))) => Ok(Heads {
+            event,
+            audit_seq,
+            audit_hash,
+        }),
+        _ => Err(StoreError::Other(anyhow::anyhow!(
+            "a log head row is missing"
+        ))),
+    }
 }
