@@ -594,6 +594,16 @@ mod tests {
         ))
     }
 
+    /// A connection of its own on the same database, beside the writer's pool.
+    fn beside(dir: &tempfile::TempDir, setup: &'static str) -> Conns {
+        Conns::Own(OwnPool::new(
+            writer_options(dir),
+            1,
+            setup,
+            std::time::Duration::from_millis(200),
+        ))
+    }
+
     async fn run(conn: &mut AnyConnection, sql: &str) {
         sqlx::query(sql).execute(conn).await.unwrap();
     }
@@ -653,12 +663,7 @@ mod tests {
         run(tx.conn(), "INSERT INTO t VALUES (2)").await;
         tx.commit_after(None).await.unwrap();
         // Committed for every connection, not a savepoint in a transaction left open.
-        let readers = Conns::Own(OwnPool::new(
-            writer_options(&dir),
-            1,
-            "",
-            std::time::Duration::from_millis(200),
-        ));
+        let readers = beside(&dir, "");
         assert_eq!(count(&readers).await, 1);
     }
 
@@ -671,12 +676,7 @@ mod tests {
         tx.commit_after(None).await.unwrap();
         // Given back inside the next, empty transaction, which takes no lock: another
         // connection writes at once, without waiting.
-        let other = Conns::Own(OwnPool::new(
-            writer_options(&dir),
-            1,
-            "PRAGMA busy_timeout = 0;",
-            std::time::Duration::from_millis(200),
-        ));
+        let other = beside(&dir, "PRAGMA busy_timeout = 0;");
         run(
             &mut other.acquire().await.unwrap(),
             "INSERT INTO t VALUES (2)",
@@ -752,12 +752,7 @@ mod tests {
             outcomes.push(task.await.unwrap().is_ok());
         }
         assert_eq!(outcomes, [true, true, true, true, false, true, true]);
-        let readers = Conns::Own(OwnPool::new(
-            writer_options(&dir),
-            1,
-            "",
-            std::time::Duration::from_millis(200),
-        ));
+        let readers = beside(&dir, "");
         let mut conn = readers.acquire().await.unwrap();
         let rows: Vec<i64> = sqlx::query("SELECT x FROM t ORDER BY x")
             .fetch_all(&mut *conn)
@@ -792,12 +787,7 @@ mod tests {
             .expect("the member commits its group itself")
             .unwrap()
             .unwrap();
-        let readers = Conns::Own(OwnPool::new(
-            writer_options(&dir),
-            1,
-            "",
-            std::time::Duration::from_millis(200),
-        ));
+        let readers = beside(&dir, "");
         assert_eq!(count(&readers).await, 1);
     }
 

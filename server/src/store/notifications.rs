@@ -47,30 +47,6 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Notification> {
     })
 }
 
-pub async fn insert(tx: &mut Tx, n: &Notification, email: EmailState) -> StoreResult<()> {
-    let mut sql = Sql::new(&format!(
-        "INSERT INTO notifications ({COLUMNS}, email) VALUES ("
-    ));
-    sql.bind(n.id.to_string())
-        .push(", ")
-        .bind(n.user_id.to_string())
-        .push(", ")
-        .bind(n.kind.code())
-        .push(", ");
-    sql.bind(n.case_id.map(|c| c.to_string()))
-        .push(", ")
-        .bind(n.subject_id.clone())
-        .push(", ")
-        .bind(n.created_at.micros())
-        .push(", ")
-        .bind(n.read_at.map(Timestamp::micros))
-        .push(", ")
-        .bind(email.code())
-        .push(")");
-    sql.execute(tx).await?;
-    Ok(())
-}
-
 /// Several notifications in multi-row INSERTs, each with its e-mail state, written with the
 /// transaction's commit (`Tx::write_with_commit`).
 pub async fn insert_many(tx: &mut Tx, rows: &[(Notification, EmailState)]) -> StoreResult<()> {
