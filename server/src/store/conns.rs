@@ -178,6 +178,12 @@ impl OwnPool {
             Some(idle) => idle,
             None => (self.connect().await?, Begun::No),
         };
+        if begun != Begun::Grouped {
+            // A group lives in its connection's open transaction: with the permit held and
+            // no transaction of a group here, that transaction is gone (its connection was
+            // lost), and so is the group's work.
+            self.lose_group();
+        }
         Ok(OwnConn {
             conn: Some(conn),
             home: self.clone(),
@@ -248,6 +254,14 @@ impl OwnPool {
         let group = self.group.lock().ok().and_then(|mut group| group.take());
         if let Some(group) = group {
             group.done.send_replace(Some(outcome));
+        }
+    }
+
+    /// Tells a group whose transaction is gone that its COMMIT failed.
+    fn lose_group(&self) {
+        let lost = self.group.lock().ok().is_some_and(|group| group.is_some());
+        if lost {
+            self.end_group(Err("the transaction of the group was lost".into()));
         }
     }
 
@@ -789,6 +803,34 @@ mod tests {
             .unwrap();
         let readers = beside(&dir, "");
         assert_eq!(count(&readers).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_group_whose_connection_was_lost_fails_its_members_instead_of_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer_with_table(&dir).await;
+        let Conns::Own(pool) = &writer else {
+            unreachable!()
+        };
+        let mut tx = writer.begin().await.unwrap();
+        run(tx.conn(), "INSERT INTO t VALUES (1)").await;
+        pool.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let member = tokio::spawn(tx.commit_after(None));
+        while pool.group.lock().unwrap().is_none() {
+            tokio::task::yield_now().await;
+        }
+        // The group's connection is lost (its transaction with it), and nobody takes over.
+        let (lost, _) = pool.idle.lock().unwrap().pop().unwrap();
+        drop(lost);
+        pool.waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(2), member)
+            .await
+            .expect("the member is told")
+            .unwrap();
+        assert!(outcome.is_err(), "told that a lost group committed");
+        assert_eq!(count(&beside(&dir, "")).await, 0);
     }
 
     #[tokio::test]
