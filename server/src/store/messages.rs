@@ -48,9 +48,9 @@ pub struct Author {
     pub organisation_name: String,
 }
 
-/// The author `user` of `organisation` with their names, read before the write (on a reader,
-/// not the single writer): staff and organisation names, not a person's data. `None` when the
-/// user is not of that organisation.
+/// The author `user` of `organisation` with their names, for a message about to be written
+/// (on SQLite read on a reader before the single writer is taken): staff and organisation
+/// names, not a person's data. `None` when the user is not of that organisation.
 pub async fn author(
     read: &mut impl Reads,
     user: UserId,
