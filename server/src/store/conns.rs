@@ -588,6 +588,8 @@ mod tests {
     use sqlx::any::{AnyConnectOptions, AnyTransactionManager};
     use sqlx::{AnyConnection, Row, TransactionManager};
 
+    use std::sync::atomic::Ordering;
+
     use super::{Conns, OwnPool, Sql};
 
     fn writer_options(dir: &tempfile::TempDir) -> AnyConnectOptions {
@@ -717,7 +719,7 @@ mod tests {
         let Conns::Own(pool) = writer else {
             unreachable!()
         };
-        while pool.waiting.load(std::sync::atomic::Ordering::SeqCst) < n {
+        while pool.waiting.load(Ordering::SeqCst) < n {
             tokio::task::yield_now().await;
         }
     }
@@ -726,7 +728,7 @@ mod tests {
         let Conns::Own(pool) = writer else {
             unreachable!()
         };
-        pool.commits.load(std::sync::atomic::Ordering::Relaxed)
+        pool.commits.load(Ordering::Relaxed)
     }
 
     #[tokio::test]
@@ -780,51 +782,53 @@ mod tests {
         assert_eq!(commits(&writer) - before, 1);
     }
 
-    #[tokio::test]
-    async fn a_group_left_by_a_holder_that_gave_up_is_committed_by_its_member() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = writer_with_table(&dir).await;
+    /// A writer that wrote a row and left it to a group's COMMIT, because a holder seemed to
+    /// wait (`waiting` is raised by one): the writer pool and the member's commit, running.
+    async fn member_of_a_group(
+        dir: &tempfile::TempDir,
+    ) -> (Conns, tokio::task::JoinHandle<super::StoreResult<()>>) {
+        let writer = writer_with_table(dir).await;
         let Conns::Own(pool) = &writer else {
             unreachable!()
         };
         let mut tx = writer.begin().await.unwrap();
         run(tx.conn(), "INSERT INTO t VALUES (1)").await;
-        // A holder waits, so the work is left to the group's COMMIT; then it gives up.
-        pool.waiting
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        pool.waiting.fetch_add(1, Ordering::SeqCst);
         let member = tokio::spawn(tx.commit_after(None));
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        pool.waiting
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        while pool.group.lock().unwrap().is_none() {
+            tokio::task::yield_now().await;
+        }
+        (writer, member)
+    }
+
+    #[tokio::test]
+    async fn a_group_left_by_a_holder_that_gave_up_is_committed_by_its_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, member) = member_of_a_group(&dir).await;
+        let Conns::Own(pool) = &writer else {
+            unreachable!()
+        };
+        // The holder it was left for gives up before taking the writer.
+        pool.waiting.fetch_sub(1, Ordering::SeqCst);
         tokio::time::timeout(std::time::Duration::from_secs(2), member)
             .await
             .expect("the member commits its group itself")
             .unwrap()
             .unwrap();
-        let readers = beside(&dir, "");
-        assert_eq!(count(&readers).await, 1);
+        assert_eq!(count(&beside(&dir, "")).await, 1);
     }
 
     #[tokio::test]
     async fn a_group_whose_connection_was_lost_fails_its_members_instead_of_waiting() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = writer_with_table(&dir).await;
+        let (writer, member) = member_of_a_group(&dir).await;
         let Conns::Own(pool) = &writer else {
             unreachable!()
         };
-        let mut tx = writer.begin().await.unwrap();
-        run(tx.conn(), "INSERT INTO t VALUES (1)").await;
-        pool.waiting
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let member = tokio::spawn(tx.commit_after(None));
-        while pool.group.lock().unwrap().is_none() {
-            tokio::task::yield_now().await;
-        }
         // The group's connection is lost (its transaction with it), and nobody takes over.
         let (lost, _) = pool.idle.lock().unwrap().pop().unwrap();
         drop(lost);
-        pool.waiting
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        pool.waiting.fetch_sub(1, Ordering::SeqCst);
         let outcome = tokio::time::timeout(std::time::Duration::from_secs(2), member)
             .await
             .expect("the member is told")
