@@ -19,9 +19,8 @@ use crate::domain::event::{Audience, Detail, NewEvent};
 use crate::domain::AuditAction;
 use crate::domain::EventKind;
 use crate::domain::{CaseId, MessageId, OrganisationId, Purpose, Timestamp, UserId};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::messages::{self, Message, Receipt};
-use crate::store::Backend;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -116,23 +115,12 @@ async fn create_message(
 ) -> AppResult<(StatusCode, Json<MessageResponse>)> {
     let action = AuditAction::MessageCreate;
     let (user, organisation) = (actor.user_id, actor.organisation_id);
-    // The author's names: on SQLite read on a reader before the single writer is taken, on
-    // PostgreSQL in the write's own transaction (a reader there is one more connection to
-    // check out of the pool).
-    let before = match state.store.backend() {
-        Backend::Sqlite => messages::author(&mut state.store.read().await?, user, organisation)
-            .await?
-            .map(Some)
-            .ok_or(AppError::NotFound)?,
-        Backend::Postgres => None,
-    };
+    let before = messages::author_before_write(&state.store, user, organisation).await?;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_messages(&mut tx, &actor, case_id, action).await?;
     let author = match before {
         Some(author) => author,
-        None => messages::author(&mut tx, user, organisation)
-            .await?
-            .ok_or(AppError::NotFound)?,
+        None => messages::author(&mut tx, user, organisation).await?,
     };
     let id = MessageId::new();
     // Written under `access`, and returned as written (no one has read it yet: no receipts).

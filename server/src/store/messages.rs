@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Reads, RowExt, Sql, StoreError, StoreResult, Tx};
+use super::{Backend, Reads, RowExt, Sql, Store, StoreError, StoreResult, Tx};
 use crate::access::policy::{MessageAccess, MessagesAccess};
 use crate::domain::{CaseId, MessageId, OrganisationId, Timestamp, UserId};
 
@@ -48,14 +48,14 @@ pub struct Author {
     pub organisation_name: String,
 }
 
-/// The author `user` of `organisation` with their names, for a message about to be written
-/// (on SQLite read on a reader before the single writer is taken): staff and organisation
-/// names, not a person's data. `None` when the user is not of that organisation.
+/// The author `user` of `organisation` with their names, for a message about to be written:
+/// staff and organisation names, not a person's data. `NotFound` when the user is not of
+/// that organisation.
 pub async fn author(
     read: &mut impl Reads,
     user: UserId,
     organisation: OrganisationId,
-) -> StoreResult<Option<Author>> {
+) -> StoreResult<Author> {
     let mut sql = Sql::new(
         "SELECT u.display_name, o.name FROM users u JOIN organisations o \
          ON o.id = u.organisation_id WHERE u.id = ",
@@ -63,15 +63,32 @@ pub async fn author(
     sql.bind(user.to_string())
         .push(" AND o.id = ")
         .bind(organisation.to_string());
-    let Some(row) = sql.fetch_optional(read).await? else {
-        return Ok(None);
-    };
-    Ok(Some(Author {
+    let row = sql
+        .fetch_optional(read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Author {
         user,
         name: row.text("display_name")?,
         organisation,
         organisation_name: row.text("name")?,
-    }))
+    })
+}
+
+/// `author`, read before the write's transaction where that spares the writer: on SQLite on
+/// a reader, so the single writer does not wait for it. `None` on PostgreSQL, where a second
+/// connection costs more than reading it in the write's own transaction (`author` on the `Tx`).
+pub async fn author_before_write(
+    store: &Store,
+    user: UserId,
+    organisation: OrganisationId,
+) -> StoreResult<Option<Author>> {
+    match store.backend() {
+        Backend::Sqlite => Ok(Some(
+            author(&mut store.read().await?, user, organisation).await?,
+        )),
+        Backend::Postgres => Ok(None),
+    }
 }
 
 /// Writes a message by `author` in the case `access` is for, with the transaction's commit
