@@ -417,6 +417,9 @@ pub async fn run(
             kinds.retain(|k| plan.only.is_empty() || plan.only.contains(&k.name));
             let slice = plan.duration.div_f64(plan.rounds as f64);
             let mut results: Vec<Throughput> = Vec::new();
+            // SQLite's write-ahead log, after each slice: it must not grow with the run.
+            let wal = dir.path().join("db.sqlite-wal");
+            let mut wal_sizes = Vec::new();
             for round in 0..plan.rounds {
                 for (i, kind) in kinds.iter().enumerate() {
                     eprintln!("[rest] {name}: round {}, {}", round + 1, kind.label);
@@ -427,6 +430,9 @@ pub async fn run(
                     };
                     let one = measure(server.pid, server.addr, kind, warmup, slice).await?;
                     server.check_alive()?;
+                    if let Ok(meta) = std::fs::metadata(&wal) {
+                        wal_sizes.push(meta.len());
+                    }
                     match results.get_mut(i) {
                         Some(sum) => sum.add(one)?,
                         None => results.push(one),
@@ -434,13 +440,24 @@ pub async fn run(
                 }
             }
             server.stop().await?;
-            anyhow::Ok(results)
+            anyhow::Ok((results, wal_sizes))
         }
         .await;
         if let Some(fresh) = fresh {
             fresh.drop_now()?;
         }
-        render(name, plan.clients, &result?, &mut out)?;
+        let (results, wal_sizes) = result?;
+        render(name, plan.clients, &results, &mut out)?;
+        if let (Some(largest), Some(last)) = (wal_sizes.iter().max(), wal_sizes.last()) {
+            let mb = |bytes: u64| bytes as f64 / 1e6;
+            writeln!(
+                out,
+                "\nThe WAL file after each of the {} slices: at most {:.1} MB, {:.1} MB after the last.",
+                wal_sizes.len(),
+                mb(*largest),
+                mb(*last)
+            )?;
+        }
     }
     writeln!(
         out,

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cases;
+mod checkpoint;
 mod conns;
 pub mod consents;
 mod durable;
@@ -157,6 +158,14 @@ pub struct Store {
     journal: Option<Arc<journal::Journal>>,
 }
 
+/// The single SQLite writer's settings: made durable in groups (`durable`) and checkpointed
+/// beside it (`checkpoint`; `journal_size_limit` cuts the WAL file back to 64 MiB when it
+/// starts over). `temp_store = MEMORY` keeps a group's savepoint journal in memory instead of
+/// a temporary file made and deleted for each group once it passes 64 KiB.
+const SQLITE_WRITER: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; \
+     PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;";
+
 /// Buckets for waits on the store, 0.1 ms to about 6.5 s.
 fn wait_histogram() -> Histogram {
     Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
@@ -186,18 +195,12 @@ impl Store {
                 }
                 // One writer connection: SQLite has one writer, and every request that
                 // touches a person's data writes its audit row. Checkpoints run beside the
-                // writer (`checkpoint_wal`), not inside whichever commit crosses the WAL's
+                // writer (`checkpoint`), not inside whichever commit crosses the WAL's
                 // size limit.
                 let options = AnyConnectOptions::from_str(&url)?;
                 let acquire_timeout = Duration::from_secs(settings.acquire_timeout_seconds);
-                let writer = conns::OwnPool::new(
-                    options.clone(),
-                    1,
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                     PRAGMA wal_autocheckpoint = 0;",
-                    acquire_timeout,
-                );
+                let writer =
+                    conns::OwnPool::new(options.clone(), 1, SQLITE_WRITER, acquire_timeout);
                 let writer = conns::Conns::Own(writer);
                 // Opened now, so that a bad file or URL fails the start and the WAL is set up
                 // before the readers open.
@@ -225,13 +228,15 @@ impl Store {
                     .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("PRAGMA busy_timeout = 5000;").await?;
+                            let wait = checkpoint::READERS_WAIT.as_millis();
+                            conn.execute(format!("PRAGMA busy_timeout = {wait};").as_str())
+                                .await?;
                             Ok(())
                         })
                     })
                     .connect_lazy_with(AnyConnectOptions::from_str(&url)?);
                 let stop = tokio_util::sync::CancellationToken::new();
-                tokio::spawn(checkpoint_wal(checkpoints, stop.clone()));
+                tokio::spawn(checkpoint::run(checkpoints, writer.clone(), stop.clone()));
                 checkpointer = Some(Arc::new(stop.drop_guard()));
                 (writer, readers, beside)
             }
@@ -493,25 +498,4 @@ pub(crate) fn sqlite_path(url: &str) -> &str {
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     path.split('?').next().unwrap_or(path)
-}
-
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Copies SQLite's write-ahead log into the database file in the background (PASSIVE:
-/// never waits for the writer or readers), so no request's commit pays for a checkpoint.
-async fn checkpoint_wal(pool: AnyPool, stop: tokio_util::sync::CancellationToken) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => break,
-            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
-        }
-        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::warn!(error = %err, "WAL checkpoint failed; retrying");
-        }
-    }
-    pool.close().await;
 }
