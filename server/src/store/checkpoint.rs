@@ -158,20 +158,36 @@ mod tests {
         }
     }
 
-    /// Writes one row of 3 KB after the other, each in a transaction of its own, until
-    /// `stop`; counts them in `written`.
-    fn keep_writing(writer: Conns, stop: Arc<AtomicBool>, written: Arc<AtomicU64>) {
+    /// Writes one row of 3 KB after the other, each in a transaction of its own, until the
+    /// flag returned is set; counts them in the counter returned.
+    fn keep_writing(writer: Conns) -> (Arc<AtomicBool>, Arc<AtomicU64>) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicU64::new(0));
+        let (stopped, counted) = (stop.clone(), written.clone());
         tokio::spawn(async move {
-            while !stop.load(Ordering::SeqCst) {
+            while !stopped.load(Ordering::SeqCst) {
                 let mut tx = writer.begin().await.unwrap();
                 tx.conn()
                     .execute("INSERT INTO t VALUES (randomblob(3000))")
                     .await
                     .unwrap();
                 tx.commit_after(None).await.unwrap();
-                written.fetch_add(1, Ordering::SeqCst);
+                counted.fetch_add(1, Ordering::SeqCst);
             }
         });
+        (stop, written)
+    }
+
+    /// Rounds that never restart, while the writes go on, until the log holds `LIMIT` frames.
+    async fn copy_beside_until_past_the_limit(db: &Db, written: &AtomicU64) {
+        loop {
+            let copied = round(&db.checkpoints, &db.writer, i64::MAX).await.unwrap();
+            assert!(!copied.restarted, "{copied:?}");
+            if copied.log >= LIMIT {
+                return;
+            }
+            until_written(written, 20).await;
+        }
     }
 
     async fn until_written(written: &AtomicU64, more: u64) {
@@ -200,9 +216,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn under_steady_writes_and_reads_the_log_starts_over_once_past_its_limit() {
         let db = db().await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let written = Arc::new(AtomicU64::new(0));
-        keep_writing(db.writer.clone(), stop.clone(), written.clone());
+        let (stop, written) = keep_writing(db.writer.clone());
         // Short read transactions beside, as the hub's readers make.
         let mut reader = AnyConnection::connect_with(&db.options).await.unwrap();
         let reading = tokio::spawn({
@@ -217,12 +231,7 @@ mod tests {
                 reads
             }
         });
-        let mut copied_beside = round(&db.checkpoints, &db.writer, i64::MAX).await.unwrap();
-        while copied_beside.log < LIMIT {
-            until_written(&written, 20).await;
-            copied_beside = round(&db.checkpoints, &db.writer, i64::MAX).await.unwrap();
-            assert!(!copied_beside.restarted);
-        }
+        copy_beside_until_past_the_limit(&db, &written).await;
         let restart = round(&db.checkpoints, &db.writer, LIMIT).await.unwrap();
         assert!(restart.log >= LIMIT, "{restart:?}");
         assert!(restart.restarted, "{restart:?}");
@@ -237,19 +246,13 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_reader_that_stays_in_the_log_holds_the_writer_no_longer_than_the_wait() {
         let db = db().await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let written = Arc::new(AtomicU64::new(0));
-        keep_writing(db.writer.clone(), stop.clone(), written.clone());
+        let (stop, written) = keep_writing(db.writer.clone());
         // A reader whose transaction has seen the log since the first writes.
         until_written(&written, 10).await;
         let mut reader = AnyConnection::connect_with(&db.options).await.unwrap();
         reader.execute("BEGIN").await.unwrap();
         reader.fetch_one("SELECT COUNT(*) FROM t").await.unwrap();
-        let mut copied = round(&db.checkpoints, &db.writer, i64::MAX).await.unwrap();
-        while copied.log < LIMIT {
-            until_written(&written, 20).await;
-            copied = round(&db.checkpoints, &db.writer, i64::MAX).await.unwrap();
-        }
+        copy_beside_until_past_the_limit(&db, &written).await;
         let started = Instant::now();
         let restart = round(&db.checkpoints, &db.writer, LIMIT).await.unwrap();
         let held = started.elapsed();
