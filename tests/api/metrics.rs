@@ -238,6 +238,22 @@ async fn the_figures_move_with_a_small_scenario_and_no_label_names_anyone(
         sample(&after, "samverkan_outbox_oldest_age_seconds", &[]),
         Some(0.0)
     );
+    // SQLite's WAL as the checkpointer last found it: the scenario's writes are in it, and
+    // nowhere near the size at which it is started over.
+    let wal_frames = |text: &str| sample(text, "samverkan_store_wal_frames", &[]);
+    if backend == Backend::Sqlite {
+        let text = scrape_until(&app, "the WAL's frames", |text| {
+            wal_frames(text) > Some(0.0)
+        })
+        .await?;
+        assert_eq!(
+            sample(&text, "samverkan_store_wal_restarts_total", &[]),
+            Some(0.0),
+            "{text}"
+        );
+    } else {
+        assert_eq!(wal_frames(&after), None, "{after}");
+    }
     assert_eq!(
         sample(&after, "samverkan_stream_queue_drops_total", &[]),
         Some(0.0)

@@ -20,6 +20,8 @@
 
 use std::time::Duration;
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use sqlx::{AnyPool, Row};
 use tokio_util::sync::CancellationToken;
 
@@ -45,15 +47,28 @@ pub(super) struct Round {
     pub restarted: bool,
 }
 
+/// What the rounds show on `/metrics`: the WAL's frames at the last round, and the restarts.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Figures {
+    pub frames: Gauge,
+    pub restarts: Counter,
+}
+
 /// Runs rounds until `stop`.
-pub(super) async fn run(pool: AnyPool, writer: Conns, stop: CancellationToken) {
+pub(super) async fn run(pool: AnyPool, writer: Conns, figures: Figures, stop: CancellationToken) {
     loop {
         tokio::select! {
             () = stop.cancelled() => break,
             () = tokio::time::sleep(EVERY) => {}
         }
-        if let Err(err) = round(&pool, &writer, RESTART_AT).await {
-            tracing::warn!(error = %err, "WAL checkpoint failed; retrying");
+        match round(&pool, &writer, RESTART_AT).await {
+            Ok(done) => {
+                figures.frames.set(done.log);
+                if done.restarted {
+                    figures.restarts.inc();
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed; retrying"),
         }
     }
     pool.close().await;

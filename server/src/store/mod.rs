@@ -150,6 +150,8 @@ pub struct Store {
     wal: Option<Arc<durable::WalSync>>,
     /// SQLite: stops the background checkpointer when the last clone goes.
     _checkpointer: Option<Arc<tokio_util::sync::DropGuard>>,
+    /// SQLite: the checkpointer's figures (`/metrics`).
+    wal_figures: Option<checkpoint::Figures>,
     /// Seconds each writing transaction waited for its connection (`/metrics`).
     writer_wait: Histogram,
     /// Runs in each commit over the transaction's events (the notification rules).
@@ -180,6 +182,7 @@ impl Store {
         let backend = backend_of(&settings.url)?;
         let mut url = settings.url.clone();
         let mut checkpointer = None;
+        let mut wal_figures = None;
         let mut wal_sync = None;
         let (writer, readers, sqlx_pool) = match backend {
             Backend::Sqlite => {
@@ -236,7 +239,14 @@ impl Store {
                     })
                     .connect_lazy_with(AnyConnectOptions::from_str(&url)?);
                 let stop = tokio_util::sync::CancellationToken::new();
-                tokio::spawn(checkpoint::run(checkpoints, writer.clone(), stop.clone()));
+                let figures = checkpoint::Figures::default();
+                wal_figures = Some(figures.clone());
+                tokio::spawn(checkpoint::run(
+                    checkpoints,
+                    writer.clone(),
+                    figures,
+                    stop.clone(),
+                ));
                 checkpointer = Some(Arc::new(stop.drop_guard()));
                 (writer, readers, beside)
             }
@@ -266,6 +276,7 @@ impl Store {
             feed,
             wal: wal_sync,
             _checkpointer: checkpointer,
+            wal_figures,
             writer_wait,
             commit_hook: None,
             journal: Some(Arc::new(journal)),
@@ -330,6 +341,7 @@ impl Store {
             feed,
             wal: None,
             _checkpointer: None,
+            wal_figures: None,
             writer_wait: wait_histogram(),
             commit_hook: None,
             journal: None,
@@ -373,6 +385,19 @@ impl Store {
         let tx = self.writer.begin().await;
         self.writer_wait.observe(started.elapsed().as_secs_f64());
         tx
+    }
+
+    /// SQLite: the WAL's frames at the checkpointer's last round, and how often it started
+    /// the WAL over (`/metrics`). `None` on PostgreSQL.
+    pub fn wal_figures(
+        &self,
+    ) -> Option<(
+        prometheus_client::metrics::gauge::Gauge,
+        prometheus_client::metrics::counter::Counter,
+    )> {
+        self.wal_figures
+            .as_ref()
+            .map(|figures| (figures.frames.clone(), figures.restarts.clone()))
     }
 
     /// The histogram of waits for a writing connection, for `/metrics`.
