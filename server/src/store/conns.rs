@@ -592,6 +592,14 @@ mod tests {
 
     use super::{Conns, OwnPool, Sql};
 
+    /// The store's own pool behind `conns` (every pool these tests make is one).
+    fn own(conns: &Conns) -> &std::sync::Arc<OwnPool> {
+        match conns {
+            Conns::Own(pool) => pool,
+            Conns::Sqlx(_) => unreachable!(),
+        }
+    }
+
     fn writer_options(dir: &tempfile::TempDir) -> AnyConnectOptions {
         sqlx::any::install_default_drivers();
         let url = format!(
@@ -716,18 +724,14 @@ mod tests {
 
     /// Lets `n` holders queue for the writer.
     async fn until_waiting(writer: &Conns, n: usize) {
-        let Conns::Own(pool) = writer else {
-            unreachable!()
-        };
+        let pool = own(writer);
         while pool.waiting.load(Ordering::SeqCst) < n {
             tokio::task::yield_now().await;
         }
     }
 
     fn commits(writer: &Conns) -> u64 {
-        let Conns::Own(pool) = writer else {
-            unreachable!()
-        };
+        let pool = own(writer);
         pool.commits.load(Ordering::Relaxed)
     }
 
@@ -788,9 +792,7 @@ mod tests {
         dir: &tempfile::TempDir,
     ) -> (Conns, tokio::task::JoinHandle<super::StoreResult<()>>) {
         let writer = writer_with_table(dir).await;
-        let Conns::Own(pool) = &writer else {
-            unreachable!()
-        };
+        let pool = own(&writer);
         let mut tx = writer.begin().await.unwrap();
         run(tx.conn(), "INSERT INTO t VALUES (1)").await;
         pool.waiting.fetch_add(1, Ordering::SeqCst);
@@ -805,9 +807,7 @@ mod tests {
     async fn a_group_left_by_a_holder_that_gave_up_is_committed_by_its_member() {
         let dir = tempfile::tempdir().unwrap();
         let (writer, member) = member_of_a_group(&dir).await;
-        let Conns::Own(pool) = &writer else {
-            unreachable!()
-        };
+        let pool = own(&writer);
         // The holder it was left for gives up before taking the writer.
         pool.waiting.fetch_sub(1, Ordering::SeqCst);
         tokio::time::timeout(std::time::Duration::from_secs(2), member)
@@ -822,9 +822,7 @@ mod tests {
     async fn a_group_whose_connection_was_lost_fails_its_members_instead_of_waiting() {
         let dir = tempfile::tempdir().unwrap();
         let (writer, member) = member_of_a_group(&dir).await;
-        let Conns::Own(pool) = &writer else {
-            unreachable!()
-        };
+        let pool = own(&writer);
         // The group's connection is lost (its transaction with it), and nobody takes over.
         let (lost, _) = pool.idle.lock().unwrap().pop().unwrap();
         drop(lost);
