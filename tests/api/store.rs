@@ -136,23 +136,41 @@ on_both_stores! {
     }
 
     // Many writers at once (on SQLite group-committed, each numbering after the heads the
-    // one before left), some dropped before their commit: the committed events are numbered
-    // without gap or repeat, and the audit chain is one, with a row per committed write only.
+    // one before left; on PostgreSQL each locking the heads it needs in one statement), some
+    // with events and audit rows, some with events alone, some dropped before their commit,
+    // beside audited reads (the journal takes the audit head alone): the committed events are
+    // numbered without gap or repeat, and the audit chain is one, with a row per committed
+    // write that audits and per read. An audit head read without its lock forks the chain
+    // here (the journal's batches race the writes).
     async fn concurrent_writes_some_dropped_keep_one_sequence_and_one_chain(app) {
         use samverkan::events::{Audience, NewEvent};
         let mut tx = app.store.begin().await?;
         let before = samverkan::store::events::head(&mut tx).await?;
         drop(tx);
+        let kind = |n: usize, i: usize| match (n + i) % 7 {
+            0 => "dropped",
+            1 | 4 => "event alone",
+            2 | 5 => "read",
+            _ => "event and audit",
+        };
         let mut tasks = Vec::new();
         for n in 0..24 {
             let store = app.store.clone();
             tasks.push(tokio::spawn(async move {
                 let mut seqs = Vec::new();
                 for i in 0..10 {
+                    if kind(n, i) == "read" {
+                        let mut read = store.audited_read().await?;
+                        read.audit(entry(AuditAction::CaseRead));
+                        read.commit().await?;
+                        continue;
+                    }
                     let mut tx = store.begin().await?;
-                    tx.audit(entry(AuditAction::CaseUpdate));
+                    if kind(n, i) != "event alone" {
+                        tx.audit(entry(AuditAction::CaseUpdate));
+                    }
                     tx.event(NewEvent { kind: EventKind::CaseUpdated, case_id: None, individual_id: None, subject_id: Some(format!("{n}-{i}")), purpose: None, audience: Audience::Revoked(vec![]), detail: Detail::None });
-                    if (n + i) % 7 == 0 {
+                    if kind(n, i) == "dropped" {
                         drop(tx);
                         continue;
                     }
@@ -166,12 +184,16 @@ on_both_stores! {
             seqs.extend(task.await??);
         }
         seqs.sort();
-        let committed = (0..24).flat_map(|n| (0..10).map(move |i| (n + i) % 7 != 0)).filter(|c| *c).count() as i64;
+        let count = |wanted: &[&str]| (0..24).flat_map(|n| (0..10).map(move |i| (n, i))).filter(|(n, i)| wanted.contains(&kind(*n, *i))).count() as i64;
+        let committed = count(&["event alone", "event and audit"]);
         assert_eq!(seqs, (before + 1..=before + committed).collect::<Vec<_>>());
         let mut tx = app.store.begin().await?;
         assert_eq!(samverkan::store::events::head(&mut tx).await?, before + committed);
         drop(tx);
-        assert_eq!(samverkan::admin::verify_audit(&app.store).await?, ChainReport::Intact { rows: committed });
+        let audited = count(&["event and audit", "read"]);
+        assert_eq!(samverkan::admin::verify_audit(&app.store).await?, ChainReport::Intact { rows: audited });
+        let stored = app.audit_rows().await?;
+        assert_eq!(stored.iter().filter(|r| r.action == "case.read").count() as i64, count(&["read"]));
         Ok(())
     }
 

@@ -95,15 +95,21 @@ pub(super) async fn append(
     let insert = format!("INSERT INTO events ({COLUMNS}) VALUES ");
     insert_rows(conn, &insert, &events, bind_row).await?;
     if backend == Backend::Postgres {
-        // Delivered to every listening node when (and only if) this transaction commits.
-        let mut sql = Sql::new("SELECT pg_notify(");
-        sql.bind(CHANNEL)
-            .push(", ")
-            .bind(events.last().map_or(0, |e| e.seq).to_string())
-            .push(")");
+        let mut sql = Sql::new("");
+        push_notify(&mut sql, &events);
         sql.execute_on(conn).await?;
     }
     Ok(events)
+}
+
+/// PostgreSQL's `SELECT` that tells the other nodes of `events` (by the last one's number),
+/// delivered to every listening node when (and only if) the transaction commits.
+pub(super) fn push_notify(sql: &mut Sql, events: &[Event]) {
+    sql.push("SELECT pg_notify(")
+        .bind(CHANNEL)
+        .push(", ")
+        .bind(events.last().map_or(0, |e| e.seq).to_string())
+        .push(")");
 }
 
 /// The statement that locks the head row until commit and moves it past `count` new

@@ -142,7 +142,12 @@ async fn write(
             .1
     } else {
         inner.heads = None;
-        audit::append(inner.conn(), entries).await?;
+        if entries.len() <= tx::BATCHED_ROWS {
+            // PostgreSQL (SQLite's took the branch above).
+            tx::append_in_two(inner.conn(), Vec::new(), entries).await?;
+        } else {
+            audit::append(inner.conn(), entries).await?;
+        }
         None
     };
     inner.commit_after(writes).await

@@ -228,18 +228,22 @@ impl Tx {
         let new_events = std::mem::take(&mut self.events);
         let entries = std::mem::take(&mut self.audit);
         let later = std::mem::take(&mut self.later);
-        let (events, writes) = if self.backend == Backend::Sqlite
-            && new_events.len() <= BATCHED_ROWS
-            && entries.len() <= BATCHED_ROWS
-        {
+        let batched = new_events.len() <= BATCHED_ROWS && entries.len() <= BATCHED_ROWS;
+        let (events, writes) = if batched && self.backend == Backend::Sqlite {
             append_batched(&mut inner, later, new_events, entries).await?
         } else {
             inner.heads = None;
             if !later.is_empty() {
                 later.execute_on(inner.conn()).await?;
             }
-            let events = events::append(inner.conn(), self.backend, new_events).await?;
-            audit::append(inner.conn(), entries).await?;
+            // Batched here means PostgreSQL (SQLite's took the branch above).
+            let events = if batched {
+                append_in_two(inner.conn(), new_events, entries).await?
+            } else {
+                let events = events::append(inner.conn(), self.backend, new_events).await?;
+                audit::append(inner.conn(), entries).await?;
+                events
+            };
             (events, None)
         };
         if !self.keyed {
@@ -326,6 +330,86 @@ pub(super) async fn append_batched(
         audit_hash: rows.last().map_or(heads.audit_hash, |row| row.hash.clone()),
     });
     Ok((events, Some(writes)))
+}
+
+/// PostgreSQL's usual commit: both heads locked and read in one statement (the event head
+/// moved past the new events as it is locked), then every row, the audit head's move and the
+/// other nodes' notice in a second, so that the heads stay locked for two round trips and the
+/// `COMMIT` instead of six and the `COMMIT`. Every writing transaction waits for the event head
+/// (and the audit journal for the audit head) until the one holding it has committed, so this
+/// time bounds the writes of all nodes together. Each head gets one new row version per
+/// commit, not two: PostgreSQL finds the live one by walking the versions not yet pruned.
+pub(super) async fn append_in_two(
+    conn: &mut sqlx::AnyConnection,
+    new_events: Vec<NewEvent>,
+    entries: Vec<audit::AuditEntry>,
+) -> StoreResult<Vec<Event>> {
+    if new_events.is_empty() && entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let heads = lock_heads(conn, new_events.len(), !entries.is_empty()).await?;
+    let events = events::numbered(new_events, heads.event);
+    let rows = audit::chain(heads.audit_seq, heads.audit_hash, entries);
+    // Data-modifying `WITH` parts all run, each to its end, whatever the final `SELECT` reads.
+    let mut sql = Sql::new("WITH ");
+    if !events.is_empty() {
+        sql.push("new_events AS (");
+        events::push_insert(&mut sql, &events);
+        sql.push(if rows.is_empty() { ") " } else { "), " });
+    }
+    if !rows.is_empty() {
+        sql.push("new_audit AS (");
+        audit::push_insert(&mut sql, &rows);
+        sql.push("), audit_moved AS (");
+        audit::push_head_update(&mut sql, &rows);
+        sql.push(") ");
+    }
+    if events.is_empty() {
+        sql.push("SELECT 1");
+    } else {
+        events::push_notify(&mut sql, &events);
+    }
+    sql.execute_on(conn).await?;
+    Ok(events)
+}
+
+/// The heads a PostgreSQL commit needs, locked until commit and read in one statement: the
+/// event head already moved past `events` new ones, the audit head as it stands. With both,
+/// the event head is locked first, as everywhere: the audit head's row is locked only once
+/// the join has the event head's.
+async fn lock_heads(
+    conn: &mut sqlx::AnyConnection,
+    events: usize,
+    audit: bool,
+) -> StoreResult<Heads> {
+    let mut sql = Sql::new("");
+    match (events, audit) {
+        (0, _) => sql.push(
+            "SELECT CAST(0 AS BIGINT) AS event_seq, last_seq AS audit_seq, \
+             last_hash AS audit_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        ),
+        (_, true) => sql
+            .push("WITH e AS (UPDATE event_head SET last_seq = last_seq + ")
+            .bind(events as i64)
+            .push(
+                " WHERE id = 1 RETURNING last_seq) \
+                 SELECT e.last_seq AS event_seq, a.last_seq AS audit_seq, \
+                 a.last_hash AS audit_hash FROM e, audit_head a WHERE a.id = 1 FOR UPDATE OF a",
+            ),
+        (_, false) => sql
+            .push("UPDATE event_head SET last_seq = last_seq + ")
+            .bind(events as i64)
+            .push(
+                " WHERE id = 1 RETURNING last_seq AS event_seq, \
+                 CAST(0 AS BIGINT) AS audit_seq, '' AS audit_hash",
+            ),
+    };
+    let row = sql.fetch_one_on(conn).await?;
+    Ok(Heads {
+        event: row.int("event_seq")?,
+        audit_seq: row.int("audit_seq")?,
+        audit_hash: row.text("audit_hash")?,
+    })
 }
 
 /// Both heads, locked until commit (the event head first).
