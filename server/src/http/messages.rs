@@ -114,14 +114,11 @@ async fn create_message(
     ValidJson(body): ValidJson<NewMessage>,
 ) -> AppResult<(StatusCode, Json<MessageResponse>)> {
     let action = AuditAction::MessageCreate;
-    let (user, organisation) = (actor.user_id, actor.organisation_id);
-    let before = messages::author_before_write(&state.store, user, organisation).await?;
+    let author =
+        messages::author_before_write(&state.store, actor.user_id, actor.organisation_id).await?;
     let mut tx = state.store.begin().await?;
     let access = authorize::authorize_messages(&mut tx, &actor, case_id, action).await?;
-    let author = match before {
-        Some(author) => author,
-        None => messages::author(&mut tx, user, organisation).await?,
-    };
+    let author = author.in_tx(&mut tx).await?;
     let id = MessageId::new();
     // Written under `access`, and returned as written (no one has read it yet: no receipts).
     let created = messages::insert(

@@ -76,18 +76,39 @@ pub async fn author(
 }
 
 /// `author`, read before the write's transaction where that spares the writer: on SQLite on
-/// a reader, so the single writer does not wait for it. `None` on PostgreSQL, where a second
-/// connection costs more than reading it in the write's own transaction (`author` on the `Tx`).
+/// a reader, so the single writer does not wait for it. On PostgreSQL, where a second
+/// connection costs more than reading it in the write's own transaction, it is read there
+/// (`AuthorBefore::in_tx`).
 pub async fn author_before_write(
     store: &Store,
     user: UserId,
     organisation: OrganisationId,
-) -> StoreResult<Option<Author>> {
+) -> StoreResult<AuthorBefore> {
     match store.backend() {
-        Backend::Sqlite => Ok(Some(
+        Backend::Sqlite => Ok(AuthorBefore::Read(
             author(&mut store.read().await?, user, organisation).await?,
         )),
-        Backend::Postgres => Ok(None),
+        Backend::Postgres => Ok(AuthorBefore::InTx { user, organisation }),
+    }
+}
+
+/// A message's author as `author_before_write` left it: read, or still to be read in the
+/// write's transaction.
+pub enum AuthorBefore {
+    Read(Author),
+    InTx {
+        user: UserId,
+        organisation: OrganisationId,
+    },
+}
+
+impl AuthorBefore {
+    /// The author, read in `tx` unless it was read before.
+    pub async fn in_tx(self, tx: &mut Tx) -> StoreResult<Author> {
+        match self {
+            Self::Read(author) => Ok(author),
+            Self::InTx { user, organisation } => author(tx, user, organisation).await,
+        }
     }
 }
 
