@@ -149,16 +149,16 @@ impl Metrics {
             Unit::Seconds,
             store.writer_wait(),
         );
-        if let Some((frames, restarts)) = store.wal_figures() {
+        if let Some(wal) = store.wal_figures() {
             registry.register(
                 "store_wal_frames",
                 "SQLite: frames in the write-ahead log at the checkpointer's last round",
-                frames,
+                wal.frames,
             );
             registry.register(
                 "store_wal_restarts",
                 "SQLite: times the checkpointer started the write-ahead log over",
-                restarts,
+                wal.restarts,
             );
         }
         let outbox_depth = Gauge::default();

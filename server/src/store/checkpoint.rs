@@ -49,7 +49,7 @@ pub(super) struct Round {
 
 /// What the rounds show on `/metrics`: the WAL's frames at the last round, and the restarts.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Figures {
+pub struct Figures {
     pub frames: Gauge,
     pub restarts: Counter,
 }

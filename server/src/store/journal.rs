@@ -15,7 +15,7 @@ use std::sync::Arc;
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{mpsc, oneshot};
 
-use super::audit::{self, AuditEntry};
+use super::audit::AuditEntry;
 use super::conns::Conns;
 use super::{durable, tx, Backend, Sql, StoreError, StoreResult};
 
@@ -136,19 +136,7 @@ async fn write(
     let started = std::time::Instant::now();
     let mut inner = writer.begin().await?;
     writer_wait.observe(started.elapsed().as_secs_f64());
-    let writes = if backend == Backend::Sqlite && entries.len() <= tx::BATCHED_ROWS {
-        tx::append_batched(&mut inner, Sql::new(""), Vec::new(), entries)
-            .await?
-            .1
-    } else {
-        inner.heads = None;
-        if entries.len() <= tx::BATCHED_ROWS {
-            // PostgreSQL (SQLite's took the branch above).
-            tx::append_in_two(inner.conn(), Vec::new(), entries).await?;
-        } else {
-            audit::append(inner.conn(), entries).await?;
-        }
-        None
-    };
+    let (_, writes) =
+        tx::append_logs(&mut inner, backend, Sql::new(""), Vec::new(), entries).await?;
     inner.commit_after(writes).await
 }

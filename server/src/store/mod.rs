@@ -53,6 +53,7 @@ use crate::config::DatabaseSettings;
 use crate::domain::event::Event;
 use crate::error::AppError;
 
+pub use checkpoint::Figures as WalFigures;
 pub use events::CommitHook;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -389,15 +390,8 @@ impl Store {
 
     /// SQLite: the WAL's frames at the checkpointer's last round, and how often it started
     /// the WAL over (`/metrics`). `None` on PostgreSQL.
-    pub fn wal_figures(
-        &self,
-    ) -> Option<(
-        prometheus_client::metrics::gauge::Gauge,
-        prometheus_client::metrics::counter::Counter,
-    )> {
-        self.wal_figures
-            .as_ref()
-            .map(|figures| (figures.frames.clone(), figures.restarts.clone()))
+    pub fn wal_figures(&self) -> Option<WalFigures> {
+        self.wal_figures.clone()
     }
 
     /// The histogram of waits for a writing connection, for `/metrics`.

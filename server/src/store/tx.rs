@@ -228,24 +228,8 @@ impl Tx {
         let new_events = std::mem::take(&mut self.events);
         let entries = std::mem::take(&mut self.audit);
         let later = std::mem::take(&mut self.later);
-        let batched = new_events.len() <= BATCHED_ROWS && entries.len() <= BATCHED_ROWS;
-        let (events, writes) = if batched && self.backend == Backend::Sqlite {
-            append_batched(&mut inner, later, new_events, entries).await?
-        } else {
-            inner.heads = None;
-            if !later.is_empty() {
-                later.execute_on(inner.conn()).await?;
-            }
-            // Batched here means PostgreSQL (SQLite's took the branch above).
-            let events = if batched {
-                append_in_two(inner.conn(), new_events, entries).await?
-            } else {
-                let events = events::append(inner.conn(), self.backend, new_events).await?;
-                audit::append(inner.conn(), entries).await?;
-                events
-            };
-            (events, None)
-        };
+        let (events, writes) =
+            append_logs(&mut inner, self.backend, later, new_events, entries).await?;
         if !self.keyed {
             return finish_commit(inner, writes, events, &self.wal, &self.feed).await;
         }
@@ -275,6 +259,36 @@ pub(super) async fn finish_commit(
         let _ = feed.send(Arc::new(events.clone()));
     }
     Ok(events)
+}
+
+/// Appends a transaction's events and audit rows as its store does it best: SQLite's with the
+/// command that commits (`append_batched`), PostgreSQL's in two statements (`append_in_two`),
+/// and more than `BATCHED_ROWS` of either step by step. `later` (the writes that go with the
+/// commit) comes first. Returns the events and, on SQLite, the writes to send with `COMMIT`.
+pub(super) async fn append_logs(
+    inner: &mut TxConn,
+    backend: Backend,
+    later: Sql,
+    new_events: Vec<NewEvent>,
+    entries: Vec<audit::AuditEntry>,
+) -> StoreResult<(Vec<Event>, Option<Sql>)> {
+    let batched = new_events.len() <= BATCHED_ROWS && entries.len() <= BATCHED_ROWS;
+    if batched && backend == Backend::Sqlite {
+        return append_batched(inner, later, new_events, entries).await;
+    }
+    inner.heads = None;
+    if !later.is_empty() {
+        later.execute_on(inner.conn()).await?;
+    }
+    let events = if batched {
+        // PostgreSQL (SQLite's returned above).
+        append_in_two(inner.conn(), new_events, entries).await?
+    } else {
+        let events = events::append(inner.conn(), backend, new_events).await?;
+        audit::append(inner.conn(), entries).await?;
+        events
+    };
+    Ok((events, None))
 }
 
 /// Events and audit rows up to which SQLite's commit sends them as one command.
