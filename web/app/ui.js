@@ -177,12 +177,17 @@ export function useLive(fn, deps = []) {
 /** Loads with `load(background)` now and whenever `reload` is called. */
 export function useLoad(load, deps = []) {
   const [state, setState] = useState({ loading: true, data: null, error: null });
+  // Only the load started last may set the state: an answer to an earlier one (a filter
+  // changed again before it came, a live reload of what was shown before) is dropped, or it
+  // would replace the newer answer if it came after it.
+  const latest = useRef(0);
   const reload = async (background = false) => {
+    const mine = ++latest.current;
     try {
       const data = await load(background);
-      setState({ loading: false, data, error: null });
+      if (mine === latest.current) setState({ loading: false, data, error: null });
     } catch (error) {
-      setState({ loading: false, data: null, error });
+      if (mine === latest.current) setState({ loading: false, data: null, error });
     }
   };
   useEffect(() => {
