@@ -231,6 +231,45 @@ test('the recommendations arrive, no avstämning is booked, and the follow-up pa
   noScriptErrors(reza);
 });
 
+// A filter changed twice quickly: the answer to the first choice may come after the answer to
+// the second. useLoad keeps only the answer to the load started last (web/app/ui.js); before it
+// did, the late answer replaced the newer one and the caseload showed the wrong phase. Here the
+// answer to phase 3 is held back until phase 1's has been shown, then let through.
+test('the caseload keeps the phase chosen last when the answer to an earlier choice comes after it', async () => {
+  const caseRow = reza.locator('#arendelista-fordjupad tbody tr', { hasText: person });
+  await caseRow.waitFor();
+  const caseload = (url) => url.pathname === '/api/fordjupad/caseload';
+  const phase3 = (r) => new URL(r.url()).searchParams.get('phase') === '3';
+  let holding;
+  const held = new Promise((resolve) => { holding = resolve; });
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  let first = true;
+  await reza.route(caseload, async (route) => {
+    if (!first || !phase3(route.request())) return route.continue();
+    first = false;
+    holding();
+    await released;
+    return route.continue();
+  });
+  await reza.getByLabel('Fas').selectOption('3');
+  await held;
+  await reza.getByLabel('Fas').selectOption('1');
+  await caseRow.waitFor();
+
+  const late = reza.waitForResponse(phase3);
+  release();
+  const response = await late;
+  await response.finished();
+  assert.ok(!(await response.json()).items.some((r) => r.individual_name === person), 'the late answer (phase 3) is without the case');
+  await reza.evaluate(() => new Promise((done) => { requestAnimationFrame(() => requestAnimationFrame(done)); }));
+  assert.equal(await caseRow.count(), 1, 'the caseload still shows phase 1, chosen last, not the late answer to phase 3');
+  await reza.unroute(caseload);
+  await reza.getByLabel('Fas').selectOption('');
+  await caseRow.waitFor();
+  noScriptErrors(reza);
+});
+
 test('the biträdande enhetschef books the avstämning, which takes the case off the list', async () => {
   const mine = birgitta.locator('#eskalerade tr', { hasText: person });
   await mine.getByRole('link', { name: /^Boka avstämning/ }).click();
