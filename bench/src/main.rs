@@ -97,7 +97,9 @@ struct Args {
     #[arg(long)]
     rest: bool,
     /// With `--rest`: measure only these request kinds (e.g. to profile the server under one
-    /// of them); the ratios are then to the first kept.
+    /// of them); the ratios are then to the first kept. The floors (`read-floor`,
+    /// `write-floor`) are measured only when named, against a hub built with
+    /// `--features floors`.
     #[arg(long, value_enum, value_delimiter = ',')]
     rest_kind: Vec<rest::KindName>,
     /// Closed-loop REST clients, one connection each [default: 32, quick 8].

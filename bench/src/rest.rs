@@ -29,6 +29,25 @@ pub enum KindName {
     List,
     /// `POST /api/cases/{id}/messages`.
     Message,
+    /// `GET /api/floor/read`: `/api/me` and one durable audit row (a hub built with
+    /// `--features floors`; measured only when named).
+    ReadFloor,
+    /// `POST /api/floor/write`: a durable change with one event and one audit row and nothing
+    /// to decide (`--features floors`; measured only when named).
+    WriteFloor,
+    /// `POST /api/floor/cases/{id}/write`: that change, decided on the policy's facts of the
+    /// case read in its transaction (`--features floors`; measured only when named).
+    DecidedFloor,
+}
+
+impl KindName {
+    /// Whether the kind needs a hub built with `--features floors`.
+    pub fn is_floor(self) -> bool {
+        matches!(
+            self,
+            Self::ReadFloor | Self::WriteFloor | Self::DecidedFloor
+        )
+    }
 }
 
 /// One kind of request, as each client sends it (its own token, its own case).
@@ -140,6 +159,27 @@ pub fn kinds(world: &World, addr: SocketAddr, clients: usize) -> anyhow::Result<
             requests: per_client(&|i| {
                 let path = format!("/api/cases/{}/messages", case(i));
                 request("POST", &path, addr, token(i), Some(message))
+            }),
+            expect: 201,
+        },
+        Kind {
+            name: KindName::ReadFloor,
+            label: "GET /api/floor/read (/api/me + a durable audit row)",
+            requests: per_client(&|i| request("GET", "/api/floor/read", addr, token(i), None)),
+            expect: 200,
+        },
+        Kind {
+            name: KindName::WriteFloor,
+            label: "POST /api/floor/write (event + audit row, durable)",
+            requests: per_client(&|i| request("POST", "/api/floor/write", addr, token(i), None)),
+            expect: 201,
+        },
+        Kind {
+            name: KindName::DecidedFloor,
+            label: "POST /api/floor/cases/{id}/write (the same, decided on the case's facts)",
+            requests: per_client(&|i| {
+                let path = format!("/api/floor/cases/{}/write", case(i));
+                request("POST", &path, addr, token(i), None)
             }),
             expect: 201,
         },
@@ -414,7 +454,24 @@ pub async fn run(
             // Round by round, every kind in turn, so that a change in the machine's other
             // load falls on every kind alike.
             let mut kinds = kinds(&world, server.addr, plan.clients)?;
-            kinds.retain(|k| plan.only.is_empty() || plan.only.contains(&k.name));
+            kinds.retain(|k| {
+                if plan.only.is_empty() {
+                    !k.name.is_floor()
+                } else {
+                    plan.only.contains(&k.name)
+                }
+            });
+            if kinds.iter().any(|k| k.name.is_floor()) {
+                let answer = http
+                    .get(format!("http://{}/api/floor/read", server.addr))
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    answer.status() != reqwest::StatusCode::NOT_FOUND,
+                    "the floors need a hub built with them: \
+                     cargo build --release -p samverkan --features floors"
+                );
+            }
             let slice = plan.duration.div_f64(plan.rounds as f64);
             let mut results: Vec<Throughput> = Vec::new();
             // SQLite's write-ahead log, after each slice: it must not grow with the run.

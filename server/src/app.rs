@@ -96,6 +96,9 @@ const WEB_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let (api, mut openapi) = crate::http::api().split_for_parts();
+    // The REST benchmark's floors (`--features floors`), outside the OpenAPI document.
+    #[cfg(feature = "floors")]
+    let api = api.merge(crate::http::floors::router());
     crate::http::rules::state_patterns(&mut openapi);
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod cases;
 pub mod consents;
 pub mod finsam;
+#[cfg(feature = "floors")]
+pub mod floors;
 pub mod fordjupad;
 pub mod health;
 pub mod idempotency;
