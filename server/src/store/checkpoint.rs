@@ -41,8 +41,6 @@ pub(super) const READERS_WAIT: Duration = Duration::from_millis(100);
 pub(super) struct Round {
     /// Frames in the WAL after the copy beside the writer.
     pub log: i64,
-    /// Of those, copied into the database file.
-    pub copied: i64,
     /// Whether the writer was held and the log left to start over with the next write.
     pub restarted: bool,
 }
@@ -77,29 +75,27 @@ pub(super) async fn run(pool: AnyPool, writer: Conns, figures: Figures, stop: Ca
 /// One round: a copy beside the writer, then, when the log holds `restart_at` frames or
 /// more, a restart with the writer held.
 pub(super) async fn round(pool: &AnyPool, writer: &Conns, restart_at: i64) -> StoreResult<Round> {
-    let (_, log, copied) = checkpoint(pool, "PASSIVE").await?;
+    let (_, log) = checkpoint(pool, "PASSIVE").await?;
     let mut done = Round {
         log,
-        copied,
         restarted: false,
     };
     if log >= restart_at {
         // Held like any write: queued behind those before it, an open group committed.
         let held = writer.acquire().await?;
-        let (busy, _, _) = checkpoint(pool, "RESTART").await?;
+        let (busy, _) = checkpoint(pool, "RESTART").await?;
         drop(held);
         done.restarted = busy == 0;
     }
     Ok(done)
 }
 
-/// `PRAGMA wal_checkpoint(mode)`: whether it was kept from finishing, the WAL's frames, and
-/// those copied.
-async fn checkpoint(pool: &AnyPool, mode: &str) -> StoreResult<(i64, i64, i64)> {
+/// `PRAGMA wal_checkpoint(mode)`: whether it was kept from finishing, and the WAL's frames.
+async fn checkpoint(pool: &AnyPool, mode: &str) -> StoreResult<(i64, i64)> {
     let row = sqlx::query(&format!("PRAGMA wal_checkpoint({mode})"))
         .fetch_one(pool)
         .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
 #[cfg(test)]
@@ -252,7 +248,7 @@ mod tests {
         assert!(restart.restarted, "{restart:?}");
         // The writes after it start the log from its beginning.
         until_written(&written, 5).await;
-        let (_, log, _) = checkpoint(&db.checkpoints, "PASSIVE").await.unwrap();
+        let (_, log) = checkpoint(&db.checkpoints, "PASSIVE").await.unwrap();
         assert!(log < restart.log, "{log} frames after {restart:?}");
         stop.store(true, Ordering::SeqCst);
         assert!(reading.await.unwrap() > 0);
