@@ -1,11 +1,11 @@
-//! The floors of issue 16's REST targets, built only with `--features floors` for the REST
-//! benchmark (`samverkan-load --rest --rest-kind me,read-floor,case,write-floor,message`);
-//! never in the product, never in the OpenAPI document.
+//! The REST benchmark's floors, built only with `--features floors` (`samverkan-load --rest
+//! --rest-kind me,read-floor,case,write-floor,decided-floor,message`, see "The floors" in the
+//! README); never in the product, never in the OpenAPI document.
 //!
 //! - `GET /api/floor/read` is `GET /api/me` plus one audit row made durable through the
 //!   audit journal before the answer, as every read of a person's data must: the guarantee
 //!   alone, without a case to find or a policy to ask. What it costs over `/api/me` is the
-//!   least an audited read can cost over it with this store.
+//!   least an audited read can cost over it with this store and this design of the audit.
 //! - `POST /api/floor/write` is a durable change with nothing to decide: the signed-in
 //!   user's session, then a transaction on the writer with one event and one audit row,
 //!   committed in the writers' group commit. A message write does this and more (the policy's
