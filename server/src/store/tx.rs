@@ -388,36 +388,32 @@ pub(super) async fn append_in_two(
 }
 
 /// The heads a PostgreSQL commit needs, locked until commit and read in one statement: the
-/// event head already moved past `events` new ones, the audit head as it stands. With both,
-/// the event head is locked first, as everywhere: the audit head's row is locked only once
-/// the join has the event head's.
+/// event head already moved past `events` new ones (`events::push_lock_head`, as the
+/// step-by-step path moves it), the audit head as it stands. With both, the event head is
+/// locked first, as everywhere: the audit head's row is locked only once the join has the
+/// event head's.
 async fn lock_heads(
     conn: &mut sqlx::AnyConnection,
     events: usize,
     audit: bool,
 ) -> StoreResult<Heads> {
     let mut sql = Sql::new("");
-    match (events, audit) {
-        (0, _) => sql.push(
+    if events == 0 {
+        sql.push(
             "SELECT CAST(0 AS BIGINT) AS event_seq, last_seq AS audit_seq, \
              last_hash AS audit_hash FROM audit_head WHERE id = 1 FOR UPDATE",
-        ),
-        (_, true) => sql
-            .push("WITH e AS (UPDATE event_head SET last_seq = last_seq + ")
-            .bind(events as i64)
-            .push(
-                " WHERE id = 1 RETURNING last_seq) \
-                 SELECT e.last_seq AS event_seq, a.last_seq AS audit_seq, \
-                 a.last_hash AS audit_hash FROM e, audit_head a WHERE a.id = 1 FOR UPDATE OF a",
-            ),
-        (_, false) => sql
-            .push("UPDATE event_head SET last_seq = last_seq + ")
-            .bind(events as i64)
-            .push(
-                " WHERE id = 1 RETURNING last_seq AS event_seq, \
-                 CAST(0 AS BIGINT) AS audit_seq, '' AS audit_hash",
-            ),
-    };
+        );
+    } else {
+        sql.push("WITH e AS (");
+        events::push_lock_head(&mut sql, events);
+        sql.push(") SELECT e.last_seq AS event_seq, ")
+            .push(if audit {
+                "a.last_seq AS audit_seq, a.last_hash AS audit_hash \
+             FROM e, audit_head a WHERE a.id = 1 FOR UPDATE OF a"
+            } else {
+                "CAST(0 AS BIGINT) AS audit_seq, '' AS audit_hash FROM e"
+            });
+    }
     let row = sql.fetch_one_on(conn).await?;
     Ok(Heads {
         event: row.int("event_seq")?,
